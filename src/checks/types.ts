@@ -1,0 +1,46 @@
+/**
+ * The shape of one control (STYLE.md §1): `{ meta, evaluate }` in src/checks/<id>.ts.
+ * Checks are pure: they read the profile and the facts and return findings.
+ */
+import type { Facts, FactArea } from "../facts/types.js";
+import type { Profile, Severity } from "../profiles/types.js";
+import type { Art32Letter, ControlKind, Evidence, Localized, SdmGoal } from "../report/types.js";
+
+export interface ControlMeta {
+  id: string; // "DISK-01"
+  kind: ControlKind;
+  title: Localized;
+  description: Localized;
+  severity: Severity;
+  /** Basis references, e.g. ["BSI SYS.3.1.A13", "BSI TR-02102-1", "DSGVO Art. 32 Abs. 1 lit. a"]. */
+  references: string[];
+  sdmGoals: SdmGoal[];
+  art32: Art32Letter[];
+  /** Fact areas read; a gather error in one of them turns the result into `error`. */
+  facts: FactArea[];
+  /** Message templates keyed by message id; `{{name}}` placeholders; one grammar: "Expected X, found Y." */
+  messages: Record<string, Localized>;
+  /** What `provision` changes to fix it, or null when a person must act. */
+  fix: Localized | null;
+}
+
+/**
+ * One finding. A control returns one or more; the worst status wins:
+ * error > fail > skip > not-applicable > pass.
+ */
+export interface Finding {
+  status: "pass" | "fail" | "skip" | "not-applicable" | "error";
+  messageId: string;
+  data?: Record<string, string | number>;
+  evidence?: Evidence[];
+}
+
+export interface EvaluateContext {
+  /** The run's clock (injected so tests and reports are reproducible). */
+  now: Date;
+}
+
+export interface Control {
+  meta: ControlMeta;
+  evaluate(profile: Profile, facts: Facts, context: EvaluateContext): Finding[];
+}

@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { action, type CliContext } from "./context.js";
+
+// Not yet built: registered so `koffer --help` shows the whole command line.
+export function register(program: Command, context: CliContext): void {
+  program
+    .command("facts")
+    .description("gather facts from a target and print or save them (not yet available)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(
+      action(context, async () => {
+        throw new UsageError("koffer facts is not available in this version");
+      }),
+    );
+}

@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { action, type CliContext } from "./context.js";
+
+// Not yet built: registered so `koffer --help` shows the whole command line.
+export function register(program: Command, context: CliContext): void {
+  program
+    .command("rollback")
+    .description("restore the files a provision run replaced (not yet available)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(
+      action(context, async () => {
+        throw new UsageError("koffer rollback is not available in this version");
+      }),
+    );
+}

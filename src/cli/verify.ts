@@ -1,0 +1,19 @@
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { action, type CliContext } from "./context.js";
+
+// Not yet built: registered so `koffer --help` shows the whole command line.
+export function register(program: Command, context: CliContext): void {
+  program
+    .command("verify")
+    .description(
+      "gather facts (or read --facts), evaluate the catalogue, render the result (not yet available)",
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(
+      action(context, async () => {
+        throw new UsageError("koffer verify is not available in this version");
+      }),
+    );
+}

@@ -1,0 +1,12 @@
+/**
+ * koffer as a library: the same pieces the CLI uses, as typed functions.
+ * Each area adds its exports here.
+ */
+export * from "./errors.js";
+export type * from "./profiles/types.js";
+export type * from "./facts/types.js";
+export type * from "./report/types.js";
+export type * from "./checks/types.js";
+export type * from "./targets/types.js";
+export { run as exec } from "./targets/exec.js";
+export { version } from "./version.js";

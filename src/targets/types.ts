@@ -1,0 +1,57 @@
+/**
+ * A Target is the only code that touches a machine (ARCHITECTURE.md).
+ * Paths given to a Target are paths *on the target* ("/etc/crypttab"); a root target
+ * maps them below its root directory, an ssh target reads them over the connection.
+ */
+import type { ExecOptions, ExecResult } from "./exec.js";
+
+export type TargetKind = "local" | "root" | "ssh";
+
+export interface TargetStat {
+  type: "file" | "directory" | "symlink" | "other";
+  mode: number; // permission bits
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A disk image or block device belonging to a target (`--disk`). */
+export interface TargetDisk {
+  /** Path as the host sees it (image file or block device). */
+  path: string;
+}
+
+export interface Target {
+  readonly kind: TargetKind;
+  /** Human-readable location: "/srv/images/koffer-07", "local", "admin@10.0.0.5". */
+  readonly location: string;
+  readonly disks: TargetDisk[];
+  /** True when the target is a running machine (live kernel, sockets, firmware visible). */
+  readonly live: boolean;
+
+  readFile(path: string): Promise<Buffer | null>;
+  readText(path: string): Promise<string | null>;
+  stat(path: string): Promise<TargetStat | null>;
+  /** Entries of a directory (names only), or null when it does not exist. */
+  readDir(path: string): Promise<string[] | null>;
+  /** Resolve a target path to a path the host can open (root: below the root; local: itself; ssh: not possible → null). */
+  hostPath(path: string): string | null;
+
+  /**
+   * Run a command *on behalf of* the target. For local and ssh it runs there; for a root
+   * target it runs on the host and the caller passes `--root`-style arguments itself.
+   */
+  exec(command: string, args: string[], options?: ExecOptions): Promise<ExecResult>;
+
+  /** Write a file atomically (temporary file, fsync, rename) with mode and owner. */
+  writeFileAtomic(
+    path: string,
+    data: Buffer | string,
+    options: { mode: number; uid?: number; gid?: number },
+  ): Promise<void>;
+  remove(path: string): Promise<void>;
+  mkdirp(path: string, mode?: number): Promise<void>;
+
+  close(): Promise<void>;
+}
