@@ -447,3 +447,10 @@ export interface Facts {
   /** A gatherer that failed leaves its area at defaults and records why; checks reading it report `error`. */
   gatherErrors: { area: FactArea; message: string }[];
 }
+
+/** What every gatherer gets besides the target. */
+export interface GatherContext {
+  /** The profile, when known: adds its devices' services and packages to what is looked at. */
+  profile: import("../profiles/types.js").Profile | null;
+  now: Date;
+}
