@@ -33,6 +33,10 @@ export interface Target {
   readFile(path: string): Promise<Buffer | null>;
   readText(path: string): Promise<string | null>;
   stat(path: string): Promise<TargetStat | null>;
+  /** Like `stat` but does not follow a symbolic link in the last component (optional: ssh may lack it). */
+  lstat?(path: string): Promise<TargetStat | null>;
+  /** The target of a symbolic link, as stored, or null when the path is not a link. */
+  readLink?(path: string): Promise<string | null>;
   /** Entries of a directory (names only), or null when it does not exist. */
   readDir(path: string): Promise<string[] | null>;
   /** Resolve a target path to a path the host can open (root: below the root; local: itself; ssh: not possible → null). */

@@ -1,0 +1,82 @@
+/**
+ * The `local` target: the machine koffer runs on. Paths are the host's own; live sources
+ * (lsblk, efivars, /sys/class/tpm, nft, ss, systemctl is-active) are available.
+ */
+import { promises as fs } from "node:fs";
+import { run, type ExecOptions, type ExecResult } from "./exec.js";
+import {
+  assertTargetPath,
+  isAbsent,
+  readHostDir,
+  readHostFile,
+  statHost,
+  writeHostFileAtomic,
+} from "./files.js";
+import type { Target, TargetDisk, TargetStat } from "./types.js";
+
+export class LocalTarget implements Target {
+  readonly kind = "local" as const;
+  readonly live = true;
+  readonly location = "local";
+  readonly disks: TargetDisk[];
+
+  constructor(options: { disks?: string[] } = {}) {
+    this.disks = (options.disks ?? []).map((path) => ({ path }));
+  }
+
+  hostPath(path: string): string {
+    assertTargetPath(path);
+    return path;
+  }
+
+  readFile(path: string): Promise<Buffer | null> {
+    return readHostFile(this.hostPath(path));
+  }
+
+  async readText(path: string): Promise<string | null> {
+    return (await this.readFile(path))?.toString("utf8") ?? null;
+  }
+
+  stat(path: string): Promise<TargetStat | null> {
+    return statHost(this.hostPath(path), true);
+  }
+
+  lstat(path: string): Promise<TargetStat | null> {
+    return statHost(this.hostPath(path), false);
+  }
+
+  async readLink(path: string): Promise<string | null> {
+    try {
+      return await fs.readlink(this.hostPath(path));
+    } catch (error) {
+      if (isAbsent(error) || (error as NodeJS.ErrnoException).code === "EINVAL") return null;
+      throw error;
+    }
+  }
+
+  readDir(path: string): Promise<string[] | null> {
+    return readHostDir(this.hostPath(path));
+  }
+
+  exec(command: string, args: string[], options?: ExecOptions): Promise<ExecResult> {
+    return run(command, args, options);
+  }
+
+  writeFileAtomic(
+    path: string,
+    data: Buffer | string,
+    options: { mode: number; uid?: number; gid?: number },
+  ): Promise<void> {
+    return writeHostFileAtomic(this.hostPath(path), data, options);
+  }
+
+  async remove(path: string): Promise<void> {
+    await fs.rm(this.hostPath(path), { force: true, recursive: true });
+  }
+
+  async mkdirp(path: string, mode = 0o755): Promise<void> {
+    await fs.mkdir(this.hostPath(path), { recursive: true, mode });
+  }
+
+  async close(): Promise<void> {}
+}
