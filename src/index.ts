@@ -10,3 +10,4 @@ export type * from "./checks/types.js";
 export type * from "./targets/types.js";
 export { run as exec } from "./targets/exec.js";
 export { version } from "./version.js";
+export * from "./report/render/index.js";

@@ -1,0 +1,42 @@
+/**
+ * One Result, every format (REPORT.md). Renderers are pure: `(result, options) → string`;
+ * clock and host come from the Result, colour from the options.
+ */
+import { UsageError } from "../../errors.js";
+import type { Result } from "../types.js";
+import { renderJson } from "./json.js";
+import type { RenderOptions } from "./options.js";
+import { renderText } from "./text.js";
+
+export type { RenderOptions, SignatureState, StyleRole } from "./options.js";
+export { renderJson } from "./json.js";
+export { renderText } from "./text.js";
+
+/** Formats `render` produces as a string (`pdf` is produced from `html` by `renderPdf`). */
+export const formats = ["text", "json"] as const;
+export type Format = (typeof formats)[number];
+
+/** The file extension each format is written with. */
+export const formatExtension: Record<Format, string> = {
+  text: "txt",
+  json: "json",
+};
+
+export function isFormat(name: string): name is Format {
+  return (formats as readonly string[]).includes(name);
+}
+
+/**
+ * Render a Result in one format.
+ * @throws UsageError for an unknown format.
+ */
+export function render(result: Result, format: Format, options: RenderOptions = {}): string {
+  switch (format) {
+    case "text":
+      return renderText(result, options);
+    case "json":
+      return renderJson(result);
+    default:
+      throw new UsageError(`unknown report format ${String(format)}; known: ${formats.join(", ")}`);
+  }
+}
