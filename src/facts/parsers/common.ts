@@ -1,0 +1,90 @@
+/**
+ * Shared helpers for the configuration parsers. Parsers are pure functions on text;
+ * where a format includes other files (sshd Include, sudoers @includedir, nftables
+ * include) the resolver takes a {@link FileSource}, which a Target satisfies.
+ */
+import type { Setting } from "../types.js";
+
+/** The read side of a Target, enough for parsers that follow includes. */
+export interface FileSource {
+  readText(path: string): Promise<string | null>;
+  readDir(path: string): Promise<string[] | null>;
+}
+
+/** A logical line with its 1-based number in the file. */
+export interface NumberedLine {
+  text: string;
+  line: number;
+}
+
+/** Split text into trimmed, non-empty lines with `#` comments removed (comment must start the line). */
+export function contentLines(text: string, commentChars = "#"): NumberedLine[] {
+  const out: NumberedLine[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const trimmed = raw.trim();
+    if (trimmed === "" || commentChars.includes(trimmed[0] ?? "")) return;
+    out.push({ text: trimmed, line: index + 1 });
+  });
+  return out;
+}
+
+/** Build a {@link Setting}. */
+export function setting(value: string, path: string, line: number): Setting {
+  return { value, source: `${path}:${line}` };
+}
+
+/** Join a directory and a name the way target paths are written. */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}
+
+/** Convert a shell glob (`*`, `?`, `[...]`) in one path component to a RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "[") {
+      const close = glob.indexOf("]", i + 1);
+      if (close === -1) out += "\\[";
+      else {
+        let body = glob.slice(i + 1, close);
+        if (body.startsWith("!")) body = `^${body.slice(1)}`;
+        out += `[${body.replace(/\\/g, "\\\\")}]`;
+        i = close;
+      }
+    } else out += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/**
+ * Expand a glob whose wildcards are in the last path component only (what sshd_config
+ * Include and nftables include use in practice), sorted like glob(3).
+ */
+export async function expandGlob(source: FileSource, pattern: string): Promise<string[]> {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const slash = pattern.lastIndexOf("/");
+  const dir = slash <= 0 ? "/" : pattern.slice(0, slash);
+  const re = globToRegExp(pattern.slice(slash + 1));
+  const names = (await source.readDir(dir)) ?? [];
+  return names
+    .filter((n) => re.test(n) && !n.startsWith("."))
+    .sort(compareC)
+    .map((n) => joinPath(dir, n));
+}
+
+/** Byte-order comparison, as C's strcmp / `LC_ALL=C sort` (what systemd and glob use). */
+export function compareC(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Remove one level of matching single or double quotes. */
+export function unquote(value: string): string {
+  if (value.length >= 2) {
+    const first = value[0];
+    if ((first === '"' || first === "'") && value.endsWith(first)) return value.slice(1, -1);
+  }
+  return value;
+}
