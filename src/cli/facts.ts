@@ -1,17 +1,68 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+interface FactsOptions {
+  root?: string;
+  disk: string[];
+  ssh?: string;
+  out?: string;
+  area?: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("facts")
-    .description("gather facts from a target and print or save them (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description("gather facts from a target and print or save them as JSON")
+    .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
+    .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
+    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
+    .option("--out <file>", "save the snapshot to FILE (written atomically) instead of printing it")
+    .option("--area <area>", "gather only this area (repeatable)", collect, [])
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer facts is not available in this version");
+      action(context, async (options: FactsOptions) => {
+        const { UsageError } = await import("../errors.js");
+        const { openTarget } = await import("../targets/index.js");
+        const { gatherFacts, factAreas } = await import("../facts/index.js");
+        const unknown = (options.area ?? []).filter((a) => !(factAreas as string[]).includes(a));
+        if (unknown.length > 0) {
+          throw new UsageError(
+            `unknown area ${unknown.join(", ")}; areas are ${factAreas.join(", ")}`,
+          );
+        }
+        const target = await openTarget({
+          root: options.root,
+          disks: options.disk,
+          ssh: options.ssh,
+        });
+        try {
+          const facts = await gatherFacts(
+            target,
+            {},
+            options.area && options.area.length > 0
+              ? { areas: options.area as typeof factAreas }
+              : {},
+          );
+          const json = `${JSON.stringify(facts, null, 2)}\n`;
+          if (options.out) {
+            const { resolve } = await import("node:path");
+            const { writeHostFileAtomic } = await import("../targets/files.js");
+            // A snapshot names devices and accounts: readable by its owner only.
+            await writeHostFileAtomic(resolve(options.out), json, { mode: 0o600 });
+            context.io.stderr.write(`koffer: facts saved to ${options.out}\n`);
+          } else {
+            context.io.stdout.write(json);
+          }
+          for (const e of facts.gatherErrors) {
+            context.io.stderr.write(`koffer: warning: ${e.area}: ${e.message}\n`);
+          }
+          return 0;
+        } finally {
+          await target.close();
+        }
       }),
     );
 }

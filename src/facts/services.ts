@@ -1,0 +1,197 @@
+/**
+ * Services: unit-file states with the real `systemctl --root DIR is-enabled`, so systemd's
+ * own rules (aliases, [Install] sections, masks, presets in /etc vs /usr/lib) decide, and
+ * `SYSTEMCTL_SKIP_SYSV=1` so no SysV script of the target is ever executed. On a live
+ * target, `systemctl is-active` adds the running state.
+ */
+import type { Target } from "../targets/types.js";
+import type { GatherContext, Live, ServicesFacts, UnitState } from "./types.js";
+
+/** Units whose state some control reads (NET-02, USB-01, DISK-06, LOG-*, UPD-* …). */
+export const unitsOfInterest: readonly string[] = [
+  "ssh.service",
+  "sshd.service",
+  "usbguard.service",
+  "nftables.service",
+  "auditd.service",
+  "apparmor.service",
+  "bluetooth.service",
+  "avahi-daemon.service",
+  "avahi-daemon.socket",
+  "smbd.service",
+  "nmbd.service",
+  "cups.service",
+  "cups.socket",
+  "cups-browsed.service",
+  "xrdp.service",
+  "x11vnc.service",
+  "vncserver@.service",
+  "strongswan.service",
+  "strongswan-starter.service",
+  "wg-quick@*",
+  "openvpn.service",
+  "openvpn@*",
+  "openvpn-client@*",
+  "systemd-timesyncd.service",
+  "chrony.service",
+  "unattended-upgrades.service",
+  "apt-daily-upgrade.timer",
+  "apt-daily.timer",
+  "tmp.mount",
+  "systemd-journal-upload.service",
+  "rsyslog.service",
+  "pcscd.socket",
+  "pcscd.service",
+  "fwupd-refresh.timer",
+  "hibernate.target",
+  "hybrid-sleep.target",
+  "suspend-then-hibernate.target",
+  "gdm.service",
+  "gdm3.service",
+  "lightdm.service",
+  "sddm.service",
+  "NetworkManager.service",
+  "ModemManager.service",
+];
+
+const unitStates = new Set<UnitState>([
+  "enabled",
+  "enabled-runtime",
+  "linked",
+  "alias",
+  "masked",
+  "masked-runtime",
+  "static",
+  "indirect",
+  "disabled",
+  "generated",
+  "transient",
+  "bad",
+  "not-found",
+]);
+
+export function emptyServicesFacts(): ServicesFacts {
+  return { unitFiles: {}, active: { available: false, reason: "not gathered" } };
+}
+
+/** A unit name without a type gets ".service", as systemctl assumes. */
+export function normaliseUnit(name: string): string {
+  return /\.(service|socket|target|timer|mount|path|device|swap|slice|scope|automount)$/.test(name)
+    ? name
+    : `${name}.service`;
+}
+
+/**
+ * Instances of a template pattern such as `wg-quick@*` that the target's unit
+ * directories mention (enabled instances live as symlinks in `*.wants/`), plus the
+ * template itself, so an installed-but-unused template is still reported.
+ */
+async function expandPattern(target: Target, pattern: string): Promise<string[]> {
+  const prefix = pattern.slice(0, pattern.indexOf("*"));
+  const found = new Set<string>([`${prefix}.service`]);
+  for (const base of ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]) {
+    const names = (await target.readDir(base)) ?? [];
+    for (const name of names) {
+      if (name.startsWith(prefix) && name.endsWith(".service")) found.add(name);
+      if (/\.(wants|requires)$/.test(name)) {
+        for (const inner of (await target.readDir(`${base}/${name}`)) ?? []) {
+          if (inner.startsWith(prefix) && inner.endsWith(".service")) found.add(inner);
+        }
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** The list of units to ask about: the fixed list, the profile's device services, patterns expanded. */
+export async function unitsToQuery(target: Target, ctx: GatherContext): Promise<string[]> {
+  const wanted = [...unitsOfInterest];
+  for (const device of ctx.profile?.spec.devices.allow ?? [])
+    wanted.push(...(device.services ?? []));
+  const out = new Set<string>();
+  for (const unit of wanted) {
+    if (unit.includes("*")) for (const u of await expandPattern(target, unit)) out.add(u);
+    else out.add(normaliseUnit(unit));
+  }
+  return [...out];
+}
+
+/**
+ * Parse what `systemctl is-enabled U1 U2 …` printed. systemd prints one state per unit
+ * on stdout, but stops at the first unit it cannot find (stderr "Failed to get unit file
+ * state for U: No such file or directory"): the states printed belong to the first units,
+ * in order. Returns the states read and whether the next unit was reported missing.
+ */
+export function parseIsEnabled(
+  stdout: string,
+  stderr: string,
+): { states: UnitState[]; stoppedAtMissing: boolean } {
+  const states = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .map((l) => (unitStates.has(l as UnitState) ? (l as UnitState) : "bad"));
+  const stoppedAtMissing = /No such file or directory|not found|does not exist/i.test(stderr);
+  return { states, stoppedAtMissing };
+}
+
+/** `systemctl [--root DIR] is-enabled` for each unit, robust to systemd stopping at a missing one. */
+async function unitFileStates(target: Target, units: string[]): Promise<Record<string, UnitState>> {
+  const result: Record<string, UnitState> = {};
+  const rootArgs: string[] = [];
+  if (target.kind === "root") {
+    const root = target.hostPath("/");
+    if (root !== null) rootArgs.push(`--root=${root}`);
+  }
+  let rest = [...units];
+  while (rest.length > 0) {
+    const r = await target.exec("systemctl", [...rootArgs, "is-enabled", "--", ...rest], {
+      env: { SYSTEMCTL_SKIP_SYSV: "1" },
+      timeoutMs: 60_000,
+    });
+    const { states, stoppedAtMissing } = parseIsEnabled(r.stdout, r.stderr);
+    states.slice(0, rest.length).forEach((state, i) => (result[rest[i] as string] = state));
+    if (states.length >= rest.length) break;
+    const failed = rest[states.length] as string;
+    if (!stoppedAtMissing && states.length === 0) {
+      // Neither a state nor a "missing unit" message: systemctl itself failed.
+      throw new Error(`systemctl is-enabled failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    }
+    result[failed] = stoppedAtMissing ? "not-found" : "bad";
+    rest = rest.slice(states.length + 1);
+  }
+  return result;
+}
+
+async function activeStates(
+  target: Target,
+  units: string[],
+): Promise<Live<Record<string, string>>> {
+  if (!target.live) {
+    return { available: false, reason: "an offline root runs no services" };
+  }
+  // is-active prints one line per unit, including "inactive" for unknown units.
+  const r = await target.exec("systemctl", ["is-active", "--", ...units], { timeoutMs: 60_000 });
+  const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length !== units.length) {
+    return {
+      available: false,
+      reason: `systemctl is-active gave ${lines.length} answers for ${units.length} units: ${r.stderr.trim()}`,
+    };
+  }
+  const value: Record<string, string> = {};
+  units.forEach((u, i) => (value[u] = (lines[i] as string).trim()));
+  return { available: true, value, source: "systemctl is-active" };
+}
+
+/** Gather the services area. */
+export async function gatherServices(target: Target, ctx: GatherContext): Promise<ServicesFacts> {
+  const units = await unitsToQuery(target, ctx);
+  return {
+    unitFiles: await unitFileStates(target, units),
+    active: await activeStates(
+      target,
+      units.filter((u) => !u.endsWith("@.service")),
+    ),
+  };
+}
