@@ -4,22 +4,34 @@
  */
 import { UsageError } from "../../errors.js";
 import type { Result } from "../types.js";
+import { renderHtml } from "./html.js";
 import { renderJson } from "./json.js";
+import { renderJunit } from "./junit.js";
+import { renderMarkdown } from "./markdown.js";
 import type { RenderOptions } from "./options.js";
+import { renderSarif } from "./sarif.js";
 import { renderText } from "./text.js";
 
 export type { RenderOptions, SignatureState, StyleRole } from "./options.js";
 export { renderJson } from "./json.js";
 export { renderText } from "./text.js";
+export { renderJunit } from "./junit.js";
+export { renderSarif, informationUri } from "./sarif.js";
+export { renderMarkdown } from "./markdown.js";
+export { renderHtml } from "./html.js";
 
 /** Formats `render` produces as a string (`pdf` is produced from `html` by `renderPdf`). */
-export const formats = ["text", "json"] as const;
+export const formats = ["text", "json", "junit", "sarif", "md", "html"] as const;
 export type Format = (typeof formats)[number];
 
 /** The file extension each format is written with. */
 export const formatExtension: Record<Format, string> = {
   text: "txt",
   json: "json",
+  junit: "junit.xml",
+  sarif: "sarif",
+  md: "md",
+  html: "html",
 };
 
 export function isFormat(name: string): name is Format {
@@ -36,6 +48,14 @@ export function render(result: Result, format: Format, options: RenderOptions = 
       return renderText(result, options);
     case "json":
       return renderJson(result);
+    case "junit":
+      return renderJunit(result, options);
+    case "sarif":
+      return renderSarif(result, options);
+    case "md":
+      return renderMarkdown(result, { ...options, lang: options.lang ?? "de" });
+    case "html":
+      return renderHtml(result, { ...options, lang: options.lang ?? "de" });
     default:
       throw new UsageError(`unknown report format ${String(format)}; known: ${formats.join(", ")}`);
   }
