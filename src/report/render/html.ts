@@ -21,7 +21,8 @@ table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9p
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
 th, td { border: 0.5pt solid var(--line); padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #e8edf4; }
+th { background: #e8edf4; overflow-wrap: normal; }
+td:first-child { white-space: nowrap; }
 table.results { font-size: 7.5pt; }
 table.matrix td:not(:first-child), table.matrix th:not(:first-child) { text-align: center; }
 table.matrix th { font-size: 7pt; }
