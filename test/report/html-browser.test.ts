@@ -56,7 +56,7 @@ describe("HTML report in headless Chromium", () => {
     expect(await page.locator("h1").innerText()).toContain("Prüfbericht „Mobiler Bürgerkoffer“");
     // The profile title was shown as text, not run.
     expect(
-      await page.evaluate(() => (window as unknown as { pwned?: number }).pwned),
+      await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned),
     ).toBeUndefined();
     expect(await page.locator("script").count()).toBe(0);
     expect(text).toContain("<script>window.pwned=1</script>Meerane");
