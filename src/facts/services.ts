@@ -135,6 +135,29 @@ export function parseIsEnabled(
   return { states, stoppedAtMissing };
 }
 
+/** Where systemd looks for unit files (systemd.unit(5), system manager). */
+const unitDirs = [
+  "/etc/systemd/system",
+  "/run/systemd/system",
+  "/usr/local/lib/systemd/system",
+  "/usr/lib/systemd/system",
+  "/lib/systemd/system",
+];
+
+/** A unit file, its template (`name@.service` for `name@x.service`) or a link to it exists. */
+async function unitFileExists(target: Target, unit: string): Promise<boolean> {
+  const names = [unit];
+  const at = unit.indexOf("@");
+  if (at > 0) names.push(`${unit.slice(0, at + 1)}${unit.slice(unit.lastIndexOf("."))}`);
+  for (const dir of unitDirs) {
+    for (const name of names) {
+      const path = `${dir}/${name}`;
+      if ((await (target.lstat ?? target.stat).call(target, path)) !== null) return true;
+    }
+  }
+  return false;
+}
+
 /** `systemctl [--root DIR] is-enabled` for each unit, robust to systemd stopping at a missing one. */
 async function unitFileStates(target: Target, units: string[]): Promise<Record<string, UnitState>> {
   const result: Record<string, UnitState> = {};
@@ -144,6 +167,16 @@ async function unitFileStates(target: Target, units: string[]): Promise<Record<s
     if (root !== null) rootArgs.push(`--root=${root}`);
   }
   let rest = [...units];
+  if (target.kind === "root") {
+    // Asking systemctl about a unit it cannot find costs one process each (it stops at the
+    // first missing unit), so units with no file at all are answered here, as it would.
+    const present: string[] = [];
+    for (const unit of rest) {
+      if (await unitFileExists(target, unit)) present.push(unit);
+      else result[unit] = "not-found";
+    }
+    rest = present;
+  }
   while (rest.length > 0) {
     const r = await target.exec("systemctl", [...rootArgs, "is-enabled", "--", ...rest], {
       env: { SYSTEMCTL_SKIP_SYSV: "1" },

@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { openTarget } from "../../src/targets/index.js";
+import { gatherServices, parseIsEnabled } from "../../src/facts/services.js";
+import type { Profile } from "../../src/profiles/types.js";
+import { buildRoot } from "../helpers/root-tree.js";
+
+const ctx = { profile: null, now: new Date() };
+
+describe("services gatherer on systemctl --root", () => {
+  it("reports enabled, alias, masked, disabled and not-found units as systemd sees them", async () => {
+    const root = await buildRoot({
+      units: {
+        "ssh.service": { alias: ["sshd.service"] },
+        "cups.service": {},
+        "wg-quick@.service": {},
+      },
+      enable: ["ssh.service", "usbguard.service", "nftables.service", "wg-quick@wg0.service"],
+      mask: ["hibernate.target", "hybrid-sleep.target", "bluetooth.service"],
+    });
+    const facts = await gatherServices(await openTarget({ root }), ctx);
+    expect(facts.unitFiles).toMatchObject({
+      "ssh.service": "enabled",
+      "sshd.service": "alias",
+      "usbguard.service": "enabled",
+      "nftables.service": "enabled",
+      "cups.service": "disabled",
+      "hibernate.target": "masked",
+      "hybrid-sleep.target": "masked",
+      "bluetooth.service": "masked",
+      "suspend-then-hibernate.target": "not-found",
+      "avahi-daemon.service": "not-found",
+      "wg-quick@wg0.service": "enabled",
+    });
+    expect(facts.active).toEqual({ available: false, reason: "an offline root runs no services" });
+  });
+
+  it("asks about the profile's device services too", async () => {
+    const root = await buildRoot({ enable: ["pcscd-koffer.service"] });
+    const profile = {
+      spec: { devices: { allow: [{ name: "reader", services: ["pcscd-koffer"] }] } },
+    } as unknown as Profile;
+    const facts = await gatherServices(await openTarget({ root }), { profile, now: new Date() });
+    expect(facts.unitFiles["pcscd-koffer.service"]).toBe("enabled");
+  });
+
+  it("never runs a SysV script of the target", async () => {
+    const root = await buildRoot({
+      files: {
+        "/etc/init.d/ssh": { content: "#!/bin/sh\ntouch /tmp/koffer-sysv-ran\n", mode: 0o755 },
+      },
+    });
+    const facts = await gatherServices(await openTarget({ root }), ctx);
+    expect(facts.unitFiles["ssh.service"]).toBe("not-found");
+    expect(existsSync("/tmp/koffer-sysv-ran")).toBe(false);
+  });
+
+  it("parses is-enabled output that stops at a missing unit", () => {
+    expect(
+      parseIsEnabled(
+        "enabled\nmasked\n",
+        "Failed to get unit file state for x.service: No such file or directory\n",
+      ),
+    ).toEqual({ states: ["enabled", "masked"], stoppedAtMissing: true });
+    expect(parseIsEnabled("weird\n", "").states).toEqual(["bad"]);
+  });
+});
