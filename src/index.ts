@@ -22,3 +22,8 @@ export {
 } from "./facts/usbguard-rules.js";
 export type * from "./facts/usbguard-rules.js";
 export * from "./report/render/index.js";
+export { loadProfile, loadProfileOrThrow, type LoadOptions } from "./profiles/loader.js";
+export { validateProfile, validateProfiles, type FileReport } from "./profiles/validate.js";
+export { baseline, baselineName } from "./profiles/baseline.js";
+export { controlIds, attestControlIds, isControlId, type ControlId } from "./profiles/control-ids.js";
+export { profileSchema } from "./profiles/schema.js";

@@ -1,17 +1,17 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
+import { ExitCode } from "../errors.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
 export function register(program: Command, context: CliContext): void {
   program
     .command("schema")
-    .description("print the profile JSON Schema (for editors) (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description("print the profile JSON Schema (for editors)")
     .action(
       action(context, async () => {
-        throw new UsageError("koffer schema is not available in this version");
+        const { readFile } = await import("node:fs/promises");
+        const { profileSchemaUrl } = await import("../profiles/schema.js");
+        context.io.stdout.write(await readFile(profileSchemaUrl, "utf8"));
+        return ExitCode.ok;
       }),
     );
 }
