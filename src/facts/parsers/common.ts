@@ -88,3 +88,20 @@ export function unquote(value: string): string {
   }
   return value;
 }
+
+/** A {@link FileSource} over an in-memory map of path → content (tests, saved snapshots). */
+export function memorySource(files: Record<string, string>): FileSource {
+  return {
+    async readText(path) {
+      return files[path] ?? null;
+    },
+    async readDir(path) {
+      const prefix = path.endsWith("/") ? path : `${path}/`;
+      const names = new Set<string>();
+      for (const p of Object.keys(files)) {
+        if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split("/")[0] as string);
+      }
+      return names.size === 0 ? null : [...names];
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Apps: the dpkg database (every package with its status; only `ii` counts as installed),
+ * desktop entries with their owning package, APT sources, AppArmor, the CA set and
+ * browser enterprise policies.
+ */
+import type { Target } from "../targets/types.js";
+import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./types.js";
+import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
+import { compareC, joinPath } from "./parsers/common.js";
+import { parseDesktopEntry } from "./parsers/desktop-entry.js";
+import { indexFileList, packageOfListFile, parseDpkgStatus } from "./parsers/dpkg.js";
+import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
+import { liveValue, offlineReason } from "./parsers/live.js";
+
+export const desktopEntryDirs = ["/usr/share/applications", "/usr/local/share/applications"];
+
+/** Where Firefox (ESR) and Chromium look for enterprise policies. */
+export const browserPolicyFiles = [
+  "/etc/firefox/policies/policies.json",
+  "/etc/firefox-esr/policies/policies.json",
+  "/usr/lib/firefox-esr/distribution/policies.json",
+  "/usr/lib/firefox/distribution/policies.json",
+];
+export const browserPolicyDirs = [
+  "/etc/chromium/policies/managed",
+  "/etc/opt/chrome/policies/managed",
+];
+
+export function emptyAppsFacts(): AppsFacts {
+  return {
+    packages: [],
+    desktopEntries: [],
+    aptSources: [],
+    apparmor: {
+      kernelEnabled: { available: false, reason: "not gathered" },
+      profilesEnforced: { available: false, reason: "not gathered" },
+    },
+    caCertificatesConf: null,
+    browserPolicies: [],
+  };
+}
+
+/** Path → package for the given paths only (dpkg's *.list files are large; keep what is asked). */
+async function owners(target: Target, wanted: Set<string>): Promise<Map<string, string>> {
+  const index = new Map<string, string>();
+  if (wanted.size === 0) return index;
+  const infoDir = "/var/lib/dpkg/info";
+  for (const name of ((await target.readDir(infoDir)) ?? []).sort(compareC)) {
+    const pkg = packageOfListFile(name);
+    if (pkg === null) continue;
+    const text = await target.readText(joinPath(infoDir, name));
+    if (text === null) continue;
+    const relevant = text
+      .split("\n")
+      .filter((p) => wanted.has(p))
+      .join("\n");
+    indexFileList(index, pkg, relevant);
+  }
+  return index;
+}
+
+async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
+  const found: { path: string; text: string }[] = [];
+  for (const dir of desktopEntryDirs) {
+    for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
+      if (!name.endsWith(".desktop")) continue;
+      const path = joinPath(dir, name);
+      const text = await target.readText(path);
+      if (text !== null) found.push({ path, text });
+    }
+  }
+  const index = await owners(target, new Set(found.map((f) => f.path)));
+  return found.map(({ path, text }) => {
+    const e = parseDesktopEntry(text);
+    return {
+      path,
+      name: e.name,
+      exec: e.exec,
+      noDisplay: e.noDisplay,
+      hidden: e.hidden,
+      package: index.get(path) ?? null,
+    };
+  });
+}
+
+async function aptSources(target: Target): Promise<AptSource[]> {
+  const out: AptSource[] = [];
+  const main = await target.readText("/etc/apt/sources.list");
+  if (main !== null) out.push(...parseOneLineSources(main, "/etc/apt/sources.list"));
+  const dir = "/etc/apt/sources.list.d";
+  for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
+    const path = joinPath(dir, name);
+    if (name.endsWith(".list")) {
+      const text = await target.readText(path);
+      if (text !== null) out.push(...parseOneLineSources(text, path));
+    } else if (name.endsWith(".sources")) {
+      const text = await target.readText(path);
+      if (text !== null) out.push(...parseDeb822Sources(text, path));
+    }
+  }
+  return out;
+}
+
+async function browserPolicies(target: Target): Promise<AppsFacts["browserPolicies"]> {
+  const paths = [...browserPolicyFiles];
+  for (const dir of browserPolicyDirs) {
+    for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
+      if (name.endsWith(".json")) paths.push(joinPath(dir, name));
+    }
+  }
+  const out: AppsFacts["browserPolicies"] = [];
+  for (const path of paths) {
+    const text = await target.readText(path);
+    if (text === null) continue;
+    try {
+      out.push({ path, policies: JSON.parse(text) as unknown });
+    } catch (error) {
+      // A browser ignores an unparsable policy file, so it enforces nothing; say so.
+      out.push({ path, policies: { parseError: (error as Error).message } });
+    }
+  }
+  return out;
+}
+
+async function apparmor(target: Target): Promise<AppsFacts["apparmor"]> {
+  const enabledPath = "/sys/module/apparmor/parameters/enabled";
+  const kernelEnabled: Live<boolean> = await liveValue(target, enabledPath, async () => {
+    const text = await target.readText(enabledPath);
+    if (text === null) return false; // module absent: AppArmor is not in the kernel
+    return text.trim() === "Y";
+  });
+  const profilesPath = "/sys/kernel/security/apparmor/profiles";
+  const profilesEnforced: Live<number> = target.live
+    ? await liveValue(target, profilesPath, async () => {
+        const text = await target.readText(profilesPath);
+        if (text === null)
+          return {
+            unavailable: `${profilesPath} is not readable (securityfs not mounted or not root)`,
+          };
+        return text.split("\n").filter((l) => l.trim().endsWith("(enforce)")).length;
+      })
+    : { available: false, reason: offlineReason };
+  return { kernelEnabled, profilesEnforced };
+}
+
+/** Gather the apps area from a target. */
+export async function gatherApps(target: Target, _ctx: GatherContext): Promise<AppsFacts> {
+  const status = await target.readText("/var/lib/dpkg/status");
+  const ca = await target.readText("/etc/ca-certificates.conf");
+  return {
+    packages: status === null ? [] : parseDpkgStatus(status),
+    desktopEntries: await desktopEntries(target),
+    aptSources: await aptSources(target),
+    apparmor: await apparmor(target),
+    caCertificatesConf: ca === null ? null : parseCaCertificatesConf(ca),
+    browserPolicies: await browserPolicies(target),
+  };
+}

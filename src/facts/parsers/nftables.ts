@@ -1,0 +1,444 @@
+/**
+ * A parser for the subset of the nft(8) language found in /etc/nftables.conf:
+ * `include` (with globs), `define` / `$var`, `flush ruleset`, `table { chain { … } }` blocks
+ * (sets, maps, flowtables and other objects are skipped), and the command forms
+ * `add|create table`, `add|create chain … { … }`, `add|insert rule …`.
+ * It reads the file as written; it does not run nft.
+ */
+import type { NftChain } from "../types.js";
+import { expandGlob, joinPath, type FileSource } from "./common.js";
+
+interface Token {
+  /** "word", "string", or the punctuation itself: "{", "}", ";", "\n", ",", "=". */
+  kind: string;
+  value: string;
+  where: string; // "path:line"
+}
+
+/** Split nft source into tokens; newlines are tokens because they end statements. */
+export function tokenizeNft(text: string, path: string): { tokens: Token[]; errors: string[] } {
+  const tokens: Token[] = [];
+  const errors: string[] = [];
+  let line = 1;
+  let i = 0;
+  const at = () => `${path}:${line}`;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (c === "\\" && text[i + 1] === "\n") {
+      i += 2;
+      line++;
+      continue;
+    }
+    if (c === "\n") {
+      tokens.push({ kind: "\n", value: "\n", where: at() });
+      line++;
+      i++;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r") {
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+      continue;
+    }
+    if (c === '"') {
+      const end = text.indexOf('"', i + 1);
+      if (end === -1 || text.slice(i, end).includes("\n")) {
+        errors.push(`${at()}: unterminated string`);
+        const nl = text.indexOf("\n", i);
+        i = nl === -1 ? text.length : nl;
+        continue;
+      }
+      tokens.push({ kind: "string", value: text.slice(i + 1, end), where: at() });
+      i = end + 1;
+      continue;
+    }
+    if ("{};,=".includes(c)) {
+      tokens.push({ kind: c, value: c, where: at() });
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && !/[\s{};,="#]/.test(text[j] as string)) j++;
+    // `#` inside a word is not a comment only when glued (e.g. none seen in practice); stop there.
+    tokens.push({ kind: "word", value: text.slice(i, j), where: at() });
+    i = j;
+  }
+  return { tokens, errors };
+}
+
+function dirOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
+/** Tokenize a file and splice in the files its top-level `include` statements name. */
+async function tokensWithIncludes(
+  source: FileSource,
+  path: string,
+  errors: string[],
+  depth: number,
+): Promise<Token[]> {
+  const text = await source.readText(path);
+  if (text === null) {
+    errors.push(`${path}: not found`);
+    return [];
+  }
+  const { tokens, errors: lexErrors } = tokenizeNft(text, path);
+  errors.push(...lexErrors);
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    const next = tokens[i + 1];
+    const startOfStatement = i === 0 || ["\n", ";", "{", "}"].includes(tokens[i - 1]?.kind ?? "");
+    if (t.kind === "word" && t.value === "include" && startOfStatement && next?.kind === "string") {
+      i++;
+      if (depth >= 16) {
+        errors.push(`${t.where}: includes nested too deeply`);
+        continue;
+      }
+      const pattern = next.value;
+      const candidates = pattern.startsWith("/")
+        ? [pattern]
+        : [joinPath(dirOf(path), pattern), joinPath("/etc", pattern)];
+      let found = false;
+      for (const candidate of candidates) {
+        const files = await expandGlob(source, candidate);
+        const existing: string[] = [];
+        for (const f of files) if ((await source.readText(f)) !== null) existing.push(f);
+        if (existing.length === 0 && /[*?[]/.test(candidate)) {
+          found = true; // an empty glob is not an error for nft
+          break;
+        }
+        if (existing.length === 0) continue;
+        for (const f of existing)
+          out.push(...(await tokensWithIncludes(source, f, errors, depth + 1)));
+        found = true;
+        break;
+      }
+      if (!found) errors.push(`${t.where}: include "${pattern}" not found`);
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/** Render rule tokens back to text: `tcp dport { 22, 80 } accept`. */
+function renderTokens(tokens: Token[]): string {
+  return tokens
+    .map((t) => (t.kind === "string" ? `"${t.value}"` : t.value))
+    .join(" ")
+    .replace(/ ,/g, ",");
+}
+
+const tableObjects = new Set([
+  "set",
+  "map",
+  "flowtable",
+  "counter",
+  "quota",
+  "ct",
+  "limit",
+  "secmark",
+  "synproxy",
+]);
+const families = new Set(["ip", "ip6", "inet", "arp", "bridge", "netdev"]);
+
+class NftParser {
+  private pos = 0;
+  readonly chains = new Map<string, NftChain>();
+  private readonly defines = new Map<string, Token[]>();
+
+  constructor(
+    private readonly tokens: Token[],
+    readonly errors: string[],
+  ) {}
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private skipSeparators(): void {
+    while (this.peek() && (this.peek()?.kind === "\n" || this.peek()?.kind === ";")) this.pos++;
+  }
+
+  /** Tokens up to the end of the statement (newline or `;` outside braces). */
+  private statement(): Token[] {
+    const out: Token[] = [];
+    let depth = 0;
+    for (;;) {
+      const t = this.peek();
+      if (!t) break;
+      if (depth === 0 && (t.kind === "\n" || t.kind === ";" || t.kind === "}")) break;
+      if (t.kind === "{") depth++;
+      if (t.kind === "}") depth--;
+      this.pos++;
+      if (t.kind === "\n") continue;
+      out.push(t);
+    }
+    return out;
+  }
+
+  /** Skip a `{ … }` block whose opening brace is the next token. */
+  private skipBlock(): void {
+    let depth = 0;
+    for (;;) {
+      const t = this.tokens[this.pos++];
+      if (!t) {
+        this.errors.push("unexpected end of input: missing }");
+        return;
+      }
+      if (t.kind === "{") depth++;
+      if (t.kind === "}" && --depth === 0) return;
+    }
+  }
+
+  private expand(tokens: Token[]): Token[] {
+    return tokens.flatMap((t) => {
+      if (t.kind === "word" && t.value.startsWith("$")) {
+        const value = this.defines.get(t.value.slice(1));
+        if (value) return this.expand(value);
+        this.errors.push(`${t.where}: undefined variable ${t.value}`);
+      }
+      return [t];
+    });
+  }
+
+  private chain(family: string, table: string, name: string): NftChain {
+    const key = `${family}\u0000${table}\u0000${name}`;
+    let chain = this.chains.get(key);
+    if (!chain) {
+      chain = { family, table, name, hook: null, policy: null, rules: [] };
+      this.chains.set(key, chain);
+    }
+    return chain;
+  }
+
+  /** `[family] name` at the current position. */
+  private tableSpec(): { family: string; table: string } | null {
+    const a = this.tokens[this.pos];
+    const b = this.tokens[this.pos + 1];
+    if (a?.kind !== "word") return null;
+    if (families.has(a.value) && b?.kind === "word") {
+      this.pos += 2;
+      return { family: a.value, table: b.value };
+    }
+    this.pos += 1;
+    return { family: "ip", table: a.value };
+  }
+
+  /** Statements of a chain body (after `{`, through `}`). */
+  private chainBody(chain: NftChain): void {
+    for (;;) {
+      this.skipSeparators();
+      const t = this.peek();
+      if (!t) {
+        this.errors.push(`missing } closing chain ${chain.name}`);
+        return;
+      }
+      if (t.kind === "}") {
+        this.pos++;
+        return;
+      }
+      this.chainStatement(chain, this.expand(this.statement()));
+    }
+  }
+
+  private chainStatement(chain: NftChain, words: Token[]): void {
+    const first = words[0]?.value;
+    if (first === undefined) return;
+    if (first === "type") {
+      const hookAt = words.findIndex((w) => w.value === "hook");
+      if (hookAt !== -1) chain.hook = words[hookAt + 1]?.value ?? null;
+      // `type filter hook input priority 0; policy drop;` may arrive on one line after `;` splitting.
+      return;
+    }
+    if (first === "policy") {
+      chain.policy = words[1]?.value ?? null;
+      return;
+    }
+    if (first === "comment" || first === "devices" || first === "device") return;
+    chain.rules.push(renderTokens(words));
+  }
+
+  private tableBody(family: string, table: string): void {
+    for (;;) {
+      this.skipSeparators();
+      const t = this.peek();
+      if (!t) {
+        this.errors.push(`missing } closing table ${table}`);
+        return;
+      }
+      if (t.kind === "}") {
+        this.pos++;
+        return;
+      }
+      if (t.value === "chain") {
+        this.pos++;
+        const name = this.peek();
+        if (name?.kind !== "word" && name?.kind !== "string") {
+          this.errors.push(`${t.where}: chain without a name`);
+          this.statement();
+          continue;
+        }
+        this.pos++;
+        if (this.peek()?.kind !== "{") {
+          this.errors.push(`${t.where}: expected { after chain ${name.value}`);
+          this.statement();
+          continue;
+        }
+        this.pos++;
+        this.chainBody(this.chain(family, table, name.value));
+        continue;
+      }
+      if (tableObjects.has(t.value)) {
+        const words = this.statement();
+        // The object's block, if any, was consumed by statement() as a nested brace group.
+        void words;
+        continue;
+      }
+      const words = this.statement();
+      if (words[0]?.value === "flags" || words[0]?.value === "comment") continue;
+      if (words.length > 0)
+        this.errors.push(`${t.where}: unexpected "${renderTokens(words)}" in table ${table}`);
+    }
+  }
+
+  parse(): void {
+    for (;;) {
+      this.skipSeparators();
+      const t = this.peek();
+      if (!t) return;
+      if (t.kind === "}") {
+        this.errors.push(`${t.where}: unbalanced }`);
+        this.pos++;
+        continue;
+      }
+      const verb = t.value;
+      if (verb === "define" || verb === "redefine") {
+        this.pos++;
+        const words = this.statement();
+        const name = words[0]?.value;
+        if (name === undefined || words[1]?.kind !== "=") {
+          this.errors.push(`${t.where}: malformed define`);
+          continue;
+        }
+        this.defines.set(name, this.expand(words.slice(2)));
+        continue;
+      }
+      if (verb === "undefine") {
+        this.pos++;
+        const words = this.statement();
+        if (words[0]) this.defines.delete(words[0].value);
+        continue;
+      }
+      if (verb === "flush" && this.tokens[this.pos + 1]?.value === "ruleset") {
+        this.statement();
+        this.chains.clear();
+        continue;
+      }
+      if (verb === "table") {
+        this.pos++;
+        const spec = this.tableSpec();
+        if (!spec) {
+          this.errors.push(`${t.where}: table without a name`);
+          this.statement();
+          continue;
+        }
+        if (this.peek()?.kind === "{") {
+          this.pos++;
+          this.tableBody(spec.family, spec.table);
+        } else this.statement();
+        continue;
+      }
+      if (verb === "add" || verb === "create" || verb === "insert") {
+        this.pos++;
+        const object = this.peek()?.value;
+        if (object === "table") {
+          this.pos++;
+          const spec = this.tableSpec();
+          if (spec && this.peek()?.kind === "{") {
+            this.pos++;
+            this.tableBody(spec.family, spec.table);
+          } else this.statement();
+          continue;
+        }
+        if (object === "chain" || object === "rule") {
+          this.pos++;
+          const spec = this.tableSpec();
+          const name = this.peek();
+          if (!spec || name?.kind !== "word") {
+            this.errors.push(`${t.where}: malformed ${verb} ${object}`);
+            this.statement();
+            continue;
+          }
+          this.pos++;
+          const chain = this.chain(spec.family, spec.table, name.value);
+          if (object === "chain") {
+            if (this.peek()?.kind === "{") {
+              this.pos++;
+              this.chainBody(chain);
+            } else this.statement();
+            continue;
+          }
+          let words = this.expand(this.statement());
+          // `add rule … position N` / `handle N` / `index N` put the rule elsewhere; order is kept as written.
+          if (["position", "handle", "index"].includes(words[0]?.value ?? ""))
+            words = words.slice(2);
+          if (verb === "insert") chain.rules.unshift(renderTokens(words));
+          else chain.rules.push(renderTokens(words));
+          continue;
+        }
+        this.statement();
+        continue;
+      }
+      if (verb === "delete" || verb === "flush" || verb === "destroy" || verb === "reset") {
+        // Deleting objects at load time is rare in nftables.conf; recorded, not modelled.
+        this.statement();
+        continue;
+      }
+      const words = this.statement();
+      if (words.length > 0) this.errors.push(`${t.where}: unexpected "${renderTokens(words)}"`);
+      else this.pos++;
+    }
+  }
+}
+
+/** Parse nft source already split into tokens. */
+function parseTokens(tokens: Token[], errors: string[]): NftChain[] {
+  const parser = new NftParser(tokens, errors);
+  parser.parse();
+  return [...parser.chains.values()];
+}
+
+/** Parse one nft file's text (includes are reported as unresolved). */
+export function parseNftables(
+  text: string,
+  path: string,
+): { chains: NftChain[]; parseErrors: string[] } {
+  const { tokens, errors } = tokenizeNft(text, path);
+  for (const [i, t] of tokens.entries()) {
+    if (t.value === "include" && tokens[i + 1]?.kind === "string") {
+      errors.push(`${t.where}: include "${tokens[i + 1]?.value}" not followed (no file source)`);
+    }
+  }
+  const kept = tokens.filter(
+    (t, i) =>
+      !(t.value === "include" && tokens[i + 1]?.kind === "string") &&
+      !(t.kind === "string" && tokens[i - 1]?.value === "include"),
+  );
+  return { chains: parseTokens(kept, errors), parseErrors: errors };
+}
+
+/** Read an nft file through a file source, following `include` statements. */
+export async function readNftables(
+  source: FileSource,
+  path = "/etc/nftables.conf",
+): Promise<{ chains: NftChain[]; parseErrors: string[] }> {
+  const errors: string[] = [];
+  const tokens = await tokensWithIncludes(source, path, errors, 0);
+  return { chains: parseTokens(tokens, errors), parseErrors: errors };
+}
