@@ -293,7 +293,8 @@ class LineParser {
     const s = this.s;
     this.pos++; // '{'
     while (this.pos < s.length && isBlank(s.charCodeAt(this.pos))) this.pos++;
-    if (s[this.pos] === "}") this.fail(this.pos, `at least one ${valueDescription(spec.kind)}`);
+    if (s[this.pos] === "}")
+      this.fail(this.pos, `at least one value (${valueDescription(spec.kind)})`);
     for (;;) {
       attribute.values.push(this.parseValue(spec));
       const afterValue = this.pos;
