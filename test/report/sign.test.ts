@@ -1,0 +1,225 @@
+/**
+ * Detached CMS signatures: round trips with ECDSA and RSA keys, cross-checked with the real
+ * `openssl cms -verify`, and the tamper cases (changed bytes, foreign CA, wrong signer, expired).
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import { InputError, VerificationError } from "../../src/errors.js";
+import { renderJson } from "../../src/report/render/index.js";
+import { signDetached, verifyDetached } from "../../src/report/sign.js";
+import { sampleResult } from "../helpers/result.js";
+import { makeSigningPki, passphrase, type SigningPki } from "./signing-pki.js";
+
+let pki: SigningPki;
+const content = Buffer.from(renderJson(sampleResult("non-compliant")));
+const now = new Date();
+
+beforeAll(async () => {
+  pki = await makeSigningPki();
+}, 60_000);
+
+function expectVerificationError(fn: () => unknown, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(VerificationError);
+  expect((error as VerificationError).exitCode).toBe(1);
+  expect((error as Error).message).toMatch(pattern);
+}
+
+describe("signDetached / verifyDetached", () => {
+  it("ECDSA P-256 with an encrypted PKCS#8 key: round trip, and openssl cms agrees", async () => {
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    const info = verifyDetached(content, sig, [pki.caPem]);
+    expect(info.signer.subject).toContain("CN=Pruefer ECDSA");
+    expect(info.contentSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Math.abs(Date.parse(info.signingTime) - now.getTime())).toBeLessThan(60_000);
+    expect(info.chain).toHaveLength(2);
+
+    writeFileSync(join(pki.dir, "r.json"), content);
+    writeFileSync(join(pki.dir, "r.p7s"), sig);
+    const r = await execa(
+      "openssl",
+      [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "r.p7s",
+        "-content",
+        "r.json",
+        "-CAfile",
+        "ca.pem",
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ],
+      { cwd: pki.dir, reject: false },
+    );
+    expect(r.stderr).toContain("Verification successful");
+  });
+
+  it("RSA-3072 with an encrypted traditional PEM key: round trip, and openssl cms agrees", async () => {
+    const sig = signDetached(content, { keyPem: pki.rsaKey, certPem: pki.rsaCert, passphrase });
+    expect(verifyDetached(content, sig, [pki.caPem]).signer.subject).toContain("CN=Pruefer RSA");
+    writeFileSync(join(pki.dir, "r.json"), content);
+    writeFileSync(join(pki.dir, "rsa.p7s"), sig);
+    const r = await execa(
+      "openssl",
+      [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "rsa.p7s",
+        "-content",
+        "r.json",
+        "-CAfile",
+        "ca.pem",
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+      ],
+      { cwd: pki.dir, reject: false },
+    );
+    expect(r.stderr).toContain("Verification successful");
+  });
+
+  it("verifies a signature made by openssl cms -sign (interoperability the other way)", async () => {
+    writeFileSync(join(pki.dir, "o.json"), content);
+    await execa(
+      "openssl",
+      [
+        "cms",
+        "-sign",
+        "-binary",
+        "-md",
+        "sha256",
+        "-outform",
+        "DER",
+        "-in",
+        "o.json",
+        "-signer",
+        "ec.pem",
+        "-inkey",
+        "ec.key",
+        "-passin",
+        `pass:${passphrase}`,
+        "-out",
+        "o.p7s",
+      ],
+      { cwd: pki.dir },
+    );
+    const { readFileSync } = await import("node:fs");
+    const info = verifyDetached(content, readFileSync(join(pki.dir, "o.p7s")), [pki.caPem]);
+    expect(info.signer.subject).toContain("CN=Pruefer ECDSA");
+  });
+
+  it.each([
+    ["start", 0],
+    ["middle", Math.floor(content.length / 2)],
+    ["end", content.length - 1],
+  ])("one changed byte at the %s fails with the reason", (_where, offset) => {
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    const tampered = Buffer.from(content);
+    tampered[offset] = tampered[offset]! ^ 0x01;
+    expectVerificationError(
+      () => verifyDetached(tampered, sig, [pki.caPem]),
+      /bytes differ from the signed bytes/,
+    );
+  });
+
+  it("an appended byte fails", () => {
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    expectVerificationError(
+      () => verifyDetached(Buffer.concat([content, Buffer.from("\n")]), sig, [pki.caPem]),
+      /message digest mismatch/,
+    );
+  });
+
+  it("a changed signature value fails", () => {
+    const sig = signDetached(content, { keyPem: pki.rsaKey, certPem: pki.rsaCert, passphrase });
+    const bad = Buffer.from(sig);
+    bad[bad.length - 5] = bad[bad.length - 5]! ^ 0xff;
+    expectVerificationError(
+      () => verifyDetached(content, bad, [pki.caPem]),
+      /does not match the signer's public key/,
+    );
+  });
+
+  it("a foreign CA as trust anchor fails", () => {
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.foreignCaPem]),
+      /not trusted at the signing time/,
+    );
+  });
+
+  it("a signer not issued by the CA fails", () => {
+    const sig = signDetached(content, { keyPem: pki.foreignKey, certPem: pki.foreignCert });
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.caPem]),
+      /CN=Pruefer Foreign.*not trusted/,
+    );
+  });
+
+  it("a signer certificate expired at the signing time fails", () => {
+    const later = new Date(now.getTime() + 2 * 365 * 86_400_000);
+    const sig = signDetached(content, {
+      keyPem: pki.ecKey,
+      certPem: pki.ecCert,
+      passphrase,
+      signingTime: later,
+    });
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.caPem]),
+      /not trusted at the signing time.*expire/i,
+    );
+  });
+
+  it("a signer certificate not yet valid at the signing time fails", () => {
+    const earlier = new Date(now.getTime() - 30 * 86_400_000);
+    const sig = signDetached(content, {
+      keyPem: pki.ecKey,
+      certPem: pki.ecCert,
+      passphrase,
+      signingTime: earlier,
+    });
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.caPem]),
+      /not trusted at the signing time/,
+    );
+  });
+
+  it("a wrong passphrase or a key of another certificate is an input error that names neither secret", () => {
+    let error: unknown;
+    try {
+      signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase: "Xq9-not-the-secret" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).not.toContain("Xq9-not-the-secret");
+    expect((error as Error).message).not.toContain("PRIVATE KEY");
+    expect(() => signDetached(content, { keyPem: pki.foreignKey, certPem: pki.ecCert })).toThrow(
+      /does not belong/,
+    );
+  });
+
+  it("garbage instead of a signature is an input error (exit 78)", () => {
+    expect(() => verifyDetached(content, Buffer.from("not a signature"), [pki.caPem])).toThrow(
+      InputError,
+    );
+  });
+});
