@@ -27,3 +27,4 @@ export { validateProfile, validateProfiles, type FileReport } from "./profiles/v
 export { baseline, baselineName } from "./profiles/baseline.js";
 export { controlIds, attestControlIds, isControlId, type ControlId } from "./profiles/control-ids.js";
 export { profileSchema } from "./profiles/schema.js";
+export * from "./pki/index.js";
