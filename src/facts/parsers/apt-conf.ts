@@ -154,6 +154,15 @@ export function parseAptConf(text: string, path: string, config: AptConfig): voi
       i += 2;
       continue;
     }
+    if (next?.kind === "string" && t.value.endsWith("::")) {
+      // `Name:: "value";` appends to the list Name.
+      const name = keyFor(config.lists, join(scope, t.value.replace(/::$/, "")));
+      const list = config.lists.get(name) ?? [];
+      list.push({ value: next.value, source: `${path}:${next.line}` });
+      config.lists.set(name, list);
+      i += 2;
+      continue;
+    }
     if (next?.kind === "string") {
       const full = join(scope, t.value);
       config.values.set(keyFor(config.values, full), {

@@ -13,6 +13,8 @@ interface Token {
   kind: string;
   value: string;
   where: string; // "path:line"
+  /** Whitespace (or a line break) preceded the token in the source; used to render rules as written. */
+  spaced?: boolean;
 }
 
 /** Split nft source into tokens; newlines are tokens because they end statements. */
@@ -21,21 +23,29 @@ export function tokenizeNft(text: string, path: string): { tokens: Token[]; erro
   const errors: string[] = [];
   let line = 1;
   let i = 0;
+  let spaced = true;
   const at = () => `${path}:${line}`;
+  const push = (t: Token) => {
+    tokens.push({ ...t, spaced });
+    spaced = false;
+  };
   while (i < text.length) {
     const c = text[i] as string;
     if (c === "\\" && text[i + 1] === "\n") {
       i += 2;
       line++;
+      spaced = true;
       continue;
     }
     if (c === "\n") {
-      tokens.push({ kind: "\n", value: "\n", where: at() });
+      push({ kind: "\n", value: "\n", where: at() });
+      spaced = true;
       line++;
       i++;
       continue;
     }
     if (c === " " || c === "\t" || c === "\r") {
+      spaced = true;
       i++;
       continue;
     }
@@ -51,19 +61,19 @@ export function tokenizeNft(text: string, path: string): { tokens: Token[]; erro
         i = nl === -1 ? text.length : nl;
         continue;
       }
-      tokens.push({ kind: "string", value: text.slice(i + 1, end), where: at() });
+      push({ kind: "string", value: text.slice(i + 1, end), where: at() });
       i = end + 1;
       continue;
     }
     if ("{};,=".includes(c)) {
-      tokens.push({ kind: c, value: c, where: at() });
+      push({ kind: c, value: c, where: at() });
       i++;
       continue;
     }
     let j = i;
     while (j < text.length && !/[\s{};,="#]/.test(text[j] as string)) j++;
     // `#` inside a word is not a comment only when glued (e.g. none seen in practice); stop there.
-    tokens.push({ kind: "word", value: text.slice(i, j), where: at() });
+    push({ kind: "word", value: text.slice(i, j), where: at() });
     i = j;
   }
   return { tokens, errors };
@@ -126,12 +136,14 @@ async function tokensWithIncludes(
   return out;
 }
 
-/** Render rule tokens back to text: `tcp dport { 22, 80 } accept`. */
+/** Render rule tokens back to text with the spacing they were written with (line breaks become spaces). */
 function renderTokens(tokens: Token[]): string {
   return tokens
-    .map((t) => (t.kind === "string" ? `"${t.value}"` : t.value))
-    .join(" ")
-    .replace(/ ,/g, ",");
+    .map((t, i) => {
+      const text = t.kind === "string" ? `"${t.value}"` : t.value;
+      return i > 0 && t.spaced !== false ? ` ${text}` : text;
+    })
+    .join("");
 }
 
 const tableObjects = new Set([
@@ -200,7 +212,10 @@ class NftParser {
     return tokens.flatMap((t) => {
       if (t.kind === "word" && t.value.startsWith("$")) {
         const value = this.defines.get(t.value.slice(1));
-        if (value) return this.expand(value);
+        if (value) {
+          const expanded = this.expand(value);
+          return expanded.map((v, i) => (i === 0 ? { ...v, spaced: t.spaced } : v));
+        }
         this.errors.push(`${t.where}: undefined variable ${t.value}`);
       }
       return [t];
