@@ -10,117 +10,36 @@ import { emptyBootFacts, gatherBoot } from "./boot.js";
 import { emptyDiskFacts, gatherDisk } from "./disk.js";
 import { gatherHost } from "./host.js";
 import { emptyServicesFacts, gatherServices } from "./services.js";
-import type {
-  AccountsFacts,
-  AppsFacts,
-  DataFacts,
-  FactArea,
-  Facts,
-  GatherContext,
-  LoggingFacts,
-  NetworkFacts,
-  UpdatesFacts,
-  UsbFacts,
-  VpnFacts,
-} from "./types.js";
+import { emptyVpnFacts, gatherVpn } from "./vpn.js";
+import { emptyUsbFacts, gatherUsb } from "./usb.js";
+import { emptyAppsFacts, gatherApps } from "./apps.js";
+import { emptyAccountsFacts, gatherAccounts } from "./accounts.js";
+import { emptyNetworkFacts, gatherNetwork } from "./network.js";
+import { emptyUpdatesFacts, gatherUpdates } from "./updates.js";
+import { emptyLoggingFacts, gatherLogging } from "./logging.js";
+import { emptyDataFacts, gatherData } from "./data.js";
+import type { FactArea, Facts, GatherContext } from "./types.js";
 
 type AreaFacts = { [A in FactArea]: Facts[A] };
 
 interface AreaGatherer<A extends FactArea> {
   empty(): AreaFacts[A];
-  gather?: (target: Target, ctx: GatherContext) => Promise<AreaFacts[A]>;
+  gather: (target: Target, ctx: GatherContext) => Promise<AreaFacts[A]>;
 }
-
-const notGathered = { available: false as const, reason: "not gathered" };
-
-// Areas whose gatherer is not part of this build yet keep their empty defaults.
-const pendingVpn = (): VpnFacts => ({
-  strongswanInstalled: false,
-  swanctl: { files: [], connections: [], parseErrors: [] },
-  legacyIpsec: [],
-  certificates: [],
-  caCertificates: [],
-  privateKeys: [],
-  otherTunnels: [],
-  csrs: [],
-});
-const pendingUsb = (): UsbFacts => ({
-  usbguardInstalled: false,
-  daemonConf: {},
-  rules: [],
-  ruleErrors: [],
-  modprobeBlocked: [],
-  attached: notGathered,
-});
-const pendingApps = (): AppsFacts => ({
-  packages: [],
-  desktopEntries: [],
-  aptSources: [],
-  apparmor: { kernelEnabled: notGathered, profilesEnforced: notGathered },
-  caCertificatesConf: null,
-  browserPolicies: [],
-});
-const pendingAccounts = (): AccountsFacts => ({
-  passwd: [],
-  shadow: [],
-  groups: [],
-  sudoRules: [],
-  sudoDefaults: [],
-  loginDefs: {},
-  pwquality: {},
-  faillock: {},
-  pamModules: {},
-  autologin: [],
-  dconf: { profileUserHasSystemDb: false, keys: {}, locks: [] },
-});
-const pendingNetwork = (): NetworkFacts => ({
-  nftables: { chains: [], source: "", parseErrors: [] },
-  listeners: notGathered,
-  sshd: {},
-  resolvConf: null,
-  resolved: {},
-  networkManager: [],
-  rfkill: notGathered,
-});
-const pendingUpdates = (): UpdatesFacts => ({
-  osRelease: {},
-  aptConf: {},
-  unattendedUpgradesOrigins: [],
-  fwupd: notGathered,
-});
-const pendingLogging = (): LoggingFacts => ({
-  auditRules: [],
-  journald: {},
-  journalDir: null,
-  timesyncd: {},
-  chrony: null,
-  timeSynchronized: notGathered,
-  rsyslogForwarding: [],
-});
-const pendingData = (): DataFacts => ({
-  sysctl: {},
-  sysctlLive: notGathered,
-  coredump: {},
-  coreLimits: [],
-  cupsd: {},
-  cupsdListen: [],
-  captureFiles: [],
-  mounts: notGathered,
-});
 
 /** The explicit registry of areas, in the order the snapshot lists them. */
 export const areaGatherers: { [A in FactArea]: AreaGatherer<A> } = {
   disk: { empty: emptyDiskFacts, gather: gatherDisk },
   boot: { empty: emptyBootFacts, gather: gatherBoot },
-  vpn: { empty: pendingVpn },
-  usb: { empty: pendingUsb },
-  apps: { empty: pendingApps },
+  vpn: { empty: emptyVpnFacts, gather: gatherVpn },
+  usb: { empty: emptyUsbFacts, gather: gatherUsb },
+  apps: { empty: emptyAppsFacts, gather: gatherApps },
   services: { empty: emptyServicesFacts, gather: gatherServices },
-  accounts: { empty: pendingAccounts },
-  network: { empty: pendingNetwork },
-  updates: { empty: pendingUpdates },
-  logging: { empty: pendingLogging },
-  data: { empty: pendingData },
+  accounts: { empty: emptyAccountsFacts, gather: gatherAccounts },
+  network: { empty: emptyNetworkFacts, gather: gatherNetwork },
+  updates: { empty: emptyUpdatesFacts, gather: gatherUpdates },
+  logging: { empty: emptyLoggingFacts, gather: gatherLogging },
+  data: { empty: emptyDataFacts, gather: gatherData },
 };
 
 export const factAreas = Object.keys(areaGatherers) as FactArea[];
@@ -146,7 +65,7 @@ export async function gatherFacts(
 
   async function one<A extends FactArea>(area: A): Promise<AreaFacts[A]> {
     const entry = areaGatherers[area] as AreaGatherer<A>;
-    if (!entry.gather || !wanted.has(area)) return entry.empty();
+    if (!wanted.has(area)) return entry.empty();
     try {
       return await entry.gather(target, context);
     } catch (error) {
