@@ -35,9 +35,33 @@ export interface Finding {
   evidence?: Evidence[];
 }
 
+/** The answer of a certificate path verifier (src/pki/path.ts `verifyCertificatePath`). */
+export interface PathVerdict {
+  valid: boolean;
+  reason: string | null;
+  code: string | null;
+}
+
+/** The shape of src/pki/path.ts `verifyCertificatePath`, injected so checks need not import it. */
+export type CertificatePathVerifier = (input: {
+  leaf: string;
+  intermediates?: string[];
+  trustAnchors: string[];
+  crls?: string[];
+  at: Date;
+  purpose: "client" | "server" | "any";
+}) => PathVerdict;
+
 export interface EvaluateContext {
   /** The run's clock (injected so tests and reports are reproducible). */
   now: Date;
+  /**
+   * The municipality's VPN CA as the profile names it (`spec.vpn.caCertificate`), read by the
+   * caller because checks never read files. Absent: chain and CA-pinning parts cannot be judged.
+   */
+  vpnCa?: { pem: string; sha256: string; subject: string } | null;
+  /** Certificate path verification (VPN-04); absent: the chain part is reported as not judged. */
+  verifyPath?: CertificatePathVerifier;
 }
 
 export interface Control {

@@ -1,0 +1,115 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, list, pass } from "./util.js";
+
+const adminGroups = ["sudo", "admin", "wheel"];
+const noLogin = /(nologin|\/false|\/sync|\/shutdown|\/halt)$/;
+
+export const acc01: Control = {
+  meta: {
+    id: "ACC-01",
+    kind: "auto",
+    title: {
+      de: "Nur freigegebene Konten; Administratoren genau laut Profil; UID 0 nur root",
+      en: "Only approved accounts; admins exactly the profile's; UID 0 only root",
+    },
+    description: {
+      de: "Es gibt nur die im Profil freigegebenen persönlichen Konten; genau die freigegebenen Administratoren haben sudo-Rechte, das Sachbearbeitungskonto hat keine; UID 0 hat nur root.",
+      en: "Only the personal accounts the profile approves exist; exactly the approved administrators have sudo rights, the staff account has none; only root has UID 0.",
+    },
+    severity: "critical",
+    references: ["BSI ORP.4.A2", "BSI ORP.4.A3", "BSI ORP.4.A10", "DSGVO Art. 32 Abs. 1 lit. b"],
+    sdmGoals: ["vertraulichkeit", "integritaet", "intervenierbarkeit"],
+    art32: ["b"],
+    facts: ["accounts"],
+    messages: {
+      ok: {
+        de: "Erwartet Administratoren {{admins}} und Konten {{accounts}}, gefunden genau diese.",
+        en: "Expected admins {{admins}} and accounts {{accounts}}, found exactly these.",
+      },
+      uid0: {
+        de: "Erwartet UID 0 nur für root, gefunden {{name}}.",
+        en: "Expected UID 0 only for root, found {{name}}.",
+      },
+      unknownAccount: {
+        de: "Erwartet nur freigegebene Konten ({{approved}}), gefunden {{name}} (UID {{uid}}).",
+        en: "Expected approved accounts only ({{approved}}), found {{name}} (UID {{uid}}).",
+      },
+      extraAdmin: {
+        de: "Erwartet in der Gruppe {{group}} nur {{admins}}, gefunden {{name}}.",
+        en: "Expected only {{admins}} in group {{group}}, found {{name}}.",
+      },
+      missingAdmin: {
+        de: "Erwartet {{name}} in der Gruppe sudo, gefunden {{actual}}.",
+        en: "Expected {{name}} in group sudo, found {{actual}}.",
+      },
+      sudoRule: {
+        de: "Erwartet sudo-Rechte nur für %sudo und die Administratoren, gefunden {{who}} {{spec}} ({{source}}).",
+        en: "Expected sudo rights only for %sudo and the admins, found {{who}} {{spec}} ({{source}}).",
+      },
+    },
+    fix: {
+      de: "Gruppenmitgliedschaften und sudoers.d an das Profil anpassen.",
+      en: "Adjust group membership and sudoers.d to the profile.",
+    },
+  },
+  evaluate(profile, facts) {
+    const findings: Finding[] = [];
+    const { admins, users } = profile.spec.accounts;
+    const approved = [...admins, ...users];
+    const acc = facts.accounts;
+    for (const p of acc.passwd) {
+      if (p.uid === 0 && p.name !== "root")
+        findings.push(
+          fail("uid0", { name: p.name }, [
+            ev("/etc/passwd", "UID 0: root only", `${p.name} has UID 0`, "/etc/passwd"),
+          ]),
+        );
+      const human = p.uid >= 1000 && p.uid < 65534 && !noLogin.test(p.shell);
+      if (human && !approved.includes(p.name))
+        findings.push(
+          fail("unknownAccount", { approved: list(approved), name: p.name, uid: p.uid }, [
+            ev("/etc/passwd", list(approved), `${p.name} (UID ${p.uid})`, "/etc/passwd"),
+          ]),
+        );
+    }
+    for (const group of acc.groups.filter((g) => adminGroups.includes(g.name))) {
+      const primary = acc.passwd.filter((p) => p.gid === group.gid).map((p) => p.name);
+      for (const name of new Set([...group.members, ...primary]))
+        if (!admins.includes(name))
+          findings.push(
+            fail("extraAdmin", { group: group.name, admins: list(admins), name }, [
+              ev(`group ${group.name}`, list(admins), list(group.members), "/etc/group"),
+            ]),
+          );
+    }
+    const sudo = acc.groups.find((g) => g.name === "sudo");
+    for (const name of admins)
+      if (sudo === undefined || !sudo.members.includes(name))
+        findings.push(
+          fail(
+            "missingAdmin",
+            { name, actual: sudo === undefined ? "no group sudo" : list(sudo.members) },
+            [
+              ev(
+                "group sudo",
+                name,
+                sudo === undefined ? "(no group)" : list(sudo.members),
+                "/etc/group",
+              ),
+            ],
+          ),
+        );
+    // Rules for the admin groups are fine: their membership is checked above.
+    const allowedWho = new Set(["root", ...adminGroups.map((g) => `%${g}`), ...admins]);
+    for (const rule of acc.sudoRules)
+      if (!allowedWho.has(rule.who))
+        findings.push(
+          fail("sudoRule", { who: rule.who, spec: rule.spec, source: rule.source }, [
+            ev("sudoers", "%sudo and the admins", `${rule.who} ${rule.spec}`, rule.source),
+          ]),
+        );
+    if (findings.length === 0)
+      findings.push(pass("ok", { admins: list(admins), accounts: list(approved) }));
+    return findings;
+  },
+};

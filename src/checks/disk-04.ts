@@ -1,0 +1,173 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, list, pass, skip, unreadable, unreadableFinding, volumeLabel } from "./util.js";
+
+export const disk04: Control = {
+  meta: {
+    id: "DISK-04",
+    kind: "auto",
+    title: {
+      de: "Entsperren nur mit TPM 2.0 und PIN, gebunden an PCR 7",
+      en: "Unlocking needs TPM 2.0 plus PIN, bound to PCR 7",
+    },
+    description: {
+      de: "Der Datenträger wird beim Start nur mit TPM 2.0 und PIN entsperrt; die TPM-Bindung umfasst PCR 7 (Secure-Boot-Zustand). Es gibt kein Entsperren allein durch das TPM und keine Schlüsseldatei in der initramfs.",
+      en: "The volume is unlocked at boot only with TPM 2.0 plus a PIN; the TPM binding includes PCR 7 (Secure Boot state). There is no TPM-only unlock and no key file in the initramfs.",
+    },
+    severity: "high",
+    references: [
+      "BSI SYS.2.1.A28",
+      "BSI SYS.2.1.A36",
+      "BSI SYS.2.3.A19",
+      "DSGVO Art. 32 Abs. 1 lit. a",
+    ],
+    sdmGoals: ["vertraulichkeit", "integritaet"],
+    art32: ["a"],
+    facts: ["disk"],
+    messages: {
+      ok: {
+        de: "Erwartet TPM2 mit PIN und PCR {{pcrs}}, gefunden auf {{volume}}.",
+        en: "Expected TPM2 with PIN and PCR {{pcrs}}, found on {{volume}}.",
+      },
+      okPassphrase: {
+        de: "Erwartet Entsperren per Passphrase ohne Schlüsseldatei (laut Profil), gefunden auf {{volume}}.",
+        en: "Expected passphrase unlock without a key file (per the profile), found on {{volume}}.",
+      },
+      pending: {
+        de: "Erwartet ein systemd-tpm2-Token mit PIN auf {{volume}}, gefunden keines (TPM2+PIN-Registrierung steht noch aus, erst beim ersten Start möglich).",
+        en: "Expected a systemd-tpm2 token with PIN on {{volume}}, found none (TPM2+PIN enrolment pending first boot).",
+      },
+      noPin: {
+        de: "Erwartet TPM2 mit PIN, gefunden TPM2 ohne PIN in Token {{token}} von {{volume}}.",
+        en: "Expected TPM2 with PIN, found TPM2 without PIN in token {{token}} of {{volume}}.",
+      },
+      pcrs: {
+        de: "Erwartet Bindung an PCR {{expected}}, gefunden PCR {{actual}} in Token {{token}} von {{volume}}.",
+        en: "Expected binding to PCR {{expected}}, found PCR {{actual}} in token {{token}} of {{volume}}.",
+      },
+      crypttabOption: {
+        de: "Erwartet tpm2-device=auto in /etc/crypttab für {{name}}, gefunden {{options}}.",
+        en: "Expected tpm2-device=auto in /etc/crypttab for {{name}}, found {{options}}.",
+      },
+      keyFile: {
+        de: "Erwartet keine Schlüsseldatei, gefunden {{keyFile}} für {{name}}.",
+        en: "Expected no key file, found {{keyFile}} for {{name}}.",
+      },
+      initramfsKeyFile: {
+        de: "Erwartet keine Schlüsseldatei in der initramfs, gefunden {{files}}.",
+        en: "Expected no key file in the initramfs, found {{files}}.",
+      },
+      noVolumes: {
+        de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
+        en: "No LUKS header is available; pass it with --disk.",
+      },
+      unreadable: {
+        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
+        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
+      },
+    },
+    fix: {
+      de: "TPM2 mit PIN registrieren (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7) und tpm2-device=auto in /etc/crypttab eintragen.",
+      en: "Enrol TPM2 with PIN (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7) and add tpm2-device=auto to /etc/crypttab.",
+    },
+  },
+  evaluate(profile, facts) {
+    const findings: Finding[] = [];
+    const wantTpm = profile.spec.disk.unlock === "tpm2+pin";
+    const wantPcrs = profile.spec.disk.tpm2Pcrs;
+    for (const entry of facts.disk.crypttab) {
+      if (entry.keyFile !== null && !entry.options.includes("swap"))
+        findings.push(
+          fail("keyFile", { keyFile: entry.keyFile, name: entry.name }, [
+            ev(`crypttab ${entry.name}`, "key file none", entry.keyFile, entry.source),
+          ]),
+        );
+    }
+    if (facts.disk.initramfsKeyFiles.length > 0)
+      findings.push(
+        fail("initramfsKeyFile", { files: list(facts.disk.initramfsKeyFiles) }, [
+          ev(
+            "initramfs",
+            "no key files",
+            list(facts.disk.initramfsKeyFiles),
+            "/etc/cryptsetup-initramfs/conf-hook",
+          ),
+        ]),
+      );
+    for (const volume of facts.disk.volumes) {
+      if (unreadable(volume)) {
+        findings.push(unreadableFinding(volume));
+        continue;
+      }
+      const label = volumeLabel(volume);
+      const subject = `LUKS volume ${volume.device}`;
+      const before = findings.length;
+      if (wantTpm) {
+        const tokens = volume.tokens.filter((t) => t.type === "systemd-tpm2");
+        if (tokens.length === 0)
+          findings.push(
+            fail("pending", { volume: label }, [
+              ev(
+                subject,
+                "systemd-tpm2 token with tpm2-pin",
+                "no systemd-tpm2 token",
+                volume.source,
+              ),
+            ]),
+          );
+        for (const token of tokens) {
+          if (token.tpm2Pin !== true)
+            findings.push(
+              fail("noPin", { token: token.id, volume: label }, [
+                ev(
+                  `${subject} token ${token.id}`,
+                  "tpm2-pin: true",
+                  "tpm2-pin: false",
+                  volume.source,
+                ),
+              ]),
+            );
+          const pcrs = token.tpm2Pcrs ?? [];
+          if (!wantPcrs.every((p) => pcrs.includes(p)))
+            findings.push(
+              fail(
+                "pcrs",
+                {
+                  expected: list(wantPcrs.map(String)),
+                  actual: list(pcrs.map(String)),
+                  token: token.id,
+                  volume: label,
+                },
+                [
+                  ev(
+                    `${subject} token ${token.id}`,
+                    `PCRs include ${wantPcrs.join("+")}`,
+                    `PCRs ${list(pcrs.map(String))}`,
+                    volume.source,
+                  ),
+                ],
+              ),
+            );
+        }
+        const entry = facts.disk.crypttab.find((c) => c.name === volume.crypttabName);
+        if (entry !== undefined && !entry.options.includes("tpm2-device=auto"))
+          findings.push(
+            fail("crypttabOption", { name: entry.name, options: list(entry.options) }, [
+              ev(`crypttab ${entry.name}`, "tpm2-device=auto", list(entry.options), entry.source),
+            ]),
+          );
+      }
+      if (findings.length === before)
+        findings.push(
+          wantTpm
+            ? pass("ok", { pcrs: wantPcrs.join("+"), volume: label }, [
+                ev(subject, "systemd-tpm2 + PIN", "systemd-tpm2 + PIN", volume.source),
+              ])
+            : pass("okPassphrase", { volume: label }, [
+                ev(subject, "passphrase unlock", "passphrase unlock", volume.source),
+              ]),
+        );
+    }
+    if (facts.disk.volumes.length === 0) findings.push(skip("noVolumes"));
+    return findings;
+  },
+};

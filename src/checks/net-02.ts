@@ -1,0 +1,120 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, installed, pass, unitOn, unitState } from "./util.js";
+
+/** Units that offer remote access or announce the laptop on the network. */
+export const remoteUnits = [
+  "ssh.service",
+  "ssh.socket",
+  "sshd.service",
+  "xrdp.service",
+  "x11vnc.service",
+  "vncserver@.service",
+  "smbd.service",
+  "nmbd.service",
+  "avahi-daemon.service",
+  "avahi-daemon.socket",
+  "cups-browsed.service",
+  "telnet.socket",
+  "rsh.socket",
+];
+/** Packages that provide remote access; openssh-server only when SSH is not allowed. */
+const remotePackages = [
+  "xrdp",
+  "x11vnc",
+  "tigervnc-standalone-server",
+  "tightvncserver",
+  "vino",
+  "samba",
+  "telnetd",
+  "rsh-server",
+  "anydesk",
+  "teamviewer",
+];
+
+function isLoopback(address: string): boolean {
+  return /^(127\.|::1$|\[::1\]|localhost)/.test(address);
+}
+
+export const net02: Control = {
+  meta: {
+    id: "NET-02",
+    kind: "auto",
+    title: {
+      de: "Keine Fernzugriffs- oder lauschenden Netzdienste",
+      en: "No remote-access or listening network services",
+    },
+    description: {
+      de: "Auf dem Gerät laufen keine Dienste für Fernzugriff oder Netzfreigaben (SSH, VNC, RDP, Samba, Avahi, CUPS-Browsing); es lauscht nur auf Loopback.",
+      en: "No remote-access or sharing services run on the device (SSH, VNC, RDP, Samba, Avahi, CUPS browsing); it listens on loopback only.",
+    },
+    severity: "high",
+    references: ["BSI SYS.2.1.A16", "BSI SYS.2.1.A20", "DSGVO Art. 32 Abs. 1 lit. b"],
+    sdmGoals: ["vertraulichkeit", "integritaet"],
+    art32: ["b"],
+    facts: ["services", "apps", "network"],
+    messages: {
+      ok: {
+        de: "Erwartet keine Fernzugriffsdienste, gefunden keine.",
+        en: "Expected no remote-access services, found none.",
+      },
+      unit: {
+        de: "Erwartet {{unit}} abgeschaltet, gefunden {{state}}.",
+        en: "Expected {{unit}} off, found {{state}}.",
+      },
+      package: {
+        de: "Erwartet das Paket {{package}} nicht installiert, gefunden installiert.",
+        en: "Expected package {{package}} not installed, found it installed.",
+      },
+      listener: {
+        de: "Erwartet nur Loopback-Dienste, gefunden {{proto}} {{address}}:{{port}} ({{process}}).",
+        en: "Expected loopback listeners only, found {{proto}} {{address}}:{{port}} ({{process}}).",
+      },
+    },
+    fix: {
+      de: "Fernzugriffsdienste entfernen oder maskieren.",
+      en: "Remove or mask remote-access services.",
+    },
+  },
+  evaluate(profile, facts) {
+    const findings: Finding[] = [];
+    const sshAllowed = profile.spec.network.ssh;
+    for (const unit of remoteUnits) {
+      if (sshAllowed && unit.startsWith("ssh")) continue;
+      const state = unitState(facts, unit);
+      if (unitOn(state))
+        findings.push(
+          fail("unit", { unit, state }, [
+            ev(unit, "disabled, masked or absent", state, "systemctl is-enabled"),
+          ]),
+        );
+    }
+    const packages = sshAllowed ? remotePackages : ["openssh-server", ...remotePackages];
+    for (const name of packages)
+      if (installed(facts, name))
+        findings.push(
+          fail("package", { package: name }, [
+            ev(`package ${name}`, "not installed", "installed (ii)", "dpkg status"),
+          ]),
+        );
+    const listeners = facts.network.listeners;
+    if (listeners.available)
+      for (const l of listeners.value)
+        if (!isLoopback(l.address) && !(sshAllowed && l.process === "sshd"))
+          findings.push(
+            fail(
+              "listener",
+              { proto: l.proto, address: l.address, port: l.port, process: l.process ?? "?" },
+              [
+                ev(
+                  "listening sockets",
+                  "loopback only",
+                  `${l.proto} ${l.address}:${l.port}`,
+                  listeners.source,
+                ),
+              ],
+            ),
+          );
+    if (findings.length === 0) findings.push(pass("ok"));
+    return findings;
+  },
+};

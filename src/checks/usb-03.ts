@@ -1,0 +1,63 @@
+import type { Control } from "./types.js";
+import { ev, fail, pass } from "./util.js";
+
+export const usb03: Control = {
+  meta: {
+    id: "USB-03",
+    kind: "auto",
+    title: {
+      de: "Tastatur-Einschleusung abgewehrt (HID + Massenspeicher abgewiesen)",
+      en: "Keystroke-injection combos (HID + storage) rejected",
+    },
+    description: {
+      de: "Geräte, die eine Tastatur-Schnittstelle mit weiteren Klassen wie Massenspeicher verbinden (typisch für Angriffswerkzeuge), werden durch eine reject-Regel abgewiesen, sofern sie nicht das konkret freigegebene Gerät sind.",
+      en: "Devices combining a keyboard interface with other classes such as storage (typical of attack tools) are rejected by a reject rule unless they are the specific allowlisted device.",
+    },
+    severity: "high",
+    references: ["BSI SYS.2.3.A14", "DSGVO Art. 32 Abs. 1 lit. b"],
+    sdmGoals: ["integritaet", "vertraulichkeit"],
+    art32: ["b"],
+    facts: ["usb"],
+    messages: {
+      ok: {
+        de: "Erwartet eine reject-Regel für HID + Massenspeicher, gefunden {{rule}}.",
+        en: "Expected a reject rule for HID + storage, found {{rule}}.",
+      },
+      missing: {
+        de: "Erwartet eine Regel wie „reject with-interface all-of { 08:*:* 03:00:* }“, gefunden keine.",
+        en: 'Expected a rule like "reject with-interface all-of { 08:*:* 03:00:* }", found none.',
+      },
+    },
+    fix: {
+      de: "reject with-interface all-of { 08:*:* 03:00:* } in rules.conf schreiben.",
+      en: "Write reject with-interface all-of { 08:*:* 03:00:* } to rules.conf.",
+    },
+  },
+  evaluate(_profile, facts) {
+    const rule = facts.usb.rules.find((r) => {
+      if ((r.target !== "reject" && r.target !== "block") || r.withInterface === null) return false;
+      const values = r.withInterface.values.map((v) => v.toLowerCase());
+      return (
+        ["all-of", "match-all"].includes(r.withInterface.operator) &&
+        values.some((v) => v.startsWith("08:")) &&
+        values.some((v) => v.startsWith("03:"))
+      );
+    });
+    if (rule === undefined || !facts.usb.usbguardInstalled)
+      return [
+        fail("missing", {}, [
+          ev(
+            "/etc/usbguard/rules.conf",
+            "reject with-interface all-of { 08:*:* 03:00:* }",
+            "none",
+            "/etc/usbguard/rules.conf",
+          ),
+        ]),
+      ];
+    return [
+      pass("ok", { rule: rule.canonical }, [
+        ev("reject rule", "HID + storage rejected", rule.canonical, rule.source),
+      ]),
+    ];
+  },
+};

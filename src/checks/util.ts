@@ -1,0 +1,207 @@
+/**
+ * Pure helpers shared by the controls. Nothing here touches a machine (STYLE.md §2).
+ */
+import type { Evidence } from "../report/types.js";
+import type { Facts, FstabEntry, LuksVolume, Setting, UnitState } from "../facts/types.js";
+import type { Attestation, Profile } from "../profiles/types.js";
+import type { Finding } from "./types.js";
+
+type Data = Record<string, string | number>;
+
+/** Build a finding; `data` and `evidence` are optional. */
+export function finding(
+  status: Finding["status"],
+  messageId: string,
+  data: Data = {},
+  evidence: Evidence[] = [],
+): Finding {
+  return { status, messageId, data, evidence };
+}
+
+export const pass = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
+  finding("pass", messageId, data, evidence);
+export const fail = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
+  finding("fail", messageId, data, evidence);
+export const skip = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
+  finding("skip", messageId, data, evidence);
+export const notApplicable = (messageId: string, data: Data = {}): Finding =>
+  finding("not-applicable", messageId, data);
+export const errorFinding = (
+  messageId: string,
+  data: Data = {},
+  evidence: Evidence[] = [],
+): Finding => finding("error", messageId, data, evidence);
+
+/** One piece of evidence: what was looked at, what was expected, what was found, where. */
+export function ev(subject: string, expected: string, actual: string, source?: string): Evidence {
+  return source === undefined
+    ? { subject, expected, actual }
+    : { subject, expected, actual, source };
+}
+
+/** A package counts as installed only with dpkg status `ii` (STYLE: apps facts). */
+export function installed(facts: Facts, name: string): boolean {
+  return facts.apps.packages.some((p) => p.name === name && p.status === "ii");
+}
+
+/** The unit-file state as gathered, `not-found` when the gatherer did not see the unit. */
+export function unitState(facts: Facts, unit: string): UnitState {
+  return facts.services.unitFiles[unit] ?? "not-found";
+}
+
+/** States in which a unit starts at boot without anyone asking. */
+const startsAtBoot: ReadonlySet<UnitState> = new Set([
+  "enabled",
+  "enabled-runtime",
+  "linked",
+  "alias",
+  "generated",
+]);
+
+/** True when a unit will run at boot (for units that must be on: `static` counts as well). */
+export function unitOn(state: UnitState, options: { staticCounts?: boolean } = {}): boolean {
+  return startsAtBoot.has(state) || (options.staticCounts === true && state === "static");
+}
+
+export function isMasked(state: UnitState): boolean {
+  return state === "masked" || state === "masked-runtime";
+}
+
+/** Case-insensitive lookup of a key in a `key → Setting` record. */
+export function setting(record: Record<string, Setting>, key: string): Setting | undefined {
+  if (record[key] !== undefined) return record[key];
+  const lower = key.toLowerCase();
+  for (const [k, v] of Object.entries(record)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+/** The value of a setting, or `fallback` (a human-readable "not set" by default). */
+export function settingValue(
+  record: Record<string, Setting>,
+  key: string,
+  fallback = "(not set)",
+): string {
+  return setting(record, key)?.value ?? fallback;
+}
+
+/** Boolean-ish values as systemd, CUPS and friends accept them. */
+export function truthy(value: string | undefined): boolean {
+  return value !== undefined && ["1", "yes", "true", "on"].includes(value.trim().toLowerCase());
+}
+export function falsy(value: string | undefined): boolean {
+  return value !== undefined && ["0", "no", "false", "off"].includes(value.trim().toLowerCase());
+}
+
+/** The fstab entry mounted at `target` (last one wins, as mount does). */
+export function fstabMount(facts: Facts, target: string): FstabEntry | undefined {
+  return [...facts.disk.fstab].reverse().find((e) => e.file === target);
+}
+
+/** A human label for a LUKS volume in messages. */
+export function volumeLabel(volume: LuksVolume): string {
+  return volume.crypttabName !== null ? `${volume.crypttabName} (${volume.device})` : volume.device;
+}
+
+/** A volume whose header could not be read; every disk check reports it as `error`. */
+export function unreadable(volume: LuksVolume): boolean {
+  return volume.error !== undefined || volume.version === null;
+}
+
+/** Finding for an unreadable volume (message id `unreadable` must exist in the control's meta). */
+export function unreadableFinding(volume: LuksVolume): Finding {
+  return errorFinding(
+    "unreadable",
+    { volume: volumeLabel(volume), error: volume.error ?? "unknown LUKS version" },
+    [
+      ev(
+        `LUKS volume ${volume.device}`,
+        "a readable LUKS header",
+        volume.error ?? "unknown version",
+        volume.source,
+      ),
+    ],
+  );
+}
+
+/** The profile's attestation for a control, if present and signed (by, date, statement). */
+export function attestationFor(profile: Profile, id: string): Attestation | undefined {
+  return profile.spec.attestations.find(
+    (a) =>
+      a.control === id && a.by.trim() !== "" && a.date.trim() !== "" && a.statement.trim() !== "",
+  );
+}
+
+/** Evaluate an `attest` control: pass with the attestation, or fail naming what is missing. */
+export function attestFindings(profile: Profile, id: string): Finding[] {
+  const attestation = attestationFor(profile, id);
+  if (attestation === undefined)
+    return [
+      fail("notAttested", {}, [
+        ev("profile spec.attestations", `an attestation of ${id} by a named person`, "none"),
+      ]),
+    ];
+  return [
+    pass("attested", { by: attestation.by, date: attestation.date }, [
+      ev(
+        "profile spec.attestations",
+        `an attestation of ${id}`,
+        `${attestation.by}, ${attestation.date}: ${attestation.statement}`,
+      ),
+    ]),
+  ];
+}
+
+/** The two messages every attest control carries. */
+export const attestMessages = {
+  notAttested: {
+    de: "Erwartet eine Bestätigung durch eine namentlich benannte Person, gefunden keine.",
+    en: "Expected an attestation by a named person, found none.",
+  },
+  attested: {
+    de: "Bestätigt durch {{by}} am {{date}}.",
+    en: "Attested by {{by}} on {{date}}.",
+  },
+};
+
+/** Join a list for a message, or a placeholder when empty. */
+export function list(values: readonly string[], empty = "none"): string {
+  return values.length === 0 ? empty : values.join(", ");
+}
+
+/** Lower-case hex without separators, for comparing fingerprints written either way. */
+export function normalizeFingerprint(value: string): string {
+  return value.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+}
+
+/** Compare distinguished names loosely: case and spacing around separators ignored. */
+export function sameDn(a: string, b: string): boolean {
+  const norm = (dn: string) =>
+    dn
+      .split(/\s*[,/]\s*/)
+      .filter((part) => part !== "")
+      .map((part) => part.replace(/\s*=\s*/, "=").toLowerCase())
+      .sort()
+      .join(",");
+  return norm(a) === norm(b);
+}
+
+/** The VPN client certificates: those the connections name, else every non-CA certificate. */
+export function vpnClientCertificates(facts: Facts): Facts["vpn"]["certificates"] {
+  const named = new Set(
+    facts.vpn.swanctl.connections.flatMap((c) => c.local.flatMap((l) => l.certs)).map(baseName),
+  );
+  const certs = facts.vpn.certificates.filter((c) => !c.isCa);
+  if (named.size === 0) return certs;
+  const matched = certs.filter((c) => named.has(baseName(c.path)));
+  return matched.length > 0 ? matched : certs;
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** The "no IKEv2 connection" finding shared by the VPN controls (message id `noConnection`). */
+export const noConnectionMessage = {
+  de: "Erwartet eine IKEv2-Verbindung in swanctl.conf, gefunden keine.",
+  en: "Expected an IKEv2 connection in swanctl.conf, found none.",
+};

@@ -1,0 +1,132 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, installed, pass } from "./util.js";
+
+/** Packages whose presence means another tunnel is at hand. */
+const otherTunnelPackages = [
+  "wireguard",
+  "wireguard-tools",
+  "openvpn",
+  "pptp-linux",
+  "xl2tpd",
+  "network-manager-openvpn",
+  "network-manager-pptp",
+  "network-manager-l2tp",
+];
+
+export const vpn01: Control = {
+  meta: {
+    id: "VPN-01",
+    kind: "auto",
+    title: {
+      de: "Tunnel mit IPsec IKEv2 (strongSwan); kein WireGuard, IKEv1, PPTP oder L2TP",
+      en: "Tunnel is IPsec IKEv2 (strongSwan); no WireGuard, IKEv1, PPTP or L2TP",
+    },
+    description: {
+      de: "Die Verbindung zum Rathaus nutzt IPsec mit IKEv2 (strongSwan), das einzige von BSI TR-02102-3 abgedeckte VPN-Verfahren. IKEv1, PPTP, L2TP, OpenVPN und WireGuard (nicht TR-02102-konforme feste Algorithmen) sind nicht vorhanden.",
+      en: "The tunnel to the town hall uses IPsec with IKEv2 (strongSwan), the only VPN covered by BSI TR-02102-3. IKEv1, PPTP, L2TP, OpenVPN and WireGuard (fixed algorithms outside TR-02102) are absent.",
+    },
+    severity: "critical",
+    references: [
+      "BSI SYS.3.1.A9",
+      "BSI NET.3.3.A4",
+      "BSI TR-02102-3",
+      "DSGVO Art. 32 Abs. 1 lit. a",
+    ],
+    sdmGoals: ["vertraulichkeit", "integritaet"],
+    art32: ["a", "b"],
+    facts: ["vpn", "apps"],
+    messages: {
+      ok: {
+        de: "Erwartet IPsec IKEv2, gefunden Verbindung {{connection}} mit IKEv2.",
+        en: "Expected IPsec IKEv2, found connection {{connection}} with IKEv2.",
+      },
+      noStrongswan: {
+        de: "Erwartet strongSwan (Paket strongswan-swanctl/charon-systemd), gefunden nicht installiert.",
+        en: "Expected strongSwan (package strongswan-swanctl/charon-systemd), found it not installed.",
+      },
+      noConnection: {
+        de: "Erwartet eine IKEv2-Verbindung in swanctl.conf, gefunden keine.",
+        en: "Expected an IKEv2 connection in swanctl.conf, found none.",
+      },
+      version: {
+        de: "Erwartet version = 2 in Verbindung {{connection}}, gefunden {{version}}.",
+        en: "Expected version = 2 in connection {{connection}}, found {{version}}.",
+      },
+      otherTunnel: {
+        de: "Erwartet keinen anderen Tunnel, gefunden {{type}} ({{source}}).",
+        en: "Expected no other tunnel, found {{type}} ({{source}}).",
+      },
+      otherPackage: {
+        de: "Erwartet kein Paket für andere Tunnel, gefunden {{package}} installiert.",
+        en: "Expected no package for other tunnels, found {{package}} installed.",
+      },
+      legacy: {
+        de: "Erwartet kein IKEv1, gefunden keyexchange={{keyexchange}} in {{connection}} ({{source}}).",
+        en: "Expected no IKEv1, found keyexchange={{keyexchange}} in {{connection}} ({{source}}).",
+      },
+    },
+    fix: {
+      de: "strongSwan installieren und eine IKEv2-Verbindung in /etc/swanctl/conf.d schreiben; andere Tunnel entfernen.",
+      en: "Install strongSwan and write an IKEv2 connection to /etc/swanctl/conf.d; remove other tunnels.",
+    },
+  },
+  evaluate(_profile, facts) {
+    const findings: Finding[] = [];
+    const vpn = facts.vpn;
+    if (!vpn.strongswanInstalled)
+      findings.push(
+        fail("noStrongswan", {}, [ev("strongSwan", "installed", "not installed", "dpkg status")]),
+      );
+    const connections = vpn.swanctl.connections;
+    if (connections.length === 0)
+      findings.push(
+        fail("noConnection", {}, [
+          ev("swanctl.conf", "an IKEv2 connection", "none", "/etc/swanctl"),
+        ]),
+      );
+    for (const c of connections)
+      if (c.version !== "2")
+        findings.push(
+          fail("version", { connection: c.name, version: c.version ?? "(not set: any)" }, [
+            ev(
+              `connection ${c.name}`,
+              "version = 2",
+              c.version ?? "(not set: IKEv1 and IKEv2)",
+              c.source,
+            ),
+          ]),
+        );
+    for (const t of vpn.otherTunnels)
+      findings.push(
+        fail("otherTunnel", { type: t.type, source: t.source }, [
+          ev("other tunnels", "none", t.type, t.source),
+        ]),
+      );
+    for (const name of otherTunnelPackages)
+      if (installed(facts, name))
+        findings.push(
+          fail("otherPackage", { package: name }, [
+            ev(`package ${name}`, "not installed", "installed (ii)", "dpkg status"),
+          ]),
+        );
+    for (const l of vpn.legacyIpsec)
+      if (l.keyexchange !== "ikev2")
+        findings.push(
+          fail("legacy", { keyexchange: l.keyexchange, connection: l.name, source: l.source }, [
+            ev(`ipsec.conf ${l.name}`, "keyexchange=ikev2", l.keyexchange, l.source),
+          ]),
+        );
+    if (findings.length === 0)
+      findings.push(
+        pass("ok", { connection: connections.map((c) => c.name).join(", ") }, [
+          ev(
+            "swanctl connections",
+            "IKEv2",
+            connections.map((c) => `${c.name}: version 2`).join(", "),
+            connections[0]?.source,
+          ),
+        ]),
+      );
+    return findings;
+  },
+};

@@ -1,0 +1,130 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, list, pass } from "./util.js";
+
+export const vpn06: Control = {
+  meta: {
+    id: "VPN-06",
+    kind: "auto",
+    title: {
+      de: "Ständig aktiver Volltunnel mit Sperre: nichts verlässt das Gerät außerhalb des Tunnels",
+      en: "Always-on full tunnel with kill switch: nothing leaves outside the tunnel",
+    },
+    description: {
+      de: "Der Tunnel ist immer aktiv und umfasst den gesamten Verkehr (0.0.0.0/0); eine Firewall-Regel für ausgehenden Verkehr verwirft alles außer IKE/NAT-T, DHCP und IPsec-geschütztem Verkehr – auch wenn der Tunnel nicht besteht.",
+      en: "The tunnel is always on and carries all traffic (0.0.0.0/0); an outbound firewall chain drops everything but IKE/NAT-T, DHCP and IPsec-protected traffic, also while the tunnel is down.",
+    },
+    severity: "critical",
+    references: ["BSI SYS.3.1.A9", "BSI NET.3.3.A4", "DSGVO Art. 32 Abs. 1 lit. b"],
+    sdmGoals: ["vertraulichkeit"],
+    art32: ["b"],
+    facts: ["vpn", "network"],
+    messages: {
+      ok: {
+        de: "Erwartet Volltunnel mit Sperre, gefunden remote_ts {{remoteTs}}, start_action {{startAction}}, Ausgangskette mit policy drop.",
+        en: "Expected a full tunnel with kill switch, found remote_ts {{remoteTs}}, start_action {{startAction}}, output chain with policy drop.",
+      },
+      noConnection: {
+        de: "Erwartet eine IKEv2-Verbindung in swanctl.conf, gefunden keine.",
+        en: "Expected an IKEv2 connection in swanctl.conf, found none.",
+      },
+      splitTunnel: {
+        de: "Erwartet remote_ts = 0.0.0.0/0 in {{child}}, gefunden {{remoteTs}}.",
+        en: "Expected remote_ts = 0.0.0.0/0 in {{child}}, found {{remoteTs}}.",
+      },
+      startAction: {
+        de: "Erwartet start_action = trap oder start in {{child}}, gefunden {{startAction}}.",
+        en: "Expected start_action = trap or start in {{child}}, found {{startAction}}.",
+      },
+      noKillSwitch: {
+        de: "Erwartet eine nftables-Kette am Hook output mit policy drop, gefunden {{actual}}.",
+        en: "Expected an nftables chain on the output hook with policy drop, found {{actual}}.",
+      },
+      noIpsecRule: {
+        de: "Erwartet eine Regel, die IPsec-geschützten Verkehr zulässt (meta ipsec / rt ipsec), gefunden keine in {{chain}}.",
+        en: "Expected a rule admitting IPsec-protected traffic (meta ipsec / rt ipsec), found none in {{chain}}.",
+      },
+    },
+    fix: {
+      de: "remote_ts = 0.0.0.0/0,::/0 und start_action = trap in swanctl.conf sowie eine Ausgangskette mit policy drop in nftables.conf schreiben.",
+      en: "Write remote_ts = 0.0.0.0/0,::/0 and start_action = trap to swanctl.conf and an output chain with policy drop to nftables.conf.",
+    },
+  },
+  evaluate(profile, facts) {
+    const findings: Finding[] = [];
+    const connections = facts.vpn.swanctl.connections;
+    if (connections.length === 0)
+      findings.push(
+        fail("noConnection", {}, [
+          ev("swanctl.conf", "an IKEv2 connection", "none", "/etc/swanctl"),
+        ]),
+      );
+    const remoteTs: string[] = [];
+    const actions: string[] = [];
+    for (const c of connections)
+      for (const child of c.children) {
+        const name = `${c.name}.${child.name}`;
+        remoteTs.push(...child.remoteTs);
+        if (!child.remoteTs.includes("0.0.0.0/0"))
+          findings.push(
+            fail("splitTunnel", { child: name, remoteTs: list(child.remoteTs, "(not set)") }, [
+              ev(
+                `child ${name}`,
+                "remote_ts = 0.0.0.0/0",
+                list(child.remoteTs, "(not set)"),
+                c.source,
+              ),
+            ]),
+          );
+        if (profile.spec.vpn.alwaysOn) {
+          actions.push(child.startAction ?? "none");
+          if (
+            child.startAction === null ||
+            !["trap", "start", "trap|start", "start|trap"].includes(child.startAction)
+          )
+            findings.push(
+              fail("startAction", { child: name, startAction: child.startAction ?? "(not set)" }, [
+                ev(
+                  `child ${name}`,
+                  "start_action = trap|start",
+                  child.startAction ?? "(not set)",
+                  c.source,
+                ),
+              ]),
+            );
+        }
+      }
+    if (profile.spec.vpn.killSwitch) {
+      const nft = facts.network.nftables;
+      const outputs = nft.chains.filter((ch) => ch.hook === "output");
+      const dropping = outputs.filter((ch) => ch.policy === "drop");
+      if (dropping.length === 0) {
+        const actual =
+          outputs.length === 0
+            ? "no output chain"
+            : outputs
+                .map((ch) => `${ch.family} ${ch.table} ${ch.name} policy ${ch.policy ?? "accept"}`)
+                .join("; ");
+        findings.push(
+          fail("noKillSwitch", { actual }, [
+            ev("nftables output chain", "policy drop", actual, nft.source),
+          ]),
+        );
+      } else if (!dropping.some((ch) => ch.rules.some((r) => /\bipsec\b/.test(r)))) {
+        const chain = dropping.map((ch) => `${ch.family} ${ch.table} ${ch.name}`).join(", ");
+        findings.push(
+          fail("noIpsecRule", { chain }, [
+            ev(`nftables ${chain}`, "a rule matching ipsec", "none", nft.source),
+          ]),
+        );
+      }
+    }
+    if (findings.length === 0)
+      findings.push(
+        pass("ok", {
+          remoteTs: list([...new Set(remoteTs)]),
+          startAction: list([...new Set(actions)]),
+        }),
+      );
+    return findings;
+  },
+};

@@ -1,0 +1,103 @@
+import type { Control, Finding } from "./types.js";
+import { ev, fail, list, pass } from "./util.js";
+
+/** Addresses a tunnel can route to: private, CGNAT, loopback stub, unique-local IPv6. */
+function tunnelReachable(address: string): boolean {
+  return (
+    /^10\./.test(address) ||
+    /^192\.168\./.test(address) ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(address) ||
+    /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(address) ||
+    /^127\./.test(address) ||
+    /^f[cd][0-9a-f]{2}:/i.test(address) ||
+    address === "::1"
+  );
+}
+
+export const vpn07: Control = {
+  meta: {
+    id: "VPN-07",
+    kind: "auto",
+    title: { de: "Kein DNS- oder IPv6-Leck", en: "No DNS or IPv6 leak" },
+    description: {
+      de: "Namensauflösung und IPv6 umgehen den Tunnel nicht: Resolver liegen im internen Netz hinter dem Tunnel, und IPv6 wird durch den Tunnel geführt (::/0) oder ist abgeschaltet.",
+      en: "Name resolution and IPv6 do not bypass the tunnel: resolvers sit in the internal network behind the tunnel, and IPv6 is tunnelled (::/0) or disabled.",
+    },
+    severity: "medium",
+    references: ["BSI SYS.3.1.A9", "BSI NET.3.3.A4", "DSGVO Art. 32 Abs. 1 lit. b"],
+    sdmGoals: ["vertraulichkeit", "nichtverkettung"],
+    art32: ["b"],
+    facts: ["vpn", "network", "data"],
+    messages: {
+      ok: {
+        de: "Erwartet kein DNS- oder IPv6-Leck, gefunden Resolver {{resolvers}} und IPv6 {{ipv6}}.",
+        en: "Expected no DNS or IPv6 leak, found resolvers {{resolvers}} and IPv6 {{ipv6}}.",
+      },
+      ipv6: {
+        de: "Erwartet ::/0 im Tunnel oder net.ipv6.conf.all.disable_ipv6 = 1, gefunden remote_ts {{remoteTs}} und disable_ipv6 {{disable}}.",
+        en: "Expected ::/0 in the tunnel or net.ipv6.conf.all.disable_ipv6 = 1, found remote_ts {{remoteTs}} and disable_ipv6 {{disable}}.",
+      },
+      publicResolver: {
+        de: "Erwartet Resolver im internen Netz, gefunden {{resolver}} ({{source}}).",
+        en: "Expected resolvers in the internal network, found {{resolver}} ({{source}}).",
+      },
+    },
+    fix: {
+      de: "::/0 in remote_ts aufnehmen oder IPv6 abschalten; DNS über den Tunnel zuweisen.",
+      en: "Add ::/0 to remote_ts or disable IPv6; assign DNS through the tunnel.",
+    },
+  },
+  evaluate(_profile, facts) {
+    const findings: Finding[] = [];
+    const remoteTs = facts.vpn.swanctl.connections.flatMap((c) =>
+      c.children.flatMap((ch) => ch.remoteTs),
+    );
+    const tunnelled = remoteTs.includes("::/0");
+    const disable = facts.data.sysctl["net.ipv6.conf.all.disable_ipv6"];
+    const disabled = disable?.value.trim() === "1";
+    if (!tunnelled && !disabled)
+      findings.push(
+        fail(
+          "ipv6",
+          { remoteTs: list(remoteTs, "(none)"), disable: disable?.value ?? "(not set)" },
+          [
+            ev(
+              "IPv6",
+              "::/0 in remote_ts or disable_ipv6 = 1",
+              `remote_ts ${list(remoteTs, "(none)")}; disable_ipv6 ${disable?.value ?? "(not set)"}`,
+              disable?.source ?? "/etc/swanctl",
+            ),
+          ],
+        ),
+      );
+    const resolvers: string[] = [];
+    const conf = facts.network.resolvConf;
+    if (conf !== null) resolvers.push(...conf.nameservers.map((n) => `${n}|${conf.source}`));
+    const dns = facts.network.resolved["DNS"];
+    if (dns !== undefined)
+      resolvers.push(
+        ...dns.value
+          .split(/\s+/)
+          .filter((x) => x !== "")
+          .map((n) => `${n}|${dns.source}`),
+      );
+    for (const entry of resolvers) {
+      const [resolver, source] = entry.split("|") as [string, string];
+      const address = resolver.split("#")[0] as string;
+      if (!tunnelReachable(address))
+        findings.push(
+          fail("publicResolver", { resolver, source }, [
+            ev("DNS resolver", "an internal address behind the tunnel", resolver, source),
+          ]),
+        );
+    }
+    if (findings.length === 0)
+      findings.push(
+        pass("ok", {
+          resolvers: list(resolvers.map((r) => r.split("|")[0] as string)),
+          ipv6: tunnelled ? "tunnelled (::/0)" : "disabled",
+        }),
+      );
+    return findings;
+  },
+};
