@@ -1,0 +1,322 @@
+/**
+ * The apply engine: executes planned changes through a Target, one at a time, so that a
+ * provision killed at any moment leaves every managed file either old or new — never
+ * half-written — and the next run converges.
+ *
+ * Order of every file change: back up the old bytes (copy + manifest, fsynced) → write the
+ * new file atomically (temp, fsync, rename) → journal "done". A crash between any two steps
+ * is harmless: the manifest already knows the old bytes, and planning again yields what is
+ * still missing.
+ */
+import { createHash } from "node:crypto";
+import { IncompleteError } from "../errors.js";
+import type { Target } from "../targets/types.js";
+import { BACKUP_DIR, JOURNAL_DIR, acquireLock, newRunId } from "./state.js";
+import type { BackupRecord, Change, JournalEntry, WriteFileChange } from "./types.js";
+
+export type ChangeOutcome = "applied" | "unchanged" | "failed";
+
+export interface ApplyProgress {
+  onStart?(change: Change, index: number, total: number): void;
+  onDone?(change: Change, outcome: ChangeOutcome, message?: string): void;
+}
+
+/** Operations that need more than files and units (LUKS keyslots, TPM, certificates) are provided by their area. */
+export type ChangeHandler = (
+  change: Change,
+  target: Target,
+  run: RunContext,
+) => Promise<ChangeOutcome>;
+
+export interface ApplyOptions {
+  runId?: string;
+  now?: Date;
+  progress?: ApplyProgress;
+  handlers?: Partial<Record<Change["kind"], ChangeHandler>>;
+  /** Stop at the first failed change (default) or go on with the rest. */
+  keepGoing?: boolean;
+}
+
+export interface ApplyReport {
+  runId: string;
+  applied: number;
+  unchanged: number;
+  failed: { change: Change; message: string }[];
+}
+
+/** What a handler gets: the run id and a way to back up a file before it changes it. */
+export interface RunContext {
+  runId: string;
+  backup(path: string): Promise<void>;
+}
+
+export async function applyChanges(
+  target: Target,
+  changes: Change[],
+  options: ApplyOptions = {},
+): Promise<ApplyReport> {
+  const runId = options.runId ?? newRunId(options.now);
+  const lock = await acquireLock(target, runId);
+  try {
+    const backups = new BackupStore(target, runId);
+    const journal = new Journal(target, runId);
+    const context: RunContext = { runId, backup: (path) => backups.save(path) };
+    const report: ApplyReport = { runId, applied: 0, unchanged: 0, failed: [] };
+    for (const [index, change] of changes.entries()) {
+      options.progress?.onStart?.(change, index, changes.length);
+      await journal.record("started", change);
+      let outcome: ChangeOutcome;
+      let message: string | undefined;
+      try {
+        const handler = options.handlers?.[change.kind] ?? builtinHandlers[change.kind];
+        if (handler === undefined) {
+          throw new IncompleteError("E_NO_HANDLER", `no way to apply a ${change.kind} change here`);
+        }
+        outcome = await handler(change, target, context);
+      } catch (error) {
+        outcome = "failed";
+        message = error instanceof Error ? error.message : String(error);
+      }
+      await journal.record(
+        outcome === "failed" ? "failed" : outcome === "applied" ? "done" : "skipped",
+        change,
+        message,
+      );
+      options.progress?.onDone?.(change, outcome, message);
+      if (outcome === "applied") report.applied++;
+      else if (outcome === "unchanged") report.unchanged++;
+      else {
+        report.failed.push({ change, message: message ?? "failed" });
+        if (!options.keepGoing) break;
+      }
+    }
+    return report;
+  } finally {
+    await lock.release();
+  }
+}
+
+// ─── backups ─────────────────────────────────────────────────────────────────
+
+export function manifestPath(runId: string): string {
+  return `${BACKUP_DIR}/${runId}/manifest.json`;
+}
+
+class BackupStore {
+  private readonly records = new Map<string, BackupRecord>();
+  constructor(
+    private readonly target: Target,
+    private readonly runId: string,
+  ) {}
+
+  /** Keep the bytes, mode and owner of `path` as they were before this run first touched it. */
+  async save(path: string): Promise<void> {
+    if (this.records.has(path)) return;
+    const dir = `${BACKUP_DIR}/${this.runId}`;
+    await this.target.mkdirp(`${dir}/files`, 0o700);
+    const stat = await this.target.stat(path);
+    let record: BackupRecord;
+    if (stat === null) {
+      record = { path, existed: false };
+    } else {
+      const bytes = (await this.target.readFile(path)) ?? Buffer.alloc(0);
+      const copy = `files/${String(this.records.size).padStart(4, "0")}`;
+      // Backups can hold secrets (shadow, keys): root-only, whatever the original mode.
+      await this.target.writeFileAtomic(`${dir}/${copy}`, bytes, { mode: 0o600 });
+      record = {
+        path,
+        existed: true,
+        mode: stat.mode,
+        uid: stat.uid,
+        gid: stat.gid,
+        sha256: sha256(bytes),
+        copy,
+      };
+    }
+    this.records.set(path, record);
+    await this.target.writeFileAtomic(
+      manifestPath(this.runId),
+      JSON.stringify({ runId: this.runId, files: [...this.records.values()] }, null, 2) + "\n",
+      { mode: 0o600 },
+    );
+  }
+}
+
+// ─── journal ─────────────────────────────────────────────────────────────────
+
+export function journalPath(runId: string): string {
+  return `${JOURNAL_DIR}/${runId}.jsonl`;
+}
+
+class Journal {
+  private readonly lines: string[] = [];
+  private seq = 0;
+  constructor(
+    private readonly target: Target,
+    private readonly runId: string,
+  ) {}
+
+  async record(state: JournalEntry["state"], change: Change, message?: string): Promise<void> {
+    const { content, ...rest } = change as Change & { content?: string };
+    const entry: JournalEntry = {
+      seq: this.seq++,
+      at: new Date().toISOString(),
+      state,
+      change:
+        content === undefined ? rest : { ...rest, contentSha256: sha256(Buffer.from(content)) },
+      ...(message === undefined ? {} : { message }),
+    };
+    this.lines.push(JSON.stringify(entry));
+    if (this.lines.length === 1) await this.target.mkdirp(JOURNAL_DIR, 0o700);
+    // Rewritten whole and atomically: a journal is small, and a torn last line is never possible.
+    await this.target.writeFileAtomic(journalPath(this.runId), this.lines.join("\n") + "\n", {
+      mode: 0o600,
+    });
+  }
+}
+
+// ─── built-in handlers ───────────────────────────────────────────────────────
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export function contentOf(change: WriteFileChange): Buffer {
+  return Buffer.from(change.content, change.encoding === "base64" ? "base64" : "utf8");
+}
+
+async function writeFile(change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> {
+  if (change.kind !== "write-file") throw new Error("unreachable");
+  const wanted = contentOf(change);
+  const [current, stat] = await Promise.all([
+    target.readFile(change.path),
+    target.stat(change.path),
+  ]);
+  if (
+    current !== null &&
+    stat !== null &&
+    current.equals(wanted) &&
+    stat.mode === change.mode &&
+    stat.uid === change.uid &&
+    stat.gid === change.gid
+  ) {
+    return "unchanged";
+  }
+  await run.backup(change.path);
+  await target.mkdirp(parentOf(change.path), 0o755);
+  await target.writeFileAtomic(change.path, wanted, {
+    mode: change.mode,
+    uid: change.uid,
+    gid: change.gid,
+  });
+  return "applied";
+}
+
+async function removeFile(change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> {
+  if (change.kind !== "remove-file") throw new Error("unreachable");
+  if ((await target.stat(change.path)) === null) return "unchanged";
+  await run.backup(change.path);
+  await target.remove(change.path);
+  return "applied";
+}
+
+async function unit(change: Change, target: Target): Promise<ChangeOutcome> {
+  if (
+    change.kind !== "enable-unit" &&
+    change.kind !== "disable-unit" &&
+    change.kind !== "mask-unit" &&
+    change.kind !== "unmask-unit"
+  ) {
+    throw new Error("unreachable");
+  }
+  const verb = change.kind.replace(/-unit$/, "");
+  const args =
+    target.kind === "root"
+      ? [`--root=${target.hostPath("/")}`, verb, change.unit]
+      : verb === "enable" || verb === "disable"
+        ? [verb, "--now", change.unit]
+        : [verb, change.unit];
+  const result = await target.exec("systemctl", args, { env: { SYSTEMCTL_SKIP_SYSV: "1" } });
+  if (result.exitCode !== 0) {
+    throw new IncompleteError(
+      "E_SYSTEMCTL",
+      `systemctl ${verb} ${change.unit} failed: ${result.stderr.trim()}`,
+    );
+  }
+  return "applied";
+}
+
+/** Rewrite one `/etc/group`-style line's member list (and gshadow's), keeping everything else. */
+async function groupMembers(
+  change: Change,
+  target: Target,
+  run: RunContext,
+): Promise<ChangeOutcome> {
+  if (change.kind !== "set-group-members") throw new Error("unreachable");
+  let changed = false;
+  for (const [path, memberField] of [
+    ["/etc/group", 3],
+    ["/etc/gshadow", 3],
+  ] as const) {
+    const text = await target.readText(path);
+    const stat = await target.stat(path);
+    if (text === null || stat === null) continue;
+    const lines = text.split("\n").map((line) => {
+      const fields = line.split(":");
+      if (fields[0] !== change.group || fields.length <= memberField) return line;
+      fields[memberField] = change.members.join(",");
+      return fields.join(":");
+    });
+    const next = lines.join("\n");
+    if (next === text) continue;
+    await run.backup(path);
+    await target.writeFileAtomic(path, next, { mode: stat.mode, uid: stat.uid, gid: stat.gid });
+    changed = true;
+  }
+  return changed ? "applied" : "unchanged";
+}
+
+/** Lock an account the way `passwd -l` does: prefix the hash with "!". */
+async function lockAccount(
+  change: Change,
+  target: Target,
+  run: RunContext,
+): Promise<ChangeOutcome> {
+  if (change.kind !== "lock-account") throw new Error("unreachable");
+  const path = "/etc/shadow";
+  const text = await target.readText(path);
+  const stat = await target.stat(path);
+  if (text === null || stat === null)
+    throw new IncompleteError("E_NO_SHADOW", `${path} not found on ${target.location}`);
+  const next = text
+    .split("\n")
+    .map((line) => {
+      const fields = line.split(":");
+      if (fields[0] !== change.user || fields.length < 2) return line;
+      const hash = fields[1] ?? "";
+      if (hash.startsWith("!") || hash.startsWith("*")) return line;
+      fields[1] = `!${hash}`;
+      return fields.join(":");
+    })
+    .join("\n");
+  if (next === text) return "unchanged";
+  await run.backup(path);
+  await target.writeFileAtomic(path, next, { mode: stat.mode, uid: stat.uid, gid: stat.gid });
+  return "applied";
+}
+
+const builtinHandlers: Partial<Record<Change["kind"], ChangeHandler>> = {
+  "write-file": writeFile,
+  "remove-file": removeFile,
+  "enable-unit": unit,
+  "disable-unit": unit,
+  "mask-unit": unit,
+  "unmask-unit": unit,
+  "set-group-members": groupMembers,
+  "lock-account": lockAccount,
+};
+
+function parentOf(path: string): string {
+  const index = path.lastIndexOf("/");
+  return index <= 0 ? "/" : path.slice(0, index);
+}

@@ -1,0 +1,103 @@
+/**
+ * koffer's own state on a target: backups, journals, reports and the provision lock,
+ * all below /var/lib/koffer (ARCHITECTURE.md, issue 5).
+ */
+import { randomBytes } from "node:crypto";
+import { open, readFile, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
+import { IncompleteError } from "../errors.js";
+import type { Target } from "../targets/types.js";
+
+export const STATE_DIR = "/var/lib/koffer";
+export const BACKUP_DIR = `${STATE_DIR}/backups`;
+export const JOURNAL_DIR = `${STATE_DIR}/journal`;
+export const REPORT_DIR = `${STATE_DIR}/reports`;
+export const LOCK_FILE = `${STATE_DIR}/provision.lock`;
+
+/** A run id sorts by time and is unique: `20261120T213700Z-1a2b3c`. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export function isRunId(value: string): boolean {
+  return /^\d{8}T\d{6}Z-[0-9a-f]{6}$/.test(value);
+}
+
+interface LockOwner {
+  runId: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface ProvisionLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Take the provision lock on a target so two provisions never run at once.
+ * A lock left by a process that no longer exists (a provision killed with -9) is taken over.
+ */
+export async function acquireLock(target: Target, runId: string): Promise<ProvisionLock> {
+  await target.mkdirp(STATE_DIR, 0o700);
+  const lockPath = target.hostPath(LOCK_FILE);
+  if (lockPath === null) {
+    throw new IncompleteError("E_LOCK", `cannot take the provision lock on ${target.location}`);
+  }
+  const owner: LockOwner = {
+    runId,
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+  };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, "wx", 0o600);
+      await handle.writeFile(JSON.stringify(owner) + "\n");
+      await handle.sync();
+      await handle.close();
+      return {
+        release: async () => {
+          await unlink(lockPath).catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = await readLockOwner(lockPath);
+      if (holder !== null && holder.host === owner.host && !processAlive(holder.pid)) {
+        await unlink(lockPath).catch(() => undefined);
+        continue;
+      }
+      const who =
+        holder === null
+          ? "another run"
+          : `run ${holder.runId} (pid ${holder.pid} on ${holder.host})`;
+      throw new IncompleteError(
+        "E_LOCKED",
+        `another provision is running on ${target.location}: ${who} holds ${LOCK_FILE}`,
+      );
+    }
+  }
+  throw new IncompleteError("E_LOCKED", `could not take ${LOCK_FILE} on ${target.location}`);
+}
+
+async function readLockOwner(path: string): Promise<LockOwner | null> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as LockOwner;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

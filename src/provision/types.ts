@@ -1,0 +1,116 @@
+/**
+ * Provisioning is plan, then apply (STYLE.md §10). A Change is data: printable,
+ * diffable, serialisable as JSON (`koffer plan --format json` → `{ "changes": [...] }`).
+ * Resources (one per area) compute changes from profile and facts; the apply engine
+ * executes them through a Target, idempotently, with backups and a journal.
+ */
+
+interface ChangeBase {
+  /** The resource (area) that planned it: "usbguard", "nftables", "accounts" … */
+  resource: string;
+  /** One line a technician reads in the plan. */
+  summary: string;
+  /** Control ids this change fixes. */
+  controls: string[];
+}
+
+export interface WriteFileChange extends ChangeBase {
+  kind: "write-file";
+  path: string;
+  /** UTF-8 text, or base64 when `encoding` is "base64". */
+  content: string;
+  encoding?: "utf8" | "base64";
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface RemoveFileChange extends ChangeBase {
+  kind: "remove-file";
+  path: string;
+}
+
+export interface PackagesChange extends ChangeBase {
+  kind: "install-packages" | "purge-packages";
+  packages: string[];
+}
+
+export interface UnitChange extends ChangeBase {
+  kind: "enable-unit" | "disable-unit" | "mask-unit" | "unmask-unit";
+  unit: string;
+}
+
+export interface GroupMembershipChange extends ChangeBase {
+  kind: "set-group-members";
+  group: string;
+  /** The complete member list afterwards. */
+  members: string[];
+}
+
+export interface LockAccountChange extends ChangeBase {
+  kind: "lock-account";
+  user: string;
+}
+
+export interface KeyslotChange extends ChangeBase {
+  kind: "luks-convert-keyslot" | "luks-remove-keyslot";
+  /** Disk image or block device (host path). */
+  device: string;
+  keyslot: string;
+}
+
+export interface RecoveryKeyChange extends ChangeBase {
+  kind: "luks-add-recovery-key";
+  device: string;
+  volumeUuid: string;
+  /** Absolute path of the escrow certificate the recovery key is encrypted to. */
+  escrowCertificate: string;
+}
+
+export interface Tpm2EnrolChange extends ChangeBase {
+  kind: "tpm2-enrol";
+  device: string;
+  pcrs: number[];
+}
+
+export interface CertificateChange extends ChangeBase {
+  kind: "vpn-certificate";
+  /** "issue" with a CA at hand; "request" writes a CSR and leaves VPN-03/04 failing. */
+  action: "issue" | "request";
+  name: string;
+}
+
+export type Change =
+  | WriteFileChange
+  | RemoveFileChange
+  | PackagesChange
+  | UnitChange
+  | GroupMembershipChange
+  | LockAccountChange
+  | KeyslotChange
+  | RecoveryKeyChange
+  | Tpm2EnrolChange
+  | CertificateChange;
+
+export type ChangeKind = Change["kind"];
+
+/** One applied (or failed) change, as the journal records it. */
+export interface JournalEntry {
+  seq: number;
+  at: string;
+  state: "started" | "done" | "skipped" | "failed";
+  change: Omit<Change, "content"> & { contentSha256?: string };
+  message?: string;
+}
+
+/** What a file looked like before a run replaced it: enough to restore it byte for byte. */
+export interface BackupRecord {
+  path: string;
+  existed: boolean;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  sha256?: string;
+  /** File name of the copy inside the run's backup directory. */
+  copy?: string;
+}

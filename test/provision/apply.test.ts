@@ -1,0 +1,193 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyChanges, journalPath, manifestPath } from "../../src/provision/apply.js";
+import { rollback } from "../../src/provision/rollback.js";
+import { LOCK_FILE, acquireLock } from "../../src/provision/state.js";
+import type { Change } from "../../src/provision/types.js";
+import { RootTarget } from "../../src/targets/root.js";
+
+let dir: string;
+let target: RootTarget;
+
+const write = (path: string, content: string, mode = 0o644): Change => ({
+  kind: "write-file",
+  resource: "test",
+  summary: `write ${path}`,
+  controls: [],
+  path,
+  content,
+  mode,
+  uid: 0,
+  gid: 0,
+});
+
+async function treeHash(root: string): Promise<string> {
+  const hash = createHash("sha256");
+  async function walk(d: string): Promise<void> {
+    for (const name of (await readdir(d)).sort()) {
+      const p = join(d, name);
+      // koffer's own state (and the directories above it) is not part of the laptop's configuration.
+      if (p === join(root, "var")) continue;
+      const s = await stat(p);
+      hash.update(`${p.slice(root.length)} ${s.mode.toString(8)}\n`);
+      if (s.isDirectory()) await walk(p);
+      else hash.update(await readFile(p));
+    }
+  }
+  await walk(root);
+  return hash.digest("hex");
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "koffer-apply-"));
+  await mkdir(join(dir, "etc"), { recursive: true });
+  await writeFile(join(dir, "etc/group"), "root:x:0:\nsudo:x:27:alice,mallory\nusers:x:100:\n");
+  await writeFile(join(dir, "etc/gshadow"), "root:*::\nsudo:*::alice,mallory\nusers:*::\n", {
+    mode: 0o640,
+  });
+  await writeFile(
+    join(dir, "etc/shadow"),
+    "root:$y$j9T$abc$def:19000:0:99999:7:::\nalice:!:19000::::::\n",
+    {
+      mode: 0o640,
+    },
+  );
+  await writeFile(join(dir, "etc/issue"), "Debian GNU/Linux 12\n");
+  target = await RootTarget.open({ root: dir });
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("applyChanges", () => {
+  it("writes files with mode and owner, and a second run changes nothing", async () => {
+    const plan = [
+      write("/etc/koffer/new.conf", "a = 1\n", 0o600),
+      write("/etc/issue", "Bürgerkoffer\n"),
+      {
+        kind: "set-group-members",
+        resource: "accounts",
+        summary: "sudo = alice",
+        controls: ["ACC-01"],
+        group: "sudo",
+        members: ["alice"],
+      } satisfies Change,
+      {
+        kind: "lock-account",
+        resource: "accounts",
+        summary: "lock root",
+        controls: ["ACC-05"],
+        user: "root",
+      } satisfies Change,
+    ];
+    const first = await applyChanges(target, plan);
+    expect(first).toMatchObject({ applied: 4, unchanged: 0, failed: [] });
+    expect(await readFile(join(dir, "etc/koffer/new.conf"), "utf8")).toBe("a = 1\n");
+    expect((await stat(join(dir, "etc/koffer/new.conf"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(dir, "etc/group"), "utf8")).toContain("sudo:x:27:alice\n");
+    expect(await readFile(join(dir, "etc/gshadow"), "utf8")).toContain("sudo:*::alice\n");
+    expect((await stat(join(dir, "etc/gshadow"))).mode & 0o777).toBe(0o640);
+    expect(await readFile(join(dir, "etc/shadow"), "utf8")).toMatch(/^root:!\$y\$/);
+
+    const before = await treeHash(dir);
+    const second = await applyChanges(target, plan);
+    expect(second).toMatchObject({ applied: 0, unchanged: 4, failed: [] });
+    expect(await treeHash(dir)).toBe(before);
+  });
+
+  it("journals every change without file contents", async () => {
+    const report = await applyChanges(target, [
+      write("/etc/secret.conf", "token = hunter2\n", 0o600),
+    ]);
+    const journal = await readFile(join(dir, journalPath(report.runId)), "utf8");
+    const entries = journal
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { state: string; change: object });
+    expect(entries.map((e) => e.state)).toEqual(["started", "done"]);
+    expect(journal).not.toContain("hunter2");
+    expect(entries[1]?.change).toHaveProperty("contentSha256");
+    expect((await stat(join(dir, journalPath(report.runId)))).mode & 0o777).toBe(0o600);
+  });
+
+  it("rolls a run back byte for byte, removing the files it created", async () => {
+    const before = await treeHash(dir);
+    const report = await applyChanges(target, [
+      write("/etc/issue", "changed\n"),
+      write("/etc/koffer/created.conf", "x\n"),
+      {
+        kind: "lock-account",
+        resource: "accounts",
+        summary: "lock root",
+        controls: [],
+        user: "root",
+      },
+    ]);
+    expect(report.applied).toBe(3);
+    expect(await treeHash(dir)).not.toBe(before);
+    const manifest = JSON.parse(await readFile(join(dir, manifestPath(report.runId)), "utf8")) as {
+      files: { path: string; existed: boolean }[];
+    };
+    expect(manifest.files).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: "/etc/issue", existed: true }),
+        expect.objectContaining({ path: "/etc/koffer/created.conf", existed: false }),
+        expect.objectContaining({ path: "/etc/shadow", existed: true }),
+      ]),
+    );
+    const undone = await rollback(target, report.runId);
+    expect(undone.restored.sort()).toEqual(["/etc/issue", "/etc/shadow"]);
+    expect(undone.removed).toEqual(["/etc/koffer/created.conf"]);
+    await rm(join(dir, "etc/koffer"), { recursive: true }); // the directory itself is not a managed file
+    expect(await treeHash(dir)).toBe(before);
+  });
+
+  it("refuses a run id that is not one and a run without backups", async () => {
+    await expect(rollback(target, "../../etc")).rejects.toMatchObject({ exitCode: 64 });
+    await expect(rollback(target, "20261120T000000Z-000000")).rejects.toMatchObject({
+      exitCode: 78,
+    });
+  });
+
+  it("never runs two provisions at once, and takes over a lock whose process died", async () => {
+    const lock = await acquireLock(target, "20261120T000000Z-aaaaaa");
+    await expect(applyChanges(target, [write("/etc/x", "1\n")])).rejects.toMatchObject({
+      code: "E_LOCKED",
+      exitCode: 2,
+    });
+    await lock.release();
+    // A lock left behind by a killed process (a pid that cannot exist) does not block.
+    await writeFile(
+      join(dir, LOCK_FILE),
+      JSON.stringify({
+        runId: "x",
+        pid: 2 ** 22 + 7,
+        host: (await import("node:os")).hostname(),
+        startedAt: "",
+      }),
+    );
+    const report = await applyChanges(target, [write("/etc/x", "1\n")]);
+    expect(report.applied).toBe(1);
+  });
+
+  it("stops at a failing change and says why", async () => {
+    const report = await applyChanges(target, [
+      {
+        kind: "luks-remove-keyslot",
+        resource: "disk",
+        summary: "",
+        controls: [],
+        device: "/nope",
+        keyslot: "1",
+      },
+      write("/etc/after", "1\n"),
+    ]);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]?.message).toMatch(/no way to apply a luks-remove-keyslot change/);
+    expect(await stat(join(dir, "etc/after")).catch(() => null)).toBeNull();
+  });
+});
