@@ -82,7 +82,6 @@ function pickWaiver(profile: Profile, id: string, now: Date): Waiver | undefined
 }
 
 function errorResult(
-  control: Control,
   lang: Lang,
   text: Localized,
   messageId: string,
