@@ -36,6 +36,7 @@ import {
   getExtension,
   parseCertificate,
   parseExtKeyUsage,
+  parseKeyIdentifier,
   parseName,
   signatureAlgorithmName,
   signatureHash,
@@ -334,7 +335,11 @@ export function issueCertificate(o: IssueOptions): string {
     exts.push(ext(OID.extKeyUsage, false, der.seq(der.oid(OID.clientAuth))));
   }
   exts.push(ext(OID.subjectKeyIdentifier, false, der.octets(keyId(o.spki))));
-  exts.push(ext(OID.authorityKeyIdentifier, false, der.seq(der.ctxPrim(0, keyId(issuerSpki)))));
+  // The AKI must repeat the issuer's own SKI (however the issuer computed it), or path
+  // builders that match AKI to SKI will not find the issuer.
+  const issuerSki = o.issuerCert ? getExtension(o.issuerCert, OID.subjectKeyIdentifier) : undefined;
+  const authorityKeyId = issuerSki ? parseKeyIdentifier(issuerSki.value) : keyId(issuerSpki);
+  exts.push(ext(OID.authorityKeyIdentifier, false, der.seq(der.ctxPrim(0, authorityKeyId))));
   const { der: algDer } = signatureAlgorithmFor(o.issuerKey);
   const tbs = der.seq(
     der.ctx(0, der.int(2)),
