@@ -8,7 +8,7 @@ import type { GatherContext, NetworkFacts } from "./types.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { liveValue } from "./parsers/live.js";
 import { parseNmConnection, parseResolvConf } from "./parsers/network-manager.js";
-import { readNftables } from "./parsers/nftables.js";
+import { parseNftJson, readNftables } from "./parsers/nftables.js";
 import { readSshdConfig } from "./parsers/sshd.js";
 import { readSystemdConf } from "./parsers/systemd-ini.js";
 
@@ -92,10 +92,22 @@ async function rfkill(target: Target): Promise<NetworkFacts["rfkill"]> {
 /** Gather the network area from a target. */
 export async function gatherNetwork(target: Target, _ctx: GatherContext): Promise<NetworkFacts> {
   const nftPath = "/etc/nftables.conf";
+  // On a running machine the kernel's ruleset is what filters; the file is only what loads at boot.
+  if (target.live) {
+    const r = await target.exec("nft", ["-j", "list", "ruleset"]).catch(() => null);
+    if (r !== null && r.exitCode === 0) {
+      const live = parseNftJson(r.stdout);
+      return finish(target, { ...live, source: "nft -j list ruleset" });
+    }
+  }
   const nft =
     (await target.readText(nftPath)) === null
       ? { chains: [], parseErrors: [] }
       : await readNftables(target, nftPath);
+  return finish(target, { ...nft, source: nftPath });
+}
+
+async function finish(target: Target, nftables: NetworkFacts["nftables"]): Promise<NetworkFacts> {
   const sshd = await readSshdConfig(target);
   const resolv = await target.readText("/etc/resolv.conf");
   const listeners = await liveValue(target, "ss -H -tulpn", async () => {
@@ -104,7 +116,7 @@ export async function gatherNetwork(target: Target, _ctx: GatherContext): Promis
     return parseSsListeners(r.stdout);
   });
   return {
-    nftables: { chains: nft.chains, source: nftPath, parseErrors: nft.parseErrors },
+    nftables,
     listeners,
     sshd: sshd?.settings ?? {},
     resolvConf:

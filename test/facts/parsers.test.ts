@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parseDeb822Sources, parseOneLineSources } from "../../src/facts/parsers/apt-sources.js";
 import { readAptConf } from "../../src/facts/parsers/apt-conf.js";
@@ -12,7 +16,7 @@ import {
 } from "../../src/facts/parsers/keyvalue.js";
 import { parseCupsdConf, readAuditRules, readChrony } from "../../src/facts/parsers/misc-conf.js";
 import { parseNmConnection, parseResolvConf } from "../../src/facts/parsers/network-manager.js";
-import { parseNftables, readNftables } from "../../src/facts/parsers/nftables.js";
+import { parseNftJson, parseNftables, readNftables } from "../../src/facts/parsers/nftables.js";
 import { parseGroup, parsePasswd, parseShadow } from "../../src/facts/parsers/passwd.js";
 import { readSshdConfig } from "../../src/facts/parsers/sshd.js";
 import { includedirFiles, readSudoers } from "../../src/facts/parsers/sudoers.js";
@@ -316,6 +320,59 @@ describe("nftables", () => {
     expect(r.parseErrors.length).toBeGreaterThan(0);
   });
 });
+
+const canNetns = process.getuid?.() === 0;
+describe.skipIf(!canNetns)(
+  `nftables: file parser agrees with the kernel's own reading${canNetns ? "" : " (skipped: needs root for a network namespace)"}`,
+  () => {
+    it("loads the file with real nft in a throwaway network namespace and compares chains and rules", async () => {
+      const text = [
+        "flush ruleset",
+        "define LAN = 10.0.0.0/8",
+        "table inet filter {",
+        "  chain input {",
+        "    type filter hook input priority 0; policy drop;",
+        "    ct state established,related accept",
+        '    iif "lo" accept',
+        "    tcp dport { 22, 80 } counter accept",
+        "    meta l4proto ipv6-icmp accept",
+        "    ip saddr $LAN drop",
+        "    jump other",
+        "  }",
+        "  chain other {",
+        '    log prefix "koffer " reject',
+        "  }",
+        "  chain output { type filter hook output priority 0; policy accept; }",
+        "}",
+        "",
+      ].join("\n");
+      const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
+      try {
+        const file = join(dir, "nftables.conf");
+        await writeFile(file, text);
+        const r = await execa(
+          "unshare",
+          ["--net", "sh", "-c", 'nft -f "$1" && nft -j list ruleset', "sh", file],
+          { reject: false },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const kernel = parseNftJson(r.stdout);
+        const ours = parseNftables(text, "/etc/nftables.conf");
+        expect(ours.parseErrors).toEqual([]);
+        expect(kernel.parseErrors).toEqual([]);
+        expect(
+          ours.chains.map((c) => ({
+            ...c,
+            rules: c.rules.map((x) => x.replace("$LAN", "10.0.0.0/8")),
+          })),
+        ).toEqual(kernel.chains);
+        expect(kernel.chains[0]?.rules).toContain("tcp dport { 22, 80 } counter accept");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
 
 describe("sshd_config", () => {
   it("first value wins, Include in place, Match excluded and ended by the included file", async () => {

@@ -457,3 +457,116 @@ export async function readNftables(
   const tokens = await tokensWithIncludes(source, path, errors, 0);
   return { chains: parseTokens(tokens, errors), parseErrors: errors };
 }
+
+/** meta keys nft prints without the `meta` prefix. */
+const bareMetaKeys = new Set(["iif", "oif", "iifname", "oifname", "mark", "skuid", "skgid"]);
+const quotedMetaKeys = new Set(["iif", "oif", "iifname", "oifname"]);
+
+function renderValue(value: unknown, quote = false): string {
+  if (Array.isArray(value)) return value.map((v) => renderValue(v, quote)).join(",");
+  if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if ("set" in o)
+      return `{ ${(o["set"] as unknown[]).map((v) => renderValue(v, quote)).join(", ")} }`;
+    if ("prefix" in o) {
+      const p = o["prefix"] as { addr: unknown; len: number };
+      return `${renderValue(p.addr)}/${p.len}`;
+    }
+    if ("range" in o) {
+      const [a, b] = o["range"] as unknown[];
+      return `${renderValue(a)}-${renderValue(b)}`;
+    }
+    return JSON.stringify(value);
+  }
+  return quote && typeof value === "string" ? `"${value}"` : String(value);
+}
+
+function renderLeft(left: unknown): { text: string; quote: boolean } {
+  const o = (left ?? {}) as Record<string, Record<string, unknown>>;
+  if (o["payload"])
+    return { text: `${o["payload"]["protocol"]} ${o["payload"]["field"]}`, quote: false };
+  if (o["meta"]) {
+    const key = String(o["meta"]["key"]);
+    return { text: bareMetaKeys.has(key) ? key : `meta ${key}`, quote: quotedMetaKeys.has(key) };
+  }
+  if (o["ct"]) return { text: `ct ${o["ct"]["key"]}`, quote: false };
+  return { text: JSON.stringify(left), quote: false };
+}
+
+/** Render one statement of nft's JSON rule `expr` list as nft text; unknown ones as JSON. */
+export function renderNftStatement(stmt: Record<string, unknown>): string {
+  const [kind, body] = Object.entries(stmt)[0] ?? ["", null];
+  const b = (body ?? {}) as Record<string, unknown>;
+  switch (kind) {
+    case "match": {
+      const left = renderLeft(b["left"]);
+      const op = b["op"] === "==" || b["op"] === "in" ? "" : `${String(b["op"])} `;
+      return `${left.text} ${op}${renderValue(b["right"], left.quote)}`;
+    }
+    case "accept":
+    case "drop":
+    case "continue":
+    case "return":
+      return kind;
+    case "reject": {
+      // nft prints the family's default (port-unreachable) as a bare `reject`.
+      const type = b["type"] === undefined ? undefined : String(b["type"]);
+      const expr = b["expr"] === undefined ? undefined : String(b["expr"]);
+      if (type === undefined || expr === "port-unreachable") return "reject";
+      if (type === "tcp reset") return "reject with tcp reset";
+      return `reject with ${type} type ${expr ?? ""}`.trim();
+    }
+    case "jump":
+    case "goto":
+      return `${kind} ${String(b["target"])}`;
+    case "counter":
+      return "counter";
+    case "log":
+      return body === null
+        ? "log"
+        : `log ${Object.entries(b)
+            .map(([k, v]) => `${k} ${typeof v === "string" ? `"${v}"` : renderValue(v)}`)
+            .join(" ")}`;
+    default:
+      return JSON.stringify(stmt);
+  }
+}
+
+/** Chains of `nft -j list ruleset` output, with rules rendered as nft text. */
+export function parseNftJson(json: string): { chains: NftChain[]; parseErrors: string[] } {
+  const parseErrors: string[] = [];
+  let doc: { nftables?: Record<string, Record<string, unknown>>[] };
+  try {
+    doc = JSON.parse(json) as typeof doc;
+  } catch (error) {
+    return { chains: [], parseErrors: [`nft -j: ${(error as Error).message}`] };
+  }
+  const chains = new Map<string, NftChain>();
+  const key = (f: unknown, t: unknown, n: unknown) =>
+    `${String(f)}\u0000${String(t)}\u0000${String(n)}`;
+  for (const item of doc.nftables ?? []) {
+    const c = item["chain"];
+    if (c) {
+      chains.set(key(c["family"], c["table"], c["name"]), {
+        family: String(c["family"]),
+        table: String(c["table"]),
+        name: String(c["name"]),
+        hook: typeof c["hook"] === "string" ? c["hook"] : null,
+        policy: typeof c["policy"] === "string" ? c["policy"] : null,
+        rules: [],
+      });
+    }
+    const r = item["rule"];
+    if (r) {
+      const chain = chains.get(key(r["family"], r["table"], r["chain"]));
+      if (!chain) {
+        parseErrors.push(`rule for unknown chain ${String(r["chain"])}`);
+        continue;
+      }
+      chain.rules.push(
+        ((r["expr"] as Record<string, unknown>[]) ?? []).map(renderNftStatement).join(" "),
+      );
+    }
+  }
+  return { chains: [...chains.values()], parseErrors };
+}
