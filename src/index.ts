@@ -22,6 +22,10 @@ export {
 } from "./facts/usbguard-rules.js";
 export type * from "./facts/usbguard-rules.js";
 export * from "./report/render/index.js";
+export { signDetached, verifyDetached } from "./report/sign.js";
+export type { SignOptions, SignatureInfo } from "./report/sign.js";
+export { mergeResults, expandInputs } from "./report/merge.js";
+export type { FleetOverview, FleetMunicipality, MergeOptions } from "./report/merge.js";
 export { loadProfile, loadProfileOrThrow, type LoadOptions } from "./profiles/loader.js";
 export { validateProfile, validateProfiles, type FileReport } from "./profiles/validate.js";
 export { baseline, baselineName } from "./profiles/baseline.js";

@@ -205,7 +205,11 @@ describe("signDetached / verifyDetached", () => {
   it("a wrong passphrase or a key of another certificate is an input error that names neither secret", () => {
     let error: unknown;
     try {
-      signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase: "Xq9-not-the-secret" });
+      signDetached(content, {
+        keyPem: pki.ecKey,
+        certPem: pki.ecCert,
+        passphrase: "Xq9-not-the-secret",
+      });
     } catch (e) {
       error = e;
     }

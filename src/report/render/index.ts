@@ -20,6 +20,7 @@ export { renderSarif, informationUri } from "./sarif.js";
 export { renderMarkdown } from "./markdown.js";
 export { renderHtml } from "./html.js";
 export { renderPdf, chromiumPath, chromiumArgs } from "./pdf.js";
+export { renderFleetHtml } from "./fleet.js";
 
 /** Formats `render` produces as a string (`pdf` is produced from `html` by `renderPdf`). */
 export const formats = ["text", "json", "junit", "sarif", "md", "html"] as const;
