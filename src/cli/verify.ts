@@ -1,19 +1,251 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
+import type { Facts } from "../facts/types.js";
+import type { Profile } from "../profiles/types.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+interface VerifyOptions {
+  profile?: string;
+  root?: string;
+  disk: string[];
+  ssh?: string;
+  facts?: string;
+  format: string;
+  out?: string;
+  outDir?: string;
+  lang: string;
+  failOn: string;
+  quiet?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** 1-based line and column of a character offset. */
+function position(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - before.lastIndexOf("\n") };
+}
+
+/** Read a saved facts snapshot; bad JSON or a foreign schema is an input error (exit 78). */
+async function readFacts(file: string): Promise<Facts> {
+  const { readFile } = await import("node:fs/promises");
+  const { InputError } = await import("../errors.js");
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read facts: ${error.code ?? error.message}`);
+  });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const at = /position (\d+)/.exec(message);
+    const where = at !== null ? position(text, Number(at[1])) : { line: 1, column: 1 };
+    throw new InputError(`${file}: invalid JSON`, [
+      {
+        severity: "error",
+        rule: "json/syntax",
+        message: `Invalid JSON: ${message}`,
+        path: "",
+        position: { file, ...where },
+      },
+    ]);
+  }
+  const schema = (data as { schema?: unknown } | null)?.schema;
+  if (typeof data !== "object" || data === null || schema !== "koffer/facts/v1") {
+    const offset = text.indexOf('"schema"');
+    throw new InputError(`${file}: not a koffer facts snapshot`, [
+      {
+        severity: "error",
+        rule: "facts/schema",
+        message: `Expected schema "koffer/facts/v1", found ${JSON.stringify(schema ?? null)}`,
+        path: "/schema",
+        position: { file, ...(offset >= 0 ? position(text, offset) : { line: 1, column: 1 }) },
+      },
+    ]);
+  }
+  return data as Facts;
+}
+
+/** The built-in baseline as a profile, for runs without --profile. */
+async function baselineProfile(): Promise<Profile> {
+  const { baseline, baselineName } = await import("../profiles/baseline.js");
+  const { createHash } = await import("node:crypto");
+  return {
+    apiVersion: "koffer/v1",
+    kind: "Profile",
+    metadata: { name: baselineName },
+    spec: structuredClone(baseline.spec),
+    waivers: [],
+    source: {
+      file: baselineName,
+      sha256: createHash("sha256").update(JSON.stringify(baseline)).digest("hex"),
+      extends: [],
+    },
+  };
+}
+
+/** The municipality CA the profile names, as the checks need it (they never read files). */
+async function loadVpnCa(
+  profile: Profile,
+): Promise<{ pem: string; sha256: string; subject: string } | null> {
+  const file = profile.spec.vpn.caCertificate;
+  if (file === undefined) return null;
+  const { readFile } = await import("node:fs/promises");
+  const { X509Certificate } = await import("node:crypto");
+  const { InputError } = await import("../errors.js");
+  try {
+    const pem = await readFile(file, "utf8");
+    const cert = new X509Certificate(pem);
+    return {
+      pem,
+      sha256: cert.fingerprint256.replace(/:/g, "").toLowerCase(),
+      subject: cert.subject.split("\n").reverse().join(", "),
+    };
+  } catch (error) {
+    throw new InputError(
+      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("verify")
-    .description(
-      "gather facts (or read --facts), evaluate the catalogue, render the result (not yet available)",
+    .description("gather facts (or read --facts), evaluate the catalogue, render the result")
+    .option("--profile <file>", "the municipality profile (default: the built-in koffer:baseline)")
+    .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
+    .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
+    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
+    .option("--facts <file>", "judge a saved facts snapshot instead of gathering")
+    .option(
+      "--format <formats>",
+      "comma-separated: text, json, junit, sarif, md, html, pdf",
+      "text",
     )
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .option("--out <file>", "write the (single) format to FILE")
+    .option("--out-dir <dir>", "write every format to DIR/result.<ext>")
+    .option("--lang <lang>", "de or en", "de")
+    .option(
+      "--fail-on <severity>",
+      "lowest failing severity that makes the run fail: low, medium, high, critical",
+      "low",
+    )
+    .option("--quiet", "print nothing on success; only the exit code and errors")
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer verify is not available in this version");
+      action(context, async (options: VerifyOptions) => {
+        const { UsageError } = await import("../errors.js");
+        const { parseLang } = await import("../i18n/format.js");
+        const { isSeverity, exitCodeFor } = await import("../report/exit-code.js");
+        const render = await import("../report/render/index.js");
+        const lang = parseLang(options.lang);
+        if (lang === null) throw new UsageError(`unknown language ${options.lang}; use de or en`);
+        if (!isSeverity(options.failOn))
+          throw new UsageError(
+            `unknown severity ${options.failOn}; use low, medium, high or critical`,
+          );
+        const formats = options.format
+          .split(",")
+          .map((f) => f.trim())
+          .filter((f) => f !== "");
+        const known = [...render.formats, "pdf"] as string[];
+        const unknown = formats.filter((f) => !known.includes(f));
+        if (unknown.length > 0 || formats.length === 0)
+          throw new UsageError(
+            `unknown format ${unknown.join(", ") || "(none)"}; known: ${known.join(", ")}`,
+          );
+        if (options.out !== undefined && options.outDir !== undefined)
+          throw new UsageError("give --out or --out-dir, not both");
+        if (options.out !== undefined && formats.length > 1)
+          throw new UsageError("--out takes one format; use --out-dir for several");
+        if (
+          options.out === undefined &&
+          options.outDir === undefined &&
+          (formats.length > 1 || formats.includes("pdf"))
+        )
+          throw new UsageError("several formats (or pdf) need --out-dir (or --out for one)");
+        if (
+          options.facts !== undefined &&
+          (options.root !== undefined || options.disk.length > 0 || options.ssh !== undefined)
+        )
+          throw new UsageError(
+            "--facts judges a saved snapshot; do not combine it with --root, --disk or --ssh",
+          );
+
+        let profile: Profile;
+        if (options.profile === undefined || options.profile === "koffer:baseline")
+          profile = await baselineProfile();
+        else {
+          const { loadProfileOrThrow } = await import("../profiles/loader.js");
+          profile = await loadProfileOrThrow(options.profile);
+        }
+        const startedAt = new Date();
+        let facts: Facts;
+        if (options.facts !== undefined) facts = await readFacts(options.facts);
+        else {
+          const { openTarget } = await import("../targets/index.js");
+          const { gatherFacts } = await import("../facts/index.js");
+          const target = await openTarget({
+            root: options.root,
+            disks: options.disk,
+            ssh: options.ssh,
+          });
+          try {
+            facts = await gatherFacts(target, { profile, now: startedAt });
+          } finally {
+            await target.close();
+          }
+        }
+        const vpnCa = await loadVpnCa(profile);
+        const { evaluate } = await import("../report/evaluate.js");
+        const result = evaluate(profile, facts, { now: new Date(), startedAt, lang, vpnCa });
+
+        let style: import("../report/render/index.js").RenderOptions["style"];
+        const stdoutTty = Boolean((context.io.stdout as NodeJS.WriteStream).isTTY);
+        if (
+          options.out === undefined &&
+          options.outDir === undefined &&
+          stdoutTty &&
+          !context.io.env.NO_COLOR
+        ) {
+          const { default: chalk } = await import("chalk");
+          const colours = {
+            pass: chalk.green,
+            fail: chalk.red,
+            error: chalk.red.bold,
+            waived: chalk.yellow,
+            "not-applicable": chalk.gray,
+            skip: chalk.gray,
+            bold: chalk.bold,
+            dim: chalk.dim,
+          } as const;
+          style = (role, s) => colours[role](s);
+        }
+        const { resolve, join } = await import("node:path");
+        const { writeHostFileAtomic } = await import("../targets/files.js");
+        for (const format of formats) {
+          const out: string | Buffer =
+            format === "pdf"
+              ? await render.renderPdf(render.render(result, "html", { lang }))
+              : render.render(result, format as (typeof render.formats)[number], { lang, style });
+          const ext =
+            format === "pdf"
+              ? "pdf"
+              : ((render.formatExtension as Record<string, string>)[format] ?? format);
+          const file =
+            options.out ??
+            (options.outDir !== undefined ? join(options.outDir, `result.${ext}`) : undefined);
+          if (file !== undefined) {
+            // A result names devices and accounts: readable by its owner only.
+            await writeHostFileAtomic(resolve(file), out, { mode: 0o600 });
+            if (options.quiet !== true)
+              context.io.stderr.write(`koffer: ${format} written to ${file}\n`);
+          } else if (options.quiet !== true) context.io.stdout.write(out);
+        }
+        for (const e of facts.gatherErrors)
+          context.io.stderr.write(`koffer: warning: ${e.area}: ${e.message}\n`);
+        return exitCodeFor(result, options.failOn);
       }),
     );
 }

@@ -14,6 +14,7 @@ import type {
 import { attestationFor, installed, unitOn, unitState } from "../checks/util.js";
 import type { Facts } from "../facts/types.js";
 import { formatLocalized } from "../i18n/format.js";
+import { verifyCertificatePath } from "../pki/path.js";
 import type { Profile, Waiver } from "../profiles/types.js";
 import { version } from "../version.js";
 import type {
@@ -37,7 +38,7 @@ export interface EvaluateOptions {
   startedAt?: Date;
   /** The municipality VPN CA the profile names (read by the caller; checks never read files). */
   vpnCa?: EvaluateContext["vpnCa"];
-  /** Certificate path verifier (src/pki/path.ts); without it VPN-04's chain part is not judged. */
+  /** Certificate path verifier; defaults to src/pki/path.ts `verifyCertificatePath`. */
   verifyPath?: CertificatePathVerifier;
   /** The controls to run; defaults to the whole catalogue (tests pass a throwing one). */
   controls?: readonly Control[];
@@ -328,7 +329,7 @@ export function evaluate(profile: Profile, facts: Facts, options: EvaluateOption
   const now = options.now;
   const context: EvaluateContext = { now };
   if (options.vpnCa !== undefined) context.vpnCa = options.vpnCa;
-  if (options.verifyPath !== undefined) context.verifyPath = options.verifyPath;
+  context.verifyPath = options.verifyPath ?? verifyCertificatePath;
   const results = (options.controls ?? catalogue).map((control) =>
     applyWaiver(evaluateControl(control, profile, facts, context, lang), profile, now, lang),
   );
