@@ -66,6 +66,8 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
       return source;
     }
     const value = source.value;
+    // Nothing to merge from a file that is not a mapping; its type error says why.
+    if (!isPlainObject(value)) complete = false;
     const parents = extendsList(value);
     if (!validate(value)) {
       const findings = schemaFindings(validate.errors ?? [], value);

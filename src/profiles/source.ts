@@ -192,7 +192,7 @@ function yamlRule(code: string): string {
 
 function yamlMessage(code: string, message: string, text: string, pos: [number, number]): string {
   if (code === "DUPLICATE_KEY") {
-    const key = text.slice(pos[0], pos[1]).split(/[:\n]/)[0]!.trim();
+    const key = text.slice(pos[0]).split(/[:\n]/)[0]!.trim();
     return `Expected unique keys in a mapping, found "${key}" twice`;
   }
   if (code === "MULTIPLE_DOCS") return "Expected one YAML document, found several";
