@@ -265,7 +265,7 @@ export function parseLuksDumpText(text: string): LuksTextDump {
   }
   result.luks1 = {
     keyslots,
-    segments: [{ id: "0", type: "crypt", encryption: `${cipher}-${mode}` }],
+    segments: [{ id: "0", type: "crypt", encryption: `${cipher}-${mode}`, keyBytes }],
   };
   return result;
 }
@@ -315,8 +315,18 @@ export async function describeLuksVolume(target: Target, device: string): Promis
   if (isLuks.exitCode !== 0) {
     // No LUKS header: a plain (unencrypted) disk — unless the magic is there and the
     // header is merely unreadable, which is damage, not absence of encryption.
-    if (await hasLuksMagic(device)) {
-      volume.error = `LUKS header is damaged: cryptsetup isLuks failed${isLuks.stderr.trim() ? `: ${firstLine(isLuks.stderr)}` : ""}`;
+    // cryptsetup also finds LUKS2 headers away from offset 0 (the secondary copy) and
+    // says so on luksDump ("ambiguous signatures, cannot auto-recover LUKS2").
+    const probe = await target.exec("cryptsetup", ["luksDump", device], { timeoutMs: 30_000 });
+    const complaint = probe.stderr
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !/is not a valid LUKS device/.test(l))
+      .join(" ");
+    if (complaint !== "") volume.error = `LUKS header is damaged: ${complaint}`;
+    else if (await hasLuksMagic(device)) {
+      volume.error =
+        "LUKS header is damaged: the LUKS magic is there but cryptsetup rejects the header";
     }
     volume.source = `cryptsetup isLuks ${device}`;
     return volume;

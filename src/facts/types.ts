@@ -91,6 +91,8 @@ export interface LuksSegment {
   id: string;
   type: string; // "crypt"
   encryption: string; // "aes-xts-plain64"
+  /** Volume key size in bytes where the header states it apart from keyslots (LUKS1 "MK bits"). */
+  keyBytes?: number;
   sectorSize?: number;
   integrity?: string;
 }
