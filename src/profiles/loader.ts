@@ -4,7 +4,7 @@
  * the merged profile is complete, run the semantic rules, resolve certificate paths.
  * Every problem of every file comes back in one run, each at FILE:LINE:COLUMN.
  */
-import { realpath, stat } from "node:fs/promises";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError, type Problem } from "../errors.js";
 import { baseline, baselineName } from "./baseline.js";
@@ -253,19 +253,19 @@ async function resolvePaths(
     }
     let real: string;
     try {
-      real = await realpath(resolved);
+      real = realpathSync(resolved);
     } catch {
       report("path/missing", `Expected a file at "${value}", found none`);
       continue;
     }
-    if (!inside(await realpath(dir), real)) {
+    if (!inside(realpathSync(dir), real)) {
       report(
         "path/escape",
         `Expected a path inside the profile's directory, found "${value}", a symbolic link leading outside it`,
       );
       continue;
     }
-    if (!(await stat(real)).isFile()) {
+    if (!statSync(real).isFile()) {
       report("path/not-a-file", `Expected a file at "${value}", found a directory or special file`);
       continue;
     }
