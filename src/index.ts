@@ -32,3 +32,7 @@ export { baseline, baselineName } from "./profiles/baseline.js";
 export { controlIds, attestControlIds, isControlId, type ControlId } from "./profiles/control-ids.js";
 export { profileSchema } from "./profiles/schema.js";
 export * from "./pki/index.js";
+export { openTarget, RootTarget, LocalTarget, type OpenTargetOptions } from "./targets/index.js";
+export { gatherFacts, factAreas } from "./facts/index.js";
+export { parseSwanctlConf, parseSwanctlFile, swanctlConnections } from "./facts/swanctl.js";
+export { describeLuksVolume, parseLuks2Json, parseCrypttab, parseFstab } from "./facts/disk.js";

@@ -6,6 +6,7 @@ interface FactsOptions {
   disk: string[];
   ssh?: string;
   out?: string;
+  profile?: string;
   area?: string[];
 }
 
@@ -21,6 +22,7 @@ export function register(program: Command, context: CliContext): void {
     .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
     .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
     .option("--out <file>", "save the snapshot to FILE (written atomically) instead of printing it")
+    .option("--profile <file>", "a municipality profile: its devices' services are looked at too")
     .option("--area <area>", "gather only this area (repeatable)", collect, [])
     .action(
       action(context, async (options: FactsOptions) => {
@@ -33,6 +35,11 @@ export function register(program: Command, context: CliContext): void {
             `unknown area ${unknown.join(", ")}; areas are ${factAreas.join(", ")}`,
           );
         }
+        let profile = null;
+        if (options.profile) {
+          const { loadProfileOrThrow } = await import("../profiles/loader.js");
+          profile = await loadProfileOrThrow(options.profile);
+        }
         const target = await openTarget({
           root: options.root,
           disks: options.disk,
@@ -41,7 +48,7 @@ export function register(program: Command, context: CliContext): void {
         try {
           const facts = await gatherFacts(
             target,
-            {},
+            { profile },
             options.area && options.area.length > 0
               ? { areas: options.area as typeof factAreas }
               : {},
