@@ -1,9 +1,10 @@
 /**
  * Fleet merge: many results (thousands) → one overview per municipality. Files are read one at
- * a time (a small bounded window in flight) and reduced at once to a compact per-device record;
+ * a time and reduced at once to a compact per-device record (latest and previous statuses);
  * no Result is kept after it has been read, so memory grows with devices, not with results.
  */
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
 import type { Severity } from "../profiles/types.js";
@@ -81,8 +82,6 @@ export interface MergeOptions {
   now: Date;
   /** Waivers expiring within this many days are listed; default 30. */
   waiverDays?: number;
-  /** Files read concurrently; default 8. */
-  concurrency?: number;
 }
 
 const DAY = 86_400_000;
@@ -231,20 +230,19 @@ export async function mergeResults(
     devices.set(key, record);
   };
 
-  // A bounded window of reads in flight: throughput from the disk, memory bounded by the window.
-  const window = Math.max(1, options.concurrency ?? 8);
-  const inFlight = new Set<Promise<void>>();
+  // One file at a time, read synchronously: fs.promises.readFile costs more per small file than
+  // the parse itself (bench/merge.mjs, 10,000 results: 3.8 s with 8 async reads in flight, 2.7 s like this), and a batch merge
+  // has nothing else to do on the event loop meanwhile.
   for await (const file of files) {
-    const p: Promise<void> = readFile(file, "utf8")
-      .then(
-        (text) => absorb(file, text),
-        (error: Error) => void skipped.push({ file, reason: error.message }),
-      )
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= window) await Promise.race(inFlight);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      skipped.push({ file, reason: (error as Error).message });
+      continue;
+    }
+    absorb(file, text);
   }
-  await Promise.all(inFlight);
 
   const byMunicipality = new Map<string, DeviceRecord[]>();
   for (const d of devices.values()) {
