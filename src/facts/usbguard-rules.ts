@@ -98,6 +98,8 @@ const attributeSpecs: readonly AttributeSpec[] = [
   { keyword: "label", key: "label", kind: "string" },
 ];
 
+const ID_SLOT = 0; // attributeSpecs[0] is id
+
 const targets: readonly UsbRuleTarget[] = ["allow", "block", "reject", "match", "device"];
 // Longest first where one is a prefix of another, as the grammar's ordered choice requires.
 const operators: readonly UsbSetOperator[] = [
@@ -142,7 +144,8 @@ const isIdentChar = (c: number): boolean => isIdentStart(c) || (c >= 0x30 && c <
 class LineParser {
   private pos = 0;
   private target: UsbRuleTarget | "invalid" | "empty" = "invalid";
-  private readonly attributes: Partial<Record<AttributeKey, UsbAttribute<unknown>>> = {};
+  /** One slot per attribute, in attributeSpecs order. */
+  private readonly slots: (UsbAttribute<unknown> | undefined)[] = new Array(attributeSpecs.length);
 
   constructor(private readonly s: string) {}
 
@@ -162,9 +165,10 @@ class LineParser {
     }
     if (this.target === "invalid" || this.target === "empty") return this.target;
     const rule: UsbRule = { target: this.target };
-    for (const spec of attributeSpecs) {
-      const attribute = this.attributes[spec.key];
-      if (attribute) (rule as unknown as Record<string, unknown>)[spec.key] = attribute;
+    for (let i = 0; i < attributeSpecs.length; i++) {
+      const attribute = this.slots[i];
+      if (attribute)
+        (rule as unknown as Record<string, unknown>)[attributeSpecs[i]!.key] = attribute;
     }
     return rule;
   }
@@ -185,14 +189,17 @@ class LineParser {
     return JSON.stringify(decodeRuleBytes(s.slice(at, end)));
   }
 
-  private startsWithAt(at: number, word: string): boolean {
-    return this.s.startsWith(word, at);
+
+  /** The word of `words` that starts at `at` (first match in order), without allocating. */
+  private matchWord<T extends string>(at: number, words: readonly T[]): T | undefined {
+    for (let i = 0; i < words.length; i++) if (this.s.startsWith(words[i]!, at)) return words[i];
+    return undefined;
   }
 
   private parseRuleSegment(): void {
     const s = this.s;
     const start = this.pos;
-    const target = targets.find((t) => this.startsWithAt(start, t));
+    const target = this.matchWord(start, targets);
     if (!target) {
       const leading = start === 0 && isBlank(s.charCodeAt(0));
       this.fail(
@@ -213,7 +220,7 @@ class LineParser {
       }
       if (!isBlank(s.charCodeAt(here))) {
         // Another rule may follow without a blank; anything else is an error.
-        if (targets.some((t) => this.startsWithAt(here, t))) return;
+        if (this.matchWord(here, targets) !== undefined) return;
         this.fail(here, "whitespace, a comment or the end of the line");
       }
       let j = here;
@@ -238,8 +245,8 @@ class LineParser {
 
   /** The device id right after the target sets (replaces) the id attribute's single value. */
   private setDeviceId(id: UsbDeviceId, at: number): void {
-    const attribute = this.attributes.id as UsbAttribute<UsbDeviceId> | undefined;
-    if (!attribute) this.attributes.id = { operator: "equals", values: [id] };
+    const attribute = this.slots[ID_SLOT] as UsbAttribute<UsbDeviceId> | undefined;
+    if (!attribute) this.slots[ID_SLOT] = { operator: "equals", values: [id] };
     else if (attribute.values.length > 1)
       this.fail(
         at,
@@ -252,11 +259,16 @@ class LineParser {
   private parseAttribute(deviceIdAllowed: boolean): void {
     const s = this.s;
     const at = this.pos;
-    const spec = attributeSpecs.find(
-      (a) =>
-        this.startsWithAt(at, a.keyword) &&
-        (at + a.keyword.length >= s.length || isBlank(s.charCodeAt(at + a.keyword.length))),
-    );
+    let slot = -1;
+    for (let i = 0; i < attributeSpecs.length; i++) {
+      const keyword = attributeSpecs[i]!.keyword;
+      const end = at + keyword.length;
+      if (s.startsWith(keyword, at) && (end >= s.length || isBlank(s.charCodeAt(end)))) {
+        slot = i;
+        break;
+      }
+    }
+    const spec = attributeSpecs[slot];
     if (!spec) {
       this.fail(
         at,
@@ -265,14 +277,14 @@ class LineParser {
           : `an attribute (${attributeList}) or a comment`,
       );
     }
-    if (spec.key !== "label" && this.attributes[spec.key])
+    if (spec.key !== "label" && this.slots[slot])
       this.fail(at, `at most one ${spec.keyword} attribute`, `a second one`);
     let j = at + spec.keyword.length;
     while (j < s.length && isBlank(s.charCodeAt(j))) j++;
     if (j >= s.length) this.fail(j, `a value after ${spec.keyword}`);
     this.pos = j;
-    const attribute = (this.attributes[spec.key] ??= { operator: "equals", values: [] });
-    const operator = operators.find((op) => this.startsWithAt(j, op));
+    const attribute = (this.slots[slot] ??= { operator: "equals", values: [] });
+    const operator = this.matchWord(j, operators);
     if (operator !== undefined || s[j] === "{") {
       if (operator !== undefined) {
         let k = j + operator.length;
@@ -382,13 +394,16 @@ class LineParser {
     let bytes = "";
     let k = start + 1;
     let chunk = k;
+    let plain = true; // no escapes and no byte above 0x7f: the text is the value
     for (;;) {
       if (k >= s.length) this.fail(k, `'"' to close the string opened at column ${start + 1}`);
       const c = s.charCodeAt(k);
       if (c === 0x22) break;
       if (c === 0x0d || c === 0x0a)
         this.fail(k, `'"' to close the string opened at column ${start + 1}`);
+      if (c >= 0x80) plain = false;
       if (c === 0x5c) {
+        plain = false;
         bytes += s.slice(chunk, k);
         const e = s[k + 1];
         if (e === '"' || e === "\\") {
@@ -409,8 +424,9 @@ class LineParser {
       }
       k++;
     }
-    bytes += s.slice(chunk, k);
     this.pos = k + 1;
+    if (plain) return s.slice(start + 1, k);
+    bytes += s.slice(chunk, k);
     return decodeRuleBytes(bytes);
   }
 

@@ -9,6 +9,16 @@
 
 /** Decode bytes (a Uint8Array, or a "binary" string of char codes 0..255) without loss. */
 export function decodeRuleBytes(bytes: Uint8Array | string): string {
+  if (typeof bytes === "string") {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return bytes;
+  }
   const at =
     typeof bytes === "string" ? (i: number) => bytes.charCodeAt(i) : (i: number) => bytes[i]!;
   const length = bytes.length;
