@@ -9,6 +9,7 @@
  * still missing.
  */
 import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
 import { IncompleteError } from "../errors.js";
 import type { Target } from "../targets/types.js";
 import { BACKUP_DIR, JOURNAL_DIR, acquireLock, newRunId } from "./state.js";
@@ -149,12 +150,15 @@ export function journalPath(runId: string): string {
 }
 
 class Journal {
-  private readonly lines: string[] = [];
   private seq = 0;
+  private readonly hostFile: string | null;
+  private readonly lines: string[] = [];
   constructor(
     private readonly target: Target,
     private readonly runId: string,
-  ) {}
+  ) {
+    this.hostFile = target.hostPath(journalPath(runId));
+  }
 
   async record(state: JournalEntry["state"], change: Change, message?: string): Promise<void> {
     const { content, ...rest } = change as Change & { content?: string };
@@ -166,13 +170,39 @@ class Journal {
         content === undefined ? rest : { ...rest, contentSha256: sha256(Buffer.from(content)) },
       ...(message === undefined ? {} : { message }),
     };
-    this.lines.push(JSON.stringify(entry));
-    if (this.lines.length === 1) await this.target.mkdirp(JOURNAL_DIR, 0o700);
-    // Rewritten whole and atomically: a journal is small, and a torn last line is never possible.
-    await this.target.writeFileAtomic(journalPath(this.runId), this.lines.join("\n") + "\n", {
+    const line = JSON.stringify(entry) + "\n";
+    if (this.seq === 1) await this.target.mkdirp(JOURNAL_DIR, 0o700);
+    if (this.hostFile !== null) {
+      // Append and fsync: one line per step. A crash can tear only the last line, which
+      // readers skip (it never parses as JSON).
+      const handle = await open(this.hostFile, "a", 0o600);
+      try {
+        await handle.write(line);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return;
+    }
+    this.lines.push(line);
+    await this.target.writeFileAtomic(journalPath(this.runId), this.lines.join(""), {
       mode: 0o600,
     });
   }
+}
+
+/** Read a run's journal; a torn last line (a crash mid-append) is skipped. */
+export function parseJournal(text: string): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      // only the last line can be torn
+    }
+  }
+  return entries;
 }
 
 // ─── built-in handlers ───────────────────────────────────────────────────────
