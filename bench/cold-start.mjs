@@ -28,6 +28,8 @@ for (const [name, xs] of Object.entries(times)) {
   const m = median(xs);
   const ratio = m / base;
   if (name !== "node -e 0" && ratio > 1.6) ok = false;
-  console.log(`${name.padEnd(18)} median ${m.toFixed(1).padStart(6)} ms  ratio ${ratio.toFixed(2)}×`);
+  console.log(
+    `${name.padEnd(18)} median ${m.toFixed(1).padStart(6)} ms  ratio ${ratio.toFixed(2)}×`,
+  );
 }
 console.log(ok ? "cold start within 1.6× of node -e 0" : "cold start ABOVE the 1.6× target");
