@@ -28,12 +28,27 @@ export interface ControlCase {
   data?: Record<string, string | number>;
 }
 
-const rank: Record<Finding["status"], number> = { pass: 0, "not-applicable": 1, skip: 2, fail: 3, error: 4 };
+const rank: Record<Finding["status"], number> = {
+  pass: 0,
+  "not-applicable": 1,
+  skip: 2,
+  fail: 3,
+  error: 4,
+};
 
 /** Evaluate a control the way evaluate() does, returning the findings and the worst status. */
-export function run(control: Control, c: Omit<ControlCase, "status" | "messages" | "name">): { findings: Finding[]; status: Finding["status"] } {
-  const findings = control.evaluate(c.profile ?? makeProfile(), c.facts ?? hardenedFacts(), { now: judgedAt, ...c.context });
-  const status = findings.reduce<Finding["status"]>((w, f) => (rank[f.status] > rank[w] ? f.status : w), "pass");
+export function run(
+  control: Control,
+  c: Omit<ControlCase, "status" | "messages" | "name">,
+): { findings: Finding[]; status: Finding["status"] } {
+  const findings = control.evaluate(c.profile ?? makeProfile(), c.facts ?? hardenedFacts(), {
+    now: judgedAt,
+    ...c.context,
+  });
+  const status = findings.reduce<Finding["status"]>(
+    (w, f) => (rank[f.status] > rank[w] ? f.status : w),
+    "pass",
+  );
   return { findings, status };
 }
 
@@ -57,7 +72,8 @@ export function testControl(control: Control, testFileUrl: string, cases: Contro
         expect(text.en.trim()).not.toBe("");
         expect(text.de).not.toBe(text.en);
       }
-      if (meta.fix !== null) expect(meta.fix.de.trim() !== "" && meta.fix.en.trim() !== "").toBe(true);
+      if (meta.fix !== null)
+        expect(meta.fix.de.trim() !== "" && meta.fix.en.trim() !== "").toBe(true);
     });
     it("names its basis, SDM goals and Art. 32 letters", () => {
       expect(meta.references.length).toBeGreaterThan(0);
@@ -83,12 +99,15 @@ export function testControl(control: Control, testFileUrl: string, cases: Contro
           used.add(f.messageId);
           const template = meta.messages[f.messageId];
           expect(template, `message ${f.messageId} exists in meta.messages`).toBeDefined();
-          for (const name of placeholders(template?.en ?? "")) expect(f.data ?? {}, `${f.messageId} data has ${name}`).toHaveProperty(name);
+          for (const name of placeholders(template?.en ?? ""))
+            expect(f.data ?? {}, `${f.messageId} data has ${name}`).toHaveProperty(name);
         }
         expect({ status, ids }).toMatchObject({ status: c.status });
         for (const id of c.messages) expect(ids).toContain(id);
-        if (c.exact === true) expect([...new Set(ids)].sort()).toEqual([...new Set(c.messages)].sort());
-        if (c.data !== undefined) expect(findings.find((f) => f.messageId === c.messages[0])?.data).toMatchObject(c.data);
+        if (c.exact === true)
+          expect([...new Set(ids)].sort()).toEqual([...new Set(c.messages)].sort());
+        if (c.data !== undefined)
+          expect(findings.find((f) => f.messageId === c.messages[0])?.data).toMatchObject(c.data);
       });
     afterAll(() => {
       // Every template is exercised by some case, and no case used an unknown one.

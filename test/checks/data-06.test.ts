@@ -4,11 +4,27 @@ import { testControl } from "./control-tester.js";
 
 const base = makeProfile();
 testControl(data06, import.meta.url, [
-  { name: "attested by a named person", status: "pass", messages: ["attested"], data: { by: "Erika Mustermann (KISA)" } },
-  { name: "no attestation", profile: makeProfile({ spec: { attestations: [] } }), status: "fail", messages: ["notAttested"] },
+  {
+    name: "attested by a named person",
+    status: "pass",
+    messages: ["attested"],
+    data: { by: "Erika Mustermann (KISA)" },
+  },
+  {
+    name: "no attestation",
+    profile: makeProfile({ spec: { attestations: [] } }),
+    status: "fail",
+    messages: ["notAttested"],
+  },
   {
     name: "attestation without a person",
-    profile: makeProfile({ spec: { attestations: base.spec.attestations.map((a) => (a.control === "DATA-06" ? { ...a, by: " " } : a)) } }),
+    profile: makeProfile({
+      spec: {
+        attestations: base.spec.attestations.map((a) =>
+          a.control === "DATA-06" ? { ...a, by: " " } : a,
+        ),
+      },
+    }),
     status: "fail",
     messages: ["notAttested"],
   },

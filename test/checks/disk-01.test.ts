@@ -5,16 +5,97 @@ import { testControl } from "./control-tester.js";
 const f = hardenedFacts();
 testControl(disk01, import.meta.url, [
   { name: "hardened LUKS2 root", status: "pass", messages: ["ok"], exact: true },
-  { name: "LUKS1 volume", facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ version: 1 })] } }), status: "fail", messages: ["luks1"], data: { version: 1 } },
-  { name: "no crypttab, no volumes", facts: hardenedFacts({ disk: { crypttab: [], volumes: [], fstab: [{ spec: "UUID=abc", file: "/", vfstype: "ext4", options: [], source: "/etc/fstab:1" }] } }), status: "fail", messages: ["noEncryptionConfigured", "mountUnencrypted"] },
-  { name: "unknown mandatory requirements", facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ requirements: ["req0"] })] } }), status: "fail", messages: ["requirements"] },
-  { name: "damaged header", facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ version: null, error: "Device is not a valid LUKS device." })] } }), status: "error", messages: ["unreadable"] },
-  { name: "header not given", facts: hardenedFacts({ disk: { volumes: [] } }), status: "skip", messages: ["headerMissing"] },
+  {
+    name: "LUKS1 volume",
+    facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ version: 1 })] } }),
+    status: "fail",
+    messages: ["luks1"],
+    data: { version: 1 },
+  },
+  {
+    name: "no crypttab, no volumes",
+    facts: hardenedFacts({
+      disk: {
+        crypttab: [],
+        volumes: [],
+        fstab: [
+          { spec: "UUID=abc", file: "/", vfstype: "ext4", options: [], source: "/etc/fstab:1" },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["noEncryptionConfigured", "mountUnencrypted"],
+  },
+  {
+    name: "unknown mandatory requirements",
+    facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ requirements: ["req0"] })] } }),
+    status: "fail",
+    messages: ["requirements"],
+  },
+  {
+    name: "damaged header",
+    facts: hardenedFacts({
+      disk: {
+        volumes: [hardenedVolume({ version: null, error: "Device is not a valid LUKS device." })],
+      },
+    }),
+    status: "error",
+    messages: ["unreadable"],
+  },
+  {
+    name: "header not given",
+    facts: hardenedFacts({ disk: { volumes: [] } }),
+    status: "skip",
+    messages: ["headerMissing"],
+  },
   {
     name: "live: /home outside crypt",
-    facts: hardenedFacts({ disk: { blockDevices: live([{ name: "sda", path: "/dev/sda", type: "disk", fstype: null, mountpoints: [], uuid: null, children: [{ name: "sda3", path: "/dev/sda3", type: "part", fstype: "ext4", mountpoints: ["/home"], uuid: null, children: [] }] }]) } }),
+    facts: hardenedFacts({
+      disk: {
+        blockDevices: live([
+          {
+            name: "sda",
+            path: "/dev/sda",
+            type: "disk",
+            fstype: null,
+            mountpoints: [],
+            uuid: null,
+            children: [
+              {
+                name: "sda3",
+                path: "/dev/sda3",
+                type: "part",
+                fstype: "ext4",
+                mountpoints: ["/home"],
+                uuid: null,
+                children: [],
+              },
+            ],
+          },
+        ]),
+      },
+    }),
     status: "fail",
     messages: ["liveUnencrypted"],
   },
-  { name: "unencrypted swap partition", facts: hardenedFacts({ disk: { fstab: [...f.disk.fstab, { spec: "/dev/sda2", file: "none", vfstype: "swap", options: ["sw"], source: "/etc/fstab:9" }] } }), status: "fail", messages: ["mountUnencrypted"], data: { mount: "swap" } },
+  {
+    name: "unencrypted swap partition",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          ...f.disk.fstab,
+          {
+            spec: "/dev/sda2",
+            file: "none",
+            vfstype: "swap",
+            options: ["sw"],
+            source: "/etc/fstab:9",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["mountUnencrypted"],
+    data: { mount: "swap" },
+  },
 ]);

@@ -7,13 +7,66 @@ const v = hardenedVolume();
 const f = hardenedFacts();
 testControl(disk04, import.meta.url, [
   { name: "TPM2 + PIN + PCR 7", status: "pass", messages: ["ok"], exact: true },
-  { name: "passphrase unlock by profile", profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }), status: "pass", messages: ["okPassphrase"] },
-  { name: "no TPM token yet", facts: hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!] }] } }), status: "fail", messages: ["pending"], exact: true },
-  { name: "TPM without PIN", facts: hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!, { ...v.tokens[1]!, tpm2Pin: false }] }] } }), status: "fail", messages: ["noPin"] },
-  { name: "PCR 0 only", facts: hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!, { ...v.tokens[1]!, tpm2Pcrs: [0] }] }] } }), status: "fail", messages: ["pcrs"], data: { actual: "0" } },
-  { name: "crypttab without tpm2-device", facts: hardenedFacts({ disk: { crypttab: [{ ...f.disk.crypttab[0]!, options: ["luks"] }] } }), status: "fail", messages: ["crypttabOption"] },
-  { name: "key file in crypttab", facts: hardenedFacts({ disk: { crypttab: [{ ...f.disk.crypttab[0]!, keyFile: "/etc/keys/root.key" }] } }), status: "fail", messages: ["keyFile"] },
-  { name: "key file in initramfs", facts: hardenedFacts({ disk: { initramfsKeyFiles: ["/etc/keys/*.key"] } }), status: "fail", messages: ["initramfsKeyFile"] },
-  { name: "no header", facts: hardenedFacts({ disk: { volumes: [] } }), status: "skip", messages: ["noVolumes"] },
-  { name: "damaged header", facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ error: "bad" })] } }), status: "error", messages: ["unreadable"] },
+  {
+    name: "passphrase unlock by profile",
+    profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }),
+    status: "pass",
+    messages: ["okPassphrase"],
+  },
+  {
+    name: "no TPM token yet",
+    facts: hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!] }] } }),
+    status: "fail",
+    messages: ["pending"],
+    exact: true,
+  },
+  {
+    name: "TPM without PIN",
+    facts: hardenedFacts({
+      disk: { volumes: [{ ...v, tokens: [v.tokens[0]!, { ...v.tokens[1]!, tpm2Pin: false }] }] },
+    }),
+    status: "fail",
+    messages: ["noPin"],
+  },
+  {
+    name: "PCR 0 only",
+    facts: hardenedFacts({
+      disk: { volumes: [{ ...v, tokens: [v.tokens[0]!, { ...v.tokens[1]!, tpm2Pcrs: [0] }] }] },
+    }),
+    status: "fail",
+    messages: ["pcrs"],
+    data: { actual: "0" },
+  },
+  {
+    name: "crypttab without tpm2-device",
+    facts: hardenedFacts({ disk: { crypttab: [{ ...f.disk.crypttab[0]!, options: ["luks"] }] } }),
+    status: "fail",
+    messages: ["crypttabOption"],
+  },
+  {
+    name: "key file in crypttab",
+    facts: hardenedFacts({
+      disk: { crypttab: [{ ...f.disk.crypttab[0]!, keyFile: "/etc/keys/root.key" }] },
+    }),
+    status: "fail",
+    messages: ["keyFile"],
+  },
+  {
+    name: "key file in initramfs",
+    facts: hardenedFacts({ disk: { initramfsKeyFiles: ["/etc/keys/*.key"] } }),
+    status: "fail",
+    messages: ["initramfsKeyFile"],
+  },
+  {
+    name: "no header",
+    facts: hardenedFacts({ disk: { volumes: [] } }),
+    status: "skip",
+    messages: ["noVolumes"],
+  },
+  {
+    name: "damaged header",
+    facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ error: "bad" })] } }),
+    status: "error",
+    messages: ["unreadable"],
+  },
 ]);

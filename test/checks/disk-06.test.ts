@@ -5,7 +5,39 @@ import { testControl } from "./control-tester.js";
 const f = hardenedFacts();
 testControl(disk06, import.meta.url, [
   { name: "zram, hibernation off", status: "pass", messages: ["ok"], exact: true },
-  { name: "swap on a plain partition", facts: hardenedFacts({ disk: { fstab: [...f.disk.fstab, { spec: "/dev/sda2", file: "none", vfstype: "swap", options: [], source: "/etc/fstab:9" }] } }), status: "fail", messages: ["swapUnencrypted"], exact: true },
-  { name: "live swap file", facts: hardenedFacts({ disk: { activeSwap: live([{ name: "/swapfile", type: "file" }]) } }), status: "fail", messages: ["swapUnencrypted"], data: { swap: "/swapfile" } },
-  { name: "hibernation allowed", facts: { ...f, disk: { ...f.disk, sleepConf: {} }, services: { ...f.services, unitFiles: { ...f.services.unitFiles, "hibernate.target": "static" } } }, status: "fail", messages: ["hibernation"], exact: true },
+  {
+    name: "swap on a plain partition",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          ...f.disk.fstab,
+          { spec: "/dev/sda2", file: "none", vfstype: "swap", options: [], source: "/etc/fstab:9" },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["swapUnencrypted"],
+    exact: true,
+  },
+  {
+    name: "live swap file",
+    facts: hardenedFacts({ disk: { activeSwap: live([{ name: "/swapfile", type: "file" }]) } }),
+    status: "fail",
+    messages: ["swapUnencrypted"],
+    data: { swap: "/swapfile" },
+  },
+  {
+    name: "hibernation allowed",
+    facts: {
+      ...f,
+      disk: { ...f.disk, sleepConf: {} },
+      services: {
+        ...f.services,
+        unitFiles: { ...f.services.unitFiles, "hibernate.target": "static" },
+      },
+    },
+    status: "fail",
+    messages: ["hibernation"],
+    exact: true,
+  },
 ]);

@@ -6,7 +6,35 @@ const f = hardenedFacts();
 const conn = f.vpn.swanctl.connections[0]!;
 testControl(vpn01, import.meta.url, [
   { name: "strongSwan IKEv2", status: "pass", messages: ["ok"], exact: true },
-  { name: "version not set (IKEv1 allowed)", facts: hardenedFacts({ vpn: { swanctl: { connections: [{ ...conn, version: null }] } } }), status: "fail", messages: ["version"], exact: true },
-  { name: "WireGuard instead", facts: withPackages(hardenedFacts({ vpn: { strongswanInstalled: false, swanctl: { connections: [] }, otherTunnels: [{ type: "wireguard", source: "/etc/wireguard/wg0.conf" }] } }), ["wireguard-tools"]), status: "fail", messages: ["noStrongswan", "noConnection", "otherTunnel", "otherPackage"], exact: true },
-  { name: "legacy ipsec.conf IKEv1", facts: hardenedFacts({ vpn: { legacyIpsec: [{ name: "old", keyexchange: "ikev1", source: "/etc/ipsec.conf:3" }] } }), status: "fail", messages: ["legacy"] },
+  {
+    name: "version not set (IKEv1 allowed)",
+    facts: hardenedFacts({ vpn: { swanctl: { connections: [{ ...conn, version: null }] } } }),
+    status: "fail",
+    messages: ["version"],
+    exact: true,
+  },
+  {
+    name: "WireGuard instead",
+    facts: withPackages(
+      hardenedFacts({
+        vpn: {
+          strongswanInstalled: false,
+          swanctl: { connections: [] },
+          otherTunnels: [{ type: "wireguard", source: "/etc/wireguard/wg0.conf" }],
+        },
+      }),
+      ["wireguard-tools"],
+    ),
+    status: "fail",
+    messages: ["noStrongswan", "noConnection", "otherTunnel", "otherPackage"],
+    exact: true,
+  },
+  {
+    name: "legacy ipsec.conf IKEv1",
+    facts: hardenedFacts({
+      vpn: { legacyIpsec: [{ name: "old", keyexchange: "ikev1", source: "/etc/ipsec.conf:3" }] },
+    }),
+    status: "fail",
+    messages: ["legacy"],
+  },
 ]);

@@ -25,16 +25,75 @@ async function ossl(dir: string, args: string[]): Promise<void> {
 }
 
 async function makeCa(dir: string, name: string, cn: string): Promise<TestCa> {
-  await ossl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.pem`, "-days", "3650", "-subj", `/C=DE/O=Stadt Meerane/CN=${cn}`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  await ossl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-384",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.pem`,
+    "-days",
+    "3650",
+    "-subj",
+    `/C=DE/O=Stadt Meerane/CN=${cn}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   const pem = await readFile(join(dir, `${name}.pem`), "utf8");
   const x = new X509Certificate(pem);
-  return { pem, sha256: x.fingerprint256.replace(/:/g, "").toLowerCase(), subject: x.subject.split("\n").reverse().join(", ") };
+  return {
+    pem,
+    sha256: x.fingerprint256.replace(/:/g, "").toLowerCase(),
+    subject: x.subject.split("\n").reverse().join(", "),
+  };
 }
 
 async function makeClient(dir: string, ca: string, name: string): Promise<string> {
-  await writeFile(join(dir, "ext.cnf"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
-  await ossl(dir, ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", "/C=DE/O=Stadt Meerane/OU=Buergerkoffer/CN=koffer-07"]);
-  await ossl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-set_serial", "4097", "-days", "365", "-sha384", "-extfile", "ext.cnf", "-out", `${name}.pem`]);
+  await writeFile(
+    join(dir, "ext.cnf"),
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+  );
+  await ossl(dir, [
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-384",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    "/C=DE/O=Stadt Meerane/OU=Buergerkoffer/CN=koffer-07",
+  ]);
+  await ossl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.pem`,
+    "-CAkey",
+    `${ca}.key`,
+    "-set_serial",
+    "4097",
+    "-days",
+    "365",
+    "-sha384",
+    "-extfile",
+    "ext.cnf",
+    "-out",
+    `${name}.pem`,
+  ]);
   return readFile(join(dir, `${name}.pem`), "utf8");
 }
 
@@ -44,7 +103,12 @@ export function vpnPki(): Promise<VpnPki> {
     const dir = await mkdtemp(join(tmpdir(), "koffer-vpn-pki-"));
     const ca = await makeCa(dir, "ca", "Meerane VPN CA");
     const foreignCa = await makeCa(dir, "foreign", "Foreign VPN CA");
-    return { ca, clientPem: await makeClient(dir, "ca", "client"), foreignCa, foreignClientPem: await makeClient(dir, "foreign", "fclient") };
+    return {
+      ca,
+      clientPem: await makeClient(dir, "ca", "client"),
+      foreignCa,
+      foreignClientPem: await makeClient(dir, "foreign", "fclient"),
+    };
   })();
   return cached;
 }

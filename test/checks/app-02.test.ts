@@ -1,0 +1,49 @@
+import { app02 } from "../../src/checks/app-02.js";
+import { hardenedFacts, withPackages } from "../helpers/facts.js";
+import { testControl } from "./control-tester.js";
+
+const f = hardenedFacts();
+testControl(app02, import.meta.url, [
+  { name: "approved software only", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "gcc installed",
+    facts: withPackages(f, ["gcc"]),
+    status: "fail",
+    messages: ["denied"],
+    data: { package: "gcc" },
+    exact: true,
+  },
+  {
+    name: "denied package only configured (rc) counts as absent",
+    facts: {
+      ...f,
+      apps: {
+        ...f.apps,
+        packages: [...f.apps.packages, { name: "gcc", version: "1", status: "rc" }],
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "unapproved desktop app",
+    facts: hardenedFacts({
+      apps: {
+        desktopEntries: [
+          ...f.apps.desktopEntries,
+          {
+            path: "/usr/share/applications/gimp.desktop",
+            name: "GIMP",
+            exec: "gimp",
+            noDisplay: false,
+            hidden: false,
+            package: "gimp",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["desktopApp"],
+    data: { package: "gimp" },
+  },
+]);

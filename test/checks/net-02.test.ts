@@ -1,0 +1,40 @@
+import { net02 } from "../../src/checks/net-02.js";
+import { hardenedFacts, live, withPackages } from "../helpers/facts.js";
+import { makeProfile } from "../helpers/profile.js";
+import { testControl } from "./control-tester.js";
+
+testControl(net02, import.meta.url, [
+  { name: "nothing listening", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "sshd enabled and installed",
+    facts: withPackages(hardenedFacts({ services: { unitFiles: { "ssh.service": "enabled" } } }), [
+      "openssh-server",
+    ]),
+    status: "fail",
+    messages: ["unit", "package"],
+    exact: true,
+  },
+  {
+    name: "sshd allowed by the profile",
+    profile: makeProfile({ spec: { network: { ssh: true } } }),
+    facts: withPackages(hardenedFacts({ services: { unitFiles: { "ssh.service": "enabled" } } }), [
+      "openssh-server",
+    ]),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "live listener on all addresses",
+    facts: hardenedFacts({
+      network: {
+        listeners: live(
+          [{ proto: "tcp", address: "0.0.0.0", port: 5900, process: "x11vnc" }],
+          "ss -tulpn",
+        ),
+      },
+    }),
+    status: "fail",
+    messages: ["listener"],
+    data: { port: 5900 },
+  },
+]);

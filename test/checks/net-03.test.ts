@@ -1,0 +1,50 @@
+import { net03 } from "../../src/checks/net-03.js";
+import { hardenedFacts, settings } from "../helpers/facts.js";
+import { makeProfile } from "../helpers/profile.js";
+import { testControl } from "./control-tester.js";
+
+const ssh = makeProfile({ spec: { network: { ssh: true } } });
+const hardened = settings("/etc/ssh/sshd_config.d/koffer.conf", {
+  passwordauthentication: "no",
+  kbdinteractiveauthentication: "no",
+  permitrootlogin: "no",
+  listenaddress: "10.99.0.7",
+  kexalgorithms: "ecdh-sha2-nistp384,ecdh-sha2-nistp256",
+  ciphers: "aes256-gcm@openssh.com,aes128-ctr",
+  macs: "hmac-sha2-512-etm@openssh.com",
+});
+testControl(net03, import.meta.url, [
+  { name: "SSH not allowed", status: "not-applicable", messages: ["notApplicable"] },
+  {
+    name: "hardened sshd",
+    profile: ssh,
+    facts: hardenedFacts({ network: { sshd: hardened } }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "passwords and root",
+    profile: ssh,
+    facts: hardenedFacts({
+      network: {
+        sshd: {
+          ...hardened,
+          passwordauthentication: { value: "yes", source: "x:1" },
+          permitrootlogin: { value: "yes", source: "x:2" },
+        },
+      },
+    }),
+    status: "fail",
+    messages: ["setting"],
+    exact: true,
+  },
+  {
+    name: "OpenSSH defaults (curve25519)",
+    profile: ssh,
+    facts: hardenedFacts({
+      network: { sshd: { passwordauthentication: { value: "no", source: "x:1" } } },
+    }),
+    status: "fail",
+    messages: ["setting", "algorithms"],
+  },
+]);

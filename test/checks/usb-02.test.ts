@@ -1,0 +1,53 @@
+import { usb02 } from "../../src/checks/usb-02.js";
+import { hardenedFacts, withPackages } from "../helpers/facts.js";
+import { makeProfile } from "../helpers/profile.js";
+import { testControl } from "./control-tester.js";
+
+const f = hardenedFacts();
+const storage = {
+  target: "allow" as const,
+  canonical: "allow with-interface equals { 08:*:* }",
+  ids: [],
+  withInterface: { operator: "equals", values: ["08:*:*"] },
+  hasSerial: false,
+  hasHash: false,
+  source: "/etc/usbguard/rules.conf:9",
+};
+testControl(usb02, import.meta.url, [
+  { name: "blocked", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "allow rule for class 08",
+    facts: hardenedFacts({ usb: { rules: [...f.usb.rules, storage] } }),
+    status: "fail",
+    messages: ["allowRule"],
+    exact: true,
+  },
+  {
+    name: "usb_storage loadable",
+    facts: hardenedFacts({ usb: { modprobeBlocked: [] } }),
+    status: "fail",
+    messages: ["module"],
+  },
+  {
+    name: "automount on",
+    facts: { ...f, accounts: { ...f.accounts, dconf: { ...f.accounts.dconf, locks: [] } } },
+    status: "fail",
+    messages: ["automount"],
+  },
+  {
+    name: "no udisks2: automount moot",
+    facts: withPackages(
+      { ...f, accounts: { ...f.accounts, dconf: { ...f.accounts.dconf, locks: [] } } },
+      [],
+      ["udisks2"],
+    ),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "not required",
+    profile: makeProfile({ spec: { devices: { blockMassStorage: false } } }),
+    status: "not-applicable",
+    messages: ["notRequired"],
+  },
+]);

@@ -1,0 +1,54 @@
+import { vpn06 } from "../../src/checks/vpn-06.js";
+import { hardenedFacts } from "../helpers/facts.js";
+import { testControl } from "./control-tester.js";
+
+const f = hardenedFacts();
+const conn = f.vpn.swanctl.connections[0]!;
+const child = conn.children[0]!;
+const [input, output] = f.network.nftables.chains;
+testControl(vpn06, import.meta.url, [
+  { name: "full tunnel, trap, output drop", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "split tunnel",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: { connections: [{ ...conn, children: [{ ...child, remoteTs: ["10.0.0.0/8"] }] }] },
+      },
+    }),
+    status: "fail",
+    messages: ["splitTunnel"],
+    exact: true,
+  },
+  {
+    name: "started by hand",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: { connections: [{ ...conn, children: [{ ...child, startAction: "none" }] }] },
+      },
+    }),
+    status: "fail",
+    messages: ["startAction"],
+  },
+  {
+    name: "output accept",
+    facts: hardenedFacts({
+      network: { nftables: { chains: [input!, { ...output!, policy: "accept" }] } },
+    }),
+    status: "fail",
+    messages: ["noKillSwitch"],
+  },
+  {
+    name: "drop without an ipsec rule",
+    facts: hardenedFacts({
+      network: { nftables: { chains: [input!, { ...output!, rules: ['oif "lo" accept'] }] } },
+    }),
+    status: "fail",
+    messages: ["noIpsecRule"],
+  },
+  {
+    name: "no connection",
+    facts: hardenedFacts({ vpn: { swanctl: { connections: [] } } }),
+    status: "fail",
+    messages: ["noConnection"],
+  },
+]);

@@ -1,0 +1,30 @@
+import { vpn07 } from "../../src/checks/vpn-07.js";
+import { hardenedFacts } from "../helpers/facts.js";
+import { testControl } from "./control-tester.js";
+
+const f = hardenedFacts();
+const conn = f.vpn.swanctl.connections[0]!;
+const child = conn.children[0]!;
+testControl(vpn07, import.meta.url, [
+  { name: "::/0 tunnelled, internal resolver", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "IPv6 outside the tunnel",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: { connections: [{ ...conn, children: [{ ...child, remoteTs: ["0.0.0.0/0"] }] }] },
+      },
+    }),
+    status: "fail",
+    messages: ["ipv6"],
+    exact: true,
+  },
+  {
+    name: "public resolver",
+    facts: hardenedFacts({
+      network: { resolvConf: { nameservers: ["8.8.8.8"], source: "/etc/resolv.conf" } },
+    }),
+    status: "fail",
+    messages: ["publicResolver"],
+    data: { resolver: "8.8.8.8" },
+  },
+]);
