@@ -553,7 +553,10 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
         rows: result.controls.map((c) => {
           const expected = c.evidence.map((e) => e.expected).filter(Boolean);
           const actual = c.evidence.map((e) => e.actual).filter(Boolean);
-          const finding = [message(c), c.reason, ...actual].filter(Boolean).join("; ");
+          // An errored control has no trustworthy observation; show why it could not be judged.
+          const finding = [message(c), c.reason, ...(c.status === "error" ? [] : actual)]
+            .filter(Boolean)
+            .join("; ");
           const proof = c.attestation
             ? `${tr(L("Bestätigt von", "Attested by"))} ${c.attestation.by}, ${c.attestation.date}: ${c.attestation.statement}`
             : c.evidence.map((e) => e.source ?? e.subject).join("; ");

@@ -23,7 +23,12 @@ tr { break-inside: avoid; }
 th, td { border: 0.5pt solid var(--line); padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #e8edf4; overflow-wrap: normal; }
 td:first-child { white-space: nowrap; }
-table.results { font-size: 7.5pt; }
+table.results { font-size: 7.5pt; table-layout: fixed; }
+table.results th:nth-child(1) { width: 10%; } table.results th:nth-child(2) { width: 19%; }
+table.results th:nth-child(3) { width: 13%; } table.results th:nth-child(4) { width: 14%; }
+table.results th:nth-child(5) { width: 18%; } table.results th:nth-child(6) { width: 12%; }
+table.results th:nth-child(7) { width: 14%; }
+table.results .st { white-space: normal; }
 table.matrix td:not(:first-child), table.matrix th:not(:first-child) { text-align: center; }
 table.matrix th { font-size: 7pt; }
 table.counts { width: auto; min-width: 80mm; }
