@@ -18,7 +18,9 @@ for (const name of suites) {
   const { run } = await import(new URL(`${name}.mjs`, here));
   const outcome = await run(oracles);
   for (const line of outcome.lines) console.log(line);
-  console.log(`${name}: ${outcome.passed}/${outcome.total}${outcome.target ? ` (target ${outcome.target})` : ""}`);
+  console.log(
+    `${name}: ${outcome.passed}/${outcome.total}${outcome.target ? ` (target ${outcome.target})` : ""}`,
+  );
   if (outcome.ok === false) failed++;
 }
 process.exitCode = failed === 0 ? 0 : 1;

@@ -189,7 +189,6 @@ class LineParser {
     return JSON.stringify(decodeRuleBytes(s.slice(at, end)));
   }
 
-
   /** The word of `words` that starts at `at` (first match in order), without allocating. */
   private matchWord<T extends string>(at: number, words: readonly T[]): T | undefined {
     for (let i = 0; i < words.length; i++) if (this.s.startsWith(words[i]!, at)) return words[i];
