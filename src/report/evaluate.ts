@@ -82,11 +82,7 @@ function pickWaiver(profile: Profile, id: string, now: Date): Waiver | undefined
   return pool.sort((a, b) => b.expires.localeCompare(a.expires))[0];
 }
 
-function errorResult(
-  lang: Lang,
-  text: Localized,
-  messageId: string,
-): Partial<ControlResult> {
+function errorResult(lang: Lang, text: Localized, messageId: string): Partial<ControlResult> {
   return {
     status: "error",
     evidence: [],
