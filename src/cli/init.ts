@@ -83,7 +83,7 @@ export function register(program: Command, context: CliContext): void {
         if (problems.length > 0) throw new UsageError(problems.join("\n"));
 
         const path = await import("node:path");
-        const { access, mkdir, open, rename, rm } = await import("node:fs/promises");
+        const { access, mkdir } = await import("node:fs/promises");
         const out = path.resolve(options.out ?? `${options.name}.yaml`);
         if (!options.force) {
           const exists = await access(out).then(
@@ -114,20 +114,8 @@ export function register(program: Command, context: CliContext): void {
         });
         // Temp file, fsync, rename: a crash never leaves half a profile.
         await mkdir(path.dirname(out), { recursive: true });
-        const temp = `${out}.${process.pid}.tmp`;
-        const handle = await open(temp, "w", 0o644);
-        try {
-          await handle.writeFile(text);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        try {
-          await rename(temp, out);
-        } catch (error) {
-          await rm(temp, { force: true });
-          throw error;
-        }
+        const { writeHostFileAtomic } = await import("../targets/files.js");
+        await writeHostFileAtomic(out, text, { mode: 0o644 });
         const { validateProfile } = await import("../profiles/validate.js");
         const { formatProblem } = await import("../errors.js");
         const display = options.out ?? path.basename(out);

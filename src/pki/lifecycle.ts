@@ -12,9 +12,9 @@
  *   /etc/swanctl/koffer-backup/<name>-<time>.{key,crt}.pem  the replaced pair, 0600
  */
 import { randomBytes, type KeyObject } from "node:crypto";
-import { constants } from "node:fs";
-import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { writeHostFileAtomic } from "../targets/files.js";
 import { InputError, KofferError, ExitCode, VerificationError, type Problem } from "../errors.js";
 import type { VpnKeyType } from "../profiles/types.js";
 import {
@@ -57,37 +57,16 @@ export function certPaths(root: string, name: string): CertPaths {
 }
 
 /**
- * Write a file atomically: a temp file created with its final mode (O_EXCL, so a secret is
- * never readable by others, not even for a moment), fsync, rename, fsync of the directory.
+ * Write a file atomically on the host (see {@link writeHostFileAtomic}: created with its final
+ * mode, fsync, rename, fsync of the directory), creating its directory first.
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   mode: number,
 ): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: mode & 0o077 ? 0o755 : 0o700 });
-  const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    await fh.writeFile(data);
-    await fh.chmod(mode); // the umask may have narrowed it; never widened beyond `mode`
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const d = await open(dir, constants.O_RDONLY);
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await mkdir(dirname(path), { recursive: true, mode: mode & 0o077 ? 0o755 : 0o700 });
+  await writeHostFileAtomic(path, typeof data === "string" ? data : Buffer.from(data), { mode });
 }
 
 async function exists(p: string): Promise<boolean> {
