@@ -1,6 +1,15 @@
 import type { BlockDevice, Facts } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
-import { ev, fail, fstabMount, pass, skip, unreadableFinding, volumeLabel } from "./util.js";
+import {
+  ev,
+  fail,
+  fstabMount,
+  pass,
+  skip,
+  unreadableFinding,
+  volumeLabel,
+  volumeMessages,
+} from "./util.js";
 
 /** Mount points whose backing volume must be encrypted (swap is matched by type). */
 const protectedMounts = ["/", "/home"];
@@ -91,10 +100,7 @@ export const disk01: Control = {
         de: "Erwartet {{mount}} unter einem crypt-Gerät, gefunden {{device}} ohne Verschlüsselung.",
         en: "Expected {{mount}} below a crypt device, found {{device}} unencrypted.",
       },
-      unreadable: {
-        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
-        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
-      },
+      unreadable: volumeMessages.unreadable,
     },
     fix: null,
   },

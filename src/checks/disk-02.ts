@@ -1,5 +1,14 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass, skip, unreadable, unreadableFinding, volumeLabel } from "./util.js";
+import {
+  ev,
+  fail,
+  pass,
+  skip,
+  unreadable,
+  unreadableFinding,
+  volumeLabel,
+  volumeMessages,
+} from "./util.js";
 
 export const disk02: Control = {
   meta: {
@@ -39,14 +48,7 @@ export const disk02: Control = {
         de: "Erwartet ein crypt-Datensegment, gefunden keines auf {{volume}}.",
         en: "Expected a crypt data segment, found none on {{volume}}.",
       },
-      noVolumes: {
-        de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
-        en: "No LUKS header is available; pass it with --disk.",
-      },
-      unreadable: {
-        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
-        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
-      },
+      ...volumeMessages,
     },
     fix: null,
   },

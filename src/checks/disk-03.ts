@@ -1,5 +1,14 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass, skip, unreadable, unreadableFinding, volumeLabel } from "./util.js";
+import {
+  ev,
+  fail,
+  pass,
+  skip,
+  unreadable,
+  unreadableFinding,
+  volumeLabel,
+  volumeMessages,
+} from "./util.js";
 
 /**
  * Lowest Argon2id memory cost accepted (KiB). cryptsetup benchmarks far more on real
@@ -37,14 +46,7 @@ export const disk03: Control = {
         de: "Erwartet mindestens {{min}} KiB Argon2id-Speicher, gefunden {{memory}} KiB in Schlüsselplatz {{keyslot}} von {{volume}}.",
         en: "Expected at least {{min}} KiB of Argon2id memory, found {{memory}} KiB in keyslot {{keyslot}} of {{volume}}.",
       },
-      noVolumes: {
-        de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
-        en: "No LUKS header is available; pass it with --disk.",
-      },
-      unreadable: {
-        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
-        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
-      },
+      ...volumeMessages,
     },
     fix: {
       de: "PBKDF der Schlüsselplätze auf Argon2id umstellen (cryptsetup luksConvertKey, benötigt die Passphrase).",

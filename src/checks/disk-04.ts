@@ -1,5 +1,15 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, skip, unreadable, unreadableFinding, volumeLabel } from "./util.js";
+import {
+  ev,
+  fail,
+  list,
+  pass,
+  skip,
+  unreadable,
+  unreadableFinding,
+  volumeLabel,
+  volumeMessages,
+} from "./util.js";
 
 export const disk04: Control = {
   meta: {
@@ -56,14 +66,7 @@ export const disk04: Control = {
         de: "Erwartet keine Schlüsseldatei in der initramfs, gefunden {{files}}.",
         en: "Expected no key file in the initramfs, found {{files}}.",
       },
-      noVolumes: {
-        de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
-        en: "No LUKS header is available; pass it with --disk.",
-      },
-      unreadable: {
-        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
-        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
-      },
+      ...volumeMessages,
     },
     fix: {
       de: "TPM2 mit PIN registrieren (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7) und tpm2-device=auto in /etc/crypttab eintragen.",

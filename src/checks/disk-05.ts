@@ -1,5 +1,15 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, skip, unreadable, unreadableFinding, volumeLabel } from "./util.js";
+import {
+  ev,
+  fail,
+  list,
+  pass,
+  skip,
+  unreadable,
+  unreadableFinding,
+  volumeLabel,
+  volumeMessages,
+} from "./util.js";
 
 const recoveryTokens = new Set(["systemd-recovery", "koffer-recovery"]);
 const boundTokens = new Set(["systemd-tpm2", "systemd-fido2", "systemd-pkcs11"]);
@@ -38,14 +48,7 @@ export const disk05: Control = {
         de: "Erwartet einen Hinterlegungsnachweis für Schlüsselplatz {{keyslot}} von {{volume}}, gefunden keinen.",
         en: "Expected an escrow record for keyslot {{keyslot}} of {{volume}}, found none.",
       },
-      noVolumes: {
-        de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
-        en: "No LUKS header is available; pass it with --disk.",
-      },
-      unreadable: {
-        de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
-        en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
-      },
+      ...volumeMessages,
     },
     fix: {
       de: "Wiederherstellungsschlüssel erzeugen, mit dem Hinterlegungszertifikat verschlüsseln und hinterlegen; überzählige Schlüsselplätze entfernen.",

@@ -1,7 +1,7 @@
 /**
  * Pure helpers shared by the controls. Nothing here touches a machine (STYLE.md §2).
  */
-import type { Evidence } from "../report/types.js";
+import type { Evidence, Localized } from "../report/types.js";
 import type { Facts, FstabEntry, LuksVolume, Setting, UnitState } from "../facts/types.js";
 import type { Attestation, Profile } from "../profiles/types.js";
 import type { Finding } from "./types.js";
@@ -101,6 +101,18 @@ export function fstabMount(facts: Facts, target: string): FstabEntry | undefined
 export function volumeLabel(volume: LuksVolume): string {
   return volume.crypttabName !== null ? `${volume.crypttabName} (${volume.device})` : volume.device;
 }
+
+/** Messages every disk check that reads LUKS headers shares. */
+export const volumeMessages = {
+  noVolumes: {
+    de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
+    en: "No LUKS header is available; pass it with --disk.",
+  },
+  unreadable: {
+    de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
+    en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
+  },
+} as const satisfies Record<string, Localized>;
 
 /** A volume whose header could not be read; every disk check reports it as `error`. */
 export function unreadable(volume: LuksVolume): boolean {
