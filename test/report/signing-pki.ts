@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
+import { issue, makeCa, openssl } from "../helpers/openssl.js";
 
 export const passphrase = "Koffer-Pass-7f3a91";
 
@@ -34,76 +34,24 @@ export interface SigningPki {
   >;
 }
 
-async function openssl(dir: string, args: string[]): Promise<void> {
-  await execa("openssl", args, { cwd: dir, env: { LC_ALL: "C" } });
-}
+const leafExtensions =
+  "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
 
-async function makeCa(dir: string, name: string, cn: string): Promise<void> {
-  await openssl(dir, [
-    "req",
-    "-x509",
-    "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.pem`,
-    "-subj",
-    `/O=Test/CN=${cn}`,
-    "-days",
-    "3650",
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-  ]);
-}
-
-async function issue(dir: string, ca: string, name: string, cn: string): Promise<void> {
-  writeFileSync(
-    join(dir, "leaf.ext"),
-    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-  );
-  await openssl(dir, [
-    "req",
-    "-new",
-    "-key",
-    `${name}.key`,
-    "-passin",
-    `pass:${passphrase}`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/O=Test/CN=${cn}`,
-  ]);
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.pem`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-days",
-    "365",
-    "-sha256",
-    "-extfile",
-    "leaf.ext",
-    "-out",
-    `${name}.pem`,
-  ]);
+async function issueSigner(dir: string, ca: string, name: string, cn: string): Promise<void> {
+  await issue(dir, {
+    ca,
+    name,
+    subject: `/O=Test/CN=${cn}`,
+    extensions: leafExtensions,
+    digest: "sha256",
+    existingKey: { passphrase },
+  });
 }
 
 export async function makeSigningPki(): Promise<SigningPki> {
   const dir = mkdtempSync(join(tmpdir(), "koffer-sign-"));
-  await makeCa(dir, "ca", "Meerane Report CA");
-  await makeCa(dir, "foreign-ca", "Foreign CA");
+  await makeCa(dir, "ca", "/O=Test/CN=Meerane Report CA", { curve: "P-256" });
+  await makeCa(dir, "foreign-ca", "/O=Test/CN=Foreign CA", { curve: "P-256" });
   await openssl(dir, [
     "genpkey",
     "-algorithm",
@@ -135,9 +83,9 @@ export async function makeSigningPki(): Promise<SigningPki> {
     "-out",
     "foreign.key",
   ]);
-  await issue(dir, "ca", "ec", "Pruefer ECDSA");
-  await issue(dir, "ca", "rsa", "Pruefer RSA");
-  await issue(dir, "foreign-ca", "foreign", "Pruefer Foreign");
+  await issueSigner(dir, "ca", "ec", "Pruefer ECDSA");
+  await issueSigner(dir, "ca", "rsa", "Pruefer RSA");
+  await issueSigner(dir, "foreign-ca", "foreign", "Pruefer Foreign");
   writeFileSync(join(dir, "pass.txt"), passphrase + "\n", { mode: 0o600 });
   const f = (n: string) => join(dir, n);
   const r = (n: string) => readFileSync(f(n), "utf8");
