@@ -18,6 +18,7 @@ import { emptyNetworkFacts, gatherNetwork } from "./network.js";
 import { emptyUpdatesFacts, gatherUpdates } from "./updates.js";
 import { emptyLoggingFacts, gatherLogging } from "./logging.js";
 import { emptyDataFacts, gatherData } from "./data.js";
+import { gatherManagedFiles } from "./managed.js";
 import type { FactArea, Facts, GatherContext } from "./types.js";
 
 type AreaFacts = { [A in FactArea]: Facts[A] };
@@ -95,6 +96,11 @@ export async function gatherFacts(
       one("data"),
     ]);
   gatherErrors.sort((a, b) => factAreas.indexOf(a.area) - factAreas.indexOf(b.area));
+  // Only for full snapshots: the planner compares bytes; a partial one is never planned on.
+  const managedFiles =
+    options.areas === undefined
+      ? await gatherManagedFiles(target, context.profile).catch(() => undefined)
+      : undefined;
   return {
     schema: "koffer/facts/v1",
     gatheredAt: context.now.toISOString(),
@@ -113,5 +119,6 @@ export async function gatherFacts(
     logging,
     data,
     gatherErrors,
+    ...(managedFiles === undefined ? {} : { managedFiles }),
   };
 }

@@ -448,6 +448,20 @@ export interface Facts {
   data: DataFacts;
   /** A gatherer that failed leaves its area at defaults and records why; checks reading it report `error`. */
   gatherErrors: { area: FactArea; message: string }[];
+  /**
+   * The files koffer manages, as found (src/facts/managed.ts): `null` = absent. Lets the
+   * planner tell byte-identical files from merely equivalent ones. Absent in older snapshots.
+   */
+  managedFiles?: Record<string, ManagedFile | null>;
+}
+
+/** A managed file's identity; `text` only for files koffer edits line by line (fstab, login.defs …). */
+export interface ManagedFile {
+  sha256: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  text?: string;
 }
 
 /** What every gatherer gets besides the target. */

@@ -1,0 +1,77 @@
+/**
+ * Audit rules (LOG-01): logons and identity files, sudo and privileged execution, the
+ * configuration of USBGuard, firewall and tunnel, clock changes and module loads.
+ */
+import { managedPath } from "../../facts/managed.js";
+import type { Change } from "../types.js";
+import { enableUnit, fileChange, header, type PlanContext } from "./common.js";
+
+const watches: [path: string, key: string][] = [
+  ["/etc/passwd", "identity"],
+  ["/etc/shadow", "identity"],
+  ["/etc/group", "identity"],
+  ["/etc/gshadow", "identity"],
+  ["/etc/sudoers", "sudoers"],
+  ["/etc/sudoers.d", "sudoers"],
+  ["/etc/usbguard", "usbguard"],
+  ["/etc/nftables.conf", "firewall"],
+  ["/etc/swanctl", "vpn"],
+  ["/var/log/faillog", "logins"],
+  ["/var/log/lastlog", "logins"],
+  ["/var/run/faillock", "logins"],
+  ["/var/log/sudo.log", "sudo-log"],
+];
+
+export const auditRules = `${header()}## LOG-01: logons, privilege use, configuration changes, USB decisions
+${watches.map(([p, k]) => `-w ${p} -p wa -k ${k}`).join("\n")}
+${["b64", "b32"]
+  .map(
+    (arch) => `-a always,exit -F arch=${arch} -S settimeofday,clock_settime,adjtimex -k time-change
+-a always,exit -F arch=${arch} -S init_module,finit_module,delete_module -k modules
+-a always,exit -F arch=${arch} -S execve -F euid=0 -F auid>=1000 -F auid!=unset -k privileged`,
+  )
+  .join("\n")}
+-w /etc/localtime -p wa -k time-change
+-w /usr/bin/sudo -p x -k privileged
+`;
+
+function watched(rules: string[], path: string): boolean {
+  const re = new RegExp(
+    `(^|\\s)(-w\\s+|-F\\s+(dir|path)=)${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}/?(\\s|$)`,
+  );
+  return rules.some((r) => re.test(r));
+}
+function syscall(rules: string[], name: string): boolean {
+  return rules.some((r) => /(^|\s)-S\s/.test(r) && r.split(/[\s,]+/).includes(name));
+}
+
+export function planAuditd(ctx: PlanContext): Change[] {
+  if (!ctx.profile.spec.logging.auditd) return [];
+  const rules = ctx.facts.logging.auditRules.map((r) => r.rule);
+  const satisfied =
+    [
+      "/etc/passwd",
+      "/etc/shadow",
+      "/etc/group",
+      "/etc/sudoers",
+      "/etc/usbguard",
+      "/etc/nftables.conf",
+      "/etc/swanctl",
+    ].every((p) => watched(rules, p)) &&
+    ["settimeofday", "clock_settime", "init_module", "finit_module"].every((s) =>
+      syscall(rules, s),
+    ) &&
+    rules.some((r) => syscall([r], "execve") && /euid=0\b/.test(r));
+  return [
+    ...fileChange(ctx, {
+      resource: "auditd",
+      path: managedPath.audit,
+      content: auditRules,
+      mode: 0o640,
+      summary: "audit logons, sudo, identity/USBGuard/firewall/VPN files, clock and modules",
+      controls: ["LOG-01"],
+      satisfied,
+    }),
+    ...enableUnit(ctx, "auditd.service", "auditd", ["LOG-01"], "auditd"),
+  ];
+}

@@ -1,0 +1,84 @@
+/**
+ * Host firewall (NET-01) and the VPN kill switch (VPN-06): /etc/nftables.conf from
+ * templates/nftables.conf, nftables.service enabled. With the kill switch, only IKE/NAT-T
+ * and ESP to the gateway, DHCP, neighbour discovery and traffic the IPsec policy protects
+ * leave the laptop.
+ */
+import { isIP } from "node:net";
+import { managedPath } from "../../facts/managed.js";
+import type { Profile } from "../../profiles/types.js";
+import type { Change } from "../types.js";
+import { enableUnit, fileChange, renderTemplate, type PlanContext } from "./common.js";
+
+/** nft's address match for the gateway, or null when it is a name (resolved at run time). */
+function gatewayMatch(gateway: string | undefined): string | null {
+  if (gateway === undefined) return null;
+  const family = isIP(gateway);
+  if (family === 4) return `ip daddr ${gateway}`;
+  if (family === 6) return `ip6 daddr ${gateway}`;
+  return null;
+}
+
+export function nftablesConf(profile: Profile): string {
+  const vpn = profile.spec.vpn;
+  if (!vpn.killSwitch)
+    return renderTemplate("nftables.conf", {
+      outputNote: "allowed (the profile sets no kill switch).",
+      outputPolicy: "accept",
+      outputRules: "",
+    });
+  const to = gatewayMatch(vpn.gateway);
+  const rules = ['oif "lo" accept'];
+  if (to !== null) {
+    rules.push(`# IKE and NAT-T, and ESP, to the gateway ${vpn.gateway}`);
+    rules.push(`${to} udp dport { 500, 4500 } accept`, `${to} meta l4proto esp accept`);
+  } else {
+    // The gateway is a name: its address is unknown until resolved, so IKE may go to any
+    // address, and the name must be resolvable before the tunnel exists.
+    rules.push(`# IKE and NAT-T, and ESP (gateway ${vpn.gateway ?? "not named"} is a name)`);
+    rules.push("udp dport { 500, 4500 } accept", "meta l4proto esp accept");
+    rules.push("# resolving the gateway's name before the tunnel is up");
+    rules.push("udp dport 53 accept", "tcp dport 53 accept");
+  }
+  rules.push("# DHCP for the uplink");
+  rules.push("udp sport 68 udp dport 67 accept", "udp sport 546 udp dport 547 accept");
+  rules.push("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
+  rules.push("# everything else only through the tunnel");
+  rules.push("meta ipsec exists accept", "rt ipsec exists accept");
+  return renderTemplate("nftables.conf", {
+    outputNote: "kill switch — nothing leaves outside the IPsec tunnel.",
+    outputPolicy: "drop",
+    outputRules: rules.map((r) => `\t\t${r}`).join("\n"),
+  });
+}
+
+function satisfied(ctx: PlanContext): boolean {
+  const nft = ctx.facts.network.nftables;
+  if (nft.parseErrors.length > 0) return false;
+  const inputs = nft.chains.filter((c) => c.hook === "input" && c.policy === "drop");
+  const families = new Set(inputs.map((c) => c.family));
+  const inbound = families.has("inet") || (families.has("ip") && families.has("ip6"));
+  if (!inbound) return false;
+  if (!ctx.profile.spec.vpn.killSwitch) return true;
+  return nft.chains.some(
+    (c) => c.hook === "output" && c.policy === "drop" && c.rules.some((r) => /\bipsec\b/.test(r)),
+  );
+}
+
+export function planNftables(ctx: PlanContext): Change[] {
+  const controls = ctx.profile.spec.vpn.killSwitch ? ["NET-01", "VPN-06"] : ["NET-01"];
+  return [
+    ...fileChange(ctx, {
+      resource: "nftables",
+      path: managedPath.nftables,
+      content: nftablesConf(ctx.profile),
+      mode: 0o755,
+      summary: ctx.profile.spec.vpn.killSwitch
+        ? "firewall: inbound deny, outbound only through the tunnel (kill switch)"
+        : "firewall: inbound deny",
+      controls,
+      satisfied: satisfied(ctx),
+    }),
+    ...enableUnit(ctx, "nftables.service", "nftables", ["NET-01"], "nftables"),
+  ];
+}

@@ -1,0 +1,80 @@
+/**
+ * Packages (APP-02, NET-02, VPN-01 and what other resources need): install what the profile's
+ * controls and devices need; purge denied packages, remote-access servers and non-IPsec
+ * tunnels that are installed (`ii`). Purges come first so an install never pulls them back.
+ */
+import type { Profile } from "../../profiles/types.js";
+import type { Change } from "../types.js";
+import { installed, type PlanContext } from "./common.js";
+import type { Facts } from "../../facts/types.js";
+
+/** Remote-access servers (NET-02). */
+const remoteAccess = [
+  "xrdp",
+  "x11vnc",
+  "tigervnc-standalone-server",
+  "tightvncserver",
+  "vino",
+  "samba",
+  "telnetd",
+  "rsh-server",
+  "anydesk",
+  "teamviewer",
+];
+/** Tunnels that are not TR-02102 IPsec (VPN-01). */
+const otherTunnels = [
+  "wireguard",
+  "wireguard-tools",
+  "openvpn",
+  "pptp-linux",
+  "xl2tpd",
+  "network-manager-openvpn",
+  "network-manager-pptp",
+  "network-manager-l2tp",
+];
+
+/** Every package the profile needs, in a stable order. */
+export function requiredPackages(profile: Profile, facts: Facts): string[] {
+  const spec = profile.spec;
+  const out = ["sudo", "nftables", "apparmor", "usbguard", "strongswan-swanctl", "charon-systemd"];
+  if (spec.logging.auditd) out.push("auditd");
+  if (spec.updates.unattended) out.push("unattended-upgrades");
+  // chrony, when it is already the time service, serves TIME-01 as well.
+  if (spec.logging.timeSync && !installed(facts, "chrony")) out.push("systemd-timesyncd");
+  if (spec.data.browser !== undefined) out.push(spec.data.browser.name);
+  for (const device of spec.devices.allow) out.push(...(device.packages ?? []));
+  return [...new Set(out)];
+}
+
+export function unwantedPackages(profile: Profile): string[] {
+  const spec = profile.spec;
+  const out = [...spec.apps.deny, ...remoteAccess, ...otherTunnels];
+  if (!spec.network.ssh) out.push("openssh-server");
+  return [...new Set(out)];
+}
+
+export function planPackages(ctx: PlanContext): Change[] {
+  const required = requiredPackages(ctx.profile, ctx.facts);
+  const purge = unwantedPackages(ctx.profile).filter(
+    (name) => installed(ctx.facts, name) && !required.includes(name),
+  );
+  const install = required.filter((name) => !installed(ctx.facts, name));
+  const changes: Change[] = [];
+  if (purge.length > 0)
+    changes.push({
+      kind: "purge-packages",
+      packages: purge,
+      resource: "packages",
+      controls: ["APP-02", "NET-02", "VPN-01"],
+      summary: `purge ${purge.join(", ")}`,
+    });
+  if (install.length > 0)
+    changes.push({
+      kind: "install-packages",
+      packages: install,
+      resource: "packages",
+      controls: ["USB-01", "VPN-01", "NET-01", "APP-01", "LOG-01", "UPD-01", "ACC-05"],
+      summary: `install ${install.join(", ")}`,
+    });
+  return changes;
+}

@@ -1,0 +1,38 @@
+/**
+ * SSH (NET-02, NET-03): without `network.ssh` the server is purged (packages resource) and its
+ * units masked while still installed; with it, a drop-in read first (sshd: first match wins)
+ * allows keys only, no root, and TR-02102-4 algorithms.
+ */
+import { settingValue, unitOn, unitState } from "../../checks/util.js";
+import { managedPath } from "../../facts/managed.js";
+import type { Change } from "../types.js";
+import { fileChange, header, maskUnit, type PlanContext } from "./common.js";
+
+export const sshdDropIn = `${header()}PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+KexAlgorithms ecdh-sha2-nistp384,ecdh-sha2-nistp256,diffie-hellman-group16-sha512
+Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes128-ctr
+MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512,hmac-sha2-256
+`;
+
+export function planSsh(ctx: PlanContext): Change[] {
+  if (!ctx.profile.spec.network.ssh)
+    return ["ssh.service", "ssh.socket"]
+      .filter((u) => unitOn(unitState(ctx.facts, u)))
+      .flatMap((u) => maskUnit(ctx, u, "ssh", ["NET-02"], "no SSH server"));
+  const sshd = ctx.facts.network.sshd;
+  const wanted: [string, string][] = [
+    ["passwordauthentication", "no"],
+    ["kbdinteractiveauthentication", "no"],
+    ["permitrootlogin", "no"],
+  ];
+  return fileChange(ctx, {
+    resource: "ssh",
+    path: managedPath.sshd,
+    content: sshdDropIn,
+    summary: "sshd: keys only, no root login, TR-02102-4 algorithms",
+    controls: ["NET-03"],
+    satisfied: wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v),
+  });
+}

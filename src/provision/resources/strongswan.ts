@@ -1,0 +1,175 @@
+/**
+ * The IPsec tunnel (VPN-01, 02, 05, 06, 07): swanctl.conf from templates/swanctl.conf with the
+ * profile's TR-02102-3 proposals, the pinned gateway identity and CA, a full tunnel that is up
+ * from boot; the municipality CA installed (and no other); strongswan.service enabled; and the
+ * device certificate issued or requested when none valid is installed (VPN-03, VPN-04).
+ */
+import {
+  baseName,
+  normalizeFingerprint,
+  sameDn,
+  vpnClientCertificates,
+} from "../../checks/util.js";
+import { managedPath } from "../../facts/managed.js";
+import type { Change } from "../types.js";
+import { enableUnit, fileChange, quoted, renderTemplate, type PlanContext } from "./common.js";
+
+const resource = "strongswan";
+const dayMs = 86_400_000;
+
+/** A swanctl.conf value: bare when it is a plain token, quoted otherwise. */
+function value(text: string): string {
+  return /^[A-Za-z0-9._:/%@+-]+$/.test(text) ? text : quoted(text);
+}
+function values(list: string[]): string {
+  return list.map(value).join(",");
+}
+
+/** The device's credential name: its hostname, as `koffer cert` names files. */
+export function credentialName(ctx: PlanContext): string {
+  const host = ctx.facts.host.hostname.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
+  return /^[a-z0-9]/.test(host) ? host : "koffer";
+}
+
+/** The CA file the connection pins: one already installed with the right fingerprint, else koffer's. */
+function caFileName(ctx: PlanContext): string {
+  const want = ctx.vpnCa?.sha256;
+  const found =
+    want === undefined
+      ? undefined
+      : ctx.facts.vpn.caCertificates.find(
+          (c) => normalizeFingerprint(c.sha256Fingerprint) === normalizeFingerprint(want),
+        );
+  return baseName(found?.path ?? managedPath.vpnCa);
+}
+
+export function swanctlConf(ctx: PlanContext): string {
+  const vpn = ctx.profile.spec.vpn;
+  const connection = ctx.profile.metadata.name.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
+  return renderTemplate("swanctl.conf", {
+    title: (ctx.profile.metadata.title ?? ctx.profile.metadata.name).replace(/[\r\n]+/g, " "),
+    connection: /^[a-z]/.test(connection) ? connection : `koffer-${connection}`,
+    gateway: value(vpn.gateway ?? "%any"),
+    ike: values(vpn.proposals.ike),
+    esp: values(vpn.proposals.esp),
+    certificate: value(`${credentialName(ctx)}.pem`),
+    gatewayId: value(vpn.gatewayId ?? vpn.gateway ?? "%any"),
+    caFile: value(caFileName(ctx)),
+    remoteTs: values(vpn.remoteNetworks),
+    // trap: the policies stand from boot, so nothing leaves before the tunnel is up.
+    startAction: vpn.alwaysOn ? "trap" : "none",
+    dpdAction: vpn.alwaysOn ? "restart" : "clear",
+  });
+}
+
+function confSatisfied(ctx: PlanContext): boolean {
+  const vpn = ctx.profile.spec.vpn;
+  const connections = ctx.facts.vpn.swanctl.connections;
+  if (connections.length === 0 || ctx.facts.vpn.swanctl.parseErrors.length > 0) return false;
+  const same = (a: string[], b: string[]) => a.join(",") === b.join(",");
+  return connections.every(
+    (c) =>
+      c.version === "2" &&
+      same(c.proposals, vpn.proposals.ike) &&
+      c.remote.length > 0 &&
+      c.remote.every(
+        (r) =>
+          r.id !== null &&
+          r.id !== "%any" &&
+          (vpn.gatewayId === undefined || sameDn(r.id, vpn.gatewayId)) &&
+          r.cacerts.length > 0,
+      ) &&
+      c.children.length > 0 &&
+      c.children.every(
+        (ch) =>
+          same(ch.espProposals, vpn.proposals.esp) &&
+          vpn.remoteNetworks.every((n) => ch.remoteTs.includes(n)) &&
+          (!vpn.alwaysOn ||
+            (ch.startAction !== null &&
+              ["trap", "start", "trap|start", "start|trap"].includes(ch.startAction))),
+      ),
+  );
+}
+
+/** Install the municipality CA and remove any other CA the tunnel would trust (VPN-05). */
+function planCa(ctx: PlanContext): Change[] {
+  const ca = ctx.vpnCa;
+  if (ca === undefined || ca === null) return [];
+  const want = normalizeFingerprint(ca.sha256);
+  const changes: Change[] = [];
+  const cas = ctx.facts.vpn.caCertificates;
+  if (!cas.some((c) => normalizeFingerprint(c.sha256Fingerprint) === want))
+    changes.push(
+      ...fileChange(ctx, {
+        resource,
+        path: managedPath.vpnCa,
+        content: ca.pem.endsWith("\n") ? ca.pem : `${ca.pem}\n`,
+        summary: "install the municipality VPN CA certificate",
+        controls: ["VPN-05"],
+        satisfied: false,
+      }),
+    );
+  for (const c of cas)
+    if (normalizeFingerprint(c.sha256Fingerprint) !== want)
+      changes.push({
+        kind: "remove-file",
+        path: c.path,
+        resource,
+        controls: ["VPN-05"],
+        summary: `remove foreign CA ${c.subject} from the tunnel's trust store`,
+      });
+  return changes;
+}
+
+/** A device certificate when none valid (and not due for renewal) is installed. */
+function planCertificate(ctx: PlanContext): Change[] {
+  const renewMs = ctx.profile.spec.vpn.certificate.renewBeforeDays * dayMs;
+  const now = ctx.now.getTime();
+  const certs = vpnClientCertificates(ctx.facts);
+  const good = certs.some(
+    (c) => new Date(c.notBefore).getTime() <= now && new Date(c.notAfter).getTime() - now > renewMs,
+  );
+  if (good) return [];
+  const name = credentialName(ctx);
+  if (ctx.canIssue === true)
+    return [
+      {
+        kind: "vpn-certificate",
+        action: "issue",
+        name,
+        resource,
+        controls: ["VPN-03", "VPN-04"],
+        summary: `issue the device certificate ${name} with the municipality CA (key stays on the device)`,
+      },
+    ];
+  // A pending request waits for the CA; writing another would only replace it.
+  if (ctx.facts.vpn.csrs.length > 0) return [];
+  return [
+    {
+      kind: "vpn-certificate",
+      action: "request",
+      name,
+      resource,
+      controls: ["VPN-03", "VPN-04"],
+      summary: `write a certificate request for ${name}; VPN-03/04 fail until the certificate is installed`,
+    },
+  ];
+}
+
+export function planStrongswan(ctx: PlanContext): Change[] {
+  const controls = ["VPN-01", "VPN-02", "VPN-05", "VPN-06", "VPN-07"];
+  return [
+    ...fileChange(ctx, {
+      resource,
+      path: managedPath.swanctl,
+      content: swanctlConf(ctx),
+      mode: 0o640,
+      summary: `IKEv2 tunnel to ${ctx.profile.spec.vpn.gateway ?? "(no gateway)"}: ${ctx.profile.spec.vpn.remoteNetworks.join(", ")}`,
+      controls,
+      satisfied: confSatisfied(ctx),
+    }),
+    ...planCa(ctx),
+    ...enableUnit(ctx, "strongswan.service", resource, ["VPN-06"], "charon-systemd"),
+    ...planCertificate(ctx),
+  ];
+}
