@@ -29,7 +29,12 @@ export type { FleetOverview, FleetMunicipality, MergeOptions } from "./report/me
 export { loadProfile, loadProfileOrThrow, type LoadOptions } from "./profiles/loader.js";
 export { validateProfile, validateProfiles, type FileReport } from "./profiles/validate.js";
 export { baseline, baselineName } from "./profiles/baseline.js";
-export { controlIds, attestControlIds, isControlId, type ControlId } from "./profiles/control-ids.js";
+export {
+  controlIds,
+  attestControlIds,
+  isControlId,
+  type ControlId,
+} from "./profiles/control-ids.js";
 export { profileSchema } from "./profiles/schema.js";
 export * from "./pki/index.js";
 export { openTarget, RootTarget, LocalTarget, type OpenTargetOptions } from "./targets/index.js";
