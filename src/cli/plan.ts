@@ -1,17 +1,132 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
+import type { Facts } from "../facts/types.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+interface PlanCliOptions {
+  profile?: string;
+  root?: string;
+  disk: string[];
+  ssh?: string;
+  facts?: string;
+  format: string;
+  caP12?: string;
+  tpm2Device?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A saved facts snapshot; unreadable or foreign input is an input error (exit 78). */
+async function readFacts(file: string): Promise<Facts> {
+  const { readFile } = await import("node:fs/promises");
+  const { InputError } = await import("../errors.js");
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read facts: ${error.code ?? error.message}`);
+  });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(
+      `${file}: invalid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  if ((data as { schema?: unknown } | null)?.schema !== "koffer/facts/v1")
+    throw new InputError(`${file}: not a koffer facts snapshot (schema koffer/facts/v1)`);
+  return data as Facts;
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("plan")
-    .description("show the changes a provision would make; writes nothing (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description("show the changes a provision would make; writes nothing")
+    .requiredOption("--profile <file>", "the municipality profile")
+    .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
+    .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
+    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
+    .option("--facts <file>", "plan against a saved facts snapshot instead of gathering")
+    .option("--format <format>", "text (a readable diff) or json", "text")
+    .option("--ca-p12 <file>", "plan issuing the device certificate with this CA (not read here)")
+    .option("--tpm2-device <device>", "plan TPM2+PIN enrolment with this TPM")
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer plan is not available in this version");
+      action(context, async (options: PlanCliOptions) => {
+        const { UsageError } = await import("../errors.js");
+        if (options.format !== "text" && options.format !== "json")
+          throw new UsageError(`unknown format ${options.format}; use text or json`);
+        if (
+          options.facts !== undefined &&
+          (options.root !== undefined || options.disk.length > 0 || options.ssh !== undefined)
+        )
+          throw new UsageError(
+            "--facts plans on a saved snapshot; do not combine it with --root, --disk or --ssh",
+          );
+        const { loadProfileOrThrow } = await import("../profiles/loader.js");
+        const profile = await loadProfileOrThrow(options.profile as string);
+        const vpnCa = await readCa(profile.spec.vpn.caCertificate);
+        const { planProvision } = await import("../provision/plan.js");
+        const { renderPlanText } = await import("../provision/plan-text.js");
+        const now = new Date();
+        const plan = (facts: Facts) =>
+          planProvision(profile, facts, {
+            now,
+            vpnCa,
+            canIssue: options.caP12 !== undefined,
+            tpm2Device: options.tpm2Device,
+          });
+
+        if (options.facts !== undefined) {
+          const changes = plan(await readFacts(options.facts));
+          context.io.stdout.write(
+            options.format === "json"
+              ? `${JSON.stringify({ changes }, null, 2)}\n`
+              : renderPlanText(changes, () => undefined),
+          );
+          return 0;
+        }
+        const { openTarget } = await import("../targets/index.js");
+        const { gatherFacts } = await import("../facts/index.js");
+        const target = await openTarget({
+          root: options.root,
+          disks: options.disk,
+          ssh: options.ssh,
+        });
+        try {
+          const facts = await gatherFacts(target, { profile, now });
+          const changes = plan(facts);
+          if (options.format === "json") {
+            context.io.stdout.write(`${JSON.stringify({ changes }, null, 2)}\n`);
+          } else {
+            // The diff needs the present bytes, read now, before the target closes.
+            const current = new Map<string, string | null>();
+            for (const change of changes)
+              if (change.kind === "write-file")
+                current.set(change.path, (await target.readText(change.path)) ?? null);
+            context.io.stdout.write(renderPlanText(changes, (path) => current.get(path)));
+          }
+          for (const e of facts.gatherErrors)
+            context.io.stderr.write(`koffer: warning: ${e.area}: ${e.message}\n`);
+          return 0;
+        } finally {
+          await target.close();
+        }
       }),
     );
+}
+
+/** The municipality CA the profile names, to install and pin. */
+async function readCa(file: string | undefined): Promise<{ pem: string; sha256: string } | null> {
+  if (file === undefined) return null;
+  const { readFile } = await import("node:fs/promises");
+  const { X509Certificate } = await import("node:crypto");
+  const { InputError } = await import("../errors.js");
+  try {
+    const pem = await readFile(file, "utf8");
+    const sha256 = new X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
+    return { pem, sha256 };
+  } catch (error) {
+    throw new InputError(
+      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

@@ -28,9 +28,11 @@ export function withFaillock(text: string): string {
   lines.splice(
     index,
     1,
-    "auth\trequired\t\t\tpam_faillock.so preauth\t# koffer: ACC-04",
+    // PAM has no trailing comments (a "#" would become a module argument): own lines.
+    "# koffer: lockout after failed logins (ACC-04)",
+    "auth\trequired\t\t\tpam_faillock.so preauth",
     unix,
-    "auth\t[default=die]\t\t\tpam_faillock.so authfail\t# koffer: ACC-04",
+    "auth\t[default=die]\t\t\tpam_faillock.so authfail",
   );
   return lines.join("\n");
 }
@@ -38,7 +40,7 @@ export function withFaillock(text: string): string {
 export function withFaillockAccount(text: string): string {
   if (/pam_faillock\.so/.test(text)) return text;
   const body = text.endsWith("\n") ? text : `${text}\n`;
-  return `${body}account\trequired\t\t\tpam_faillock.so\t# koffer: ACC-04\n`;
+  return `${body}# koffer: reset the failure count after a good login (ACC-04)\naccount\trequired\t\t\tpam_faillock.so\n`;
 }
 
 export function withYescrypt(text: string): string {
