@@ -75,7 +75,9 @@ function planVolume(ctx: PlanContext, volume: LuksVolume): Change[] {
 
   // Keep: none with TPM2+PIN in place, one otherwise (the slot the technician's passphrase opens
   // is decided by the handler; the lowest-numbered one is kept here).
-  const keep = disk.unlock === "tpm2+pin" && tpmToken ? 0 : 1;
+  // Without a recovery key (present or added now) one passphrase always stays as well.
+  const recoverable = recovery.size > 0 || changes.some((c) => c.kind === "luks-add-recovery-key");
+  const keep = disk.unlock === "tpm2+pin" && tpmToken && recoverable ? 0 : 1;
   const sorted = [...passphrases].sort((a, b) => Number(a.id) - Number(b.id));
   for (const slot of sorted.slice(keep))
     changes.push({

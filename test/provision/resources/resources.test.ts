@@ -1,0 +1,421 @@
+/**
+ * Each resource against the hardened laptop (no change) and against weak variants (the change
+ * that fixes it). Facts are literals, as for the checks; no machine is touched.
+ */
+import { describe, expect, it } from "vitest";
+import type { Facts } from "../../../src/facts/types.js";
+import { planProvision } from "../../../src/provision/plan.js";
+import { withFaillock, withYescrypt } from "../../../src/provision/resources/password.js";
+import { fstabWithMounts } from "../../../src/provision/resources/tmp.js";
+import type { Change } from "../../../src/provision/types.js";
+import { hardenedFacts, hardenedVolume, judgedAt, withPackages } from "../../helpers/facts.js";
+import { makeProfile } from "../../helpers/profile.js";
+
+const now = judgedAt;
+const profile = makeProfile();
+
+function describeChanges(changes: Change[]): string[] {
+  return changes.map((c) => {
+    switch (c.kind) {
+      case "write-file":
+      case "remove-file":
+        return `${c.kind} ${c.path}`;
+      case "enable-unit":
+      case "mask-unit":
+      case "unmask-unit":
+      case "disable-unit":
+        return `${c.kind} ${c.unit}`;
+      case "install-packages":
+      case "purge-packages":
+        return `${c.kind} ${c.packages.join(" ")}`;
+      case "set-group-members":
+        return `${c.kind} ${c.group}=${c.members.join(",")}`;
+      case "lock-account":
+        return `${c.kind} ${c.user}`;
+      case "luks-convert-keyslot":
+      case "luks-remove-keyslot":
+        return `${c.kind} ${c.keyslot}`;
+      default:
+        return c.kind;
+    }
+  });
+}
+
+const cases: { name: string; facts: Facts; expected: string[]; controls?: string[] }[] = [
+  {
+    name: "usbguard: an unlisted allow rule",
+    facts: hardenedFacts({
+      usb: {
+        rules: [
+          ...hardenedFacts().usb.rules,
+          {
+            target: "allow",
+            canonical: "allow id 0781:5567",
+            ids: ["0781:5567"],
+            withInterface: null,
+            hasSerial: false,
+            hasHash: false,
+            source: "/etc/usbguard/rules.conf:6",
+          },
+        ],
+      },
+    }),
+    expected: ["write-file /etc/usbguard/rules.conf"],
+    controls: ["USB-01", "USB-02", "USB-03"],
+  },
+  {
+    name: "usbguard: implicit allow, service disabled",
+    facts: hardenedFacts({
+      usb: {
+        daemonConf: {
+          ImplicitPolicyTarget: { value: "allow", source: "/etc/usbguard/usbguard-daemon.conf:3" },
+        },
+      },
+      services: { unitFiles: { "usbguard.service": "disabled" } },
+    }),
+    expected: ["write-file /etc/usbguard/usbguard-daemon.conf", "enable-unit usbguard.service"],
+  },
+  {
+    name: "usbguard: not installed",
+    facts: withPackages(
+      hardenedFacts({
+        usb: { usbguardInstalled: false },
+        services: { unitFiles: { "usbguard.service": "not-found" } },
+      }),
+      [],
+      ["usbguard"],
+    ),
+    expected: [
+      "install-packages usbguard",
+      "write-file /etc/usbguard/rules.conf",
+      "write-file /etc/usbguard/usbguard-daemon.conf",
+      "enable-unit usbguard.service",
+    ],
+  },
+  {
+    name: "modprobe: usb_storage loadable",
+    facts: hardenedFacts({ usb: { modprobeBlocked: [] } }),
+    expected: ["write-file /etc/modprobe.d/koffer-usb-storage.conf"],
+  },
+  {
+    name: "sysctl: SysRq on, IOMMU off",
+    facts: hardenedFacts({
+      data: {
+        sysctl: { "kernel.sysrq": { value: "176", source: "/usr/lib/sysctl.d/50-default.conf:1" } },
+      },
+      boot: { kernelCmdline: { value: ["quiet", "iommu=pt"], source: "/etc/default/grub" } },
+    }),
+    expected: [
+      "write-file /etc/sysctl.d/90-koffer.conf",
+      "write-file /etc/default/grub.d/90-koffer.cfg",
+    ],
+  },
+  {
+    name: "sleep: hibernation allowed",
+    facts: hardenedFacts({
+      disk: {
+        sleepConf: { AllowHibernation: { value: "yes", source: "/etc/systemd/sleep.conf:2" } },
+      },
+      services: { unitFiles: { "hibernate.target": "static" } },
+    }),
+    expected: ["write-file /etc/systemd/sleep.conf.d/90-koffer.conf", "mask-unit hibernate.target"],
+  },
+  {
+    name: "nftables: no output policy (no kill switch)",
+    facts: hardenedFacts({
+      network: {
+        nftables: {
+          chains: hardenedFacts().network.nftables.chains.filter((c) => c.hook !== "output"),
+        },
+      },
+    }),
+    expected: ["write-file /etc/nftables.conf"],
+    controls: ["NET-01", "VPN-06"],
+  },
+  {
+    name: "strongswan: split tunnel, IKEv1 allowed, service off",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: {
+          connections: [
+            {
+              ...hardenedFacts().vpn.swanctl.connections[0]!,
+              version: null,
+              children: [
+                {
+                  ...hardenedFacts().vpn.swanctl.connections[0]!.children[0]!,
+                  remoteTs: ["10.0.0.0/8"],
+                },
+              ],
+            },
+          ],
+        },
+      },
+      services: { unitFiles: { "strongswan.service": "disabled" } },
+    }),
+    expected: ["write-file /etc/swanctl/conf.d/koffer.conf", "enable-unit strongswan.service"],
+  },
+  {
+    name: "strongswan: certificate expiring within renewBeforeDays",
+    facts: hardenedFacts({
+      vpn: {
+        certificates: [
+          { ...hardenedFacts().vpn.certificates[0]!, notAfter: "2026-06-10T00:00:00.000Z" },
+        ],
+      },
+    }),
+    expected: ["vpn-certificate"],
+  },
+  {
+    name: "accounts: extra admin, root open, no sudo log, stray sudoers.d, autologin",
+    facts: hardenedFacts({
+      accounts: {
+        groups: [
+          { name: "sudo", gid: 27, members: ["kisa-admin", "mallory"] },
+          { name: "wheel", gid: 10, members: ["mallory"] },
+        ],
+        shadow: [{ name: "root", locked: false, empty: false, scheme: "yescrypt" }],
+        sudoDefaults: [{ value: "use_pty", source: "/etc/sudoers:10" }],
+        sudoRules: [
+          { who: "%sudo", spec: "ALL=(ALL:ALL) ALL", source: "/etc/sudoers:23" },
+          { who: "mallory", spec: "ALL=(ALL) NOPASSWD: ALL", source: "/etc/sudoers.d/mallory:1" },
+        ],
+        autologin: [
+          {
+            kind: "getty",
+            user: "buergerbuero",
+            source: "/etc/systemd/system/getty@tty1.service.d/override.conf:3",
+          },
+        ],
+      },
+    }),
+    expected: [
+      "write-file /etc/sudoers.d/koffer",
+      "remove-file /etc/sudoers.d/mallory",
+      "remove-file /etc/systemd/system/getty@tty1.service.d/override.conf",
+      "set-group-members sudo=kisa-admin",
+      "set-group-members wheel=",
+      "lock-account root",
+    ],
+  },
+  {
+    name: "dconf: no system db, idle 900 s, unlocked",
+    facts: hardenedFacts({
+      accounts: { dconf: { profileUserHasSystemDb: false, locks: [] } },
+    }),
+    expected: [
+      "write-file /etc/dconf/profile/user",
+      // automount is judged together with its lock
+      "write-file /etc/dconf/db/local.d/00-koffer",
+      "write-file /etc/dconf/db/local.d/locks/00-koffer",
+    ],
+  },
+  {
+    name: "password: short minimum, lockout off",
+    facts: hardenedFacts({
+      accounts: {
+        pwquality: { minlen: { value: "8", source: "/etc/security/pwquality.conf:1" } },
+        faillock: { deny: { value: "0", source: "/etc/security/faillock.conf:1" } },
+      },
+    }),
+    expected: [
+      "write-file /etc/security/pwquality.conf.d/90-koffer.conf",
+      "write-file /etc/security/faillock.conf",
+    ],
+  },
+  {
+    name: "ssh: server running although the profile forbids it",
+    facts: withPackages(hardenedFacts({ services: { unitFiles: { "ssh.service": "enabled" } } }), [
+      "openssh-server",
+    ]),
+    expected: ["purge-packages openssh-server", "mask-unit ssh.service"],
+  },
+  {
+    name: "bluetooth and apparmor",
+    facts: hardenedFacts({
+      services: { unitFiles: { "bluetooth.service": "enabled", "apparmor.service": "disabled" } },
+    }),
+    expected: ["mask-unit bluetooth.service", "enable-unit apparmor.service"],
+  },
+  {
+    name: "cups keeps job history",
+    facts: hardenedFacts({
+      data: { cupsd: { PreserveJobHistory: { value: "Yes", source: "/etc/cups/cupsd.conf:4" } } },
+    }),
+    expected: ["write-file /etc/cups/cupsd.conf"],
+  },
+  {
+    name: "journald volatile, audit rules missing, auditd off",
+    facts: hardenedFacts({
+      logging: { journald: { Storage: { value: "volatile", source: "x:1" } }, auditRules: [] },
+      services: { unitFiles: { "auditd.service": "disabled" } },
+    }),
+    expected: [
+      "write-file /etc/systemd/journald.conf.d/90-koffer.conf",
+      "write-file /etc/audit/rules.d/90-koffer.rules",
+      "enable-unit auditd.service",
+    ],
+  },
+  {
+    name: "core dumps stored",
+    facts: hardenedFacts({
+      data: {
+        coredump: { Storage: { value: "external", source: "/etc/systemd/coredump.conf:3" } },
+        coreLimits: [],
+      },
+    }),
+    expected: [
+      "write-file /etc/systemd/coredump.conf.d/90-koffer.conf",
+      "write-file /etc/security/limits.d/90-koffer.conf",
+    ],
+  },
+  {
+    name: "time from a foreign server, updates off, timer masked",
+    facts: hardenedFacts({
+      logging: { timesyncd: { NTP: { value: "pool.ntp.org", source: "x:1" } } },
+      updates: {
+        aptConf: {
+          "APT::Periodic::Unattended-Upgrade": { value: "0", source: "/etc/apt/apt.conf.d/20a:2" },
+        },
+      },
+      services: { unitFiles: { "apt-daily-upgrade.timer": "masked" } },
+    }),
+    expected: [
+      "write-file /etc/systemd/timesyncd.conf.d/90-koffer.conf",
+      "write-file /etc/apt/apt.conf.d/20auto-upgrades",
+      "unmask-unit apt-daily-upgrade.timer",
+      "enable-unit apt-daily-upgrade.timer",
+    ],
+  },
+  {
+    name: "disk: stray pbkdf2 slots, no recovery key",
+    facts: hardenedFacts({
+      disk: {
+        volumes: [
+          hardenedVolume({
+            keyslots: [
+              ...hardenedVolume().keyslots,
+              { id: "2", type: "luks2", keyBytes: 64, kdf: { type: "pbkdf2", hash: "sha256" } },
+              { id: "3", type: "luks2", keyBytes: 64, kdf: { type: "pbkdf2", hash: "sha256" } },
+            ],
+            tokens: [hardenedVolume().tokens[1]!],
+          }),
+        ],
+      },
+    }),
+    // No recovery key and no escrow certificate: slot 0 stays as the way back in.
+    expected: ["luks-remove-keyslot 2", "luks-remove-keyslot 3"],
+  },
+  {
+    name: "disk: a pbkdf2 passphrase slot kept until TPM enrolment is converted",
+    facts: hardenedFacts({
+      disk: {
+        volumes: [
+          hardenedVolume({
+            keyslots: [
+              hardenedVolume().keyslots[0]!,
+              { id: "2", type: "luks2", keyBytes: 64, kdf: { type: "pbkdf2", hash: "sha256" } },
+            ],
+            tokens: [hardenedVolume().tokens[0]!],
+          }),
+        ],
+      },
+    }),
+    expected: ["luks-convert-keyslot 2"],
+    controls: ["DISK-03"],
+  },
+];
+
+describe("resources", () => {
+  it("plan nothing on the hardened laptop", () => {
+    expect(planProvision(profile, hardenedFacts(), { now })).toEqual([]);
+  });
+
+  for (const c of cases)
+    it(`fix: ${c.name}`, () => {
+      const changes = planProvision(profile, c.facts, { now });
+      expect(describeChanges(changes)).toEqual(c.expected);
+      if (c.controls) expect(changes[0]?.controls).toEqual(c.controls);
+      for (const change of changes) expect(change.summary).not.toBe("");
+    });
+
+  it("never removes the last way in: one passphrase stays while TPM enrolment waits", () => {
+    const volume = hardenedVolume({
+      keyslots: [
+        { id: "0", type: "luks2", keyBytes: 64, kdf: { type: "argon2id", memory: 1048576 } },
+      ],
+      tokens: [],
+    });
+    const profileWithEscrow = makeProfile({
+      spec: { disk: { recovery: { escrowCertificate: "/profiles/certs/escrow.pem" } } },
+    });
+    const facts = hardenedFacts({ disk: { volumes: [volume], escrowRecords: [] } });
+    expect(describeChanges(planProvision(profileWithEscrow, facts, { now }))).toEqual([
+      "luks-add-recovery-key",
+    ]);
+    // With a TPM at hand: enrol, then the passphrase slot may go.
+    expect(
+      describeChanges(
+        planProvision(profileWithEscrow, facts, { now, tpm2Device: "swtpm:port=2321" }),
+      ),
+    ).toEqual(["luks-add-recovery-key", "tpm2-enrol", "luks-remove-keyslot 0"]);
+  });
+
+  it("installs the municipality CA and removes foreign ones when the CA is known", () => {
+    const changes = planProvision(profile, hardenedFacts(), {
+      now,
+      vpnCa: {
+        pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        sha256: "dd".repeat(32),
+      },
+    });
+    expect(describeChanges(changes)).toEqual([
+      "write-file /etc/swanctl/x509ca/koffer-vpn-ca.pem",
+      "remove-file /etc/swanctl/x509ca/meerane-vpn-ca.pem",
+    ]);
+  });
+
+  it("issues the certificate when a CA is at hand, else requests it once", () => {
+    const facts = hardenedFacts({ vpn: { certificates: [] } });
+    expect(planProvision(profile, facts, { now, canIssue: true })).toMatchObject([
+      { kind: "vpn-certificate", action: "issue", name: "koffer-07" },
+    ]);
+    const pending = hardenedFacts({
+      vpn: { certificates: [], csrs: ["/etc/swanctl/x509req/koffer-07.csr.pem"] },
+    });
+    expect(planProvision(profile, pending, { now })).toEqual([]);
+  });
+});
+
+describe("line edits", () => {
+  it("puts pam_faillock around pam_unix and widens its success jump", () => {
+    const text =
+      "auth\t[success=1 default=ignore]\tpam_unix.so nullok\nauth\trequisite\tpam_deny.so\nauth\trequired\tpam_permit.so\n";
+    const out = withFaillock(text).split("\n");
+    expect(out.filter((l) => !l.startsWith("#"))).toEqual([
+      "auth\trequired\t\t\tpam_faillock.so preauth",
+      "auth\t[success=2 default=ignore]\tpam_unix.so nullok",
+      "auth\t[default=die]\t\t\tpam_faillock.so authfail",
+      "auth\trequisite\tpam_deny.so",
+      "auth\trequired\tpam_permit.so",
+      "",
+    ]);
+    expect(withFaillock(withFaillock(text))).toBe(withFaillock(text));
+  });
+
+  it("sets ENCRYPT_METHOD YESCRYPT in place", () => {
+    expect(withYescrypt("A 1\nENCRYPT_METHOD MD5\nB 2\n")).toBe(
+      "A 1\nENCRYPT_METHOD YESCRYPT\nB 2\n",
+    );
+    expect(withYescrypt("A 1\n")).toBe("A 1\nENCRYPT_METHOD YESCRYPT\n");
+  });
+
+  it("comments out an existing /tmp line and adds koffer's", () => {
+    const out = fstabWithMounts("UUID=x / ext4 defaults 0 1\n/dev/sda3 /tmp ext4 defaults 0 2\n", [
+      "/tmp",
+    ]);
+    expect(out).toBe(
+      "UUID=x / ext4 defaults 0 1\n# /dev/sda3 /tmp ext4 defaults 0 2  # koffer: replaced below\n# koffer: /tmp noexec (APP-01, DATA-01)\ntmpfs\t/tmp\ttmpfs\tnosuid,nodev,noexec,mode=1777,size=25%\t0\t0\n",
+    );
+  });
+});
