@@ -1,17 +1,239 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
-import { action, type CliContext } from "./context.js";
+import type { Change } from "../provision/types.js";
+import { action, type CliContext, type CliIo } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+// Everything heavy (execa, ora, node-forge via pki) is imported inside the action.
+
+interface ProvisionCliOptions {
+  profile?: string;
+  root?: string;
+  disk: string[];
+  yes?: boolean;
+  passphraseFile?: string;
+  caP12?: string;
+  caPassphraseFile?: string;
+  tpm2Device?: string;
+  tpm2PinFile?: string;
+  outDir?: string;
+  lang: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A secret from a file, the environment, or (on a terminal only) a prompt — never argv. */
+async function secret(
+  io: CliIo,
+  file: string | undefined,
+  envVar: string,
+  what: string,
+  flag: string,
+): Promise<string> {
+  const { UsageError } = await import("../errors.js");
+  if (file === undefined && !io.env[envVar] && !(io.stdin as NodeJS.ReadStream).isTTY)
+    throw new UsageError(`no ${what}: give ${flag} FILE or set ${envVar} (no terminal to ask on)`);
+  const { readPassphrase } = await import("./cert.js");
+  return readPassphrase(io, file, envVar, what);
+}
+
+/** "3 changes" — the plan as a technician reads it. */
+function planText(changes: Change[]): string {
+  if (changes.length === 0) return "Plan: nothing to change.\n";
+  const lines = [`Plan: ${changes.length} change${changes.length === 1 ? "" : "s"}`];
+  for (const change of changes) {
+    const controls = change.controls.length > 0 ? `  [${change.controls.join(", ")}]` : "";
+    lines.push(`  ${change.resource.padEnd(11)} ${change.summary}${controls}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+async function ask(io: CliIo, question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+  try {
+    return /^(y|yes|j|ja)$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("provision")
-    .description("plan, confirm, apply, verify and write the report (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description("plan, confirm (or --yes), apply, verify and write the report")
+    .requiredOption("--profile <file>", "the municipality profile")
+    .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
+    .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
+    .option("--yes", "apply without asking (CI); without a terminal --yes is required")
+    .option(
+      "--passphrase-file <file>",
+      "current disk passphrase (else KOFFER_DISK_PASSPHRASE, else prompt)",
+    )
+    .option("--ca-p12 <file>", "issue the device certificate on the spot with this CA (PKCS#12)")
+    .option(
+      "--ca-passphrase-file <file>",
+      "passphrase of --ca-p12 (else KOFFER_CA_PASSPHRASE, else prompt)",
+    )
+    .option(
+      "--tpm2-device <spec>",
+      "TPM for enrolment: auto, a device path, or a TCTI like swtpm:host=127.0.0.1,port=2321",
+    )
+    .option("--tpm2-pin-file <file>", "TPM2 PIN to set (else KOFFER_TPM2_PIN, else prompt)")
+    .option("--out-dir <dir>", "also write the reports (and escrow envelopes) here")
+    .option("--lang <lang>", "report language: de or en", "de")
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer provision is not available in this version");
+      action(context, async (options: ProvisionCliOptions) => {
+        const io = context.io;
+        const { UsageError, InputError } = await import("../errors.js");
+        const { parseLang } = await import("../i18n/format.js");
+        const lang = parseLang(options.lang);
+        if (lang === null) throw new UsageError(`unknown language ${options.lang}; use de or en`);
+        const tty = Boolean((io.stdin as NodeJS.ReadStream).isTTY) && io.interactive;
+        if (options.yes !== true && !tty)
+          throw new UsageError(
+            "no terminal to confirm the plan on: review it with `koffer plan`, then run provision with --yes",
+          );
+        if (options.caPassphraseFile !== undefined && options.caP12 === undefined)
+          throw new UsageError("--ca-passphrase-file needs --ca-p12");
+
+        // Secrets first, so a missing one stops the run before anything is touched.
+        const passphrase =
+          options.disk.length > 0
+            ? await secret(
+                io,
+                options.passphraseFile,
+                "KOFFER_DISK_PASSPHRASE",
+                "disk passphrase",
+                "--passphrase-file",
+              )
+            : undefined;
+        const tpm2Pin =
+          options.tpm2Device !== undefined
+            ? await secret(
+                io,
+                options.tpm2PinFile,
+                "KOFFER_TPM2_PIN",
+                "TPM2 PIN",
+                "--tpm2-pin-file",
+              )
+            : undefined;
+        let ca: { certPem: string; key: import("node:crypto").KeyObject } | undefined;
+        if (options.caP12 !== undefined) {
+          const { readFile } = await import("node:fs/promises");
+          const { readPkcs12 } = await import("../pki/pkcs12.js");
+          const pass = await secret(
+            io,
+            options.caPassphraseFile,
+            "KOFFER_CA_PASSPHRASE",
+            "CA passphrase",
+            "--ca-passphrase-file",
+          );
+          try {
+            const p12 = readPkcs12(await readFile(options.caP12), pass);
+            if (p12.certificates[0] === undefined)
+              throw new Error("no certificate in the PKCS#12 file");
+            ca = { certPem: p12.certificates[0], key: p12.key };
+          } catch (error) {
+            throw new InputError(`${options.caP12}: ${(error as Error).message}`);
+          }
+        }
+
+        const { provision } = await import("../provision/provision.js");
+        const { pbkdfCostFromEnv } = await import("../provision/handlers/index.js");
+        const progress = await progressReporter(io);
+        const outcome = await provision({
+          profileFile: options.profile!,
+          ...(options.root === undefined ? {} : { root: options.root }),
+          disks: options.disk,
+          lang,
+          ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
+          handlers: {
+            pbkdfCost: pbkdfCostFromEnv(io.env),
+            ...(passphrase === undefined ? {} : { passphrase }),
+            ...(tpm2Pin === undefined ? {} : { tpm2Pin }),
+            ...(options.tpm2Device === undefined ? {} : { tpm2Device: options.tpm2Device }),
+            ...(ca === undefined ? {} : { ca }),
+            ...(io.env.KOFFER_APT_ARCHIVES ? { aptArchives: io.env.KOFFER_APT_ARCHIVES } : {}),
+            log: (line) => progress.log(line),
+          },
+          onPlan: (changes) => io.stdout.write(planText(changes)),
+          ...(options.yes === true
+            ? {}
+            : {
+                confirm: (changes: Change[]) =>
+                  ask(io, `Apply these ${changes.length} changes? [y/N] `),
+              }),
+          progress: progress.apply,
+        });
+        progress.stop();
+
+        const out: string[] = [];
+        if (outcome.declined) out.push("Nothing applied (not confirmed).");
+        if (outcome.applied !== null) {
+          const a = outcome.applied;
+          out.push(
+            `Run ${outcome.runId}: ${a.applied} applied, ${a.unchanged} already right, ${a.failed.length} failed` +
+              (a.applied > 0 ? ` (undo files with: koffer rollback ${outcome.runId})` : ""),
+          );
+          for (const f of a.failed) out.push(`  failed: ${f.change.summary}: ${f.message}`);
+        }
+        for (const note of outcome.notes) out.push(`  later: ${note.message}`);
+        const s = outcome.result.summary;
+        out.push(
+          `Verify: ${s.compliant ? "compliant" : "NOT compliant"} — ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.waived} waived, ${s.skip} skip, ${s.notApplicable} not applicable`,
+        );
+        if (!s.compliant) {
+          const failing = outcome.result.controls
+            .filter((c) => c.status === "fail" || c.status === "error")
+            .map((c) => c.id);
+          out.push(`  failing: ${failing.join(", ")}`);
+        }
+        for (const path of [...outcome.reports.target, ...outcome.reports.local])
+          out.push(`Report: ${path}`);
+        io.stdout.write(out.join("\n") + "\n");
+        return outcome.exitCode;
       }),
     );
+}
+
+/** One spinner line per resource on a terminal; plain lines otherwise. */
+async function progressReporter(io: CliIo) {
+  type Spinner = import("ora").Ora;
+  let spinner: Spinner | null = null;
+  let current: string | null = null;
+  let counts = { applied: 0, unchanged: 0, failed: 0 };
+  const ora = io.interactive ? (await import("ora")).default : null;
+  const finish = () => {
+    if (current === null) return;
+    const text = `${current}: ${counts.applied} applied, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ""}`;
+    if (spinner !== null) {
+      if (counts.failed > 0) spinner.fail(text);
+      else spinner.succeed(text);
+    } else io.stderr.write(`koffer: ${text}\n`);
+    spinner = null;
+    current = null;
+  };
+  return {
+    log(line: string) {
+      if (spinner !== null) spinner.text = `${current}: ${line}`;
+      else io.stderr.write(`koffer: ${line}\n`);
+    },
+    stop: finish,
+    apply: {
+      onStart(change: Change) {
+        if (change.resource !== current) {
+          finish();
+          current = change.resource;
+          counts = { applied: 0, unchanged: 0, failed: 0 };
+          if (ora !== null)
+            spinner = ora({ stream: io.stderr as NodeJS.WriteStream, text: current }).start();
+        }
+        if (spinner !== null) spinner.text = `${current}: ${change.summary}`;
+      },
+      onDone(_change: Change, outcome: "applied" | "unchanged" | "failed") {
+        counts[outcome]++;
+      },
+    },
+  };
 }

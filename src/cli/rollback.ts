@@ -1,17 +1,33 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+interface RollbackCliOptions {
+  root?: string;
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("rollback")
-    .description("restore the files a provision run replaced (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description("restore, byte for byte, the files a provision run replaced or created")
+    .argument("<run-id>", "the run id koffer provision printed (e.g. 20261120T213700Z-1a2b3c)")
+    .option("--root <dir>", "an offline root filesystem (default: this machine)")
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer rollback is not available in this version");
+      action(context, async (runId: string, options: RollbackCliOptions) => {
+        const { openTarget } = await import("../targets/index.js");
+        const { rollback } = await import("../provision/rollback.js");
+        const target = await openTarget(options.root === undefined ? {} : { root: options.root });
+        try {
+          const report = await rollback(target, runId);
+          const lines = [
+            ...report.restored.map((p) => `restored ${p}`),
+            ...report.removed.map((p) => `removed  ${p}`),
+            `Rollback of ${runId}: ${report.restored.length} restored, ${report.removed.length} removed. Packages, keyslots and certificates are not rolled back.`,
+          ];
+          context.io.stdout.write(lines.join("\n") + "\n");
+          return 0;
+        } finally {
+          await target.close();
+        }
       }),
     );
 }

@@ -150,8 +150,8 @@ export async function withChroot<T>(
   if (target.kind !== "root" || root === null) throw new Error("withChroot needs a root target");
   await cleanupChroot(target);
   const mounted: string[] = [];
-  const mount = async (args: string[], point: string) => {
-    await target.mkdirp(point, 0o755);
+  const mount = async (args: string[], point: string, file = false) => {
+    if (!file) await target.mkdirp(point, 0o755);
     await mustExec(target, "mount", [...args, `${root}${point}`]);
     mounted.push(`${root}${point}`);
   };
@@ -163,7 +163,7 @@ export async function withChroot<T>(
     await mount(["--bind", "/dev/pts"], "/dev/pts");
     const resolv = await target.lstat?.("/etc/resolv.conf");
     if (resolv?.type === "file")
-      await mount(["--bind", "-o", "ro", "/etc/resolv.conf"], "/etc/resolv.conf");
+      await mount(["--bind", "-o", "ro", "/etc/resolv.conf"], "/etc/resolv.conf", true);
     const archives = state.options.aptArchives;
     if (archives !== undefined) {
       await mkdir(`${archives}/partial`, { recursive: true, mode: 0o755 });

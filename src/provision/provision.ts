@@ -1,0 +1,206 @@
+/**
+ * `koffer provision` as a library function: load the profile, open the target, gather,
+ * plan, confirm, apply (with the handlers for packages, keyslots, TPM2 and the certificate),
+ * gather again, evaluate, and write the JSON and HTML reports on the target
+ * (/var/lib/koffer/reports/<run-id>.{json,html}) and into a local directory.
+ *
+ * Nothing touches the target before the profile has loaded: an invalid profile throws an
+ * InputError (exit 78) with the target exactly as it was.
+ */
+import { X509Certificate } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { InputError } from "../errors.js";
+import { gatherFacts } from "../facts/index.js";
+import type { Facts } from "../facts/types.js";
+import type { Lang } from "../report/types.js";
+import type { Profile } from "../profiles/types.js";
+import { evaluate } from "../report/evaluate.js";
+import { exitCodeFor } from "../report/exit-code.js";
+import type { Result } from "../report/types.js";
+import { openTarget } from "../targets/index.js";
+import { writeHostFileAtomic } from "../targets/files.js";
+import type { Target } from "../targets/types.js";
+import { applyChanges, type ApplyProgress, type ApplyReport } from "./apply.js";
+import {
+  cleanupChroot,
+  makeHandlers,
+  type DeferredNote,
+  type HandlerOptions,
+} from "./handlers/index.js";
+import { planProvision } from "./plan.js";
+import { REPORT_DIR, newRunId } from "./state.js";
+import type { Change } from "./types.js";
+
+export interface ProvisionOptions {
+  /** The profile file (already loaded profiles are passed as `profile`). */
+  profileFile?: string;
+  profile?: Profile;
+  root?: string;
+  disks?: string[];
+  /** Asked with the plan when there is something to change; false stops before any change. */
+  confirm?: (changes: Change[]) => Promise<boolean>;
+  /** Called with the plan before confirmation (the CLI prints it). */
+  onPlan?: (changes: Change[]) => void;
+  progress?: ApplyProgress;
+  /** Secrets and options for the handlers (the profile is added here). */
+  handlers?: Omit<HandlerOptions, "profile">;
+  /** Local directory for the reports (and copies of escrow envelopes). */
+  outDir?: string;
+  lang?: Lang;
+  now?: () => Date;
+  runId?: string;
+}
+
+export interface ProvisionOutcome {
+  runId: string;
+  changes: Change[];
+  /** null when there was nothing to change or the technician declined. */
+  applied: ApplyReport | null;
+  declined: boolean;
+  notes: DeferredNote[];
+  result: Result;
+  /** Report paths on the target (target paths) and locally (host paths). */
+  reports: { target: string[]; local: string[] };
+  /** 0 compliant, 1 non-compliant (or declined), 2 a change failed. */
+  exitCode: number;
+}
+
+/** The profile's VPN CA as planning and evaluation need it. */
+async function vpnCaOf(
+  profile: Profile,
+): Promise<{ pem: string; sha256: string; subject: string } | null> {
+  const file = profile.spec.vpn.caCertificate;
+  if (file === undefined) return null;
+  try {
+    const pem = await readFile(file, "utf8");
+    const cert = new X509Certificate(pem);
+    return {
+      pem,
+      sha256: cert.fingerprint256.replace(/:/g, "").toLowerCase(),
+      subject: cert.subject.split("\n").reverse().join(", "),
+    };
+  } catch (error) {
+    throw new InputError(
+      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+/** Gather and evaluate a target against a profile (the verify half of provisioning). */
+export async function verifyTarget(
+  target: Target,
+  profile: Profile,
+  options: { now: Date; lang?: Lang; startedAt?: Date },
+): Promise<{ facts: Facts; result: Result }> {
+  const facts = await gatherFacts(target, { profile, now: options.now });
+  const vpnCa = await vpnCaOf(profile);
+  const result = evaluate(profile, facts, {
+    now: options.now,
+    startedAt: options.startedAt ?? options.now,
+    lang: options.lang ?? "de",
+    vpnCa,
+  });
+  return { facts, result };
+}
+
+async function loadProfile(options: ProvisionOptions): Promise<Profile> {
+  if (options.profile !== undefined) return options.profile;
+  if (options.profileFile === undefined) throw new InputError("no profile given");
+  const { loadProfileOrThrow } = await import("../profiles/loader.js");
+  return loadProfileOrThrow(options.profileFile);
+}
+
+/** Plan, confirm, apply, re-verify and report. Throws only when the run cannot start. */
+export async function provision(options: ProvisionOptions): Promise<ProvisionOutcome> {
+  const now = options.now ?? (() => new Date());
+  // First the profile: an invalid one stops the run before the target is even opened.
+  const profile = await loadProfile(options);
+  const vpnCa = await vpnCaOf(profile);
+  const target = await openTarget({
+    ...(options.root === undefined ? {} : { root: options.root }),
+    disks: options.disks ?? [],
+  });
+  try {
+    const startedAt = now();
+    const runId = options.runId ?? newRunId(startedAt);
+    const handlerOptions: HandlerOptions = {
+      pbkdfCost: "default",
+      ...options.handlers,
+      profile,
+      ...(options.outDir === undefined ? {} : { escrowCopyDir: resolve(options.outDir) }),
+    };
+    const facts = await gatherFacts(target, { profile, now: startedAt });
+    const changes = planProvision(profile, facts, {
+      now: startedAt,
+      vpnCa,
+      canIssue: handlerOptions.ca !== undefined,
+      ...(handlerOptions.tpm2Device === undefined ? {} : { tpm2Device: handlerOptions.tpm2Device }),
+    });
+    options.onPlan?.(changes);
+    let applied: ApplyReport | null = null;
+    let declined = false;
+    const set = makeHandlers(handlerOptions, now);
+    if (changes.length > 0) {
+      if (options.confirm !== undefined && !(await options.confirm(changes))) declined = true;
+      else {
+        // A provision killed during apt left mounts or a dpkg behind: clear them first.
+        if (changes.some((c) => c.kind === "install-packages" || c.kind === "purge-packages"))
+          await cleanupChroot(target);
+        applied = await applyChanges(target, changes, {
+          runId,
+          handlers: set.handlers,
+          ...(options.progress === undefined ? {} : { progress: options.progress }),
+        });
+      }
+    }
+    // A fresh target for the second gather: readers cache per target (dpkg status …).
+    const after = await openTarget({
+      ...(options.root === undefined ? {} : { root: options.root }),
+      disks: options.disks ?? [],
+    });
+    const { result } = await verifyTarget(after, profile, {
+      now: now(),
+      startedAt,
+      ...(options.lang === undefined ? {} : { lang: options.lang }),
+    });
+    await after.close();
+    const reports = await writeReports(target, result, runId, options.outDir, options.lang);
+    const exitCode =
+      applied !== null && applied.failed.length > 0 ? 2 : declined ? 1 : exitCodeFor(result);
+    return { runId, changes, applied, declined, notes: set.state.notes, result, reports, exitCode };
+  } finally {
+    await target.close();
+  }
+}
+
+/** Write the run's JSON and HTML report on the target and, when asked, into `outDir`. */
+export async function writeReports(
+  target: Target,
+  result: Result,
+  runId: string,
+  outDir: string | undefined,
+  lang: Lang = "de",
+): Promise<{ target: string[]; local: string[] }> {
+  const { render } = await import("../report/render/index.js");
+  const json = render(result, "json", { lang });
+  const html = render(result, "html", { lang });
+  const written = { target: [] as string[], local: [] as string[] };
+  await target.mkdirp(REPORT_DIR, 0o700);
+  if (outDir !== undefined) await mkdir(resolve(outDir), { recursive: true });
+  for (const [ext, text] of [
+    ["json", json],
+    ["html", html],
+  ] as const) {
+    const path = `${REPORT_DIR}/${runId}.${ext}`;
+    // A report names devices and accounts: root-only on the laptop.
+    await target.writeFileAtomic(path, text, { mode: 0o600, uid: 0, gid: 0 });
+    written.target.push(path);
+    if (outDir !== undefined) {
+      const local = join(resolve(outDir), `${runId}.${ext}`);
+      await writeHostFileAtomic(local, text, { mode: 0o600 });
+      written.local.push(local);
+    }
+  }
+  return written;
+}
