@@ -3,10 +3,10 @@ import {
   ev,
   fail,
   pass,
-  skip,
   unreadable,
   unreadableFinding,
   volumeLabel,
+  noVolumesFinding,
   volumeMessages,
 } from "./util.js";
 
@@ -108,7 +108,7 @@ export const disk02: Control = {
           ]),
         );
     }
-    if (findings.length === 0) findings.push(skip("noVolumes"));
+    if (findings.length === 0) findings.push(noVolumesFinding(facts));
     return findings;
   },
 };

@@ -3,10 +3,10 @@ import {
   ev,
   fail,
   pass,
-  skip,
   unreadable,
   unreadableFinding,
   volumeLabel,
+  noVolumesFinding,
   volumeMessages,
 } from "./util.js";
 
@@ -100,7 +100,7 @@ export const disk03: Control = {
           ]),
         );
     }
-    if (findings.length === 0) findings.push(skip("noVolumes"));
+    if (findings.length === 0) findings.push(noVolumesFinding(facts));
     return findings;
   },
 };

@@ -4,10 +4,10 @@ import {
   fail,
   list,
   pass,
-  skip,
   unreadable,
   unreadableFinding,
   volumeLabel,
+  noVolumesFinding,
   volumeMessages,
 } from "./util.js";
 
@@ -170,7 +170,7 @@ export const disk04: Control = {
               ]),
         );
     }
-    if (facts.disk.volumes.length === 0) findings.push(skip("noVolumes"));
+    if (facts.disk.volumes.length === 0) findings.push(noVolumesFinding(facts));
     return findings;
   },
 };

@@ -4,10 +4,10 @@ import {
   fail,
   list,
   pass,
-  skip,
   unreadable,
   unreadableFinding,
   volumeLabel,
+  noVolumesFinding,
   volumeMessages,
 } from "./util.js";
 
@@ -136,7 +136,7 @@ export const disk05: Control = {
           ]),
         );
     }
-    if (findings.length === 0) findings.push(skip("noVolumes"));
+    if (findings.length === 0) findings.push(noVolumesFinding(facts));
     return findings;
   },
 };

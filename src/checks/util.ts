@@ -108,6 +108,10 @@ export const volumeMessages = {
     de: "Kein LUKS-Header liegt vor; mit --disk angeben.",
     en: "No LUKS header is available; pass it with --disk.",
   },
+  noEncryption: {
+    de: "Erwartet ein verschlüsseltes Systemvolume, gefunden keines in /etc/crypttab (siehe DISK-01).",
+    en: "Expected an encrypted system volume, found none in /etc/crypttab (see DISK-01).",
+  },
   unreadable: {
     de: "Der LUKS-Header von {{volume}} ist nicht lesbar oder beschädigt: {{error}}.",
     en: "The LUKS header of {{volume}} cannot be read or is damaged: {{error}}.",
@@ -217,3 +221,20 @@ export const noConnectionMessage = {
   de: "Erwartet eine IKEv2-Verbindung in swanctl.conf, gefunden keine.",
   en: "Expected an IKEv2 connection in swanctl.conf, found none.",
 };
+
+/**
+ * The finding of a LUKS-header check that got no header. When the target's own crypttab
+ * configures no encrypted volume there is nothing the header could show: the requirement is
+ * not met (fail, ARCHITECTURE.md: what the target's files decide is judged). When a volume is
+ * configured but its header was not given (`--disk`), it cannot be judged here (skip).
+ */
+export function noVolumesFinding(facts: Facts): Finding {
+  const configured = facts.disk.crypttab.some(
+    (e) => !e.options.includes("swap") && !e.options.includes("tmp"),
+  );
+  return configured
+    ? skip("noVolumes")
+    : fail("noEncryption", {}, [
+        ev("/etc/crypttab", "an encrypted system volume (LUKS2)", "no entries", "/etc/crypttab"),
+      ]);
+}

@@ -46,6 +46,12 @@ testControl(disk02, import.meta.url, [
     messages: ["noVolumes"],
   },
   {
+    name: "no encrypted volume configured at all (plain installation): fail, not skip",
+    facts: hardenedFacts({ disk: { volumes: [], crypttab: [] } }),
+    status: "fail",
+    messages: ["noEncryption"],
+  },
+  {
     name: "damaged header",
     facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ error: "corrupted" })] } }),
     status: "error",

@@ -66,6 +66,12 @@ testControl(disk03, import.meta.url, [
     messages: ["noVolumes"],
   },
   {
+    name: "no encrypted volume configured at all (plain installation): fail, not skip",
+    facts: hardenedFacts({ disk: { volumes: [], crypttab: [] } }),
+    status: "fail",
+    messages: ["noEncryption"],
+  },
+  {
     name: "damaged header",
     facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ error: "bad" })] } }),
     status: "error",
