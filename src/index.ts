@@ -41,3 +41,10 @@ export { openTarget, RootTarget, LocalTarget, type OpenTargetOptions } from "./t
 export { gatherFacts, factAreas } from "./facts/index.js";
 export { parseSwanctlConf, parseSwanctlFile, swanctlConnections } from "./facts/swanctl.js";
 export { describeLuksVolume, parseLuks2Json, parseCrypttab, parseFstab } from "./facts/disk.js";
+export {
+  planProvision,
+  resources as provisionResources,
+  type PlanOptions,
+} from "./provision/plan.js";
+export { renderPlanText, unifiedDiff } from "./provision/plan-text.js";
+export { gatherManagedFiles, managedPath, managedPaths } from "./facts/managed.js";
