@@ -72,7 +72,7 @@ function parseResult(file: string, bytes: Buffer): Result {
 }
 
 /** Passphrase from --passphrase-file, KOFFER_SIGN_PASSPHRASE, or a prompt — never from argv. */
-async function passphraseFor(
+export async function passphraseFor(
   context: CliContext,
   keyPem: string,
   file: string | undefined,

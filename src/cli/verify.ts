@@ -15,6 +15,11 @@ interface VerifyOptions {
   lang: string;
   failOn: string;
   quiet?: boolean;
+  sign?: boolean;
+  key?: string;
+  cert?: string;
+  passphraseFile?: string;
+  ca?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -110,6 +115,89 @@ async function loadVpnCa(
   }
 }
 
+/**
+ * Check the --sign options; returns whether to sign. Signing covers the JSON result, so the
+ * JSON must be written to a file: with --out-dir it is added to the formats when missing.
+ */
+function checkSignOptions(
+  options: VerifyOptions,
+  formats: string[],
+  UsageError: typeof import("../errors.js").UsageError,
+): boolean {
+  const signOnly = (["key", "cert", "passphraseFile", "ca"] as const).filter(
+    (k) => options[k] !== undefined,
+  );
+  if (options.sign !== true) {
+    if (signOnly.length > 0)
+      throw new UsageError(
+        `${signOnly.map((k) => `--${k === "passphraseFile" ? "passphrase-file" : k}`).join(", ")} only with --sign`,
+      );
+    return false;
+  }
+  if (options.key === undefined || options.cert === undefined)
+    throw new UsageError("--sign needs --key KEY.pem and --cert CERT.pem");
+  if (options.outDir !== undefined) {
+    if (!formats.includes("json")) formats.unshift("json");
+  } else if (options.out === undefined || formats.join(",") !== "json")
+    throw new UsageError(
+      "--sign signs the JSON result file: use --out-dir DIR, or --format json --out FILE",
+    );
+  return true;
+}
+
+/** Sign the JSON bytes; the state the HTML shows (valid only when checked against --ca). */
+async function signResult(
+  context: CliContext,
+  options: VerifyOptions,
+  bytes: Buffer,
+): Promise<{
+  der: Buffer;
+  sha256: string;
+  signature: import("../report/render/index.js").SignatureState;
+}> {
+  const { readFile } = await import("node:fs/promises");
+  const { createHash, X509Certificate } = await import("node:crypto");
+  const { InputError, KofferError } = await import("../errors.js");
+  const { passphraseFor } = await import("./report.js");
+  const { signDetached, verifyDetached } = await import("../report/sign.js");
+  const read = async (file: string, what: string) =>
+    readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new InputError(`${what} ${file}: ${error.code ?? error.message}`);
+    });
+  const keyPem = await read(options.key as string, "signing key");
+  const certPem = await read(options.cert as string, "signer certificate");
+  const passphrase = await passphraseFor(context, keyPem, options.passphraseFile);
+  const signingTime = new Date();
+  const der = signDetached(bytes, { keyPem, certPem, passphrase, signingTime });
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (options.ca !== undefined) {
+    const caPem = await read(options.ca, "CA file");
+    try {
+      const info = verifyDetached(bytes, der, [caPem]);
+      return {
+        der,
+        sha256,
+        signature: { status: "valid", signer: info.signer.subject, signingTime: info.signingTime },
+      };
+    } catch (error) {
+      if (error instanceof KofferError)
+        return { der, sha256, signature: { status: "invalid", reason: error.message } };
+      throw error;
+    }
+  }
+  const signer = new X509Certificate(certPem).subject.split("\n").reverse().join(", ");
+  return {
+    der,
+    sha256,
+    signature: {
+      status: "not-checked",
+      signer,
+      signingTime: signingTime.toISOString(),
+      reason: "koffer report verify --ca CA.pem",
+    },
+  };
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("verify")
@@ -133,6 +221,17 @@ export function register(program: Command, context: CliContext): void {
       "low",
     )
     .option("--quiet", "print nothing on success; only the exit code and errors")
+    .option(
+      "--sign",
+      "sign the JSON result on the spot (detached CMS, RESULT.json.p7s); needs --key, --cert and a file output",
+    )
+    .option("--key <pem>", "signer's private key for --sign (PEM; may be encrypted)")
+    .option("--cert <pem>", "signer's certificate for --sign (PEM; further certificates = chain)")
+    .option(
+      "--passphrase-file <file>",
+      "key passphrase for --sign from FILE (else KOFFER_SIGN_PASSPHRASE, else a prompt)",
+    )
+    .option("--ca <pem>", "with --sign: check the new signature's chain to this CA for the report")
     .action(
       action(context, async (options: VerifyOptions) => {
         const { UsageError } = await import("../errors.js");
@@ -165,6 +264,7 @@ export function register(program: Command, context: CliContext): void {
           (formats.length > 1 || formats.includes("pdf"))
         )
           throw new UsageError("several formats (or pdf) need --out-dir (or --out for one)");
+        const signing = checkSignOptions(options, formats, UsageError);
         if (
           options.facts !== undefined &&
           (options.root !== undefined || options.disk.length > 0 || options.ssh !== undefined)
@@ -224,11 +324,28 @@ export function register(program: Command, context: CliContext): void {
         }
         const { resolve, join } = await import("node:path");
         const { writeHostFileAtomic } = await import("../targets/files.js");
+        // The JSON is rendered once: its exact bytes are what is signed and what the HTML names.
+        const json = render.render(result, "json", { lang, style });
+        let source: import("../report/render/index.js").RenderOptions["source"];
+        let signature: { bytes: Buffer; file: string } | null = null;
+        if (signing) {
+          const jsonFile = options.out ?? join(options.outDir as string, "result.json");
+          const bytes = Buffer.from(json, "utf8");
+          const state = await signResult(context, options, bytes);
+          source = { sha256: state.sha256, signature: state.signature };
+          signature = { bytes: state.der, file: `${jsonFile}.p7s` };
+        }
         for (const format of formats) {
           const out: string | Buffer =
             format === "pdf"
-              ? await render.renderPdf(render.render(result, "html", { lang }))
-              : render.render(result, format as (typeof render.formats)[number], { lang, style });
+              ? await render.renderPdf(render.render(result, "html", { lang, source }))
+              : format === "json"
+                ? json
+                : render.render(result, format as (typeof render.formats)[number], {
+                    lang,
+                    style,
+                    source,
+                  });
           const ext =
             format === "pdf"
               ? "pdf"
@@ -242,6 +359,12 @@ export function register(program: Command, context: CliContext): void {
             if (options.quiet !== true)
               context.io.stderr.write(`koffer: ${format} written to ${file}\n`);
           } else if (options.quiet !== true) context.io.stdout.write(out);
+          if (format === "json" && signature !== null) {
+            // Written after the JSON it signs; a signature is public, like the certificate.
+            await writeHostFileAtomic(resolve(signature.file), signature.bytes, { mode: 0o644 });
+            if (options.quiet !== true)
+              context.io.stderr.write(`koffer: signature written to ${signature.file}\n`);
+          }
         }
         for (const e of facts.gatherErrors)
           context.io.stderr.write(`koffer: warning: ${e.area}: ${e.message}\n`);
