@@ -47,6 +47,10 @@ export const disk03: Control = {
         en: "Expected at least {{min}} KiB of Argon2id memory, found {{memory}} KiB in keyslot {{keyslot}} of {{volume}}.",
       },
       ...volumeMessages,
+      luks1Kdf: {
+        de: "Erwartet Argon2id, gefunden LUKS1 auf {{volume}}, das nur PBKDF2 kennt (auch ohne aktiven Schlüsselplatz).",
+        en: "Expected Argon2id, found LUKS1 on {{volume}}, which supports PBKDF2 only (even with no active keyslot).",
+      },
     },
     fix: {
       de: "PBKDF der Schlüsselplätze auf Argon2id umstellen (cryptsetup luksConvertKey, benötigt die Passphrase).",
@@ -65,6 +69,13 @@ export const disk03: Control = {
         volume.tokens.filter((t) => t.type === "systemd-tpm2").flatMap((t) => t.keyslots),
       );
       const before = findings.length;
+      // LUKS1 knows only PBKDF2: judged even when no keyslot is active (every future one is too).
+      if (volume.version === 1 && volume.keyslots.length === 0)
+        findings.push(
+          fail("luks1Kdf", { volume: label }, [
+            ev(`LUKS volume ${volume.device}`, "argon2id", "LUKS1: pbkdf2 only", volume.source),
+          ]),
+        );
       for (const slot of volume.keyslots) {
         if (tpmSlots.has(slot.id)) continue;
         const subject = `LUKS volume ${volume.device} keyslot ${slot.id}`;

@@ -60,6 +60,12 @@ testControl(disk03, import.meta.url, [
     data: { memory: 16 },
   },
   {
+    name: "LUKS1 header without an active keyslot (cryptsetup's valid_header_file)",
+    facts: hardenedFacts({ disk: { volumes: [{ ...v, version: 1, keyslots: [], tokens: [] }] } }),
+    status: "fail",
+    messages: ["luks1Kdf"],
+  },
+  {
     name: "no header",
     facts: hardenedFacts({ disk: { volumes: [] } }),
     status: "skip",
