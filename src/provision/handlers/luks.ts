@@ -317,6 +317,8 @@ async function addRecoveryKey(
 
   if (state.options.escrowCopyDir !== undefined) {
     const { writeHostFileAtomic } = await import("../../targets/files.js");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(state.options.escrowCopyDir, { recursive: true });
     await writeHostFileAtomic(join(state.options.escrowCopyDir, `escrow-${uuid}.cms`), envelope, {
       mode: 0o600,
     });

@@ -1,0 +1,180 @@
+/**
+ * The whole flow through the built CLI on a real debootstrapped Debian 12 root with a weak
+ * LUKS2 image (pbkdf2 keyslots, a stray passphrase slot) and a software TPM (swtpm):
+ * verify (non-compliant) → provision (chroot apt-get, files, units, keyslots, recovery key,
+ * TPM2+PIN, VPN certificate from the test CA) → verify (compliant) → plan (no change) →
+ * re-provision (no-op) → rollback (every file koffer wrote byte-identical to before).
+ *
+ * One provision of the root, reused by every assertion: it is the slow part.
+ */
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { koffer, repoRoot, type CliRun } from "../helpers/cli.js";
+import { debianRoot, debianRootSkipReason } from "../helpers/debian-root.js";
+import { makeLuksImage, testPassphrase } from "../helpers/luks.js";
+import { startSwtpm, type Swtpm } from "../helpers/swtpm.js";
+
+const skip = debianRootSkipReason();
+const profile = join(repoRoot, "examples/meerane.yaml");
+
+let dir: string;
+let base: string;
+let root: string;
+let image: string;
+let swtpm: Swtpm;
+let before: CliRun;
+let provisioned: CliRun;
+let runId: string;
+const files: Record<string, string> = {};
+
+const env = {
+  KOFFER_TEST_PBKDF: "fast",
+  KOFFER_APT_ARCHIVES: join(homedir(), ".cache", "koffer", "apt-archives"),
+};
+
+function target(): string[] {
+  return ["--root", root, "--disk", image, "--profile", profile];
+}
+
+describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () => {
+  beforeAll(async () => {
+    base = await debianRoot();
+    dir = await mkdtemp(join(tmpdir(), "koffer-e2e-"));
+    root = join(dir, "root");
+    await execa("cp", ["-a", base, root]);
+    image = (
+      await makeLuksImage({
+        pbkdf: "pbkdf2",
+        extraKeyslots: [{ pbkdf: "pbkdf2" }],
+        copyTo: join(dir, "disk.img"),
+      })
+    ).path;
+    files.passphrase = join(dir, "passphrase");
+    files.pin = join(dir, "pin");
+    await writeFile(files.passphrase, `${testPassphrase}\n`, { mode: 0o600 });
+    await writeFile(files.pin, "4711\n", { mode: 0o600 });
+    swtpm = await startSwtpm();
+
+    before = await koffer(["verify", ...target(), "--format", "json"]);
+    provisioned = await koffer(
+      [
+        "provision",
+        ...target(),
+        "--yes",
+        "--passphrase-file",
+        files.passphrase,
+        "--ca-p12",
+        join(repoRoot, "examples/certs/test-vpn-ca.p12"),
+        "--ca-passphrase-file",
+        join(repoRoot, "examples/certs/test-vpn-ca.pass"),
+        "--tpm2-device",
+        swtpm.device,
+        "--tpm2-pin-file",
+        files.pin,
+        "--out-dir",
+        join(dir, "out"),
+      ],
+      { env, timeoutMs: 20 * 60_000 },
+    );
+    runId = /^Run (\S+):/m.exec(provisioned.stdout)?.[1] ?? "";
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await swtpm?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("starts non-compliant", () => {
+    expect(before.exitCode).toBe(1);
+    const result = JSON.parse(before.stdout) as { controls: { id: string; status: string }[] };
+    const failing = result.controls.filter((c) => c.status === "fail").map((c) => c.id);
+    expect(failing).toEqual(expect.arrayContaining(["DISK-03", "DISK-04", "DISK-05", "USB-01"]));
+  });
+
+  it("provisions: plan printed, every change applied, nothing left mounted", async () => {
+    expect(provisioned.stderr).not.toMatch(/failed:/);
+    expect(provisioned.stdout).toMatch(/^Plan: \d+ changes$/m);
+    expect(runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(provisioned.stdout).toMatch(/ 0 failed/);
+    const mounts = await readFile("/proc/self/mountinfo", "utf8");
+    expect(mounts).not.toContain(root);
+    expect(await stat(join(root, "usr/sbin/policy-rc.d")).catch(() => null)).toBeNull();
+    // apt really ran in the chroot: dpkg in the tree knows the packages.
+    const { stdout } = await execa("dpkg-query", [
+      `--admindir=${join(root, "var/lib/dpkg")}`,
+      "-W",
+      "-f=${Package} ${db:Status-Abbrev}|\n",
+      "usbguard",
+      "auditd",
+      "strongswan-swanctl",
+    ]);
+    expect(stdout.trim().split("\n").sort()).toEqual([
+      "auditd ii |",
+      "strongswan-swanctl ii |",
+      "usbguard ii |",
+    ]);
+  });
+
+  it("then verifies compliant (exit 0), with the reports on the target and locally", async () => {
+    const after = await koffer(["verify", ...target(), "--format", "json"]);
+    const result = JSON.parse(after.stdout) as { controls: { id: string; status: string }[] };
+    const bad = result.controls.filter((c) => c.status === "fail" || c.status === "error");
+    expect(bad.map((c) => c.id)).toEqual([]);
+    expect(after.exitCode).toBe(0);
+    expect(provisioned.exitCode).toBe(0);
+    for (const ext of ["json", "html"]) {
+      const onTarget = join(root, `var/lib/koffer/reports/${runId}.${ext}`);
+      expect((await stat(onTarget)).mode & 0o777).toBe(0o600);
+      expect(await readFile(join(dir, "out", `${runId}.${ext}`), "utf8")).toBe(
+        await readFile(onTarget, "utf8"),
+      );
+    }
+    // The device key was generated on the target, root-only, and never printed.
+    const keys = await readdir(join(root, "etc/swanctl/private"));
+    expect(keys.length).toBe(1);
+    const keyPath = join(root, "etc/swanctl/private", keys[0]!);
+    expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
+    const keyText = await readFile(keyPath, "utf8");
+    expect(provisioned.stdout + provisioned.stderr).not.toContain(keyText.split("\n")[1]!);
+  });
+
+  it("plans nothing afterwards, and re-provisioning is a no-op", async () => {
+    const plan = await koffer(["plan", ...target(), "--format", "json"]);
+    expect(plan.exitCode).toBe(0);
+    expect(JSON.parse(plan.stdout)).toEqual({ changes: [] });
+    const again = await koffer(
+      ["provision", ...target(), "--yes", "--passphrase-file", files.passphrase!],
+      { env },
+    );
+    expect(again.stdout).toMatch(/^Plan: nothing to change\.$/m);
+    expect(again.exitCode).toBe(0);
+  });
+
+  it("rollback restores every file the run wrote, byte for byte", async () => {
+    const manifest = JSON.parse(
+      await readFile(join(root, `var/lib/koffer/backups/${runId}/manifest.json`), "utf8"),
+    ) as { files: { path: string; existed: boolean; sha256?: string }[] };
+    expect(manifest.files.length).toBeGreaterThan(10);
+    const rolled = await koffer(["rollback", runId, "--root", root]);
+    expect(rolled.exitCode).toBe(0);
+    const sha = (b: Buffer | null) =>
+      b === null ? null : createHash("sha256").update(b).digest("hex");
+    // Every file is back as the run found it; those apt had not changed equal the pristine tree.
+    let pristineMatches = 0;
+    for (const record of manifest.files) {
+      const now = await readFile(join(root, record.path)).catch(() => null);
+      if (!record.existed) {
+        expect(now, record.path).toBeNull();
+        continue;
+      }
+      expect(sha(now), record.path).toBe(record.sha256);
+      const pristine = await readFile(join(base, record.path)).catch(() => null);
+      if (sha(pristine) === record.sha256) pristineMatches++;
+    }
+    expect(pristineMatches).toBeGreaterThan(3);
+  });
+});
