@@ -39,6 +39,15 @@ export { profileSchema } from "./profiles/schema.js";
 export * from "./pki/index.js";
 export { openTarget, RootTarget, LocalTarget, type OpenTargetOptions } from "./targets/index.js";
 export { gatherFacts, factAreas } from "./facts/index.js";
+export { controls, controlById, catalogueVersion } from "./checks/index.js";
+export {
+  evaluate,
+  evaluateControl,
+  factsSha256,
+  readiness,
+  type EvaluateOptions,
+} from "./report/evaluate.js";
+export { exitCodeFor, isSeverity, severities } from "./report/exit-code.js";
 export { parseSwanctlConf, parseSwanctlFile, swanctlConnections } from "./facts/swanctl.js";
 export { describeLuksVolume, parseLuks2Json, parseCrypttab, parseFstab } from "./facts/disk.js";
 export {
