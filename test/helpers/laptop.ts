@@ -129,7 +129,7 @@ const desktopOwners: Record<string, string> = {
 
 /** usbguard rules.conf in the canonical form usbguard 1.1.2 prints. */
 export const laptopUsbRules = [
-  "allow id 0c4b:0501 with-interface equals { 0b:00:00 }",
+  "allow id 0c4b:0501 with-interface 0b:00:00",
   "allow id 080b:0010",
   "allow id 080b:0002",
   "allow id 2133:0001",
@@ -634,10 +634,7 @@ async function weaken(root: string, o: LaptopOptions): Promise<void> {
     await rm(join(root, "etc/usbguard"), { recursive: true, force: true });
   }
   if (o.usbguardAllowsMassStorage)
-    await appendFile(
-      join(root, "etc/usbguard/rules.conf"),
-      "allow with-interface equals { 08:*:* }\n",
-    );
+    await appendFile(join(root, "etc/usbguard/rules.conf"), "allow with-interface 08:*:*\n");
   if (o.expiredForeignRsa2048Cert) await foreignExpiredCertificate(root);
   if (o.wireguard) {
     await setPackages(root, ["wireguard-tools"], ["strongswan-swanctl", "charon-systemd"]);

@@ -7,10 +7,25 @@
  * The sets are those of the facts-level scenarios (test/verify/evaluate.test.ts) except
  * where a real tree cannot be weakened in only that one respect (see `reconciled`).
  */
+import { X509Certificate } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Result } from "../../src/report/types.js";
+import {
+  evaluate,
+  exitCodeFor,
+  gatherFacts,
+  loadProfileOrThrow,
+  openTarget,
+  type Result,
+} from "../../src/index.js";
 import { koffer } from "../helpers/cli.js";
-import { buildHardenedLaptop, type LaptopOptions } from "../helpers/laptop.js";
+import {
+  buildHardenedLaptop,
+  laptopUsbRules,
+  type Laptop,
+  type LaptopOptions,
+} from "../helpers/laptop.js";
 import { attestedControls } from "../helpers/profile.js";
 import { resultSchemaErrors } from "../helpers/result-schema.js";
 
@@ -114,10 +129,12 @@ const ids = (r: Result, status: string) =>
     .sort();
 
 let hardened: Verdict;
+let hardenedLaptop: Laptop;
 const weak = new Map<string, Verdict>();
 
 beforeAll(async () => {
   // The base is built once; the first call builds it, the rest copy it.
+  hardenedLaptop = await buildHardenedLaptop();
   hardened = await verify({});
   const verdicts = await pool(
     scenarios.map((s) => () => verify(s.options)),
@@ -186,5 +203,44 @@ describe("weak laptops exit 1 with exactly the expected failing controls", () =>
   it("every variant differs from the hardened laptop (no weak variant is silently hardened)", () => {
     for (const s of scenarios)
       expect(weak.get(s.name)?.result.summary.fail, s.name).toBeGreaterThan(0);
+  });
+});
+
+describe("the laptop's files are what the real tools accept", () => {
+  it("rules.conf is in usbguard 1.1.2's canonical form: koffer usb rules prints it unchanged", async () => {
+    const file = join(hardenedLaptop.root, "etc/usbguard/rules.conf");
+    const run = await koffer(["usb", "rules", file]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toBe(await readFile(file, "utf8"));
+    expect(run.stdout.trim().split("\n")).toEqual(laptopUsbRules);
+  });
+});
+
+describe("the library judges the laptop as the CLI does", () => {
+  it("openTarget + gatherFacts + evaluate + exitCodeFor from the package entry point", async () => {
+    const profile = await loadProfileOrThrow(hardenedLaptop.profilePath);
+    const caPem = await readFile(join(hardenedLaptop.dir, "certs/test-vpn-ca.pem"), "utf8");
+    const ca = new X509Certificate(caPem);
+    const target = await openTarget({ root: hardenedLaptop.root, disks: [hardenedLaptop.disk] });
+    const now = new Date();
+    let result: Result;
+    try {
+      const facts = await gatherFacts(target, { profile, now });
+      expect(facts.gatherErrors).toEqual([]);
+      result = evaluate(profile, facts, {
+        now,
+        lang: "en",
+        vpnCa: {
+          pem: caPem,
+          sha256: ca.fingerprint256.replace(/:/g, "").toLowerCase(),
+          subject: ca.subject.split("\n").reverse().join(", "),
+        },
+      });
+    } finally {
+      await target.close();
+    }
+    expect(exitCodeFor(result)).toBe(0);
+    const statuses = (r: Result) => r.controls.map((c) => `${c.id} ${c.status}`);
+    expect(statuses(result)).toEqual(statuses(hardened.result));
   });
 });
