@@ -18,6 +18,7 @@ packages=(
   lynis             # the benchmark's point of comparison
   openssl
   fdisk
+  systemd           # systemctl --root: unit states of root trees (gatherer, laptop fixtures)
 )
 
 missing=()

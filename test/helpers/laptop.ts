@@ -702,10 +702,3 @@ export async function buildHardenedLaptop(opts: LaptopOptions = {}): Promise<Lap
   await weaken(root, opts);
   return { root, disk: image.path, profilePath: join(dir, "profile.yaml"), dir, uuid: image.uuid };
 }
-
-/** Whether this machine can build the laptop (cryptsetup and systemctl present). */
-export function laptopSkipReason(): string | null {
-  for (const tool of ["/usr/sbin/cryptsetup", "/usr/bin/systemctl"])
-    if (!existsSync(tool) && !existsSync(tool.replace("/usr", ""))) return `${tool} is missing`;
-  return null;
-}
