@@ -1,17 +1,52 @@
 import type { Command } from "commander";
-import { UsageError } from "../errors.js";
 import { action, type CliContext } from "./context.js";
 
-// Not yet built: registered so `koffer --help` shows the whole command line.
+interface DemoCliOptions {
+  workDir?: string;
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("demo")
-    .description("build a throwaway laptop and run the whole flow on it (not yet available)")
-    .allowUnknownOption()
-    .allowExcessArguments()
+    .description(
+      "build a throwaway laptop (Debian 12 root + weak LUKS2 image), verify, provision, verify again (needs root and the Debian mirror)",
+    )
+    .option("--work-dir <dir>", "where the laptop, disk image and reports go")
     .action(
-      action(context, async () => {
-        throw new UsageError("koffer demo is not available in this version");
+      action(context, async (options: DemoCliOptions) => {
+        const io = context.io;
+        const { runDemo } = await import("../demo/demo.js");
+        const say = (line: string) => io.stderr.write(`koffer demo: ${line}\n`);
+        const outcome = await runDemo({
+          ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
+          log: say,
+          env: io.env,
+          progress: {
+            onDone: (change, result, message) => {
+              if (result !== "unchanged")
+                say(`  ${result}: ${change.summary}${message ? ` — ${message}` : ""}`);
+            },
+          },
+        });
+        const b = outcome.before.summary;
+        const p = outcome.provision;
+        const a = p.result.summary;
+        const failing = (r: typeof p.result) =>
+          r.controls
+            .filter((c) => c.status === "fail" || c.status === "error")
+            .map((c) => c.id)
+            .join(", ");
+        const lines = [
+          `Laptop: ${outcome.root} with disk ${outcome.disk}`,
+          `1. verify before:  exit ${outcome.beforeExitCode} — ${b.compliant ? "compliant" : "NOT compliant"}: ${b.pass} pass, ${b.fail} fail (${failing(outcome.before)})`,
+          `2. provision:      run ${p.runId}: ${p.applied?.applied ?? 0} changes applied, ${p.applied?.failed.length ?? 0} failed`,
+          ...p.notes.map((n) => `                    ${n.message}`),
+          `3. verify after:   exit ${p.exitCode} — ${a.compliant ? "compliant" : "NOT compliant"}: ${a.pass} pass, ${a.fail} fail${a.compliant ? "" : ` (${failing(p.result)})`}, ${a.skip} skip (live-only), ${a.waived} waived`,
+          `Report (HTML): ${outcome.htmlReport}`,
+          `Undo the files: koffer rollback ${p.runId} --root ${outcome.root}`,
+        ];
+        io.stdout.write(lines.join("\n") + "\n");
+        return p.exitCode;
       }),
     );
 }

@@ -1,0 +1,158 @@
+/**
+ * A real Debian 12 (bookworm) root filesystem, built once with debootstrap and cached,
+ * so gatherers and checks meet a real distribution's files.
+ *
+ * Shared by `koffer demo` and the tests (test/helpers/debian-root.ts re-exports it).
+ *
+ * Cache: `~/.cache/koffer/debian-12-<hash of suite, variant and packages>`. The tree is
+ * built into a temporary sibling directory and renamed into place, so a half-built tree
+ * is never seen; a lock file keeps two test files (vitest forks) from building at once.
+ * Callers must treat the tree as read-only; copy it (`cp -a`) before changing anything.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { IncompleteError } from "../errors.js";
+import { run } from "../targets/exec.js";
+
+/** Packages on top of `--variant=minbase` that give the gatherers real files to read. */
+export const debianRootPackages: readonly string[] = [
+  "systemd",
+  "systemd-sysv",
+  "systemd-timesyncd",
+  "dbus",
+  "sudo",
+  "ca-certificates",
+  "nftables",
+];
+
+const suite = "bookworm";
+const variant = "minbase";
+
+/** Why a test needing the Debian root cannot run here, or null when it can. */
+export function debianRootSkipReason(): string | null {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    return "debootstrap needs root (CI runs as root)";
+  }
+  if (!existsSync("/usr/sbin/debootstrap"))
+    return "debootstrap is not installed (Debian package debootstrap)";
+  return null;
+}
+
+/** The first URI of the host's Debian sources, so the build uses the same mirror as apt. */
+export function debianMirror(): string {
+  const candidates = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"];
+  for (const file of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      const deb822 = /^URIs:\s*(\S+)/i.exec(line.trim());
+      if (deb822?.[1] && !deb822[1].includes("security")) return deb822[1];
+      const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/.exec(line.trim());
+      if (oneLine?.[1] && !oneLine[1].includes("security")) return oneLine[1];
+    }
+  }
+  return "http://deb.debian.org/debian";
+}
+
+function cacheKey(packages: readonly string[]): string {
+  const material = JSON.stringify({ suite, variant, packages: [...packages].sort() });
+  return createHash("sha256").update(material).digest("hex").slice(0, 12);
+}
+
+/** Where the cached root for this package list lives (whether built yet or not). */
+export function debianRootPath(packages: readonly string[] = debianRootPackages): string {
+  return join(homedir(), ".cache", "koffer", `debian-12-${cacheKey(packages)}`);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return async () => {
+        await unlink(lockPath).catch(() => undefined);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    // A builder that died leaves its lock behind; its pid tells us.
+    const holder = Number.parseInt(await readFile(lockPath, "utf8").catch(() => ""), 10);
+    if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
+      await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockPath}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * Return the path of the cached Debian 12 root, building it first if needed
+ * (needs root and network access to a Debian mirror; a few minutes the first time).
+ */
+export async function debianRoot(
+  packages: readonly string[] = debianRootPackages,
+): Promise<string> {
+  const finalPath = debianRootPath(packages);
+  if (await isComplete(finalPath)) return finalPath;
+  await mkdir(join(finalPath, ".."), { recursive: true });
+  const release = await acquireLock(`${finalPath}.lock`, 30 * 60_000);
+  try {
+    if (await isComplete(finalPath)) return finalPath;
+    const tempPath = `${finalPath}.tmp-${process.pid}`;
+    await rm(tempPath, { recursive: true, force: true });
+    const result = await run(
+      "debootstrap",
+      [
+        `--variant=${variant}`,
+        `--include=${packages.join(",")}`,
+        "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
+        suite,
+        tempPath,
+        debianMirror(),
+      ],
+      { timeoutMs: 30 * 60_000, env: { DEBIAN_FRONTEND: "noninteractive" } },
+    );
+    if (result.exitCode !== 0) {
+      const log = await readFile(join(tempPath, "debootstrap", "debootstrap.log"), "utf8").catch(
+        () => "",
+      );
+      await rm(tempPath, { recursive: true, force: true });
+      throw new IncompleteError(
+        "E_DEBOOTSTRAP",
+        `debootstrap failed (${result.exitCode}): ${String(result.stderr).slice(-2000)}\n${log.slice(-2000)}`,
+      );
+    }
+    // apt's downloaded .debs are not part of the system and would only bloat the cache.
+    await rm(join(tempPath, "var", "cache", "apt", "archives"), { recursive: true, force: true });
+    await mkdir(join(tempPath, "var", "cache", "apt", "archives", "partial"), { recursive: true });
+    await rename(tempPath, finalPath);
+    return finalPath;
+  } finally {
+    await release();
+  }
+}
+
+async function isComplete(path: string): Promise<boolean> {
+  // The rename is the commit point, so the directory existing means a finished build.
+  const info = await stat(join(path, "var", "lib", "dpkg", "status")).catch(() => null);
+  return info !== null;
+}

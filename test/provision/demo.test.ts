@@ -1,0 +1,47 @@
+/**
+ * `koffer demo` through the built CLI: refuses clearly without root (exit 2, before doing
+ * anything), and as root runs the whole flow and leaves an HTML report where it says.
+ */
+import { execa } from "execa";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { koffer, kofferBin, repoRoot } from "../helpers/cli.js";
+import { debianRootSkipReason } from "../helpers/debian-root.js";
+
+describe("koffer demo", () => {
+  it("says it needs root and exits 2 when run as an ordinary user", async () => {
+    const result = await execa(
+      "setpriv",
+      ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, kofferBin, "demo"],
+      { reject: false, cwd: repoRoot, env: { HOME: "/nonexistent", NO_COLOR: "1" } },
+    );
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/koffer demo needs root/);
+  });
+
+  it.skipIf(debianRootSkipReason() !== null)(
+    "builds the laptop, verifies (exit 1), provisions, verifies again and writes the HTML report",
+    async () => {
+      const work = await mkdtemp(join(tmpdir(), "koffer-demo-"));
+      try {
+        const run = await koffer(["demo", "--work-dir", work], {
+          env: { KOFFER_TEST_PBKDF: "fast" },
+          timeoutMs: 20 * 60_000,
+        });
+        expect(run.stdout).toMatch(/^1\. verify before: {2}exit 1 — NOT compliant/m);
+        expect(run.stdout).toMatch(/^2\. provision: {6}run \S+: \d+ changes applied, 0 failed$/m);
+        const after = /^3\. verify after: {3}exit (\d)/m.exec(run.stdout);
+        expect(Number(after?.[1])).toBe(run.exitCode);
+        const html = /^Report \(HTML\): (\S+)$/m.exec(run.stdout)?.[1] ?? "";
+        expect((await stat(html)).mode & 0o777).toBe(0o600);
+        expect(await readFile(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
+        expect(await readFile("/proc/self/mountinfo", "utf8")).not.toContain(work);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    },
+    20 * 60_000,
+  );
+});
