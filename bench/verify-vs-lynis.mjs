@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // bench:verify — `koffer verify --root` against Lynis on the same offline root, same run.
 //
-// Root: the cached debootstrapped Debian 12 tree the tests build (test/helpers/debian-root.ts,
-// ~/.cache/koffer/debian-12-*), or KOFFER_BENCH_ROOT. It is only read, never changed.
+// Root: the cached debootstrapped Debian 12 tree the tests and `koffer demo` use
+// (src/demo/debian-root.ts, ~/.cache/koffer/debian-12-*; built once if absent), or
+// KOFFER_BENCH_ROOT. It is only read, never changed.
 //
 // How Lynis is pointed at the root: Lynis 3.0.8 (Debian 12's package `lynis`) has an
 // undocumented `--rootdir DIR` option (include/parameters: "Root directory (useful for
@@ -18,8 +19,8 @@
 // Lynis: one run by default (it takes tens of seconds; KOFFER_BENCH_LYNIS_RUNS for more).
 // Target (issue 3): koffer evaluates the whole catalogue at least 20× faster.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -28,16 +29,19 @@ const bin = fileURLToPath(new URL("../bin/koffer.js", import.meta.url));
 const runs = Number(process.env.KOFFER_BENCH_RUNS ?? 5);
 const lynisRuns = Number(process.env.KOFFER_BENCH_LYNIS_RUNS ?? 1);
 
-function findRoot() {
+/** The tests' and the demo's cached Debian 12 root (src/demo/debian-root.ts), built if absent. */
+async function findRoot() {
   if (process.env.KOFFER_BENCH_ROOT) return process.env.KOFFER_BENCH_ROOT;
-  const cache = join(homedir(), ".cache", "koffer");
-  const candidates = existsSync(cache)
-    ? readdirSync(cache)
-        .filter((n) => /^debian-12-[0-9a-f]+$/.test(n))
-        .map((n) => join(cache, n))
-        .filter((p) => existsSync(join(p, "var", "lib", "dpkg", "status")))
-    : [];
-  return candidates[0] ?? null;
+  const { debianRoot, debianRootPath, debianRootSkipReason } =
+    await import("../dist/demo/debian-root.js");
+  if (existsSync(join(debianRootPath(), "var", "lib", "dpkg", "status"))) return debianRootPath();
+  const why = debianRootSkipReason();
+  if (why !== null) {
+    console.error(`no debootstrapped Debian 12 root and cannot build one: ${why}`);
+    return null;
+  }
+  console.error("building the Debian 12 root once with debootstrap (a few minutes)…");
+  return debianRoot();
 }
 
 function lynisPath() {
@@ -56,13 +60,8 @@ function time(cmd, args) {
   return { ms: performance.now() - t0, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const root = findRoot();
-if (root === null) {
-  console.error(
-    "no debootstrapped Debian 12 root: build it once with `npx vitest run test/verify/debian-root.test.ts` (needs root and a Debian mirror), or set KOFFER_BENCH_ROOT",
-  );
-  process.exit(2);
-}
+const root = await findRoot();
+if (root === null) process.exit(2);
 const lynis = lynisPath();
 if (lynis === null) {
   console.error("lynis is not installed: apt-get install lynis (Debian package lynis)");
