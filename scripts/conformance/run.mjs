@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Measures koffer against the upstream conformance material in ../shared/oracles.
-// Each suite is a module in this folder exporting `run(oraclesDir) → { name, passed, total, lines }`.
+// Each suite is a module in this folder exporting `run(oraclesDir) → { passed, total, ok, target?, lines }`.
 // Usage: npm run conformance [-- ORACLES_DIR] [SUITE…]
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";

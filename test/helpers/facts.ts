@@ -283,7 +283,7 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
       rules: [
         {
           target: "allow",
-          canonical: "allow id 0c4b:0501 with-interface equals { 0b:00:00 }",
+          canonical: "allow id 0c4b:0501 with-interface 0b:00:00",
           ids: ["0c4b:0501"],
           withInterface: { operator: "equals", values: ["0b:00:00"] },
           hasSerial: false,
