@@ -130,6 +130,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       profile,
       ...(options.outDir === undefined ? {} : { escrowCopyDir: resolve(options.outDir) }),
     };
+    // A provision killed during apt left mounts, a policy-rc.d or a still-running dpkg in
+    // the tree: wait for and clear them first, so the facts are not read mid-change.
+    await cleanupChroot(target);
     const facts = await gatherFacts(target, { profile, now: startedAt });
     const changes = planProvision(profile, facts, {
       now: startedAt,
@@ -144,9 +147,6 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     if (changes.length > 0) {
       if (options.confirm !== undefined && !(await options.confirm(changes))) declined = true;
       else {
-        // A provision killed during apt left mounts or a dpkg behind: clear them first.
-        if (changes.some((c) => c.kind === "install-packages" || c.kind === "purge-packages"))
-          await cleanupChroot(target);
         applied = await applyChanges(target, changes, {
           runId,
           handlers: set.handlers,
