@@ -165,7 +165,10 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       ...(options.lang === undefined ? {} : { lang: options.lang }),
     });
     await after.close();
-    const reports = await writeReports(target, result, runId, options.outDir, options.lang);
+    // Declined: the target stays exactly as it was, reports included.
+    const reports = declined
+      ? { target: [], local: [] }
+      : await writeReports(target, result, runId, options.outDir, options.lang);
     const exitCode =
       applied !== null && applied.failed.length > 0 ? 2 : declined ? 1 : exitCodeFor(result);
     return { runId, changes, applied, declined, notes: set.state.notes, result, reports, exitCode };

@@ -6,11 +6,12 @@
 import { createHash } from "node:crypto";
 import { lstat, readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { applyChanges } from "../../src/provision/apply.js";
 import type { Change } from "../../src/provision/types.js";
 import { RootTarget } from "../../src/targets/root.js";
-import { koffer, repoRoot } from "../helpers/cli.js";
+import { koffer, kofferBin, repoRoot } from "../helpers/cli.js";
 import { makeLuksImage, testPassphrase } from "../helpers/luks.js";
 import { buildRoot } from "../helpers/root-tree.js";
 
@@ -96,6 +97,31 @@ describe("koffer provision", () => {
     expect(run.exitCode).toBe(64);
     expect(run.stderr).toMatch(/--yes/);
     expect(await treeHash(root, [image])).toBe(before);
+  });
+
+  it("on a terminal asks before applying; answering no changes nothing", async () => {
+    const { root } = await smallLaptop();
+    const before = await treeHash(root);
+    // script(1) gives the CLI a terminal; the answer "n" is typed into it.
+    const command = [
+      process.execPath,
+      kofferBin,
+      "provision",
+      "--root",
+      root,
+      "--profile",
+      join(repoRoot, "examples/meerane.yaml"),
+    ].join(" ");
+    const run = await execa("script", ["-qec", command, "/dev/null"], {
+      input: "n\n",
+      reject: false,
+      env: { NO_COLOR: "1" },
+      timeout: 120_000,
+    });
+    expect(run.stdout).toMatch(/Apply these \d+ changes\? \[y\/N\]/);
+    expect(run.stdout).toMatch(/Nothing applied \(not confirmed\)/);
+    expect(run.exitCode).toBe(1);
+    expect(await treeHash(root)).toBe(before);
   });
 
   it("needs the disk passphrase from a file or the environment, never argv", async () => {
