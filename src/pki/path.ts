@@ -567,6 +567,9 @@ const SIGNATURE_BUDGET = 2000;
 
 /** Validate a certificate path; see {@link PathInput}. Never throws. */
 export function verifyCertificatePath(input: PathInput): PathResult {
+  // A validation time that is not a time compares false with every bound: fail closed.
+  if (!(input.at instanceof Date) || Number.isNaN(input.at.getTime()))
+    return { valid: false, reason: "the validation time is not a time", code: "E_TIME", chain: [] };
   let leaf: Node;
   try {
     const pem = splitPemBundle(input.leaf)[0] ?? input.leaf;

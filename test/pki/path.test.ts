@@ -169,6 +169,13 @@ describe("verifyCertificatePath", () => {
     expect(v("expired", { at: new Date("2025-06-01T00:00:00Z") }).valid).toBe(true);
     expect(v("future")).toMatchObject({ valid: false, code: "E_NOT_YET_VALID" });
   });
+  it("fails closed on a validation time that is not a time (NaN compares false with every bound)", () => {
+    expect(v("expired", { at: new Date(Number.NaN) })).toMatchObject({
+      valid: false,
+      code: "E_TIME",
+    });
+    expect(v("leaf", { at: new Date("not a date") }).valid).toBe(false);
+  });
   it("enforces pathLenConstraint", () => {
     const r = verifyCertificatePath({
       leaf: read("leaf0.pem"),
