@@ -286,6 +286,8 @@ export function verifyDetached(
     timeNode.type === T.UTCTIME
       ? asn1.utcTimeToDate(timeNode.value)
       : asn1.generalizedTimeToDate(timeNode.value);
+  if (Number.isNaN(signingTime.getTime()))
+    fail("E_SIGNATURE_TIME", "the signing time is not a valid time");
   const anchors = caPems.flatMap((p) => splitPemBundle(p));
   if (anchors.length === 0) throw new InputError("CA file: no PEM CERTIFICATE block found");
   const toPem = (d: Buffer) =>

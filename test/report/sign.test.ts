@@ -2,9 +2,11 @@
  * Detached CMS signatures: round trips with ECDSA and RSA keys, cross-checked with the real
  * `openssl cms -verify`, and the tamper cases (changed bytes, foreign CA, wrong signer, expired).
  */
+import { createPrivateKey, sign } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
+import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
 import { InputError, VerificationError } from "../../src/errors.js";
 import { renderJson } from "../../src/report/render/index.js";
@@ -218,6 +220,31 @@ describe("signDetached / verifyDetached", () => {
     expect((error as Error).message).not.toContain("PRIVATE KEY");
     expect(() => signDetached(content, { keyPem: pki.foreignKey, certPem: pki.ecCert })).toThrow(
       /does not belong/,
+    );
+  });
+
+  it("a signing time that is not a time fails verification instead of crashing", () => {
+    // Re-sign the signed attributes with the signing time replaced by garbage of the same length.
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    const { asn1 } = forge;
+    const root = asn1.fromDer(forge.util.createBuffer(sig.toString("binary")));
+    const kids = (n: forge.asn1.Asn1) => n.value as forge.asn1.Asn1[];
+    const signedData = kids(kids(root)[1]!)[0]!;
+    const signerInfo = kids(kids(kids(signedData).at(-1)!)[0]!);
+    const attrs = kids(signerInfo[3]!);
+    const time = attrs.find(
+      (a) => asn1.derToOid(kids(a)[0]!.value as string) === "1.2.840.113549.1.9.5",
+    );
+    kids(kids(time!)[1]!)[0]!.value = "99zz99999999Z";
+    const tbs = asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, attrs));
+    const key = createPrivateKey({ key: pki.ecKey, passphrase });
+    signerInfo[5]!.value = sign("sha256", Buffer.from(tbs.getBytes(), "binary"), key).toString(
+      "binary",
+    );
+    const bad = Buffer.from(asn1.toDer(root).getBytes(), "binary");
+    expectVerificationError(
+      () => verifyDetached(content, bad, [pki.caPem]),
+      /signing time is not a valid time/,
     );
   });
 
