@@ -38,7 +38,11 @@ import {
 
 export type { CertificateInfoLite } from "./certificate.js";
 
-export type PathPurpose = "client" | "server" | "any";
+/**
+ * What the end-entity key is trusted for: TLS/IKE client or server authentication, signing a
+ * document (a CMS signature over a result file), or anything the certificate allows.
+ */
+export type PathPurpose = "client" | "server" | "document" | "any";
 
 export interface PathInput {
   /** The end-entity certificate (PEM). */
@@ -263,24 +267,53 @@ function checkCa(n: Node): void {
     throw new Fail("E_EMPTY_SUBJECT", `${who}: CA with an empty subject`);
 }
 
-const PURPOSE_OID: Record<PathPurpose, string | null> = {
-  client: OID.clientAuth,
-  server: OID.serverAuth,
+/** The extended key usages that allow a purpose (anyExtendedKeyUsage always does). */
+const PURPOSE_OIDS: Record<PathPurpose, readonly string[] | null> = {
+  client: [OID.clientAuth],
+  server: [OID.serverAuth],
+  // RFC 9336 document signing; S/MIME's emailProtection is what CMS signers commonly carry.
+  document: [OID.documentSigning, OID.emailProtection],
   any: null,
 };
 
+const PURPOSE_TEXT: Record<PathPurpose, string> = {
+  client: "client authentication",
+  server: "server authentication",
+  document: "signing documents",
+  any: "any use",
+};
+
+/** RFC 5280 §4.2.1.12: a certificate with an EKU may only be used for the purposes it lists. */
+function ekuAllows(eku: string[] | null, purpose: PathPurpose): boolean {
+  const want = PURPOSE_OIDS[purpose];
+  if (!want || !eku) return true;
+  return eku.includes(OID.anyExtendedKeyUsage) || want.some((o) => eku.includes(o));
+}
+
 function checkLeaf(n: Node, purpose: PathPurpose): void {
-  const want = PURPOSE_OID[purpose];
-  if (want && n.eku && !n.eku.includes(want) && !n.eku.includes(OID.anyExtendedKeyUsage)) {
+  if (!ekuAllows(n.eku, purpose)) {
     throw new Fail(
       "E_EKU",
-      `${n.label}: extended key usage does not allow ${purpose} authentication`,
+      `${n.label}: extended key usage does not allow ${PURPOSE_TEXT[purpose]}`,
     );
   }
   if (purpose === "client" && n.ku && !n.ku.has(KU.digitalSignature)) {
     throw new Fail(
       "E_KEY_USAGE",
       `${n.label}: key usage lacks digitalSignature for client authentication`,
+    );
+  }
+  // RFC 5280 §4.2.1.3: a signature on anything but a certificate or CRL needs
+  // digitalSignature (or nonRepudiation, "contentCommitment") when key usage is present.
+  if (
+    purpose === "document" &&
+    n.ku &&
+    !n.ku.has(KU.digitalSignature) &&
+    !n.ku.has(KU.nonRepudiation)
+  ) {
+    throw new Fail(
+      "E_KEY_USAGE",
+      `${n.label}: key usage lacks digitalSignature and nonRepudiation for signing documents`,
     );
   }
 }
@@ -542,13 +575,11 @@ function validatePath(path: Node[], input: PathInput, crls: Crl[], at: number): 
   const logical = path.slice(1, last).filter((n) => !n.selfIssued).length;
   if (logical > maxI) throw new Fail("E_PATH_LENGTH", `more than ${maxI} intermediate CAs`);
   // EKU on CAs constrains the purposes below them (the de-facto rule all validators apply).
-  const want = PURPOSE_OID[input.purpose];
   for (let j = 1; j <= last; j++) {
-    const e = path[j]!.eku;
-    if (want && e && !e.includes(want) && !e.includes(OID.anyExtendedKeyUsage)) {
+    if (!ekuAllows(path[j]!.eku, input.purpose)) {
       throw new Fail(
         "E_EKU",
-        `${path[j]!.label}: extended key usage does not allow ${input.purpose} authentication`,
+        `${path[j]!.label}: extended key usage does not allow ${PURPOSE_TEXT[input.purpose]}`,
       );
     }
   }

@@ -52,6 +52,8 @@ export const OID = {
   anyExtendedKeyUsage: "2.5.29.37.0",
   serverAuth: "1.3.6.1.5.5.7.3.1",
   clientAuth: "1.3.6.1.5.5.7.3.2",
+  emailProtection: "1.3.6.1.5.5.7.3.4",
+  documentSigning: "1.3.6.1.5.5.7.3.36",
   // keys
   rsaEncryption: "1.2.840.113549.1.1.1",
   rsaPss: "1.2.840.113549.1.1.10",
@@ -88,6 +90,7 @@ export const EKU_NAMES: Record<string, string> = {
   "1.3.6.1.5.5.7.3.8": "timeStamping",
   "1.3.6.1.5.5.7.3.9": "OCSPSigning",
   "1.3.6.1.5.5.7.3.17": "ipsecIKE",
+  "1.3.6.1.5.5.7.3.36": "documentSigning",
   "1.3.6.1.5.5.8.2.2": "iKEIntermediate",
   "2.5.29.37.0": "anyExtendedKeyUsage",
 };

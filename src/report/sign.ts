@@ -297,7 +297,9 @@ export function verifyDetached(
     intermediates: certs.filter((d) => !d.equals(signerDer)).map(toPem),
     trustAnchors: anchors,
     at: signingTime,
-    purpose: "any",
+    // Not "any": a key certified only for, say, VPN client authentication (which sits on the
+    // very laptop being audited) must not be able to sign that laptop's report.
+    purpose: "document",
   });
   if (!path.valid)
     fail(

@@ -3,7 +3,7 @@
  * `openssl cms -verify`, and the tamper cases (changed bytes, foreign CA, wrong signer, expired).
  */
 import { createPrivateKey, sign } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import forge from "node-forge";
@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { InputError, VerificationError } from "../../src/errors.js";
 import { renderJson } from "../../src/report/render/index.js";
 import { signDetached, verifyDetached } from "../../src/report/sign.js";
+import { issue } from "../helpers/openssl.js";
 import { sampleResult } from "../helpers/result.js";
 import { makeSigningPki, passphrase, type SigningPki } from "./signing-pki.js";
 
@@ -221,6 +222,50 @@ describe("signDetached / verifyDetached", () => {
     expect(() => signDetached(content, { keyPem: pki.foreignKey, certPem: pki.ecCert })).toThrow(
       /does not belong/,
     );
+  });
+
+  /** A leaf of the report CA with these extensions (fresh P-384 key), signing `content`. */
+  async function signWithLeaf(name: string, extensions: string): Promise<Buffer> {
+    await issue(pki.dir, { ca: "ca", name, subject: `/O=Test/CN=${name}`, extensions });
+    const read = (f: string) => readFileSync(join(pki.dir, f), "utf8");
+    return signDetached(content, { keyPem: read(`${name}.key`), certPem: read(`${name}.pem`) });
+  }
+  const ids = "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+
+  it("a key certified only for VPN client authentication cannot sign a report (RFC 5280 EKU)", async () => {
+    // The laptop under audit holds such a key: it must not vouch for its own result.
+    const sig = await signWithLeaf(
+      "vpn-client",
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n${ids}`,
+    );
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.caPem]),
+      /extended key usage does not allow signing documents/,
+    );
+  });
+
+  it("a key whose key usage allows only encipherment cannot sign a report", async () => {
+    const sig = await signWithLeaf(
+      "encipher-only",
+      `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyEncipherment\n${ids}`,
+    );
+    expectVerificationError(
+      () => verifyDetached(content, sig, [pki.caPem]),
+      /key usage lacks digitalSignature/,
+    );
+  });
+
+  it("document-signing and S/MIME extended key usages may sign a report", async () => {
+    for (const [name, eku] of [
+      ["doc-signer", "1.3.6.1.5.5.7.3.36"],
+      ["smime-signer", "emailProtection,clientAuth"],
+    ] as const) {
+      const sig = await signWithLeaf(
+        name,
+        `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,nonRepudiation\nextendedKeyUsage=${eku}\n${ids}`,
+      );
+      expect(verifyDetached(content, sig, [pki.caPem]).signer.subject).toContain(`CN=${name}`);
+    }
   });
 
   it("a signing time that is not a time fails verification instead of crashing", () => {
