@@ -77,11 +77,34 @@ export const net03: Control = {
           ]),
         );
     };
-    expect("passwordauthentication", ["no"]);
-    expect("kbdinteractiveauthentication", ["no"]);
-    expect("permitrootlogin", ["no"]);
+    const required: [string, string[]][] = [
+      ["passwordauthentication", ["no"]],
+      ["kbdinteractiveauthentication", ["no"]],
+      ["permitrootlogin", ["no"]],
+    ];
+    for (const [key, wanted] of required) expect(key, wanted);
+    // A Match block overrides the global value for the connections it selects.
+    for (const m of facts.network.sshdMatch ?? []) {
+      const wanted = required.find(([key]) => key === m.key)?.[1];
+      if (wanted !== undefined && !wanted.includes(m.value.toLowerCase()))
+        findings.push(
+          fail(
+            "setting",
+            {
+              key: `${m.key} (Match ${m.criteria})`,
+              expected: wanted.join(" | "),
+              actual: m.value,
+            },
+            [ev(`sshd Match ${m.criteria}: ${m.key}`, wanted.join(" | "), m.value, m.source)],
+          ),
+        );
+    }
     const listen = settingValue(sshd, "listenaddress");
-    if (listen === "(not set)" || /^(0\.0\.0\.0|::|\[::\])(:\d+)?$/.test(listen))
+    // ListenAddress accumulates: every address sshd binds must be specific.
+    if (
+      listen === "(not set)" ||
+      listen.split(/\s+/).some((address) => /^(0\.0\.0\.0|::|\[::\]|\*)(:\d+)?$/.test(address))
+    )
       findings.push(
         fail("setting", { key: "listenaddress", expected: "the tunnel address", actual: listen }, [
           ev(

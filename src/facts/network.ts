@@ -24,6 +24,7 @@ export function emptyNetworkFacts(): NetworkFacts {
     nftables: { chains: [], source: "", parseErrors: [] },
     listeners: notGathered,
     sshd: {},
+    sshdMatch: [],
     resolvConf: null,
     resolved: {},
     networkManager: [],
@@ -119,6 +120,7 @@ async function finish(target: Target, nftables: NetworkFacts["nftables"]): Promi
     nftables,
     listeners,
     sshd: sshd?.settings ?? {},
+    sshdMatch: sshd?.matchSettings ?? [],
     resolvConf:
       resolv === null ? null : { nameservers: parseResolvConf(resolv), source: "/etc/resolv.conf" },
     resolved: await readSystemdConf(target, "resolved", "Resolve"),

@@ -366,6 +366,11 @@ export interface NetworkFacts {
   listeners: Live<{ proto: string; address: string; port: number; process: string | null }[]>;
   /** Effective sshd settings (first match wins), lower-case keys, from sshd_config(.d). */
   sshd: Record<string, Setting>;
+  /**
+   * Settings inside sshd `Match` blocks (lower-case keys): they apply to the connections the
+   * criteria select, overriding `sshd`. Absent in older snapshots.
+   */
+  sshdMatch?: { criteria: string; key: string; value: string; source: string }[];
   resolvConf: { nameservers: string[]; source: string } | null;
   resolved: Record<string, Setting>;
   networkManager: {

@@ -39,6 +39,55 @@ testControl(net03, import.meta.url, [
     exact: true,
   },
   {
+    name: "a Match block allows passwords",
+    profile: ssh,
+    facts: hardenedFacts({
+      network: {
+        sshd: hardened,
+        sshdMatch: [
+          {
+            criteria: "Address 192.168.0.0/16",
+            key: "passwordauthentication",
+            value: "yes",
+            source: "/etc/ssh/sshd_config:30",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["setting"],
+    exact: true,
+    data: { key: "passwordauthentication (Match Address 192.168.0.0/16)", actual: "yes" },
+  },
+  {
+    name: "a Match block that keeps the hardening",
+    profile: ssh,
+    facts: hardenedFacts({
+      network: {
+        sshd: hardened,
+        sshdMatch: [
+          { criteria: "User admin", key: "permitrootlogin", value: "No", source: "x:9" },
+          { criteria: "User admin", key: "x11forwarding", value: "yes", source: "x:10" },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "the tunnel address and the wildcard",
+    profile: ssh,
+    facts: hardenedFacts({
+      network: {
+        sshd: { ...hardened, listenaddress: { value: "10.99.0.7 0.0.0.0", source: "x:3" } },
+      },
+    }),
+    status: "fail",
+    messages: ["setting"],
+    exact: true,
+    data: { key: "listenaddress" },
+  },
+  {
     name: "OpenSSH defaults (curve25519)",
     profile: ssh,
     facts: hardenedFacts({

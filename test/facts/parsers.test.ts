@@ -397,6 +397,37 @@ describe("sshd_config", () => {
     expect(c?.matchBlocks.map((m) => m.criteria)).toEqual(["Address 10.0.0.0/8", "User bob"]);
     expect(await readSshdConfig(memorySource({}))).toBeNull();
   });
+  it("ChallengeResponseAuthentication is KbdInteractiveAuthentication (first of either wins)", async () => {
+    const c = await readSshdConfig(
+      memorySource({
+        "/etc/ssh/sshd_config":
+          "ChallengeResponseAuthentication yes\nKbdInteractiveAuthentication no\n",
+      }),
+    );
+    expect(c?.settings["kbdinteractiveauthentication"]).toEqual({
+      value: "yes",
+      source: "/etc/ssh/sshd_config:1",
+    });
+    expect(c?.settings["challengeresponseauthentication"]).toBeUndefined();
+  });
+  it("keeps the settings of Match blocks with their criteria", async () => {
+    const c = await readSshdConfig(
+      memorySource({
+        "/etc/ssh/sshd_config":
+          "PasswordAuthentication no\nMatch Address 192.168.0.0/16\n  PasswordAuthentication yes\nMatch all\nPort 22\n",
+      }),
+    );
+    expect(c?.matchSettings).toEqual([
+      {
+        criteria: "Address 192.168.0.0/16",
+        key: "passwordauthentication",
+        value: "yes",
+        source: "/etc/ssh/sshd_config:3",
+      },
+    ]);
+    expect(c?.settings["passwordauthentication"]?.value).toBe("no");
+    expect(c?.settings["port"]?.value).toBe("22");
+  });
   it("expands globs sorted, ignoring dot files", async () => {
     const src = memorySource({
       "/d/b.conf": "",

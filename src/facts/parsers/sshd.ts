@@ -23,6 +23,13 @@ const accumulating = new Set([
   "permitopen",
 ]);
 
+/** Deprecated keyword spellings sshd still accepts for the same option (servconf.c). */
+const aliases: Record<string, string> = {
+  challengeresponseauthentication: "kbdinteractiveauthentication",
+  pubkeyacceptedkeytypes: "pubkeyacceptedalgorithms",
+  hostbasedacceptedkeytypes: "hostbasedacceptedalgorithms",
+};
+
 /**
  * OpenSSH 9.2 (Debian 12) compiled-in defaults for the settings koffer judges, used
  * when sshd_config does not set them.
@@ -44,6 +51,8 @@ export interface SshdConfig {
   settings: Record<string, Setting>;
   /** The `Match` criteria found (their settings are conditional and not in `settings`). */
   matchBlocks: { criteria: string; source: string }[];
+  /** Every setting inside a `Match` block (lower-case key), with the block's criteria. */
+  matchSettings: { criteria: string; key: string; value: string; source: string }[];
   files: string[];
   errors: string[];
 }
@@ -51,7 +60,8 @@ export interface SshdConfig {
 function splitKeyword(line: string): { key: string; value: string } | null {
   const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
   if (!m) return /^\S+$/.test(line) ? { key: line.toLowerCase(), value: "" } : null;
-  return { key: (m[1] as string).toLowerCase(), value: (m[2] as string).trim() };
+  const key = (m[1] as string).toLowerCase();
+  return { key: aliases[key] ?? key, value: (m[2] as string).trim() };
 }
 
 /**
@@ -65,10 +75,11 @@ export async function readSshdConfig(
 ): Promise<SshdConfig | null> {
   const settings: Record<string, Setting> = {};
   const matchBlocks: SshdConfig["matchBlocks"] = [];
+  const matchSettings: SshdConfig["matchSettings"] = [];
   const files: string[] = [];
   const errors: string[] = [];
 
-  const visit = async (file: string, depth: number, inMatch: boolean): Promise<void> => {
+  const visit = async (file: string, depth: number, inMatch: string | null): Promise<void> => {
     const text = await source.readText(file);
     if (text === null) {
       if (depth > 0) return; // a glob matching nothing or a missing include is not an error for sshd
@@ -85,8 +96,8 @@ export async function readSshdConfig(
       if (!kw) continue;
       const where = `${file}:${i + 1}`;
       if (kw.key === "match") {
-        matching = !/^all$/i.test(kw.value);
-        if (matching) matchBlocks.push({ criteria: kw.value, source: where });
+        matching = /^all$/i.test(kw.value) ? null : kw.value;
+        if (matching !== null) matchBlocks.push({ criteria: kw.value, source: where });
         continue;
       }
       if (kw.key === "include") {
@@ -100,8 +111,11 @@ export async function readSshdConfig(
         }
         continue;
       }
-      if (matching) continue;
       const value = kw.value.replace(/^"(.*)"$/, "$1");
+      if (matching !== null) {
+        matchSettings.push({ criteria: matching, key: kw.key, value, source: where });
+        continue;
+      }
       const existing = settings[kw.key];
       if (existing === undefined) settings[kw.key] = setting(value, file, i + 1);
       else if (accumulating.has(kw.key)) existing.value = `${existing.value} ${value}`;
@@ -109,11 +123,11 @@ export async function readSshdConfig(
   };
 
   if ((await source.readText(path)) === null) return null;
-  await visit(path, 0, false);
+  await visit(path, 0, null);
   if (withDefaults) {
     for (const [key, value] of Object.entries(sshdDefaults)) {
       if (settings[key] === undefined) settings[key] = { value, source: "default" };
     }
   }
-  return { settings, matchBlocks, files, errors };
+  return { settings, matchBlocks, matchSettings, files, errors };
 }
