@@ -10,7 +10,10 @@ import type { GatherContext, Live, ServicesFacts, UnitState } from "./types.js";
 /** Units whose state some control reads (NET-02, USB-01, DISK-06, LOG-*, UPD-* …). */
 export const unitsOfInterest: readonly string[] = [
   "ssh.service",
+  "ssh.socket",
   "sshd.service",
+  "telnet.socket",
+  "rsh.socket",
   "usbguard.service",
   "nftables.service",
   "auditd.service",
@@ -34,6 +37,7 @@ export const unitsOfInterest: readonly string[] = [
   "openvpn-client@*",
   "systemd-timesyncd.service",
   "chrony.service",
+  "chronyd.service",
   "unattended-upgrades.service",
   "apt-daily-upgrade.timer",
   "apt-daily.timer",

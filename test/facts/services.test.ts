@@ -1,11 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { openTarget } from "../../src/targets/index.js";
-import { gatherServices, parseIsEnabled } from "../../src/facts/services.js";
+import { gatherServices, parseIsEnabled, unitsOfInterest } from "../../src/facts/services.js";
 import type { Profile } from "../../src/profiles/types.js";
 import { buildRoot } from "../helpers/root-tree.js";
 
 const ctx = { profile: null, now: new Date() };
+
+describe("units of interest", () => {
+  it("include every unit a control reads (an unasked unit reads as not-found, i.e. off)", () => {
+    const dir = new URL("../../src/checks/", import.meta.url);
+    const named = new Set<string>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      const text = readFileSync(new URL(file, dir), "utf8");
+      for (const m of text.matchAll(/"([\w@.-]+\.(?:service|socket|timer|target|mount))"/g))
+        named.add(m[1] as string);
+    }
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter((u) => !unitsOfInterest.includes(u)).sort()).toEqual([]);
+  });
+});
 
 describe("services gatherer on systemctl --root", () => {
   it("reports enabled, alias, masked, disabled and not-found units as systemd sees them", async () => {
