@@ -235,6 +235,8 @@ export function verifyDetached(
   if (signerInfos.length !== 1)
     fail("E_SIGNATURE_SIGNERS", `expected one signer, found ${signerInfos.length}`);
   const si = children(signerInfos[0]);
+  // version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature (RFC 5652 §5.3)
+  if (si.length < 6) fail("E_SIGNATURE_FORMAT", "the SignerInfo is incomplete");
   const sid = toDer(si[1]!);
   const digestAlg = oidOf(children(si[2])[0]);
   if (digestAlg !== OIDS.sha256)
@@ -267,7 +269,12 @@ export function verifyDetached(
   });
   if (!signerDer)
     fail("E_SIGNATURE_SIGNER", "the signer's certificate is not included in the signature");
-  const signer = new X509Certificate(signerDer);
+  let signer: X509Certificate;
+  try {
+    signer = new X509Certificate(signerDer);
+  } catch {
+    fail("E_SIGNATURE_SIGNER", "the signer's certificate cannot be read");
+  }
 
   // 3. The signature over the signed attributes, re-tagged as a SET.
   const signedAttrs = toDer(set(...children(signedAttrsNode)));

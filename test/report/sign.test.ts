@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import forge from "node-forge";
 import { beforeAll, describe, expect, it } from "vitest";
-import { InputError, VerificationError } from "../../src/errors.js";
+import { InputError, KofferError, VerificationError } from "../../src/errors.js";
 import { renderJson } from "../../src/report/render/index.js";
 import { signDetached, verifyDetached } from "../../src/report/sign.js";
 import { issue } from "../helpers/openssl.js";
@@ -291,6 +291,25 @@ describe("signDetached / verifyDetached", () => {
       () => verifyDetached(content, bad, [pki.caPem]),
       /signing time is not a valid time/,
     );
+  });
+
+  it("a signature with any one byte changed never crashes (unsigned fields may change; signed ones fail with a reason)", () => {
+    const sig = signDetached(content, { keyPem: pki.ecKey, certPem: pki.ecCert, passphrase });
+    const crashes: string[] = [];
+    for (let i = 0; i < sig.length; i++) {
+      for (const value of [0x00, 0x01, 0x05, 0x80, 0xff]) {
+        if (sig[i] === value) continue;
+        const bad = Buffer.from(sig);
+        bad[i] = value;
+        try {
+          verifyDetached(content, bad, [pki.caPem]);
+        } catch (error) {
+          if (!(error instanceof KofferError))
+            crashes.push(`byte ${i}=${value}: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(crashes.slice(0, 5)).toEqual([]);
   });
 
   it("garbage instead of a signature is an input error (exit 78)", () => {
