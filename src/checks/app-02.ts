@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass } from "./util.js";
+import { ev, fail, pass, presentPackage } from "./util.js";
 
 export const app02: Control = {
   meta: {
@@ -46,11 +46,16 @@ export const app02: Control = {
     const findings: Finding[] = [];
     const apps = profile.spec.apps;
     for (const name of apps.deny) {
-      const pkg = facts.apps.packages.find((p) => p.name === name && p.status === "ii");
+      const pkg = presentPackage(facts, name);
       if (pkg !== undefined)
         findings.push(
           fail("denied", { package: name, version: pkg.version }, [
-            ev(`package ${name}`, "not installed", `${pkg.version} (ii)`, "/var/lib/dpkg/status"),
+            ev(
+              `package ${name}`,
+              "not installed",
+              `${pkg.version} (${pkg.status})`,
+              "/var/lib/dpkg/status",
+            ),
           ]),
         );
     }

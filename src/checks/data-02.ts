@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, falsy, notApplicable, pass, fail, setting, installed } from "./util.js";
+import { ev, falsy, notApplicable, pass, fail, setting, presentPackage } from "./util.js";
 
 function localOnly(listen: string): boolean {
   return /^(localhost|127\.|\[::1\]|::1|\/)/.test(listen.trim());
@@ -54,7 +54,7 @@ export const data02: Control = {
     if (profile.spec.data.printJobRetention) return [notApplicable("notRequired")];
     const cupsd = facts.data.cupsd;
     if (
-      !installed(facts, "cups-daemon") &&
+      presentPackage(facts, "cups-daemon") === undefined &&
       Object.keys(cupsd).length === 0 &&
       facts.data.cupsdListen.length === 0
     )

@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, notApplicable, pass, setting } from "./util.js";
+import { ev, fail, notApplicable, pass, presentPackage, setting } from "./util.js";
 
 export const data03: Control = {
   meta: {
@@ -72,7 +72,7 @@ export const data03: Control = {
         ]),
       );
     const storage = setting(d.coredump, "Storage");
-    if (installed(facts, "systemd-coredump") || storage !== undefined)
+    if (presentPackage(facts, "systemd-coredump") !== undefined || storage !== undefined)
       if (storage?.value.trim().toLowerCase() !== "none")
         findings.push(
           fail("coredump", { actual: storage?.value ?? "(not set: external)" }, [

@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, pass, unitOn, unitState } from "./util.js";
+import { ev, fail, pass, presentPackage, unitOn, unitState } from "./util.js";
 
 /** Units that offer remote access or announce the laptop on the network. */
 export const remoteUnits = [
@@ -89,13 +89,15 @@ export const net02: Control = {
         );
     }
     const packages = sshAllowed ? remotePackages : ["openssh-server", ...remotePackages];
-    for (const name of packages)
-      if (installed(facts, name))
+    for (const name of packages) {
+      const pkg = presentPackage(facts, name);
+      if (pkg !== undefined)
         findings.push(
           fail("package", { package: name }, [
-            ev(`package ${name}`, "not installed", "installed (ii)", "dpkg status"),
+            ev(`package ${name}`, "not installed", `${pkg.version} (${pkg.status})`, "dpkg status"),
           ]),
         );
+    }
     const listeners = facts.network.listeners;
     if (listeners.available)
       for (const l of listeners.value)

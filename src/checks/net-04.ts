@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, isMasked, notApplicable, pass, unitState } from "./util.js";
+import { ev, fail, isMasked, notApplicable, pass, presentPackage, unitState } from "./util.js";
 
 export const net04: Control = {
   meta: {
@@ -42,7 +42,7 @@ export const net04: Control = {
     if (profile.spec.network.bluetooth) return [notApplicable("notApplicable")];
     const findings: Finding[] = [];
     const state = unitState(facts, "bluetooth.service");
-    const absent = state === "not-found" && !installed(facts, "bluez");
+    const absent = state === "not-found" && presentPackage(facts, "bluez") === undefined;
     if (!isMasked(state) && !absent)
       findings.push(
         fail("unit", { state }, [ev("bluetooth.service", "masked", state, "systemctl is-enabled")]),

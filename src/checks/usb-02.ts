@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, falsy, installed, pass } from "./util.js";
+import { ev, fail, falsy, pass, presentPackage } from "./util.js";
 
 const storageModules = ["usb_storage"];
 
@@ -70,7 +70,7 @@ export const usb02: Control = {
             ev(`kernel module ${module}`, "blocked", "loadable", "/etc/modprobe.d"),
           ]),
         );
-    if (installed(facts, "udisks2")) {
+    if (presentPackage(facts, "udisks2") !== undefined) {
       const key = "org/gnome/desktop/media-handling/automount";
       const value = facts.accounts.dconf.keys[key];
       const locked = facts.accounts.dconf.locks.some((l) => l.replace(/^\//, "") === key);

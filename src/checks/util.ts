@@ -2,7 +2,14 @@
  * Pure helpers shared by the controls. Nothing here touches a machine (STYLE.md §2).
  */
 import type { Evidence, Localized } from "../report/types.js";
-import type { Facts, FstabEntry, LuksVolume, Setting, UnitState } from "../facts/types.js";
+import type {
+  Facts,
+  FstabEntry,
+  LuksVolume,
+  PackageFact,
+  Setting,
+  UnitState,
+} from "../facts/types.js";
 import type { Attestation, Profile } from "../profiles/types.js";
 import type { Finding } from "./types.js";
 
@@ -42,6 +49,17 @@ export function ev(subject: string, expected: string, actual: string, source?: s
 /** A package counts as installed only with dpkg status `ii` (STYLE: apps facts). */
 export function installed(facts: Facts, name: string): boolean {
   return facts.apps.packages.some((p) => p.name === name && p.status === "ii");
+}
+
+/**
+ * A package whose files are (or may be) on the system: any dpkg state but not-installed and
+ * config-files — so also held (`hi`), removal-pending (`ri`), unpacked or half-configured
+ * ones. For software that must be absent; `installed` is for software that must work.
+ */
+export function presentPackage(facts: Facts, name: string): PackageFact | undefined {
+  return facts.apps.packages.find(
+    (p) => p.name === name && p.status.length >= 2 && !"nc".includes(p.status[1] as string),
+  );
 }
 
 /** The unit-file state as gathered, `not-found` when the gatherer did not see the unit. */

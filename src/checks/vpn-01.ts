@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, pass } from "./util.js";
+import { ev, fail, pass, presentPackage } from "./util.js";
 
 /** Packages whose presence means another tunnel is at hand. */
 const otherTunnelPackages = [
@@ -102,13 +102,15 @@ export const vpn01: Control = {
           ev("other tunnels", "none", t.type, t.source),
         ]),
       );
-    for (const name of otherTunnelPackages)
-      if (installed(facts, name))
+    for (const name of otherTunnelPackages) {
+      const pkg = presentPackage(facts, name);
+      if (pkg !== undefined)
         findings.push(
           fail("otherPackage", { package: name }, [
-            ev(`package ${name}`, "not installed", "installed (ii)", "dpkg status"),
+            ev(`package ${name}`, "not installed", `${pkg.version} (${pkg.status})`, "dpkg status"),
           ]),
         );
+    }
     for (const l of vpn.legacyIpsec)
       if (l.keyexchange !== "ikev2")
         findings.push(

@@ -26,6 +26,31 @@ testControl(app02, import.meta.url, [
     messages: ["ok"],
   },
   {
+    name: "denied package on hold (hi) is still installed",
+    facts: {
+      ...f,
+      apps: {
+        ...f.apps,
+        packages: [...f.apps.packages, { name: "gcc", version: "4:12.2.0-3", status: "hi" }],
+      },
+    },
+    status: "fail",
+    messages: ["denied"],
+    data: { package: "gcc", version: "4:12.2.0-3" },
+  },
+  {
+    name: "denied package half-configured (iF) has its files on disk",
+    facts: {
+      ...f,
+      apps: {
+        ...f.apps,
+        packages: [...f.apps.packages, { name: "gcc", version: "1", status: "iF" }],
+      },
+    },
+    status: "fail",
+    messages: ["denied"],
+  },
+  {
     name: "unapproved desktop app",
     facts: hardenedFacts({
       apps: {

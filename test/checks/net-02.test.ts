@@ -6,6 +6,18 @@ import { testControl } from "./control-tester.js";
 testControl(net02, import.meta.url, [
   { name: "nothing listening", status: "pass", messages: ["ok"], exact: true },
   {
+    name: "remote-access package on hold",
+    facts: (() => {
+      const f = hardenedFacts();
+      const held = { name: "x11vnc", version: "0.9.16-9", status: "hi" };
+      return { ...f, apps: { ...f.apps, packages: [...f.apps.packages, held] } };
+    })(),
+    status: "fail",
+    messages: ["package"],
+    data: { package: "x11vnc" },
+    exact: true,
+  },
+  {
     name: "sshd enabled and installed",
     facts: withPackages(hardenedFacts({ services: { unitFiles: { "ssh.service": "enabled" } } }), [
       "openssh-server",

@@ -7,6 +7,19 @@ const conn = f.vpn.swanctl.connections[0]!;
 testControl(vpn01, import.meta.url, [
   { name: "strongSwan IKEv2", status: "pass", messages: ["ok"], exact: true },
   {
+    name: "wireguard-tools held back (hi)",
+    facts: {
+      ...f,
+      apps: {
+        ...f.apps,
+        packages: [...f.apps.packages, { name: "wireguard-tools", version: "1.0", status: "hi" }],
+      },
+    },
+    status: "fail",
+    messages: ["otherPackage"],
+    exact: true,
+  },
+  {
     name: "version not set (IKEv1 allowed)",
     facts: hardenedFacts({ vpn: { swanctl: { connections: [{ ...conn, version: null }] } } }),
     status: "fail",
