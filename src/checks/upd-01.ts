@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, isMasked, notApplicable, pass, setting, unitState } from "./util.js";
+import { ev, fail, installed, notApplicable, pass, setting, unitOn, unitState } from "./util.js";
 
 const periodicKeys = ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"];
 
@@ -38,8 +38,8 @@ export const upd01: Control = {
         en: 'Expected {{key}} "1", found {{actual}}.',
       },
       timer: {
-        de: "Erwartet {{unit}} nicht maskiert, gefunden {{state}}.",
-        en: "Expected {{unit}} not masked, found {{state}}.",
+        de: "Erwartet {{unit}} aktiviert, gefunden {{state}}.",
+        en: "Expected {{unit}} enabled, found {{state}}.",
       },
     },
     fix: {
@@ -68,7 +68,8 @@ export const upd01: Control = {
     }
     for (const unit of ["apt-daily.timer", "apt-daily-upgrade.timer"]) {
       const state = unitState(facts, unit);
-      if (isMasked(state))
+      // A disabled timer never fires: apt's cron fallback exits when systemd runs.
+      if (!unitOn(state))
         findings.push(
           fail("timer", { unit, state }, [ev(unit, "enabled", state, "systemctl is-enabled")]),
         );

@@ -36,6 +36,14 @@ testControl(upd01, import.meta.url, [
     messages: ["timer"],
   },
   {
+    name: "timer disabled",
+    facts: hardenedFacts({ services: { unitFiles: { "apt-daily-upgrade.timer": "disabled" } } }),
+    status: "fail",
+    messages: ["timer"],
+    data: { unit: "apt-daily-upgrade.timer", state: "disabled" },
+    exact: true,
+  },
+  {
     name: "not required",
     profile: makeProfile({ spec: { updates: { unattended: false } } }),
     status: "not-applicable",
