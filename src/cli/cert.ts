@@ -1,5 +1,9 @@
 import type { Command } from "commander";
 import { action, type CliContext, type CliIo } from "./context.js";
+import { readPassphrase } from "./passphrase.js";
+
+// Passphrases come from a file, the environment or a prompt that does not echo — never argv.
+export { readPassphrase };
 
 // pki modules are imported inside the actions so `koffer --help` stays fast.
 
@@ -8,32 +12,6 @@ interface CaOptions {
   caPassphraseFile?: string;
   caCert?: string;
   caKey?: string;
-}
-
-/** A passphrase from a file, the environment or a prompt (stdin) — never from argv. */
-export async function readPassphrase(
-  io: CliIo,
-  file: string | undefined,
-  envVar: string,
-  what: string,
-): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  if (file) return (await readFile(file, "utf8")).split(/\r?\n/)[0]!;
-  const fromEnv = io.env[envVar];
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  io.stderr.write(`${what} passphrase: `);
-  const { createInterface } = await import("node:readline");
-  const rl = createInterface({ input: io.stdin, terminal: false });
-  try {
-    for await (const line of rl) return line;
-  } finally {
-    rl.close();
-    io.stderr.write("\n");
-  }
-  const { UsageError } = await import("../errors.js");
-  throw new UsageError(
-    `no ${what} passphrase: use a passphrase file, ${envVar}, or type it at the prompt`,
-  );
 }
 
 async function loadCa(

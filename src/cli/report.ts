@@ -89,39 +89,8 @@ export async function passphraseFor(
     throw new UsageError(
       "the signing key is encrypted: give --passphrase-file FILE or set KOFFER_SIGN_PASSPHRASE (no terminal to prompt on)",
     );
-  return prompt(context, "Passphrase for the signing key: ");
-}
-
-async function prompt(context: CliContext, question: string): Promise<string> {
-  const stdin = context.io.stdin as NodeJS.ReadStream;
-  context.io.stderr.write(question);
-  stdin.setRawMode?.(true);
-  stdin.resume();
-  let answer = "";
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        for (const ch of chunk.toString("utf8")) {
-          if (ch === "\r" || ch === "\n") {
-            stdin.off("data", onData);
-            return resolve();
-          }
-          if (ch === "\u0003") {
-            stdin.off("data", onData);
-            return reject(new UsageError("cancelled"));
-          }
-          if (ch === "\u007f") answer = answer.slice(0, -1);
-          else answer += ch;
-        }
-      };
-      stdin.on("data", onData);
-    });
-  } finally {
-    stdin.setRawMode?.(false);
-    stdin.pause();
-    context.io.stderr.write("\n");
-  }
-  return answer;
+  const { promptHidden } = await import("./passphrase.js");
+  return promptHidden(context.io, "Passphrase for the signing key: ");
 }
 
 const allFormats = ["text", "json", "junit", "sarif", "md", "html", "pdf"] as const;
