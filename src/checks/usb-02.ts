@@ -1,7 +1,11 @@
 import type { Control, Finding } from "./types.js";
 import { ev, fail, falsy, pass, presentPackage } from "./util.js";
 
-const storageModules = ["usb_storage"];
+/**
+ * Both drivers: `blacklist usb_storage` alone leaves UAS disks working, since udev loads
+ * `uas` by its own alias and modprobe pulls usb_storage in as its dependency.
+ */
+const storageModules = ["usb_storage", "uas"];
 
 export const usb02: Control = {
   meta: {

@@ -29,6 +29,14 @@ testControl(usb02, import.meta.url, [
     messages: ["module"],
   },
   {
+    name: "only usb_storage blacklisted (UAS disks still load uas)",
+    facts: hardenedFacts({ usb: { modprobeBlocked: ["usb_storage"] } }),
+    status: "fail",
+    messages: ["module"],
+    data: { module: "uas" },
+    exact: true,
+  },
+  {
     name: "automount on",
     facts: { ...f, accounts: { ...f.accounts, dconf: { ...f.accounts.dconf, locks: [] } } },
     status: "fail",
