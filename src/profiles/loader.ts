@@ -96,6 +96,18 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
         complete = false;
         continue;
       }
+      // Only profile files, named relative to this one: an absolute path or a file that is not
+      // YAML would let a profile read, say, /etc/shadow and echo it back in the errors below.
+      const refProblem = path.isAbsolute(ref)
+        ? `Expected ${baselineName} or a path relative to this file, found the absolute path "${ref}"`
+        : !/\.ya?ml$/i.test(ref)
+          ? `Expected a profile file ending in .yaml or .yml, found "${ref}"`
+          : null;
+      if (refProblem) {
+        problems.push(place({ rule: "extends/path", path: refPath, message: refProblem }, source));
+        complete = false;
+        continue;
+      }
       const parentAbs = path.resolve(path.dirname(abs), ref);
       const parentDisplay = path.normalize(path.join(path.dirname(display), ref));
       if (stack.includes(parentAbs) || parentAbs === abs) {

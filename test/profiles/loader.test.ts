@@ -204,6 +204,30 @@ describe("extends and merge rules", () => {
   });
 });
 
+describe("extends cannot read files that are not profiles", () => {
+  it("an absolute path or a non-YAML file is refused unread, so its content is never echoed", async () => {
+    const dir = mkdtempSync(path.join(scratch, "extends-secret-"));
+    const secret = "root:$y$j9T$NotForStderr$abc:19000:0:99999:7:::\n";
+    writeFileSync(path.join(dir, "shadow"), secret);
+    for (const ref of [path.join(dir, "shadow"), "./shadow", "../../../../etc/shadow"]) {
+      writeFileSync(
+        path.join(dir, "evil.yaml"),
+        `apiVersion: koffer/v1\nkind: Profile\nmetadata: { name: evil }\nextends: [koffer:baseline, "${ref}"]\n`,
+      );
+      const { profile, problems } = await loadProfile(path.join(dir, "evil.yaml"), { now });
+      expect(profile).toBeNull();
+      expect(problems).toMatchObject([
+        {
+          rule: "extends/path",
+          path: "/extends/1",
+          position: { file: path.join(dir, "evil.yaml"), line: 4 },
+        },
+      ]);
+      expect(JSON.stringify(problems)).not.toContain("NotForStderr");
+    }
+  });
+});
+
 describe("loading", () => {
   it("an expired waiver is a warning: the profile stays valid", async () => {
     const { profile, problems } = await loadProfile(path.join(fixtures, "valid/town.yaml"), {
