@@ -1,8 +1,33 @@
 import type { Control, Finding } from "./types.js";
 import { ev, fail, installed, pass } from "./util.js";
 
-/** sudo Defaults that make admin work traceable. */
-const loggingDefaults = /\b(logfile|log_output|log_input|syslog|log_servers)\b/;
+/** sudo Defaults parameters that make admin work traceable. */
+const loggingParameters = new Set(["logfile", "log_output", "log_input", "syslog", "log_servers"]);
+
+/**
+ * The logging parameters that sudoers' global `Defaults` lines leave switched on, each with
+ * the entry that set it last: a later `!syslog` turns an earlier `syslog` off, and
+ * `Defaults:user`, `Defaults@host`, `Defaults>runas`, `Defaults!cmnd` apply to some cases only.
+ */
+export function sudoLogging(
+  defaults: readonly { value: string; source: string }[],
+): { value: string; source: string }[] {
+  const on = new Map<string, { value: string; source: string }>();
+  for (const entry of defaults) {
+    if (/^Defaults[:@>!]/.test(entry.value)) continue;
+    const body = entry.value.replace(/^Defaults(\s+|$)/, "");
+    for (const raw of body.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)) {
+      const param = raw.trim();
+      const negated = param.startsWith("!");
+      const name = param.replace(/^!+/, "").replace(/\s*[-+]?=.*$/, "");
+      if (!loggingParameters.has(name)) continue;
+      const emptyValue = /=\s*(""|)\s*$/.test(param);
+      if (negated || emptyValue) on.delete(name);
+      else on.set(name, entry);
+    }
+  }
+  return [...new Set(on.values())];
+}
 
 export const acc05: Control = {
   meta: {
@@ -56,7 +81,7 @@ export const acc05: Control = {
     }
     if (!installed(facts, "sudo"))
       findings.push(fail("noSudo", {}, [ev("sudo", "installed", "not installed", "dpkg status")]));
-    const logging = facts.accounts.sudoDefaults.filter((d) => loggingDefaults.test(d.value));
+    const logging = sudoLogging(facts.accounts.sudoDefaults);
     if (logging.length === 0) {
       const actual = facts.accounts.sudoDefaults.map((d) => d.value).join("; ") || "(no Defaults)";
       findings.push(

@@ -442,8 +442,8 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
         { who: "%sudo", spec: "ALL=(ALL:ALL) ALL", source: "/etc/sudoers:23" },
       ],
       sudoDefaults: [
-        { value: "use_pty", source: "/etc/sudoers:10" },
-        { value: 'logfile="/var/log/sudo.log"', source: "/etc/sudoers.d/koffer:1" },
+        { value: "Defaults use_pty", source: "/etc/sudoers:10" },
+        { value: 'Defaults logfile="/var/log/sudo.log"', source: "/etc/sudoers.d/koffer:1" },
       ],
       loginDefs: settings("/etc/login.defs", {
         ENCRYPT_METHOD: "YESCRYPT",
