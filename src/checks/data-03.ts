@@ -56,6 +56,15 @@ export const data03: Control = {
         ]),
       );
     }
+    // pam_limits prefers a user's or group's own line over the wildcard (and "*" never
+    // applies to root): any of them raising the hard limit lets that account dump core.
+    for (const l of d.coreLimits)
+      if (l.domain !== "*" && (l.type === "hard" || l.type === "-") && l.value !== "0") {
+        const actual = `${l.domain} ${l.type} core ${l.value}`;
+        findings.push(
+          fail("limit", { actual }, [ev("core limit", "0 for every domain", actual, l.source)]),
+        );
+      }
     const suid =
       d.sysctlLive.available && d.sysctlLive.value["fs.suid_dumpable"] !== undefined
         ? d.sysctlLive.value["fs.suid_dumpable"]

@@ -5,6 +5,28 @@ import { testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
 testControl(data03, import.meta.url, [
+  {
+    name: "the wildcard is 0 but root may dump",
+    facts: {
+      ...f,
+      data: {
+        ...f.data,
+        coreLimits: [
+          ...f.data.coreLimits,
+          {
+            domain: "root",
+            type: "hard",
+            value: "unlimited",
+            source: "/etc/security/limits.d/debug.conf:1",
+          },
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["limit"],
+    data: { actual: "root hard core unlimited" },
+    exact: true,
+  },
   { name: "core dumps off", status: "pass", messages: ["ok"], exact: true },
   {
     name: "core dumps on",
