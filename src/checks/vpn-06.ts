@@ -60,7 +60,19 @@ export const vpn06: Control = {
       );
     const remoteTs: string[] = [];
     const actions: string[] = [];
-    for (const c of connections)
+    for (const c of connections) {
+      // Without a CHILD_SA the connection carries no traffic: nothing is tunnelled.
+      if (c.children.length === 0)
+        findings.push(
+          fail("splitTunnel", { child: `${c.name} (no children)`, remoteTs: "(no CHILD_SA)" }, [
+            ev(
+              `connection ${c.name}`,
+              "a child with remote_ts = 0.0.0.0/0",
+              "no children",
+              c.source,
+            ),
+          ]),
+        );
       for (const child of c.children) {
         const name = `${c.name}.${child.name}`;
         remoteTs.push(...child.remoteTs);
@@ -93,6 +105,7 @@ export const vpn06: Control = {
             );
         }
       }
+    }
     if (profile.spec.vpn.killSwitch) {
       const nft = facts.network.nftables;
       const outputs = nft.chains.filter((ch) => ch.hook === "output");

@@ -9,6 +9,13 @@ const [input, output] = f.network.nftables.chains;
 testControl(vpn06, import.meta.url, [
   { name: "full tunnel, trap, output drop", status: "pass", messages: ["ok"], exact: true },
   {
+    name: "a connection without children tunnels nothing",
+    facts: hardenedFacts({ vpn: { swanctl: { connections: [{ ...conn, children: [] }] } } }),
+    status: "fail",
+    messages: ["splitTunnel"],
+    exact: true,
+  },
+  {
     name: "split tunnel",
     facts: hardenedFacts({
       vpn: {
