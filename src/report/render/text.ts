@@ -22,6 +22,22 @@ const words = {
   controls: { de: "Prüfpunkte", en: "controls" },
 } as const;
 
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the profile, the facts or a result file, made safe for a terminal: control
+ * characters (ESC, CR, BEL, C1 …) are shown as `\xNN` instead of being obeyed, so a value read
+ * from a target (a hostname, a file's content) cannot move the cursor, erase a failing line, or
+ * start a line of its own that looks like a passing control.
+ */
+function safe(text: unknown): string {
+  return String(text ?? "").replace(
+    controls,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /**
  * Terminal output for the technician: one line per control (symbol, id, title), failures with
  * expected vs. actual, a summary line. Colour comes from `options.style`, which the CLI sets
@@ -35,33 +51,33 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
   lines.push(
     style(
       "bold",
-      `${result.target.hostname} · ${result.profile.title ?? result.profile.name} · ${result.startedAt}`,
+      `${safe(result.target.hostname)} · ${safe(result.profile.title ?? result.profile.name)} · ${safe(result.startedAt)}`,
     ),
   );
   for (const c of result.controls) {
-    const title = c.titles[lang] ?? c.title;
-    lines.push(`${style(c.status, symbol[c.status])} ${c.id.padEnd(idWidth)}  ${title}`);
+    const title = safe(c.titles[lang] ?? c.title);
+    lines.push(`${style(c.status, symbol[c.status])} ${safe(c.id).padEnd(idWidth)}  ${title}`);
     const indent = " ".repeat(idWidth + 4);
     if (c.status === "fail" || c.status === "error") {
       const message = c.messages[0]?.text[lang] ?? c.message;
-      if (message) lines.push(indent + message);
+      if (message) lines.push(indent + safe(message));
       for (const e of c.evidence) {
         // Evidence that matches the expectation explains nothing about a failure.
         if (e.expected === e.actual) continue;
-        lines.push(`${indent}${e.subject}: ${words.expected[lang]}: ${e.expected}`);
+        lines.push(`${indent}${safe(e.subject)}: ${words.expected[lang]}: ${safe(e.expected)}`);
         lines.push(
-          `${indent}${" ".repeat(e.subject.length + 2)}${words.actual[lang]}: ${style("fail", e.actual)}` +
-            (e.source ? style("dim", `  (${e.source})`) : ""),
+          `${indent}${" ".repeat(safe(e.subject).length + 2)}${words.actual[lang]}: ${style("fail", safe(e.actual))}` +
+            (e.source ? style("dim", `  (${safe(e.source)})`) : ""),
         );
       }
     }
     if (c.reason && (c.status === "skip" || c.status === "not-applicable" || c.status === "error"))
-      lines.push(style("dim", `${indent}${words.reason[lang]}: ${c.reason}`));
+      lines.push(style("dim", `${indent}${words.reason[lang]}: ${safe(c.reason)}`));
     if (c.waiver)
       lines.push(
         style(
           "dim",
-          `${indent}${words.waiver[lang]}: ${c.waiver.reason} (${c.waiver.approvedBy}, ${words.until[lang]} ${c.waiver.expires})`,
+          `${indent}${words.waiver[lang]}: ${safe(c.waiver.reason)} (${safe(c.waiver.approvedBy)}, ${words.until[lang]} ${safe(c.waiver.expires)})`,
         ),
       );
   }
