@@ -73,14 +73,17 @@ export const vpn07: Control = {
     const resolvers: string[] = [];
     const conf = facts.network.resolvConf;
     if (conf !== null) resolvers.push(...conf.nameservers.map((n) => `${n}|${conf.source}`));
-    const dns = facts.network.resolved["DNS"];
-    if (dns !== undefined)
-      resolvers.push(
-        ...dns.value
-          .split(/\s+/)
-          .filter((x) => x !== "")
-          .map((n) => `${n}|${dns.source}`),
-      );
+    // FallbackDNS= is queried whenever no link has a server, e.g. while the tunnel is down.
+    for (const key of ["DNS", "FallbackDNS"]) {
+      const dns = facts.network.resolved[key];
+      if (dns !== undefined)
+        resolvers.push(
+          ...dns.value
+            .split(/\s+/)
+            .filter((x) => x !== "")
+            .map((n) => `${n}|${dns.source}`),
+        );
+    }
     for (const entry of resolvers) {
       const [resolver, source] = entry.split("|") as [string, string];
       const address = resolver.split("#")[0] as string;

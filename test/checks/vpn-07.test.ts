@@ -6,6 +6,21 @@ const f = hardenedFacts();
 const conn = f.vpn.swanctl.connections[0]!;
 const child = conn.children[0]!;
 testControl(vpn07, import.meta.url, [
+  {
+    name: "a public fallback resolver",
+    facts: hardenedFacts({
+      network: {
+        resolved: {
+          DNS: { value: "10.99.0.53", source: "/etc/systemd/resolved.conf:2" },
+          FallbackDNS: { value: "9.9.9.9", source: "/etc/systemd/resolved.conf:3" },
+        },
+      },
+    }),
+    status: "fail",
+    messages: ["publicResolver"],
+    data: { resolver: "9.9.9.9" },
+    exact: true,
+  },
   { name: "::/0 tunnelled, internal resolver", status: "pass", messages: ["ok"], exact: true },
   {
     name: "IPv6 outside the tunnel",
