@@ -15,8 +15,12 @@ const curves = new Set([
   "secp384r1",
   "secp521r1",
 ]);
-/** Local authentication methods that are not a certificate. */
-const weakAuth = /^(psk|secret|xauth|eap-md5|eap-mschapv2|eap-gtc|eap$|eap-radius)/i;
+/**
+ * Local authentication methods that prove a certificate's key: swanctl's `pubkey`, `rsa`,
+ * `ecdsa` (with optional hash or padding suffixes) and EAP-TLS. Everything else — psk, xauth,
+ * and EAP methods that carry passwords (eap-ttls, eap-peap, eap-mschapv2 …) — is not.
+ */
+const certificateAuth = /^(pubkey|rsa|ecdsa|eap-tls)([-/:]|$)/i;
 
 function keyProblem(cert: CertificateInfo): string | null {
   if (cert.keyType === "ec")
@@ -94,7 +98,7 @@ export const vpn03: Control = {
     const findings: Finding[] = [];
     for (const c of facts.vpn.swanctl.connections)
       for (const local of c.local)
-        if (local.auth !== null && weakAuth.test(local.auth))
+        if (local.auth !== null && !certificateAuth.test(local.auth.trim()))
           findings.push(
             fail("auth", { connection: c.name, auth: local.auth }, [
               ev(`connection ${c.name} local`, "auth = pubkey", `auth = ${local.auth}`, c.source),

@@ -71,6 +71,31 @@ testControl(vpn03, import.meta.url, [
     messages: ["auth"],
   },
   {
+    name: "EAP-TTLS (a password inside TLS)",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: {
+          connections: [{ ...conn, local: [{ auth: "eap-ttls", certs: [], id: null }] }],
+        },
+      },
+    }),
+    status: "fail",
+    messages: ["auth"],
+    data: { auth: "eap-ttls" },
+  },
+  {
+    name: "RSA-PSS public key authentication",
+    facts: hardenedFacts({
+      vpn: {
+        swanctl: {
+          connections: [{ ...conn, local: [{ ...conn.local[0]!, auth: "rsa/pss-sha384" }] }],
+        },
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "no certificate",
     facts: hardenedFacts({ vpn: { certificates: [] } }),
     status: "fail",
