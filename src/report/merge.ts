@@ -87,16 +87,42 @@ export interface MergeOptions {
 const DAY = 86_400_000;
 const severityRank: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-function isResult(value: unknown): value is Result {
+const statuses: ReadonlySet<string> = new Set<Status>([
+  "pass",
+  "fail",
+  "error",
+  "waived",
+  "not-applicable",
+  "skip",
+]);
+
+/**
+ * Why `value` is not a result merge can use, or null. Everything the merge reads is checked, so
+ * one damaged file among thousands is skipped with a reason instead of ending the merge, and a
+ * result without a parseable start time cannot shadow the newer results of its device.
+ */
+function notAResult(value: unknown): string | null {
   const r = value as Partial<Result> | null;
-  return (
-    typeof r === "object" &&
-    r !== null &&
-    r.schema === "koffer/result/v1" &&
-    typeof r.target?.hostname === "string" &&
-    typeof r.startedAt === "string" &&
-    Array.isArray(r.controls)
-  );
+  if (typeof r !== "object" || r === null || r.schema !== "koffer/result/v1")
+    return "not a koffer/result/v1 result";
+  if (typeof r.profile?.name !== "string") return "no profile name";
+  if (typeof r.target?.hostname !== "string") return "no target hostname";
+  if (typeof r.startedAt !== "string" || Number.isNaN(Date.parse(r.startedAt)))
+    return "no valid startedAt";
+  if (typeof r.summary?.compliant !== "boolean") return "no summary.compliant";
+  if (!Array.isArray(r.controls)) return "no controls";
+  for (const c of r.controls as unknown[]) {
+    const control = c as Partial<Result["controls"][number]> | null;
+    if (
+      typeof control !== "object" ||
+      control === null ||
+      typeof control.id !== "string" ||
+      !statuses.has(control.status as string) ||
+      !Object.hasOwn(severityRank, control.severity as string)
+    )
+      return "a control without a valid id, status or severity";
+  }
+  return null;
 }
 
 /**
@@ -169,12 +195,13 @@ export async function mergeResults(
       skipped.push({ file, reason: `not JSON: ${(error as Error).message}` });
       return;
     }
-    if (!isResult(value)) {
-      skipped.push({ file, reason: "not a koffer/result/v1 result" });
+    const invalid = notAResult(value);
+    if (invalid) {
+      skipped.push({ file, reason: invalid });
       return;
     }
     results++;
-    const r = value;
+    const r = value as Result;
     const t = Date.parse(r.startedAt);
     const statuses = new Map<string, Status>();
     for (const c of r.controls) {

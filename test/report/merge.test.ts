@@ -63,6 +63,35 @@ describe("mergeResults", () => {
     expect(o.skipped[0]!.reason).toMatch(/^not JSON/);
   });
 
+  it("skips a damaged result with a reason instead of failing the whole merge", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
+    const good = sampleResult("non-compliant");
+    const write = (name: string, value: unknown) => {
+      writeFileSync(join(dir, name), JSON.stringify(value));
+      return join(dir, name);
+    };
+    const { summary: _summary, ...noSummary } = good;
+    const files = [
+      write("good.json", at(good, "2025-05-01T00:00:00Z")),
+      write("no-summary.json", noSummary),
+      write("no-profile.json", { ...good, profile: undefined }),
+      write("bad-status.json", {
+        ...good,
+        controls: [{ ...good.controls[0]!, status: "compliant-honest" }],
+      }),
+      // Would otherwise stand as the device's latest result, hiding every newer one.
+      write("bad-time.json", { ...good, startedAt: "yesterday-ish" }),
+    ];
+    const o = await mergeResults(files, { now: new Date("2025-07-01T00:00:00Z") });
+    expect(o.results).toBe(1);
+    expect(o.skipped.map((s) => [s.file.split("/").pop(), s.reason])).toEqual([
+      ["no-summary.json", "no summary.compliant"],
+      ["no-profile.json", "no profile name"],
+      ["bad-status.json", "a control without a valid id, status or severity"],
+      ["bad-time.json", "no valid startedAt"],
+    ]);
+  });
+
   it("a waiver beyond the window is not listed", async () => {
     const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
     writeFileSync(join(dir, "r.json"), renderJson(sampleResult("non-compliant")));
