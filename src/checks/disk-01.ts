@@ -1,9 +1,10 @@
-import type { BlockDevice, Facts } from "../facts/types.js";
+import type { BlockDevice } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
 import {
   ev,
   fail,
   fstabMount,
+  onCryptMapping,
   pass,
   skip,
   unreadableFinding,
@@ -13,19 +14,6 @@ import {
 
 /** Mount points whose backing volume must be encrypted (swap is matched by type). */
 const protectedMounts = ["/", "/home"];
-
-/** fstab specs that point at a device-mapper device which a crypttab entry opens. */
-function onCryptMapping(spec: string, facts: Facts): boolean {
-  const names = facts.disk.crypttab.map((c) => c.name);
-  const mapper = /^\/dev\/mapper\/(.+)$/.exec(spec);
-  if (mapper !== null) {
-    const name = mapper[1] as string;
-    // LVM on LUKS: /dev/mapper/vg-root sits on a crypttab mapping we cannot resolve offline.
-    return names.includes(name) || (names.length > 0 && name.includes("-"));
-  }
-  // /dev/VG/LV (LVM path) with an encrypted PV listed in crypttab.
-  return names.length > 0 && /^\/dev\/[^/]+\/[^/]+$/.test(spec) && !spec.startsWith("/dev/disk/");
-}
 
 function hasCryptAncestor(node: BlockDevice, ancestors: BlockDevice[]): boolean {
   return node.type === "crypt" || ancestors.some((a) => a.type === "crypt");

@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, falsy, isMasked, pass, setting, unitState } from "./util.js";
+import { ev, fail, falsy, isMasked, onCryptMapping, pass, setting, unitState } from "./util.js";
 
 const hibernateUnits = ["hibernate.target", "hybrid-sleep.target", "suspend-then-hibernate.target"];
 const sleepKeys = ["AllowHibernation", "AllowHybridSleep", "AllowSuspendThenHibernate"];
@@ -42,16 +42,10 @@ export const disk06: Control = {
   },
   evaluate(profile, facts) {
     const findings: Finding[] = [];
-    const cryptNames = new Set(facts.disk.crypttab.map((c) => c.name));
     const swaps: string[] = [];
     for (const entry of facts.disk.fstab.filter((e) => e.vfstype === "swap")) {
       swaps.push(entry.spec);
-      const mapper = /^\/dev\/mapper\/(.+)$/.exec(entry.spec);
-      const ok =
-        entry.spec.includes("zram") ||
-        (mapper !== null &&
-          (cryptNames.has(mapper[1] as string) ||
-            (cryptNames.size > 0 && (mapper[1] as string).includes("-"))));
+      const ok = entry.spec.includes("zram") || onCryptMapping(entry.spec, facts);
       if (!ok)
         findings.push(
           fail("swapUnencrypted", { swap: entry.spec }, [

@@ -115,6 +115,25 @@ export function fstabMount(facts: Facts, target: string): FstabEntry | undefined
   return [...facts.disk.fstab].reverse().find((e) => e.file === target);
 }
 
+/**
+ * Does an fstab spec name a device-mapper device that a crypttab entry opens? Offline, LVM on
+ * LUKS (`/dev/mapper/vg-root`, `/dev/vg/root`) cannot be resolved; it is taken as encrypted
+ * only when crypttab opens a persistent volume that could hold the PV — not when its only
+ * entries are swap or tmp mappings, whose random keys are gone at every boot.
+ */
+export function onCryptMapping(spec: string, facts: Facts): boolean {
+  const names = facts.disk.crypttab.map((c) => c.name);
+  const persistent = facts.disk.crypttab.some(
+    (c) => !c.options.includes("swap") && !c.options.includes("tmp"),
+  );
+  const mapper = /^\/dev\/mapper\/(.+)$/.exec(spec);
+  if (mapper !== null) {
+    const name = mapper[1] as string;
+    return names.includes(name) || (persistent && name.includes("-"));
+  }
+  return persistent && /^\/dev\/[^/]+\/[^/]+$/.test(spec) && !spec.startsWith("/dev/disk/");
+}
+
 /** A human label for a LUKS volume in messages. */
 export function volumeLabel(volume: LuksVolume): string {
   return volume.crypttabName !== null ? `${volume.crypttabName} (${volume.device})` : volume.device;

@@ -79,6 +79,53 @@ testControl(disk01, import.meta.url, [
     messages: ["liveUnencrypted"],
   },
   {
+    name: "plain LVM root beside an encrypted swap (a random-key mapping holds no PV)",
+    facts: hardenedFacts({
+      disk: {
+        crypttab: [
+          {
+            name: "cryptswap",
+            device: "/dev/sda5",
+            keyFile: "/dev/urandom",
+            options: ["swap", "cipher=aes-xts-plain64", "size=512"],
+            source: "/etc/crypttab:1",
+          },
+        ],
+        volumes: [],
+        fstab: [
+          {
+            spec: "/dev/mapper/vg-root",
+            file: "/",
+            vfstype: "ext4",
+            options: ["errors=remount-ro"],
+            source: "/etc/fstab:1",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["mountUnencrypted"],
+    data: { mount: "/", spec: "/dev/mapper/vg-root" },
+  },
+  {
+    name: "LVM on LUKS root",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          {
+            spec: "/dev/mapper/vg-root",
+            file: "/",
+            vfstype: "ext4",
+            options: ["errors=remount-ro"],
+            source: "/etc/fstab:1",
+          },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "unencrypted swap partition",
     facts: hardenedFacts({
       disk: {

@@ -6,6 +6,54 @@ const f = hardenedFacts();
 testControl(disk06, import.meta.url, [
   { name: "zram, hibernation off", status: "pass", messages: ["ok"], exact: true },
   {
+    name: "swap on a plain LV while crypttab only maps tmp",
+    facts: hardenedFacts({
+      disk: {
+        crypttab: [
+          {
+            name: "crypttmp",
+            device: "/dev/sda6",
+            keyFile: "/dev/urandom",
+            options: ["tmp"],
+            source: "/etc/crypttab:1",
+          },
+        ],
+        fstab: [
+          ...f.disk.fstab,
+          {
+            spec: "/dev/mapper/vg-swap",
+            file: "none",
+            vfstype: "swap",
+            options: [],
+            source: "/etc/fstab:9",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["swapUnencrypted"],
+    exact: true,
+  },
+  {
+    name: "swap on LVM on LUKS",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          ...f.disk.fstab,
+          {
+            spec: "/dev/mapper/vg-swap",
+            file: "none",
+            vfstype: "swap",
+            options: [],
+            source: "/etc/fstab:9",
+          },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "swap on a plain partition",
     facts: hardenedFacts({
       disk: {
