@@ -60,7 +60,8 @@ export const time01: Control = {
     let service = "none";
     if (chrony && log.chrony !== null) {
       service = "chrony";
-      servers = log.chrony.servers;
+      // chrony lines carry options after the host ("ntp.example iburst nts").
+      servers = log.chrony.servers.map((s) => s.split(/\s+/)[0] as string).filter((s) => s !== "");
     } else if (timesyncd) {
       service = "systemd-timesyncd";
       servers = (setting(log.timesyncd, "NTP")?.value ?? "").split(/\s+/).filter((s) => s !== "");

@@ -32,6 +32,22 @@ testControl(time01, import.meta.url, [
     messages: ["unapproved"],
   },
   {
+    name: "chrony with the approved server and options",
+    facts: hardenedFacts({
+      services: {
+        unitFiles: { "systemd-timesyncd.service": "masked", "chrony.service": "enabled" },
+      },
+      logging: {
+        chrony: {
+          servers: [`${f.logging.timesyncd["NTP"]!.value} iburst nts`],
+          source: "/etc/chrony/chrony.conf",
+        },
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "clock not synchronised (live)",
     facts: hardenedFacts({ logging: { timeSynchronized: live(false, "timedatectl") } }),
     status: "fail",
