@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass } from "./util.js";
+import { ev, fail, list, pass, unitOn, unitState } from "./util.js";
 
 export const vpn06: Control = {
   meta: {
@@ -38,6 +38,10 @@ export const vpn06: Control = {
       noKillSwitch: {
         de: "Erwartet eine nftables-Kette am Hook output mit policy drop, gefunden {{actual}}.",
         en: "Expected an nftables chain on the output hook with policy drop, found {{actual}}.",
+      },
+      notLoaded: {
+        de: "Erwartet einen Regelsatz, den nftables beim Start lädt, gefunden {{actual}}.",
+        en: "Expected a ruleset nftables loads at boot, found {{actual}}.",
       },
       noIpsecRule: {
         de: "Erwartet eine Regel, die IPsec-geschützten Verkehr zulässt (meta ipsec / rt ipsec), gefunden keine in {{chain}}.",
@@ -108,6 +112,18 @@ export const vpn06: Control = {
     }
     if (profile.spec.vpn.killSwitch) {
       const nft = facts.network.nftables;
+      // nft loads a file atomically: one error and no rule of it applies; a disabled
+      // nftables.service loads nothing at boot.
+      const state = unitState(facts, "nftables.service");
+      if (nft.parseErrors.length > 0 || !unitOn(state)) {
+        const actual =
+          nft.parseErrors.length > 0 ? nft.parseErrors.join("; ") : `nftables.service ${state}`;
+        findings.push(
+          fail("notLoaded", { actual }, [
+            ev("nftables ruleset", "loaded at boot", actual, nft.source || "systemctl is-enabled"),
+          ]),
+        );
+      }
       const outputs = nft.chains.filter((ch) => ch.hook === "output");
       const dropping = outputs.filter((ch) => ch.policy === "drop");
       if (dropping.length === 0) {

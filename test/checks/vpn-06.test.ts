@@ -16,6 +16,25 @@ testControl(vpn06, import.meta.url, [
     exact: true,
   },
   {
+    name: "output drop in a file that does not load",
+    facts: hardenedFacts({
+      network: {
+        nftables: { ...f.network.nftables, parseErrors: ["/etc/nftables.conf:12:5: syntax error"] },
+      },
+    }),
+    status: "fail",
+    messages: ["notLoaded"],
+    exact: true,
+  },
+  {
+    name: "output drop but nftables.service disabled",
+    facts: hardenedFacts({ services: { unitFiles: { "nftables.service": "disabled" } } }),
+    status: "fail",
+    messages: ["notLoaded"],
+    data: { actual: "nftables.service disabled" },
+    exact: true,
+  },
+  {
     name: "split tunnel",
     facts: hardenedFacts({
       vpn: {
