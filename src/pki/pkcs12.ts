@@ -158,7 +158,7 @@ function pbes2Decrypt(alg: DerNode, data: Uint8Array, passphrase: string): Buffe
   if (decodeOid(kdf.children[0]!) !== PBKDF2) throw new DerError("PBES2 without PBKDF2");
   const kp = kdf.children[1]!.children;
   const salt = expect(kp[0], Tag.OCTET_STRING, "PBKDF2 salt").value;
-  const iter = Number(decodeInteger(expect(kp[1], Tag.INTEGER, "PBKDF2 iterations")));
+  const iter = iterationCount(decodeInteger(expect(kp[1], Tag.INTEGER, "PBKDF2 iterations")));
   let prf = "sha1";
   for (const extra of kp.slice(2)) {
     if (extra.tag === Tag.SEQUENCE) prf = PRFS[decodeOid(extra.children[0]!)] ?? "unknown";
@@ -170,6 +170,22 @@ function pbes2Decrypt(alg: DerNode, data: Uint8Array, passphrase: string): Buffe
   const key = pbkdf2Sync(Buffer.from(passphrase, "utf8"), salt, iter, cipher.keyLen, prf);
   const d = createDecipheriv(cipher.name, key, iv);
   return Buffer.concat([d.update(data), d.final()]);
+}
+
+/**
+ * Iteration counts come from the file: bound them, or a crafted file makes koffer spin for
+ * hours. 10 million is far above any real exporter (OpenSSL 3: 2048, current guidance: 600,000).
+ */
+const maxIterations = 10_000_000;
+
+function iterationCount(value: bigint | number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > maxIterations) {
+    throw new DerError(
+      `Expected an iteration count from 1 to ${maxIterations}, found ${String(value)}`,
+    );
+  }
+  return n;
 }
 
 export interface Pkcs12Contents {
@@ -195,7 +211,7 @@ export function readPkcs12(bytes: Uint8Array, passphrase: string): Pkcs12Content
     const hashOid = decodeOid(digestInfo.children[0]!.children[0]!);
     const expected = digestInfo.children[1]!.value;
     const salt = macData.children[1]!.value;
-    const iter = macData.children[2] ? Number(decodeInteger(macData.children[2])) : 1;
+    const iter = macData.children[2] ? iterationCount(decodeInteger(macData.children[2])) : 1;
     const h = HASHES[hashOid];
     if (!h) throw new DerError("unsupported PKCS#12 MAC hash");
     const macKey = pkcs12Kdf(hashOid, passphrase, salt, 3, iter, h.u);
