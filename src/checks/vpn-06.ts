@@ -17,7 +17,7 @@ export const vpn06: Control = {
     references: ["BSI SYS.3.1.A9", "BSI NET.3.3.A4", "DSGVO Art. 32 Abs. 1 lit. b"],
     sdmGoals: ["vertraulichkeit"],
     art32: ["b"],
-    facts: ["vpn", "network"],
+    facts: ["vpn", "network", "services"],
     messages: {
       ok: {
         de: "Erwartet Volltunnel mit Sperre, gefunden remote_ts {{remoteTs}}, start_action {{startAction}}, Ausgangskette mit policy drop.",
