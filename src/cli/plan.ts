@@ -17,24 +17,9 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** A saved facts snapshot; unreadable or foreign input is an input error (exit 78). */
 async function readFacts(file: string): Promise<Facts> {
-  const { readFile } = await import("node:fs/promises");
-  const { InputError } = await import("../errors.js");
-  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new InputError(`${file}: cannot read facts: ${error.code ?? error.message}`);
-  });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(
-      `${file}: invalid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  if ((data as { schema?: unknown } | null)?.schema !== "koffer/facts/v1")
-    throw new InputError(`${file}: not a koffer facts snapshot (schema koffer/facts/v1)`);
-  return data as Facts;
+  const { readFactsFile } = await import("../json-input.js");
+  return readFactsFile(file);
 }
 
 export function register(program: Command, context: CliContext): void {

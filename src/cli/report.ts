@@ -5,7 +5,7 @@
 import type { Command } from "commander";
 import { InputError, UsageError } from "../errors.js";
 import type { RenderOptions, SignatureState } from "../report/render/index.js";
-import type { Lang, Result } from "../report/types.js";
+import type { Lang } from "../report/types.js";
 import { action, type CliContext } from "./context.js";
 
 function parseLang(value: string | undefined): Lang | undefined {
@@ -24,51 +24,6 @@ async function readInput(file: string, what: string): Promise<Buffer> {
       `${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );
   }
-}
-
-/** Parse a result file; anything that is not a koffer result is an input error (exit 78). */
-function parseResult(file: string, bytes: Buffer): Result {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch (error) {
-    const message = (error as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    let line = 1;
-    let column = 1;
-    if (pos?.[1]) {
-      const before = bytes.toString("utf8").slice(0, Number(pos[1]));
-      line = before.split("\n").length;
-      column = before.length - before.lastIndexOf("\n");
-    }
-    throw new InputError("result is not valid JSON", [
-      {
-        severity: "error",
-        rule: "result/json",
-        message: `not valid JSON: ${message}`,
-        path: "",
-        position: { file, line, column },
-      },
-    ]);
-  }
-  const r = value as Partial<Result> | null;
-  const missing = (
-    ["schema", "tool", "profile", "target", "startedAt", "summary", "controls"] as const
-  ).filter((k) => typeof r !== "object" || r === null || !(k in r));
-  if (missing.length > 0 || r?.schema !== "koffer/result/v1")
-    throw new InputError("not a koffer result", [
-      {
-        severity: "error",
-        rule: "result/schema",
-        message:
-          r?.schema !== "koffer/result/v1"
-            ? `expected schema koffer/result/v1, found ${JSON.stringify(r?.schema ?? null)}`
-            : `missing ${missing.join(", ")}`,
-        path: r?.schema !== "koffer/result/v1" ? "/schema" : "",
-        position: { file, line: 1, column: 1 },
-      },
-    ]);
-  return r as Result;
 }
 
 /** Passphrase from --passphrase-file, KOFFER_SIGN_PASSPHRASE, or a prompt — never from argv. */
@@ -137,7 +92,8 @@ export function register(program: Command, context: CliContext): void {
 
           const { createHash } = await import("node:crypto");
           const bytes = await readInput(file, "result");
-          const result = parseResult(file, bytes);
+          const { parseResult } = await import("../json-input.js");
+          const result = await parseResult(file, bytes);
           const source: RenderOptions["source"] = {
             sha256: createHash("sha256").update(bytes).digest("hex"),
           };

@@ -26,51 +26,9 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** 1-based line and column of a character offset. */
-function position(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, column: offset - before.lastIndexOf("\n") };
-}
-
-/** Read a saved facts snapshot; bad JSON or a foreign schema is an input error (exit 78). */
 async function readFacts(file: string): Promise<Facts> {
-  const { readFile } = await import("node:fs/promises");
-  const { InputError } = await import("../errors.js");
-  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new InputError(`${file}: cannot read facts: ${error.code ?? error.message}`);
-  });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const at = /position (\d+)/.exec(message);
-    const where = at !== null ? position(text, Number(at[1])) : { line: 1, column: 1 };
-    throw new InputError(`${file}: invalid JSON`, [
-      {
-        severity: "error",
-        rule: "json/syntax",
-        message: `Invalid JSON: ${message}`,
-        path: "",
-        position: { file, ...where },
-      },
-    ]);
-  }
-  const schema = (data as { schema?: unknown } | null)?.schema;
-  if (typeof data !== "object" || data === null || schema !== "koffer/facts/v1") {
-    const offset = text.indexOf('"schema"');
-    throw new InputError(`${file}: not a koffer facts snapshot`, [
-      {
-        severity: "error",
-        rule: "facts/schema",
-        message: `Expected schema "koffer/facts/v1", found ${JSON.stringify(schema ?? null)}`,
-        path: "/schema",
-        position: { file, ...(offset >= 0 ? position(text, offset) : { line: 1, column: 1 }) },
-      },
-    ]);
-  }
-  return data as Facts;
+  const { readFactsFile } = await import("../json-input.js");
+  return readFactsFile(file);
 }
 
 /** The built-in baseline as a profile, for runs without --profile. */

@@ -87,12 +87,33 @@ describe("koffer report render", () => {
     writeFileSync(bad, '{\n  "schema": "koffer/result/v1",\n  oops\n}\n');
     const r = await koffer(["report", "render", bad]);
     expect(r.exitCode).toBe(78);
-    expect(r.stderr).toMatch(new RegExp(`^${bad}:3:\\d+: not valid JSON`, "m"));
+    expect(r.stderr).toMatch(
+      new RegExp(`^${bad}:3:\\d+: Expected valid JSON, found a syntax error`, "m"),
+    );
     const other = join(dir, "other.json");
     writeFileSync(other, '{"schema": "something/else"}');
     const r2 = await koffer(["report", "render", other]);
     expect(r2.exitCode).toBe(78);
-    expect(r2.stderr).toContain("expected schema koffer/result/v1");
+    expect(r2.stderr).toContain(
+      `${other}:1:2: Expected schema "koffer/result/v1", found "something/else" (at /schema)`,
+    );
+  });
+
+  it("a result that breaks its schema names the offending value's line and path, exit 78", async () => {
+    const broken = JSON.parse(readFileSync(resultFile, "utf8")) as {
+      controls: { status: string }[];
+    };
+    broken.controls[2]!.status = "maybe";
+    const file = join(dir, "broken-status.json");
+    const text = JSON.stringify(broken, null, 2);
+    writeFileSync(file, text);
+    const line = text.slice(0, text.indexOf('"maybe"')).split("\n").length;
+    const r = await koffer(["report", "render", file]);
+    expect(r.exitCode).toBe(78);
+    expect(r.stderr).toMatch(
+      new RegExp(`^${file}:${line}:\\d+: .* \\(at /controls/2/status\\)$`, "m"),
+    );
+    expect(r.stdout).toBe("");
   });
 
   it("unknown format is a usage error (64)", async () => {

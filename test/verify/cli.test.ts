@@ -41,7 +41,9 @@ describe("koffer controls / verify (built CLI)", () => {
     await writeFile(file, '{"schema": "koffer/facts/v1",\n  oops\n}');
     const run = await koffer(["verify", "--facts", file]);
     expect(run.exitCode).toBe(78);
-    expect(run.stderr).toMatch(new RegExp(`${file.replace(/[.]/g, "\\.")}:2:3: Invalid JSON`));
+    expect(run.stderr).toMatch(
+      new RegExp(`${file.replace(/[.]/g, "\\.")}:2:3: Expected valid JSON, found a syntax error`),
+    );
   });
   it("an unknown --fail-on is a usage error", async () => {
     const run = await koffer(["verify", "--fail-on", "severe"]);
