@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 // Crash safety through the real CLI and the chroot path: `koffer provision` of a weak Debian 12
 // root (fresh copy per trial) is killed with SIGKILL at a random moment — during apt in the
 // chroot, file writes, unit changes or keyslot operations. After each kill:
@@ -21,6 +20,7 @@ import {
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { debianRoot } from "../dist/demo/debian-root.js";
 
 const repo = new URL("..", import.meta.url).pathname;
@@ -42,6 +42,17 @@ const read = (p) => {
     return null;
   }
 };
+
+/** Remove a work tree, first detaching anything still mounted below it (never delete through a bind mount of /dev). */
+function safeRm(path) {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((point) => point.startsWith(`${path}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync("umount", ["-l", point]);
+  rmSync(path, { recursive: true, force: true });
+}
 
 function koffer(args) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: repo, env, encoding: "utf8" });
@@ -168,7 +179,7 @@ try {
     throw new Error(`full provision failed:\n${timing.stdout}${timing.stderr}`);
   const fullMs = timing.totalMs;
   const postAptMs = fullMs - timing.aptDoneMs;
-  rmSync(probeDir, { recursive: true, force: true });
+  safeRm(probeDir);
   console.log(
     `full provision: ${(fullMs / 1000).toFixed(1)} s, of which ${(postAptMs / 1000).toFixed(1)} s after apt; ${trials} trials`,
   );
@@ -272,12 +283,12 @@ try {
           .join("\n"),
         after.map((c) => c.summary),
       );
-    rmSync(trialDir, { recursive: true, force: true });
+    safeRm(trialDir);
   }
   console.log(
     `${converged}/${trial} trials converged with no half-written file (${touched} files koffer had backed up at the kills checked); ${killedMidway} killed mid-run`,
   );
   if (converged !== trial || killedMidway < trials) process.exitCode = 1;
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  safeRm(dir);
 }

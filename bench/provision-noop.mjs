@@ -3,7 +3,7 @@
 // same run. Target: the no-op provision under 3 s. Setup (once, not timed): a copy of the
 // cached debootstrapped Debian 12 root and a weak LUKS2 image, provisioned for real.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,6 +19,17 @@ const env = {
   KOFFER_TEST_PBKDF: "fast",
   KOFFER_APT_ARCHIVES: join(homedir(), ".cache", "koffer", "apt-archives"),
 };
+
+/** Remove a work tree, first detaching anything still mounted below it (never delete through a bind mount of /dev). */
+function safeRm(path) {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
+    .filter((point) => point.startsWith(`${path}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync("umount", ["-l", point]);
+  rmSync(path, { recursive: true, force: true });
+}
 
 function koffer(args) {
   const t0 = performance.now();
@@ -84,5 +95,5 @@ try {
   console.log(`ratio no-op provision / verify: ${(n / v).toFixed(2)}×`);
   if (n >= 3000) process.exitCode = 1;
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  safeRm(dir);
 }

@@ -7,6 +7,8 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cleanupChroot } from "../../src/provision/handlers/index.js";
+import { RootTarget } from "../../src/targets/root.js";
 import { koffer, kofferBin, repoRoot } from "../helpers/cli.js";
 import { debianRootSkipReason } from "../helpers/debian-root.js";
 
@@ -39,6 +41,10 @@ describe("koffer demo", () => {
         expect(await readFile(html, "utf8")).toMatch(/^<!DOCTYPE html>/i);
         expect(await readFile("/proc/self/mountinfo", "utf8")).not.toContain(work);
       } finally {
+        // Never delete through a mount a failed run might have left in the tree.
+        await cleanupChroot(await RootTarget.open({ root: join(work, "root") })).catch(
+          () => undefined,
+        );
         await rm(work, { recursive: true, force: true });
       }
     },

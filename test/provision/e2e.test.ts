@@ -13,6 +13,8 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanupChroot } from "../../src/provision/handlers/index.js";
+import { RootTarget } from "../../src/targets/root.js";
 import { koffer, repoRoot, type CliRun } from "../helpers/cli.js";
 import { debianRoot, debianRootSkipReason } from "../helpers/debian-root.js";
 import { makeLuksImage, testPassphrase } from "../helpers/luks.js";
@@ -85,6 +87,8 @@ describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () =>
 
   afterAll(async () => {
     await swtpm?.stop();
+    // Never delete through a mount a failed run might have left in the tree.
+    if (root) await cleanupChroot(await RootTarget.open({ root }));
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

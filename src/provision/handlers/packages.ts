@@ -16,7 +16,8 @@
  * unmounts what is mounted below it, removes koffer's policy-rc.d, and lets dpkg finish
  * an interrupted configuration, so the next run converges.
  */
-import { mkdir, readFile, readdir, readlink } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, readlink, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import { IncompleteError } from "../../errors.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
@@ -248,8 +249,44 @@ async function apt(
     log?.(what);
     await runIn("apt-get", [...args.slice(0, 1), ...aptOptions, ...args.slice(1)]);
   };
-  if (target.kind === "root") await withChroot(target, state, work);
-  else await work();
+  if (target.kind !== "root") return work();
+  const archives = state.options.aptArchives;
+  const release = archives === undefined ? null : await lockArchives(archives);
+  try {
+    await withChroot(target, state, work);
+  } finally {
+    await release?.();
+  }
+}
+
+/**
+ * Serialise the use of a shared .deb cache: apt locks archives/lock inside it and gives up at
+ * once when another chroot's apt holds it. A lock left by a dead process is taken over.
+ */
+async function lockArchives(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, ".koffer-lock");
+  const deadline = Date.now() + 30 * 60_000;
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  for (;;) {
+    try {
+      const handle = await open(path, "wx", 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return async () => {
+        await unlink(path).catch(() => undefined);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      await unlink(path).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new IncompleteError("E_APT", `${dir} is still in use by process ${holder}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** The handler for `install-packages` and `purge-packages`. */
