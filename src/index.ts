@@ -56,4 +56,26 @@ export {
   type PlanOptions,
 } from "./provision/plan.js";
 export { renderPlanText, unifiedDiff } from "./provision/plan-text.js";
+export {
+  provision,
+  verifyTarget,
+  writeReports,
+  type ProvisionOptions,
+  type ProvisionOutcome,
+} from "./provision/provision.js";
+export {
+  applyChanges,
+  type ApplyOptions,
+  type ApplyReport,
+  type ChangeHandler,
+} from "./provision/apply.js";
+export { rollback, type RollbackReport } from "./provision/rollback.js";
+export {
+  cleanupChroot,
+  generateRecoveryKey,
+  makeHandlers,
+  type DeferredNote,
+  type HandlerOptions,
+} from "./provision/handlers/index.js";
+export type { Change, ChangeKind } from "./provision/types.js";
 export { gatherManagedFiles, managedPath, managedPaths } from "./facts/managed.js";
