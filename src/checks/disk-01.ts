@@ -1,4 +1,4 @@
-import type { BlockDevice } from "../facts/types.js";
+import type { BlockDevice, Facts, FstabEntry } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
 import {
   ev,
@@ -13,7 +13,61 @@ import {
 } from "./util.js";
 
 /** Mount points whose backing volume must be encrypted (swap is matched by type). */
-const protectedMounts = ["/", "/home"];
+/** File systems that hold no data of their own on a local disk. */
+const virtualFs = new Set([
+  "tmpfs",
+  "ramfs",
+  "proc",
+  "sysfs",
+  "devtmpfs",
+  "devpts",
+  "cgroup",
+  "cgroup2",
+  "securityfs",
+  "debugfs",
+  "tracefs",
+  "efivarfs",
+  "pstore",
+  "bpf",
+  "configfs",
+  "mqueue",
+  "hugetlbfs",
+  "autofs",
+  "none",
+  "swap",
+  "nfs",
+  "nfs4",
+  "cifs",
+  "smb3",
+  "sshfs",
+  "9p",
+  "overlay",
+  "squashfs",
+  "iso9660",
+]);
+
+/** /boot (kernel and initramfs, read by the firmware) may stay unencrypted; everything else may not. */
+function isBootMount(mount: string): boolean {
+  return mount === "/boot" || mount.startsWith("/boot/");
+}
+
+/**
+ * Every fstab entry that puts a local disk's data into the tree: not virtual, not network,
+ * not a bind mount, not removable media mounted on demand (noauto), not /boot.
+ */
+function persistentMounts(facts: Facts): FstabEntry[] {
+  const byMount = new Map<string, FstabEntry>();
+  for (const entry of facts.disk.fstab) byMount.set(entry.file, entry); // the last entry wins, as for mount
+  return [...byMount.values()].filter(
+    (e) =>
+      !virtualFs.has(e.vfstype) &&
+      !e.vfstype.startsWith("fuse") &&
+      !e.options.includes("bind") &&
+      !e.options.includes("rbind") &&
+      !e.options.includes("noauto") &&
+      !isBootMount(e.file),
+  );
+}
 
 function hasCryptAncestor(node: BlockDevice, ancestors: BlockDevice[]): boolean {
   return node.type === "crypt" || ancestors.some((a) => a.type === "crypt");
@@ -23,7 +77,7 @@ function liveFindings(devices: BlockDevice[], source: string): Finding[] {
   const findings: Finding[] = [];
   const walk = (node: BlockDevice, ancestors: BlockDevice[]) => {
     for (const mp of node.mountpoints) {
-      if (mp === "" || mp === "/boot" || mp === "/boot/efi" || mp.startsWith("/boot/")) continue;
+      if (mp === "" || isBootMount(mp)) continue;
       if (!hasCryptAncestor(node, ancestors))
         findings.push(
           fail("liveUnencrypted", { mount: mp, device: node.path }, [
@@ -108,9 +162,8 @@ export const disk01: Control = {
         ]),
       );
     }
-    for (const mount of protectedMounts) {
-      const entry = fstabMount(facts, mount);
-      if (entry === undefined || entry.vfstype === "tmpfs") continue;
+    for (const entry of persistentMounts(facts)) {
+      const mount = entry.file;
       if (!onCryptMapping(entry.spec, facts))
         findings.push(
           fail("mountUnencrypted", { mount, spec: entry.spec }, [

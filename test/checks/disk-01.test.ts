@@ -27,6 +27,73 @@ testControl(disk01, import.meta.url, [
     messages: ["noEncryptionConfigured", "mountUnencrypted"],
   },
   {
+    name: "a separate /var on an unencrypted partition (not only / and /home count)",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          ...f.disk.fstab,
+          {
+            spec: "/dev/sda3",
+            file: "/var",
+            vfstype: "ext4",
+            options: ["defaults"],
+            source: "/etc/fstab:9",
+          },
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["mountUnencrypted"],
+    data: { mount: "/var", spec: "/dev/sda3" },
+  },
+  {
+    name: "/boot, removable media (noauto), network and virtual mounts are not data volumes",
+    facts: hardenedFacts({
+      disk: {
+        fstab: [
+          ...f.disk.fstab,
+          {
+            spec: "UUID=b00t",
+            file: "/boot",
+            vfstype: "ext4",
+            options: ["defaults"],
+            source: "/etc/fstab:5",
+          },
+          {
+            spec: "UUID=EF1",
+            file: "/boot/efi",
+            vfstype: "vfat",
+            options: ["umask=0077"],
+            source: "/etc/fstab:6",
+          },
+          {
+            spec: "/dev/sr0",
+            file: "/media/cdrom0",
+            vfstype: "udf,iso9660",
+            options: ["user", "noauto"],
+            source: "/etc/fstab:7",
+          },
+          {
+            spec: "nas:/export",
+            file: "/mnt/nas",
+            vfstype: "nfs4",
+            options: ["defaults"],
+            source: "/etc/fstab:8",
+          },
+          {
+            spec: "proc",
+            file: "/proc",
+            vfstype: "proc",
+            options: ["defaults"],
+            source: "/etc/fstab:9",
+          },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "unknown mandatory requirements",
     facts: hardenedFacts({ disk: { volumes: [hardenedVolume({ requirements: ["req0"] })] } }),
     status: "fail",
