@@ -125,17 +125,32 @@ export const vpn06: Control = {
         );
       }
       const outputs = nft.chains.filter((ch) => ch.hook === "output");
-      const dropping = outputs.filter((ch) => ch.policy === "drop");
-      if (dropping.length === 0) {
+      // A rule that accepts everything (no match before the verdict) makes the drop policy moot.
+      const blanketAccept = (rule: string) => /^(counter\s+)?accept$/.test(rule.trim());
+      const dropping = outputs.filter(
+        (ch) => ch.policy === "drop" && !ch.rules.some(blanketAccept),
+      );
+      // IPv4 and IPv6 must both be stopped: an inet chain covers both, ip and ip6 one each.
+      const covers = (family: string) =>
+        dropping.some((ch) => ch.family === "inet" || ch.family === family);
+      const uncovered = ["ip", "ip6"].filter((family) => !covers(family));
+      if (uncovered.length > 0) {
+        const described = outputs
+          .map(
+            (ch) =>
+              `${ch.family} ${ch.table} ${ch.name} policy ${ch.policy ?? "accept"}` +
+              (ch.rules.some(blanketAccept) ? " with a rule accepting everything" : ""),
+          )
+          .join("; ");
         const actual =
           outputs.length === 0
             ? "no output chain"
-            : outputs
-                .map((ch) => `${ch.family} ${ch.table} ${ch.name} policy ${ch.policy ?? "accept"}`)
-                .join("; ");
+            : dropping.length === 0
+              ? described
+              : `${described} (${uncovered.map((f) => (f === "ip" ? "IPv4" : "IPv6")).join(" and ")} not covered)`;
         findings.push(
           fail("noKillSwitch", { actual }, [
-            ev("nftables output chain", "policy drop", actual, nft.source),
+            ev("nftables output chain", "policy drop for IPv4 and IPv6", actual, nft.source),
           ]),
         );
       } else if (!dropping.some((ch) => ch.rules.some((r) => /\bipsec\b/.test(r)))) {

@@ -64,6 +64,41 @@ testControl(vpn06, import.meta.url, [
     messages: ["noKillSwitch"],
   },
   {
+    name: "a drop policy only for IPv4 lets IPv6 leave outside the tunnel",
+    facts: hardenedFacts({
+      network: { nftables: { chains: [input!, { ...output!, family: "ip" }] } },
+    }),
+    status: "fail",
+    messages: ["noKillSwitch"],
+    data: { actual: "ip koffer output policy drop (IPv6 not covered)" },
+  },
+  {
+    name: "ip and ip6 output chains with drop together cover both",
+    facts: hardenedFacts({
+      network: {
+        nftables: {
+          chains: [
+            input!,
+            { ...output!, family: "ip" },
+            { ...output!, family: "ip6", table: "koffer6" },
+          ],
+        },
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "a rule accepting everything defeats the drop policy",
+    facts: hardenedFacts({
+      network: {
+        nftables: { chains: [input!, { ...output!, rules: ["counter accept", ...output!.rules] }] },
+      },
+    }),
+    status: "fail",
+    messages: ["noKillSwitch"],
+  },
+  {
     name: "drop without an ipsec rule",
     facts: hardenedFacts({
       network: { nftables: { chains: [input!, { ...output!, rules: ['oif "lo" accept'] }] } },
