@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, unitOn, unitState } from "./util.js";
+import { ev, fail, list, pass, unitOn, unitState, acceptsEverything } from "./util.js";
 
 export const net01: Control = {
   meta: {
@@ -58,7 +58,7 @@ export const net01: Control = {
         ]),
       );
     const inputs = nft.chains.filter((c) => c.hook === "input");
-    const dropping = inputs.filter((c) => c.policy === "drop");
+    const dropping = inputs.filter((c) => c.policy === "drop" && !c.rules.some(acceptsEverything));
     const families = new Set(dropping.map((c) => c.family));
     const covered = families.has("inet") || (families.has("ip") && families.has("ip6"));
     if (!covered) {
@@ -66,7 +66,11 @@ export const net01: Control = {
         inputs.length === 0
           ? "no input chain"
           : list(
-              inputs.map((c) => `${c.family} ${c.table} ${c.name} policy ${c.policy ?? "accept"}`),
+              inputs.map(
+                (c) =>
+                  `${c.family} ${c.table} ${c.name} policy ${c.policy ?? "accept"}` +
+                  (c.rules.some(acceptsEverything) ? " with a rule accepting everything" : ""),
+              ),
             );
       findings.push(
         fail("noDefaultDeny", { actual }, [

@@ -275,3 +275,11 @@ export function noVolumesFinding(facts: Facts): Finding {
         ev("/etc/crypttab", "an encrypted system volume (LUKS2)", "no entries", "/etc/crypttab"),
       ]);
 }
+
+/**
+ * An nftables rule that accepts everything (a verdict with no match before it): in a chain
+ * with policy drop it makes the policy moot.
+ */
+export function acceptsEverything(rule: string): boolean {
+  return /^(counter\s+)?accept$/.test(rule.trim());
+}

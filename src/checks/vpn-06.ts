@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, unitOn, unitState } from "./util.js";
+import { ev, fail, list, pass, unitOn, unitState, acceptsEverything } from "./util.js";
 
 export const vpn06: Control = {
   meta: {
@@ -125,10 +125,8 @@ export const vpn06: Control = {
         );
       }
       const outputs = nft.chains.filter((ch) => ch.hook === "output");
-      // A rule that accepts everything (no match before the verdict) makes the drop policy moot.
-      const blanketAccept = (rule: string) => /^(counter\s+)?accept$/.test(rule.trim());
       const dropping = outputs.filter(
-        (ch) => ch.policy === "drop" && !ch.rules.some(blanketAccept),
+        (ch) => ch.policy === "drop" && !ch.rules.some(acceptsEverything),
       );
       // IPv4 and IPv6 must both be stopped: an inet chain covers both, ip and ip6 one each.
       const covers = (family: string) =>
@@ -139,7 +137,7 @@ export const vpn06: Control = {
           .map(
             (ch) =>
               `${ch.family} ${ch.table} ${ch.name} policy ${ch.policy ?? "accept"}` +
-              (ch.rules.some(blanketAccept) ? " with a rule accepting everything" : ""),
+              (ch.rules.some(acceptsEverything) ? " with a rule accepting everything" : ""),
           )
           .join("; ");
         const actual =

@@ -28,6 +28,16 @@ testControl(net01, import.meta.url, [
     messages: ["noDefaultDeny"],
   },
   {
+    name: "a rule accepting everything before the drop policy",
+    facts: hardenedFacts({
+      network: {
+        nftables: { chains: [{ ...input!, rules: [...input!.rules, "accept"] }, output!] },
+      },
+    }),
+    status: "fail",
+    messages: ["noDefaultDeny"],
+  },
+  {
     name: "ruleset does not parse",
     facts: hardenedFacts({
       network: { nftables: { parseErrors: ["/etc/nftables.conf:3:1: unexpected }"] } },
