@@ -181,6 +181,34 @@ describe("LUKS handlers", () => {
     expect(await opensSlot(single, stray.path, testPassphrase, "0")).toBe(true);
   }, 60_000);
 
+  it("converts in place by number, and finishes a conversion a killed run left half-done", async () => {
+    const { image, target } = await weakVolume("convert");
+    const keyFile = join(dir, "convert-pass");
+    await writeFile(keyFile, testPassphrase);
+    // A killed conversion: the passphrase already added as argon2id to spare slot 2.
+    await execa("cryptsetup", [
+      "luksAddKey",
+      "--batch-mode",
+      `--key-file=${keyFile}`,
+      "--key-slot=2",
+      "--pbkdf=argon2id",
+      "--pbkdf-force-iterations=4",
+      "--pbkdf-memory=32768",
+      image.path,
+      keyFile,
+    ]);
+    const report = await applyChanges(target, [convert(image.path, "0")], {
+      handlers: options().handlers,
+    });
+    expect(report).toMatchObject({ applied: 1, failed: [] });
+    const header = await readHeader(target, image.path);
+    expect(header.keyslots.map((k) => [k.id, k.kdf.type])).toEqual([
+      ["0", "argon2id"],
+      ["1", "pbkdf2"],
+    ]);
+    expect(await opensSlot(target, image.path, testPassphrase, "0")).toBe(true);
+  }, 60_000);
+
   it("a recovery slot left by an interrupted run is replaced, so exactly one remains", async () => {
     const { image, root, target } = await weakVolume("interrupted");
     // Simulate a run killed right after luksAddKey: the marker names slot 2, no token, no record.

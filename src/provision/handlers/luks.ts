@@ -349,31 +349,80 @@ async function recoveryComplete(target: Target, header: LuksHeader): Promise<boo
   );
 }
 
+/** Add `key` as a new keyslot `slot` (argon2id), proven by `key` itself opening another slot. */
+async function addKeyslot(
+  target: Target,
+  state: HandlerState,
+  device: string,
+  key: string,
+  slot: string,
+): Promise<void> {
+  await withSecretFile(key, (keyFile) =>
+    cryptsetup(
+      target,
+      [
+        "luksAddKey",
+        "--batch-mode",
+        "--key-file=-",
+        `--key-slot=${slot}`,
+        ...pbkdfArgs(state.options.pbkdfCost),
+        device,
+        keyFile,
+      ],
+      key,
+      "luksAddKey",
+    ),
+  );
+  if (!(await opensSlot(target, device, key, slot)))
+    throw new IncompleteError("E_LUKS", `the new keyslot ${slot} of ${device} does not open`);
+}
+
+const isArgon = (slot: LuksKeyslot | undefined) =>
+  slot?.kdf.type === "argon2id" && (slot.kdf.memory ?? Infinity) >= 32768;
+
+/**
+ * Convert a passphrase keyslot to argon2id without ever leaving the volume with no slot the
+ * passphrase opens. `cryptsetup luksConvertKey` rewrites the slot in place; a kill -9 in the
+ * middle of it lost the only passphrase slot in a crash trial. So: add the passphrase to a free
+ * slot (argon2id) and prove it, kill the old slot, add it again under the old number and prove
+ * it, kill the spare. The slot keeps its number, so the rest of the plan stays valid, and a run
+ * killed between any two steps leaves a slot the passphrase opens (the next run finishes).
+ */
 export function convertKeyslotHandler(state: HandlerState): ChangeHandler {
   return async (change: Change, target: Target): Promise<ChangeOutcome> => {
     if (change.kind !== "luks-convert-keyslot") throw new Error("unreachable");
-    const header = await readHeader(target, change.device);
+    const device = change.device;
+    let header = await readHeader(target, device);
     const slot = header.keyslots.find((k) => k.id === change.keyslot);
-    if (slot === undefined || slot.kdf.type === "argon2id") return "unchanged";
-    const passphrase = needPassphrase(state, change.device);
-    if (!(await opensSlot(target, change.device, passphrase, change.keyslot)))
-      throw new IncompleteError(
-        "E_WRONG_PASSPHRASE",
-        `the passphrase does not open keyslot ${change.keyslot} of ${change.device}; a slot whose passphrase is unknown is removed, not converted`,
-      );
-    await cryptsetup(
-      target,
-      [
-        "luksConvertKey",
-        "--batch-mode",
-        "--key-file=-",
-        `--key-slot=${change.keyslot}`,
-        ...pbkdfArgs(state.options.pbkdfCost),
-        change.device,
-      ],
-      passphrase,
-      "luksConvertKey",
-    );
+    if (slot === undefined || isArgon(slot)) return "unchanged";
+    const passphrase = needPassphrase(state, device);
+    // A spare left by an interrupted conversion: another argon2id slot the passphrase opens.
+    let spare: string | null = null;
+    for (const other of header.keyslots)
+      if (
+        other.id !== slot.id &&
+        isArgon(other) &&
+        !header.tokens.some((t) => t.keyslots.includes(other.id)) &&
+        (await opensSlot(target, device, passphrase, other.id))
+      ) {
+        spare = other.id;
+        break;
+      }
+    if (spare === null) {
+      if (!(await opensSlot(target, device, passphrase, slot.id)))
+        throw new IncompleteError(
+          "E_WRONG_PASSPHRASE",
+          `the passphrase does not open keyslot ${slot.id} of ${device}; a slot whose passphrase is unknown is removed, not converted`,
+        );
+      spare = firstFreeSlot(header);
+      await addKeyslot(target, state, device, passphrase, spare);
+    }
+    await killSlot(target, device, state, slot.id);
+    await addKeyslot(target, state, device, passphrase, slot.id);
+    await killSlot(target, device, state, spare);
+    header = await readHeader(target, device);
+    if (!isArgon(header.keyslots.find((k) => k.id === slot.id)))
+      throw new IncompleteError("E_LUKS", `keyslot ${slot.id} of ${device} is not argon2id`);
     return "applied";
   };
 }
@@ -400,7 +449,17 @@ export function removeKeyslotHandler(state: HandlerState, now: () => Date): Chan
     const isPassphraseSlot =
       passphrase !== undefined &&
       (await opensSlot(target, change.device, passphrase, change.keyslot));
-    if (isPassphraseSlot) {
+    // A duplicate of the passphrase (another slot it opens) may go like any stray slot.
+    const duplicate =
+      isPassphraseSlot &&
+      (
+        await Promise.all(
+          header.keyslots
+            .filter((k) => k.id !== change.keyslot)
+            .map((k) => opensSlot(target, change.device, passphrase, k.id)),
+        )
+      ).some(Boolean);
+    if (isPassphraseSlot && !duplicate) {
       // The technician's passphrase goes only when daily unlocking no longer needs it.
       const tpm = header.tokens.some((t) => t.type === "systemd-tpm2" && t.keyslots.length > 0);
       if (!tpm) {
