@@ -45,6 +45,7 @@ export const managedPath = {
   gdmDaemon: "/etc/gdm3/daemon.conf",
   gdmCustom: "/etc/gdm3/custom.conf",
   lightdm: "/etc/lightdm/lightdm.conf",
+  aptSourcesList: "/etc/apt/sources.list",
 } as const;
 
 /** Files the planner edits line by line: their text is kept in the facts. */
@@ -56,6 +57,7 @@ export const textManagedPaths: ReadonlySet<string> = new Set([
   managedPath.gdmDaemon,
   managedPath.gdmCustom,
   managedPath.lightdm,
+  managedPath.aptSourcesList,
 ]);
 
 /** The paths looked at for a profile (today the same for every profile). */

@@ -7,6 +7,7 @@ import { installed } from "../checks/util.js";
 import type { Facts } from "../facts/types.js";
 import type { Profile } from "../profiles/types.js";
 import { planAccounts } from "./resources/accounts.js";
+import { planAptSources } from "./resources/apt-sources.js";
 import { planAuditd } from "./resources/auditd.js";
 import { planBrowser } from "./resources/browser.js";
 import type { PlanContext, PlanOptions } from "./resources/common.js";
@@ -35,6 +36,7 @@ export type { PlanOptions } from "./resources/common.js";
 /** The resources, in the order their changes are listed within one phase. */
 export const resources: readonly { name: string; plan: (ctx: PlanContext) => Change[] }[] = [
   { name: "packages", plan: planPackages },
+  { name: "apt-sources", plan: planAptSources },
   { name: "usbguard", plan: planUsbguard },
   { name: "modprobe", plan: planModprobe },
   { name: "sysctl", plan: planSysctl },
