@@ -3,13 +3,13 @@
  * root is locked, sudo logs, and no display manager or getty logs anyone in automatically.
  * koffer does not create accounts; it adjusts the groups and files around them.
  */
+import { sudoLogging } from "../../checks/acc-05.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { fileChange, header, managedText, type PlanContext } from "./common.js";
 
 const resource = "accounts";
 const adminGroups = ["sudo", "admin", "wheel"];
-const sudoLogging = /\b(logfile|log_output|log_input|syslog|log_servers)\b/;
 
 export const sudoersDropIn = `${header()}# ACC-05: every sudo use is logged, in a pseudo-terminal
 Defaults logfile="/var/log/sudo.log"
@@ -48,7 +48,8 @@ function sudoers(ctx: PlanContext): Change[] {
     mode: 0o440,
     summary: "sudo logs to /var/log/sudo.log (use_pty)",
     controls: ["ACC-05"],
-    satisfied: acc.sudoDefaults.some((d) => sudoLogging.test(d.value)),
+    // Judged exactly as ACC-05 judges it: `Defaults !syslog` or a user-scoped Defaults does not count.
+    satisfied: sudoLogging(acc.sudoDefaults).length > 0,
   });
   // Drop-ins that grant sudo to anyone but root, the admin groups and the admins go.
   const allowed = new Set([

@@ -167,6 +167,13 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     expected: ["vpn-certificate"],
   },
   {
+    name: "accounts: `Defaults !syslog` switches logging off, as ACC-05 judges it",
+    facts: hardenedFacts({
+      accounts: { sudoDefaults: [{ value: "Defaults !syslog", source: "/etc/sudoers:10" }] },
+    }),
+    expected: ["write-file /etc/sudoers.d/koffer"],
+  },
+  {
     name: "accounts: extra admin, root open, no sudo log, stray sudoers.d, autologin",
     facts: hardenedFacts({
       accounts: {
