@@ -82,6 +82,29 @@ describe("HTML report in headless Chromium", () => {
     await page.close();
   }, 60_000);
 
+  it("fits the page: no text runs out of its box (German and English, both verdicts)", async () => {
+    for (const [scenario, lang] of [
+      ["compliant", "de"],
+      ["non-compliant", "de"],
+      ["compliant", "en"],
+    ] as const) {
+      const page = await browser.newPage({ viewport: { width: 800, height: 1200 } });
+      await page.setContent(render(sampleResult(scenario, lang), "html", { lang }), {
+        waitUntil: "load",
+      });
+      const overflowing = await page.evaluate(() =>
+        [...document.querySelectorAll("dd, td, p, h1, h2")]
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => `${el.tagName}: ${(el.textContent ?? "").slice(0, 60)}`),
+      );
+      expect(overflowing, `${scenario} ${lang}`).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        800,
+      );
+      await page.close();
+    }
+  }, 60_000);
+
   it("English with lang en", async () => {
     const html = render(sampleResult("compliant", "en"), "html", { lang: "en" });
     const page = await browser.newPage();

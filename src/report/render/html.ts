@@ -14,9 +14,10 @@ h2 { font-size: 13pt; margin: 8mm 0 3mm; border-bottom: 1.5pt solid #1f3b64; pad
 h3 { font-size: 11pt; margin: 5mm 0 2mm; break-after: avoid; }
 .subtitle { color: var(--muted); margin: 0 0 5mm; }
 header.cover { border: 1pt solid #1f3b64; padding: 5mm; margin-bottom: 4mm; }
-dl { display: grid; grid-template-columns: 55mm 1fr; gap: 1mm 4mm; margin: 0; }
+dl { display: grid; grid-template-columns: 55mm minmax(0, 1fr); gap: 1mm 4mm; margin: 0; }
 dt { font-weight: bold; }
 dd { margin: 0; overflow-wrap: anywhere; }
+dd .st { white-space: normal; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9pt; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
