@@ -46,6 +46,8 @@ export interface DemoOutcome {
 
 const examplesDir = fileURLToPath(new URL("../../examples/", import.meta.url));
 
+/** The throwaway laptop's hostname: it names the device certificate and the report. */
+export const demoHostname = "koffer-demo-01";
 /** Why the demo cannot run here, or null. */
 export async function demoPreconditions(): Promise<string | null> {
   if (typeof process.getuid === "function" && process.getuid() !== 0)
@@ -173,6 +175,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const root = join(workDir, "root");
   log(`copying it to ${root}`);
   await must("cp", ["-a", base, root]);
+  // debootstrap copies the build host's name; the throwaway laptop gets one of its own.
+  await writeFile(join(root, "etc/hostname"), `${demoHostname}\n`);
   const disk = join(workDir, "disk.img");
   const passphrase = randomBytes(12).toString("base64url");
   await writeFile(join(workDir, "disk-passphrase"), `${passphrase}\n`, { mode: 0o600 });
