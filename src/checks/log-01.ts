@@ -14,6 +14,11 @@ const watched = [
 /** System calls whose use must be recorded. */
 const syscalls = ["settimeofday", "clock_settime", "init_module", "finit_module"];
 
+/** A rule that suppresses auditing (`-a never,…`, `-a …,exclude`) records nothing. */
+function suppresses(rule: string): boolean {
+  return /(^|\s)-[aA]\s+\S*\b(never|exclude)\b/.test(rule);
+}
+
 function watches(rule: string, path: string): boolean {
   return new RegExp(
     `(^|\\s)(-w\\s+|-F\\s+(dir|path)=)${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}/?(\\s|$)`,
@@ -22,6 +27,24 @@ function watches(rule: string, path: string): boolean {
 
 function auditsSyscall(rule: string, name: string): boolean {
   return /(^|\s)-S\s/.test(rule) && rule.split(/[\s,]+/).includes(name);
+}
+
+/**
+ * What the audit rules leave unrecorded (LOG-01): watched paths, system calls, and whether
+ * commands run as root are audited. Shared with the auditd provisioning resource, so the fix
+ * and the verdict agree.
+ */
+export function auditGaps(allRules: readonly string[]): {
+  paths: string[];
+  syscalls: string[];
+  privilege: boolean;
+} {
+  const rules = allRules.filter((r) => !suppresses(r));
+  return {
+    paths: watched.filter((path) => !rules.some((r) => watches(r, path))),
+    syscalls: syscalls.filter((name) => !rules.some((r) => auditsSyscall(r, name))),
+    privilege: !rules.some((r) => auditsSyscall(r, "execve") && /euid=0\b/.test(r)),
+  };
 }
 
 export const log01: Control = {
@@ -91,19 +114,18 @@ export const log01: Control = {
           ev("auditd.service", "enabled", state, "systemctl is-enabled"),
         ]),
       );
-    for (const path of watched)
-      if (!rules.some((r) => watches(r, path)))
-        findings.push(
-          fail("watch", { path }, [ev("audit rules", `-w ${path}`, "none", "/etc/audit/rules.d")]),
-        );
-    for (const name of syscalls)
-      if (!rules.some((r) => auditsSyscall(r, name)))
-        findings.push(
-          fail("syscall", { syscall: name }, [
-            ev("audit rules", `-S ${name}`, "none", "/etc/audit/rules.d"),
-          ]),
-        );
-    if (!rules.some((r) => auditsSyscall(r, "execve") && /euid=0\b/.test(r)))
+    const gaps = auditGaps(rules);
+    for (const path of gaps.paths)
+      findings.push(
+        fail("watch", { path }, [ev("audit rules", `-w ${path}`, "none", "/etc/audit/rules.d")]),
+      );
+    for (const name of gaps.syscalls)
+      findings.push(
+        fail("syscall", { syscall: name }, [
+          ev("audit rules", `-S ${name}`, "none", "/etc/audit/rules.d"),
+        ]),
+      );
+    if (gaps.privilege)
       findings.push(
         fail("privilege", {}, [
           ev("audit rules", "-S execve -F euid=0", "none", "/etc/audit/rules.d"),

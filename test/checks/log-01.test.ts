@@ -38,6 +38,29 @@ testControl(log01, import.meta.url, [
     messages: ["syscall", "privilege"],
   },
   {
+    name: "a rule that suppresses auditing (-a never) records nothing",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          ...rules.filter((r) => !r.rule.includes("clock_settime")),
+          {
+            rule: "-a always,exit -F arch=b64 -S settimeofday -k time-change",
+            source: "/etc/audit/rules.d/x.rules:1",
+          },
+          {
+            rule: "-a never,exit -F arch=b64 -S clock_settime",
+            source: "/etc/audit/rules.d/x.rules:1",
+          },
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["syscall"],
+    data: { syscall: "clock_settime" },
+  },
+  {
     name: "not required",
     profile: makeProfile({ spec: { logging: { auditd: false } } }),
     status: "not-applicable",

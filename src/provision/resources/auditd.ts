@@ -2,6 +2,7 @@
  * Audit rules (LOG-01): logons and identity files, sudo and privileged execution, the
  * configuration of USBGuard, firewall and tunnel, clock changes and module loads.
  */
+import { auditGaps } from "../../checks/log-01.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, header, type PlanContext } from "./common.js";
@@ -35,33 +36,10 @@ ${["b64", "b32"]
 -w /usr/bin/sudo -p x -k privileged
 `;
 
-function watched(rules: string[], path: string): boolean {
-  const re = new RegExp(
-    `(^|\\s)(-w\\s+|-F\\s+(dir|path)=)${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}/?(\\s|$)`,
-  );
-  return rules.some((r) => re.test(r));
-}
-function syscall(rules: string[], name: string): boolean {
-  return rules.some((r) => /(^|\s)-S\s/.test(r) && r.split(/[\s,]+/).includes(name));
-}
-
 export function planAuditd(ctx: PlanContext): Change[] {
   if (!ctx.profile.spec.logging.auditd) return [];
-  const rules = ctx.facts.logging.auditRules.map((r) => r.rule);
-  const satisfied =
-    [
-      "/etc/passwd",
-      "/etc/shadow",
-      "/etc/group",
-      "/etc/sudoers",
-      "/etc/usbguard",
-      "/etc/nftables.conf",
-      "/etc/swanctl",
-    ].every((p) => watched(rules, p)) &&
-    ["settimeofday", "clock_settime", "init_module", "finit_module"].every((s) =>
-      syscall(rules, s),
-    ) &&
-    rules.some((r) => syscall([r], "execve") && /euid=0\b/.test(r));
+  const gaps = auditGaps(ctx.facts.logging.auditRules.map((r) => r.rule));
+  const satisfied = gaps.paths.length === 0 && gaps.syscalls.length === 0 && !gaps.privilege;
   return [
     ...fileChange(ctx, {
       resource: "auditd",
