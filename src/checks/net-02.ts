@@ -18,7 +18,7 @@ export const remoteUnits = [
   "rsh.socket",
 ];
 /** Packages that provide remote access; openssh-server only when SSH is not allowed. */
-const remotePackages = [
+export const remotePackages = [
   "xrdp",
   "x11vnc",
   "tigervnc-standalone-server",

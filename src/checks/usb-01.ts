@@ -2,14 +2,14 @@ import type { Control, Finding } from "./types.js";
 import { ev, fail, list, pass, setting, unitOn, unitState } from "./util.js";
 
 /** Required daemon settings; upstream's compiled-in defaults apply when a key is absent. */
-const daemonSettings: [key: string, wanted: string[], upstreamDefault: string][] = [
+export const daemonSettings: [key: string, wanted: string[], upstreamDefault: string][] = [
   ["ImplicitPolicyTarget", ["block", "reject"], "block"],
   ["PresentDevicePolicy", ["apply-policy", "block", "reject"], "apply-policy"],
   ["InsertedDevicePolicy", ["apply-policy", "block", "reject"], "apply-policy"],
 ];
 
 /** Does a rule id pattern (`vvvv:pppp`, `vvvv:*`, `*:*`) cover a concrete id? */
-function covers(pattern: string, id: string): boolean {
+export function covers(pattern: string, id: string): boolean {
   const [pv, pp] = pattern.toLowerCase().split(":");
   const [v, p] = id.toLowerCase().split(":");
   return (pv === "*" || pv === v) && (pp === "*" || pp === p);

@@ -2,7 +2,7 @@ import type { Control, Finding } from "./types.js";
 import { ev, fail, pass, presentPackage } from "./util.js";
 
 /** Packages whose presence means another tunnel is at hand. */
-const otherTunnelPackages = [
+export const otherTunnelPackages = [
   "wireguard",
   "wireguard-tools",
   "openvpn",

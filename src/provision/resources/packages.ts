@@ -3,35 +3,13 @@
  * controls and devices need; purge denied packages, remote-access servers and non-IPsec
  * tunnels that are installed (`ii`). Purges come first so an install never pulls them back.
  */
+import { remotePackages } from "../../checks/net-02.js";
+import { presentPackage } from "../../checks/util.js";
+import { otherTunnelPackages } from "../../checks/vpn-01.js";
 import type { Profile } from "../../profiles/types.js";
 import type { Change } from "../types.js";
 import { installed, type PlanContext } from "./common.js";
 import type { Facts } from "../../facts/types.js";
-
-/** Remote-access servers (NET-02). */
-const remoteAccess = [
-  "xrdp",
-  "x11vnc",
-  "tigervnc-standalone-server",
-  "tightvncserver",
-  "vino",
-  "samba",
-  "telnetd",
-  "rsh-server",
-  "anydesk",
-  "teamviewer",
-];
-/** Tunnels that are not TR-02102 IPsec (VPN-01). */
-const otherTunnels = [
-  "wireguard",
-  "wireguard-tools",
-  "openvpn",
-  "pptp-linux",
-  "xl2tpd",
-  "network-manager-openvpn",
-  "network-manager-pptp",
-  "network-manager-l2tp",
-];
 
 /** Every package the profile needs, in a stable order. */
 export function requiredPackages(profile: Profile, facts: Facts): string[] {
@@ -48,15 +26,17 @@ export function requiredPackages(profile: Profile, facts: Facts): string[] {
 
 export function unwantedPackages(profile: Profile): string[] {
   const spec = profile.spec;
-  const out = [...spec.apps.deny, ...remoteAccess, ...otherTunnels];
+  const out = [...spec.apps.deny, ...remotePackages, ...otherTunnelPackages];
   if (!spec.network.ssh) out.push("openssh-server");
   return [...new Set(out)];
 }
 
 export function planPackages(ctx: PlanContext): Change[] {
   const required = requiredPackages(ctx.profile, ctx.facts);
+  // Purged in whatever state its files are on disk (held, half-configured …), exactly as
+  // APP-02, NET-02 and VPN-01 count them present.
   const purge = unwantedPackages(ctx.profile).filter(
-    (name) => installed(ctx.facts, name) && !required.includes(name),
+    (name) => presentPackage(ctx.facts, name) !== undefined && !required.includes(name),
   );
   const install = required.filter((name) => !installed(ctx.facts, name));
   const changes: Change[] = [];

@@ -4,6 +4,7 @@
  * implicit block, and the service enabled. usbguard's own postinst leaves an empty or
  * build-host policy behind, so koffer owns both files outright.
  */
+import { covers, daemonSettings } from "../../checks/usb-01.js";
 import { setting } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import { formatRule, parseRule } from "../../facts/usbguard-rules.js";
@@ -53,18 +54,6 @@ AuditFilePath=/var/log/usbguard/usbguard-audit.log
 HidePII=false
 `;
 
-const daemonWanted: [string, string[], string][] = [
-  ["ImplicitPolicyTarget", ["block", "reject"], "block"],
-  ["PresentDevicePolicy", ["apply-policy", "block", "reject"], "apply-policy"],
-  ["InsertedDevicePolicy", ["apply-policy", "block", "reject"], "apply-policy"],
-];
-
-function covers(pattern: string, id: string): boolean {
-  const [pv, pp] = pattern.toLowerCase().split(":");
-  const [v, p] = id.toLowerCase().split(":");
-  return (pv === "*" || pv === v) && (pp === "*" || pp === p);
-}
-
 /** The rules in effect already do what USB-01/02/03 ask (judged as the checks judge). */
 function rulesSatisfied(ctx: PlanContext): boolean {
   const usb = ctx.facts.usb;
@@ -94,7 +83,7 @@ function daemonSatisfied(ctx: PlanContext): boolean {
   if (!ctx.facts.usb.usbguardInstalled) return false;
   // Rules from a RuleFolder would add to the allowlist; koffer's configuration has none.
   if (setting(conf, "RuleFolder") !== undefined) return false;
-  return daemonWanted.every(([key, wanted, fallback]) =>
+  return daemonSettings.every(([key, wanted, fallback]) =>
     wanted.includes(setting(conf, key)?.value ?? fallback),
   );
 }

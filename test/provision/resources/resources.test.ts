@@ -238,6 +238,17 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     expected: ["purge-packages openssh-server", "mask-unit ssh.service"],
   },
   {
+    name: "packages: a denied package on hold (hi) is purged, as APP-02 counts it present",
+    facts: (() => {
+      const f = withPackages(hardenedFacts(), ["anydesk"]);
+      const packages = f.apps.packages.map((p) =>
+        p.name === "anydesk" ? { ...p, status: "hi" } : p,
+      );
+      return { ...f, apps: { ...f.apps, packages } };
+    })(),
+    expected: ["purge-packages anydesk"],
+  },
+  {
     name: "bluetooth and apparmor",
     facts: hardenedFacts({
       services: { unitFiles: { "bluetooth.service": "enabled", "apparmor.service": "disabled" } },
