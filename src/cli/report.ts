@@ -104,28 +104,10 @@ export function register(program: Command, context: CliContext): void {
           const { basename, join } = await import("node:path");
           const { writeFileAtomic } = await import("../pki/lifecycle.js");
           const stem = basename(file).replace(/\.json$/, "");
-          let style: RenderOptions["style"];
-          const stdoutTty = Boolean((context.io.stdout as NodeJS.WriteStream).isTTY);
-          if (
-            formats.includes("text") &&
-            !opts.out &&
-            !opts.outDir &&
-            stdoutTty &&
-            !context.io.env.NO_COLOR
-          ) {
-            const { default: chalk } = await import("chalk");
-            const colours = {
-              pass: chalk.green,
-              fail: chalk.red,
-              error: chalk.red.bold,
-              waived: chalk.yellow,
-              "not-applicable": chalk.gray,
-              skip: chalk.gray,
-              bold: chalk.bold,
-              dim: chalk.dim,
-            } as const;
-            style = (role, s) => colours[role](s);
-          }
+          const style =
+            formats.includes("text") && !opts.out && !opts.outDir
+              ? await (await import("./style.js")).terminalStyle(context.io)
+              : undefined;
           for (const format of formats) {
             let out: string | Buffer;
             if (format === "pdf")

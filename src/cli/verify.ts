@@ -259,27 +259,10 @@ export function register(program: Command, context: CliContext): void {
         const { evaluate } = await import("../report/evaluate.js");
         const result = evaluate(profile, facts, { now: new Date(), startedAt, lang, vpnCa });
 
-        let style: import("../report/render/index.js").RenderOptions["style"];
-        const stdoutTty = Boolean((context.io.stdout as NodeJS.WriteStream).isTTY);
-        if (
-          options.out === undefined &&
-          options.outDir === undefined &&
-          stdoutTty &&
-          !context.io.env.NO_COLOR
-        ) {
-          const { default: chalk } = await import("chalk");
-          const colours = {
-            pass: chalk.green,
-            fail: chalk.red,
-            error: chalk.red.bold,
-            waived: chalk.yellow,
-            "not-applicable": chalk.gray,
-            skip: chalk.gray,
-            bold: chalk.bold,
-            dim: chalk.dim,
-          } as const;
-          style = (role, s) => colours[role](s);
-        }
+        const style =
+          options.out === undefined && options.outDir === undefined
+            ? await (await import("./style.js")).terminalStyle(context.io)
+            : undefined;
         const { resolve, join } = await import("node:path");
         const { writeHostFileAtomic } = await import("../targets/files.js");
         // The JSON is rendered once: its exact bytes are what is signed and what the HTML names.
