@@ -48,7 +48,7 @@ export function register(program: Command, context: CliContext): void {
           );
         const { loadProfileOrThrow } = await import("../profiles/loader.js");
         const profile = await loadProfileOrThrow(options.profile as string);
-        const vpnCa = await readCa(profile.spec.vpn.caCertificate);
+        const vpnCa = await (await import("../profiles/vpn-ca.js")).readVpnCa(profile);
         const { planProvision } = await import("../provision/plan.js");
         const { renderPlanText } = await import("../provision/plan-text.js");
         const now = new Date();
@@ -97,21 +97,4 @@ export function register(program: Command, context: CliContext): void {
         }
       }),
     );
-}
-
-/** The municipality CA the profile names, to install and pin. */
-async function readCa(file: string | undefined): Promise<{ pem: string; sha256: string } | null> {
-  if (file === undefined) return null;
-  const { readFile } = await import("node:fs/promises");
-  const { X509Certificate } = await import("node:crypto");
-  const { InputError } = await import("../errors.js");
-  try {
-    const pem = await readFile(file, "utf8");
-    const sha256 = new X509Certificate(pem).fingerprint256.replace(/:/g, "").toLowerCase();
-    return { pem, sha256 };
-  } catch (error) {
-    throw new InputError(
-      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
 }

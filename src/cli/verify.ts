@@ -49,30 +49,6 @@ async function baselineProfile(): Promise<Profile> {
   };
 }
 
-/** The municipality CA the profile names, as the checks need it (they never read files). */
-async function loadVpnCa(
-  profile: Profile,
-): Promise<{ pem: string; sha256: string; subject: string } | null> {
-  const file = profile.spec.vpn.caCertificate;
-  if (file === undefined) return null;
-  const { readFile } = await import("node:fs/promises");
-  const { X509Certificate } = await import("node:crypto");
-  const { InputError } = await import("../errors.js");
-  try {
-    const pem = await readFile(file, "utf8");
-    const cert = new X509Certificate(pem);
-    return {
-      pem,
-      sha256: cert.fingerprint256.replace(/:/g, "").toLowerCase(),
-      subject: cert.subject.split("\n").reverse().join(", "),
-    };
-  } catch (error) {
-    throw new InputError(
-      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
 /**
  * Check the --sign options; returns whether to sign. Signing covers the JSON result, so the
  * JSON must be written to a file: with --out-dir it is added to the formats when missing.
@@ -255,7 +231,7 @@ export function register(program: Command, context: CliContext): void {
             await target.close();
           }
         }
-        const vpnCa = await loadVpnCa(profile);
+        const vpnCa = await (await import("../profiles/vpn-ca.js")).readVpnCa(profile);
         const { evaluate } = await import("../report/evaluate.js");
         const result = evaluate(profile, facts, { now: new Date(), startedAt, lang, vpnCa });
 

@@ -7,8 +7,7 @@
  * Nothing touches the target before the profile has loaded: an invalid profile throws an
  * InputError (exit 78) with the target exactly as it was.
  */
-import { X509Certificate } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
@@ -18,6 +17,7 @@ import type { Profile } from "../profiles/types.js";
 import { evaluate } from "../report/evaluate.js";
 import { exitCodeFor } from "../report/exit-code.js";
 import type { Result } from "../report/types.js";
+import { readVpnCa } from "../profiles/vpn-ca.js";
 import { openTarget } from "../targets/index.js";
 import { writeHostFileAtomic } from "../targets/files.js";
 import type { Target } from "../targets/types.js";
@@ -66,27 +66,6 @@ export interface ProvisionOutcome {
   exitCode: number;
 }
 
-/** The profile's VPN CA as planning and evaluation need it. */
-async function vpnCaOf(
-  profile: Profile,
-): Promise<{ pem: string; sha256: string; subject: string } | null> {
-  const file = profile.spec.vpn.caCertificate;
-  if (file === undefined) return null;
-  try {
-    const pem = await readFile(file, "utf8");
-    const cert = new X509Certificate(pem);
-    return {
-      pem,
-      sha256: cert.fingerprint256.replace(/:/g, "").toLowerCase(),
-      subject: cert.subject.split("\n").reverse().join(", "),
-    };
-  } catch (error) {
-    throw new InputError(
-      `${file}: cannot read the VPN CA certificate: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-}
-
 /** Gather and evaluate a target against a profile (the verify half of provisioning). */
 export async function verifyTarget(
   target: Target,
@@ -94,7 +73,7 @@ export async function verifyTarget(
   options: { now: Date; lang?: Lang; startedAt?: Date },
 ): Promise<{ facts: Facts; result: Result }> {
   const facts = await gatherFacts(target, { profile, now: options.now });
-  const vpnCa = await vpnCaOf(profile);
+  const vpnCa = await readVpnCa(profile);
   const result = evaluate(profile, facts, {
     now: options.now,
     startedAt: options.startedAt ?? options.now,
@@ -116,7 +95,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   const now = options.now ?? (() => new Date());
   // First the profile: an invalid one stops the run before the target is even opened.
   const profile = await loadProfile(options);
-  const vpnCa = await vpnCaOf(profile);
+  const vpnCa = await readVpnCa(profile);
   const target = await openTarget({
     ...(options.root === undefined ? {} : { root: options.root }),
     disks: options.disks ?? [],
