@@ -44,6 +44,16 @@ export interface ReportDocument {
 
 const L = (de: string, en: string): Localized => ({ de, en });
 
+/** The symbol shown before a status in HTML and Markdown. */
+export const statusMark: Record<string, string> = {
+  pass: "✔",
+  fail: "✘",
+  error: "!",
+  waived: "~",
+  "not-applicable": "–",
+  skip: "?",
+};
+
 export const headings = {
   cover: L(
     "Prüfbericht „Mobiler Bürgerkoffer“ – Technische und organisatorische Maßnahmen (Art. 32 DSGVO)",

@@ -1,5 +1,5 @@
 import type { Result } from "../types.js";
-import { buildDocument, type Block, type Cell } from "./document.js";
+import { buildDocument, type Block, type Cell, statusMark } from "./document.js";
 import { escapeXml as h } from "./escape.js";
 import type { RenderOptions } from "./options.js";
 
@@ -50,17 +50,9 @@ footer { margin-top: 8mm; font-size: 8pt; color: var(--muted); }
 @media print { body { padding: 0; max-width: none; } }
 `;
 
-const marks: Record<string, string> = {
-  pass: "✔",
-  fail: "✘",
-  error: "!",
-  waived: "~",
-  "not-applicable": "–",
-  skip: "?",
-};
-
 function cell(c: Cell): string {
-  if (c.status) return `<span class="st st-${c.status}">${marks[c.status]} ${h(c.text)}</span>`;
+  if (c.status)
+    return `<span class="st st-${c.status}">${statusMark[c.status]} ${h(c.text)}</span>`;
   return c.code ? `<code>${h(c.text)}</code>` : h(c.text);
 }
 

@@ -1,15 +1,6 @@
 import type { Result } from "../types.js";
-import { buildDocument, type Block, type Cell } from "./document.js";
+import { buildDocument, type Block, type Cell, statusMark } from "./document.js";
 import type { RenderOptions } from "./options.js";
-
-const marks: Record<string, string> = {
-  pass: "✔",
-  fail: "✘",
-  error: "!",
-  waived: "~",
-  "not-applicable": "–",
-  skip: "?",
-};
 
 /** Escape what Markdown (GFM) would interpret, including raw HTML and table pipes. */
 function md(text: string): string {
@@ -20,7 +11,7 @@ function md(text: string): string {
 }
 
 function cell(c: Cell): string {
-  if (c.status) return `${marks[c.status]} ${md(c.text)}`;
+  if (c.status) return `${statusMark[c.status]} ${md(c.text)}`;
   // A code span cannot hold a backtick safely; those fall back to escaped text.
   return c.code && !c.text.includes("`") ? `\`${c.text.replace(/\|/g, "\\|")}\`` : md(c.text);
 }
