@@ -265,22 +265,7 @@ async function addRecoveryKey(
   // The marker first: a kill after luksAddKey leaves a slot the next run knows to remove.
   await target.writeFileAtomic(pendingPath, `${slot}\n`, { mode: 0o600 });
   await target.writeFileAtomic(`${ESCROW_DIR}/${uuid}.cms`, envelope, { mode: 0o600 });
-  await withSecretFile(key, (keyFile) =>
-    cryptsetup(
-      target,
-      [
-        "luksAddKey",
-        "--batch-mode",
-        "--key-file=-",
-        `--key-slot=${slot}`,
-        ...pbkdfArgs(state.options.pbkdfCost),
-        device,
-        keyFile,
-      ],
-      passphrase,
-      "luksAddKey",
-    ),
-  );
+  await addKeyslot(target, state, device, key, slot, passphrase);
   await cryptsetup(
     target,
     ["token", "import", device],
@@ -349,13 +334,17 @@ async function recoveryComplete(target: Target, header: LuksHeader): Promise<boo
   );
 }
 
-/** Add `key` as a new keyslot `slot` (argon2id), proven by `key` itself opening another slot. */
+/**
+ * Add `key` as keyslot `slot` (argon2id), unlocking with `unlockWith` (by default `key`
+ * itself, which then already opens another slot), and prove the new slot opens.
+ */
 async function addKeyslot(
   target: Target,
   state: HandlerState,
   device: string,
   key: string,
   slot: string,
+  unlockWith: string = key,
 ): Promise<void> {
   await withSecretFile(key, (keyFile) =>
     cryptsetup(
@@ -369,7 +358,7 @@ async function addKeyslot(
         device,
         keyFile,
       ],
-      key,
+      unlockWith,
       "luksAddKey",
     ),
   );
