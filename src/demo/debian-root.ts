@@ -80,7 +80,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => Promise<void>> {
+/** An exclusive lock file for building a cache entry; a dead holder's lock is taken over. */
+export async function acquireCacheLock(
+  lockPath: string,
+  timeoutMs: number,
+): Promise<() => Promise<void>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -114,7 +118,7 @@ export async function debianRoot(
   const finalPath = debianRootPath(packages);
   if (await isComplete(finalPath)) return finalPath;
   await mkdir(join(finalPath, ".."), { recursive: true });
-  const release = await acquireLock(`${finalPath}.lock`, 30 * 60_000);
+  const release = await acquireCacheLock(`${finalPath}.lock`, 30 * 60_000);
   try {
     if (await isComplete(finalPath)) return finalPath;
     const tempPath = `${finalPath}.tmp-${process.pid}`;

@@ -1,0 +1,55 @@
+/**
+ * The cached desktop laptop root: built once (or found), recorded in its manifest with the
+ * recipe and a tree checksum, and never written by a test (a copy is an overlay view).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  copyRoot,
+  laptopManifest,
+  laptopPackages,
+  laptopRoot,
+  laptopRootSkipReason,
+} from "./laptop-root.js";
+
+const skip = laptopRootSkipReason();
+
+describe.skipIf(skip !== null)("rig: the desktop laptop root", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await laptopRoot();
+  }, 60 * 60_000);
+
+  it("has every package of the recipe installed, per the tree's own dpkg database", async () => {
+    const { stdout } = await execa("dpkg-query", [
+      `--admindir=${join(root, "var/lib/dpkg")}`,
+      "-W",
+      "-f=${Package} ${db:Status-Abbrev}\\n",
+      ...laptopPackages,
+    ]);
+    const notInstalled = stdout
+      .trim()
+      .split("\n")
+      .filter((line) => !line.endsWith(" ii "));
+    expect(notInstalled).toEqual([]);
+    const manifest = await laptopManifest(root);
+    expect(manifest.recipe.packages).toEqual([...laptopPackages].sort());
+    expect(manifest.treeSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("gives each test a private view: writes land in the copy, never in the cache", async () => {
+    const copy = await copyRoot(root);
+    try {
+      await writeFile(join(copy.path, "etc/hostname"), "changed\n");
+      expect(await readFile(join(copy.path, "etc/hostname"), "utf8")).toBe("changed\n");
+      expect(await readFile(join(root, "etc/hostname"), "utf8")).toBe("koffer-laptop\n");
+    } finally {
+      await copy.cleanup();
+    }
+    // The cache still matches its manifest (laptopRoot re-checks the tree checksum).
+    expect(await laptopRoot()).toBe(root);
+  });
+});

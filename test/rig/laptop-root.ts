@@ -1,0 +1,270 @@
+/**
+ * The desktop laptop root as KISA ships it before koffer provisions it: Debian 12 with GNOME
+ * (gdm3), NetworkManager, ModemManager, CUPS, firefox-esr, pcscd and the reader drivers of
+ * the example profiles. README "The running-laptop rig" says what is in it and why.
+ *
+ * Built once on top of the cached plain Debian root (src/demo/debian-root.ts): a copy of
+ * that tree, then `apt-get install --no-install-recommends` run INSIDE the tree by
+ * systemd-nspawn (own PID, mount, IPC and UTS namespaces; no host /proc or /dev; a
+ * policy-rc.d keeps maintainer scripts from starting daemons), never by chroot on the host.
+ * The result is renamed into ~/.cache/koffer/laptop-12-<recipe hash>; next to it,
+ * `<dir>.manifest.json` holds the recipe and a checksum over the tree's listing (path,
+ * type, mode, owner, size, mtime) that every use re-checks (~1 s), so a test that wrote
+ * into the cache is caught instead of silently shared.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import {
+  acquireCacheLock,
+  debianMirror,
+  debianRoot,
+  debianRootPath,
+  debianRootSkipReason,
+} from "../../src/demo/debian-root.js";
+import { sweepStale, track, undoLeftover } from "./cleanup.js";
+import { machineSkipReason } from "./machine.js";
+
+/**
+ * What the laptop has before koffer touches it. Each line's reason is in the README.
+ * Everything koffer installs itself (usbguard, auditd, strongSwan, apparmor …) is NOT here:
+ * provisioning must bring it, or the rig would hide a missing install.
+ */
+export const laptopPackages: readonly string[] = [
+  // The desktop: GNOME Shell on gdm3, the session, settings (network/VPN/printer panels).
+  "gdm3",
+  "gnome-shell",
+  "gnome-session",
+  "gnome-control-center",
+  "gnome-terminal",
+  "nautilus",
+  "dconf-cli",
+  "fonts-dejavu-core",
+  "xwayland",
+  // Networking: NetworkManager with the LTE modem (ModemManager) of the example profiles.
+  "network-manager",
+  "modemmanager",
+  // Printing of receipts and forms.
+  "cups",
+  "printer-driver-brlaser",
+  // The only browser the profiles allow.
+  "firefox-esr",
+  // eID and card readers: pcscd with the CCID and REINER SCT cyberJack drivers.
+  "pcscd",
+  "libccid",
+  "libifd-cyberjack6",
+  // The tools a technician expects and koffer's own tests call inside the machine.
+  "iproute2",
+  "iputils-ping",
+  "procps",
+  "kmod",
+];
+
+/** Bump when the build steps (not the package list) change, so old caches are not reused. */
+const recipeVersion = 1;
+
+function recipe(): { version: number; base: string; packages: string[]; mirror: string } {
+  return {
+    version: recipeVersion,
+    base: debianRootPath(),
+    packages: [...laptopPackages].sort(),
+    mirror: debianMirror(),
+  };
+}
+
+/** Where the laptop root for the current recipe lives (whether built yet or not). */
+export function laptopRootPath(): string {
+  const key = createHash("sha256").update(JSON.stringify(recipe())).digest("hex").slice(0, 12);
+  return join(homedir(), ".cache", "koffer", `laptop-12-${key}`);
+}
+
+/** Why the laptop root cannot be built or booted here, or null when it can. */
+export function laptopRootSkipReason(): string | null {
+  return debianRootSkipReason() ?? machineSkipReason();
+}
+
+interface Manifest {
+  recipe: ReturnType<typeof recipe>;
+  builtAt: string;
+  buildSeconds: number;
+  bytes: number;
+  files: number;
+  treeSha256: string;
+}
+
+/** sha256 over the sorted listing of the tree (metadata, not content: cheap, ~1 s). */
+async function treeChecksum(
+  path: string,
+): Promise<{ sha256: string; files: number; bytes: number }> {
+  const { stdout } = await execa(
+    "find",
+    [".", "-xdev", "-printf", "%p\\0%y\\0%m\\0%U\\0%G\\0%s\\0%T@\\0%l\\n"],
+    { cwd: path, env: { LC_ALL: "C" }, maxBuffer: 1 << 30, stripFinalNewline: false },
+  );
+  const lines = stdout.split("\n").filter(Boolean).sort();
+  const bytes = lines.reduce((sum, line) => sum + Number(line.split("\0")[5] ?? 0), 0);
+  const sha256 = createHash("sha256").update(lines.join("\n")).digest("hex");
+  return { sha256, files: lines.length, bytes };
+}
+
+const manifestPath = (root: string) => `${root}.manifest.json`;
+
+/** The recorded build figures of the cached laptop root (for bench and the README). */
+export async function laptopManifest(root: string): Promise<Manifest> {
+  return JSON.parse(await readFile(manifestPath(root), "utf8")) as Manifest;
+}
+
+async function nspawnRun(root: string, script: string, bindArchives: string): Promise<void> {
+  const result = await execa(
+    "systemd-nspawn",
+    [
+      `--directory=${root}`,
+      "--register=no",
+      "--keep-unit",
+      "--as-pid2",
+      "--pipe",
+      "--link-journal=no",
+      "--timezone=off",
+      // apt must reach the mirror: the host's network and resolver, nothing else of the host.
+      "--resolv-conf=bind-host",
+      `--bind=${bindArchives}:/var/cache/apt/archives`,
+      "--setenv=DEBIAN_FRONTEND=noninteractive",
+      "--setenv=DEBCONF_NONINTERACTIVE_SEEN=true",
+      "--setenv=LC_ALL=C",
+      "--",
+      "/bin/sh",
+      "-euc",
+      script,
+    ],
+    {
+      reject: false,
+      all: true,
+      timeout: 40 * 60_000,
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
+      extendEnv: false,
+    },
+  );
+  if (result.exitCode !== 0)
+    throw new Error(
+      `building the laptop root failed (${result.exitCode}):\n${String(result.all).slice(-4000)}`,
+    );
+}
+
+const buildScript = (packages: readonly string[]) => `
+printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+apt-get update -q
+apt-get install -y -q --no-install-recommends \\
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.join(" ")}
+apt-get clean
+rm -f /usr/sbin/policy-rc.d /var/cache/apt/*.bin
+echo koffer-laptop > /etc/hostname
+printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-laptop\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > /etc/hosts
+: > /etc/machine-id
+`;
+
+/**
+ * The desktop laptop root, built on first use (root, a Debian mirror, ~10 min) and cached
+ * with a checksum; returns the cached path. Read-only: use {@link copyRoot} for a test.
+ */
+export async function laptopRoot(_release: "bookworm" = "bookworm"): Promise<string> {
+  const skip = laptopRootSkipReason();
+  if (skip !== null) throw new Error(skip);
+  const finalPath = laptopRootPath();
+  if (existsSync(manifestPath(finalPath))) return verified(finalPath);
+  const base = await debianRoot();
+  await mkdir(join(finalPath, ".."), { recursive: true });
+  const release = await acquireCacheLock(`${finalPath}.lock`, 60 * 60_000);
+  try {
+    if (existsSync(manifestPath(finalPath))) return await verified(finalPath);
+    const started = Date.now();
+    const tempPath = `${finalPath}.tmp-${process.pid}`;
+    await rm(tempPath, { recursive: true, force: true });
+    await rm(finalPath, { recursive: true, force: true });
+    await execa("cp", ["-a", "--reflink=auto", base, tempPath]);
+    const archives = join(homedir(), ".cache", "koffer", "apt-archives");
+    await mkdir(join(archives, "partial"), { recursive: true });
+    try {
+      await nspawnRun(tempPath, buildScript(laptopPackages), archives);
+    } catch (error) {
+      await rm(tempPath, { recursive: true, force: true });
+      throw error;
+    }
+    const sum = await treeChecksum(tempPath);
+    await rename(tempPath, finalPath);
+    const manifest: Manifest = {
+      recipe: recipe(),
+      builtAt: new Date().toISOString(),
+      buildSeconds: Math.round((Date.now() - started) / 1000),
+      bytes: sum.bytes,
+      files: sum.files,
+      treeSha256: sum.sha256,
+    };
+    // The manifest is the commit point: a tree without one is rebuilt.
+    await writeFile(manifestPath(finalPath), `${JSON.stringify(manifest, null, 2)}\n`);
+    return finalPath;
+  } finally {
+    await release();
+  }
+}
+
+async function verified(path: string): Promise<string> {
+  const manifest = await laptopManifest(path);
+  const sum = await treeChecksum(path);
+  if (sum.sha256 !== manifest.treeSha256)
+    throw new Error(
+      `the cached laptop root ${path} changed since it was built (tree checksum ${sum.sha256}, ` +
+        `manifest ${manifest.treeSha256}); something wrote into the cache. Remove it and its ` +
+        `.manifest.json to rebuild.`,
+    );
+  return path;
+}
+
+/**
+ * A private writable view of a cached root for one test: an overlay (the cache is the
+ * read-only lower layer, so it is never written and the view costs nothing to make).
+ * Tracked: removed by cleanup(), at exit, on a signal, or by the next run's sweeper.
+ */
+export async function copyRoot(src: string): Promise<{ path: string; cleanup(): Promise<void> }> {
+  sweepStale();
+  const dir = await mkdtemp(join("/var/tmp", "kof-root-"));
+  const name = dir.slice(dir.lastIndexOf("/") + 1);
+  const merged = join(dir, "root");
+  await mkdir(join(dir, "upper"));
+  await mkdir(join(dir, "work"));
+  await mkdir(merged);
+  const item = { kind: "mount" as const, name, path: merged, dir };
+  const untrack = track(item, () => undoLeftover(item));
+  const mounted = await execa(
+    "mount",
+    [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${src},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
+      merged,
+    ],
+    { reject: false },
+  );
+  if (mounted.exitCode !== 0) {
+    untrack();
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`overlay mount of ${src} failed: ${mounted.stderr}`);
+  }
+  let done = false;
+  return {
+    path: merged,
+    async cleanup() {
+      if (done) return;
+      done = true;
+      const result = await execa("umount", [merged], { reject: false });
+      if (result.exitCode !== 0) await execa("umount", ["--lazy", merged], { reject: false });
+      untrack();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
