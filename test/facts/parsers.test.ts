@@ -374,6 +374,53 @@ describe.skipIf(!canNetns)(
   },
 );
 
+describe.skipIf(!canNetns)(
+  `nftables: what the kernel refuses to load is a parse error${canNetns ? "" : " (skipped: needs root for a network namespace)"}`,
+  () => {
+    const ruleset = (chain: string, rule: string) =>
+      [
+        "flush ruleset",
+        "table inet koffer {",
+        `  chain ${chain} {`,
+        `    type filter hook ${chain} priority filter; policy drop;`,
+        `    ${rule}`,
+        "  }",
+        "}",
+        "",
+      ].join("\n");
+    const load = async (text: string) => {
+      const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
+      try {
+        await writeFile(join(dir, "nftables.conf"), text);
+        const args = ["--net", "nft", "-f", join(dir, "nftables.conf")];
+        return (await execa("unshare", args, { reject: false })).exitCode;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+
+    it.each([
+      ["output", "meta ipsec exists accept", true],
+      ["postrouting", "meta secpath exists accept", true],
+      ["output", "rt ipsec exists accept", false],
+      ["input", "meta ipsec exists accept", false],
+      ["forward", "meta ipsec exists accept", false],
+    ])(
+      "%s chain with %j: rejected %s, by the kernel and by the parser",
+      async (chain, rule, bad) => {
+        const text = ruleset(chain, rule);
+        const parsed = parseNftables(text, "/etc/nftables.conf");
+        expect(parsed.parseErrors.length > 0).toBe(bad);
+        if (bad)
+          expect(parsed.parseErrors[0]).toMatch(
+            /^\/etc\/nftables\.conf:5:5: "meta (ipsec|secpath)"/,
+          );
+        expect((await load(text)) !== 0).toBe(bad);
+      },
+    );
+  },
+);
+
 describe("sshd_config", () => {
   it("first value wins, Include in place, Match excluded and ended by the included file", async () => {
     const src = memorySource({

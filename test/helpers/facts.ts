@@ -497,7 +497,6 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
               'oif "lo" accept',
               "udp dport { 500, 4500 } accept",
               "udp dport 67 accept",
-              "meta ipsec exists accept",
               "rt ipsec exists accept",
             ],
           },

@@ -279,7 +279,6 @@ table inet koffer {
     oif "lo" accept
     udp dport { 500, 4500 } accept
     udp dport 67 accept
-    meta ipsec exists accept
     rt ipsec exists accept
   }
   chain forward {

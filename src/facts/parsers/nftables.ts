@@ -13,6 +13,8 @@ interface Token {
   kind: string;
   value: string;
   where: string; // "path:line"
+  /** 1-based column of the token's first character. */
+  col?: number;
   /** Whitespace (or a line break) preceded the token in the source; used to render rules as written. */
   spaced?: boolean;
 }
@@ -22,11 +24,12 @@ export function tokenizeNft(text: string, path: string): { tokens: Token[]; erro
   const tokens: Token[] = [];
   const errors: string[] = [];
   let line = 1;
+  let lineStart = 0;
   let i = 0;
   let spaced = true;
   const at = () => `${path}:${line}`;
   const push = (t: Token) => {
-    tokens.push({ ...t, spaced });
+    tokens.push({ ...t, spaced, col: i - lineStart + 1 });
     spaced = false;
   };
   while (i < text.length) {
@@ -34,6 +37,7 @@ export function tokenizeNft(text: string, path: string): { tokens: Token[]; erro
     if (c === "\\" && text[i + 1] === "\n") {
       i += 2;
       line++;
+      lineStart = i;
       spaced = true;
       continue;
     }
@@ -42,6 +46,7 @@ export function tokenizeNft(text: string, path: string): { tokens: Token[]; erro
       spaced = true;
       line++;
       i++;
+      lineStart = i;
       continue;
     }
     if (c === " " || c === "\t" || c === "\r") {
@@ -162,7 +167,21 @@ const families = new Set(["ip", "ip6", "inet", "arp", "bridge", "netdev"]);
 class NftParser {
   private pos = 0;
   readonly chains = new Map<string, NftChain>();
+  /** Where each rule of a chain was written, for errors the kernel would report at load. */
+  readonly ruleSites = new Map<NftChain, Token[][]>();
   private readonly defines = new Map<string, Token[]>();
+
+  private addRule(chain: NftChain, words: Token[], first = false): void {
+    const sites = this.ruleSites.get(chain) ?? [];
+    this.ruleSites.set(chain, sites);
+    if (first) {
+      chain.rules.unshift(renderTokens(words));
+      sites.unshift(words);
+    } else {
+      chain.rules.push(renderTokens(words));
+      sites.push(words);
+    }
+  }
 
   constructor(
     private readonly tokens: Token[],
@@ -276,7 +295,7 @@ class NftParser {
       return;
     }
     if (first === "comment" || first === "devices" || first === "device") return;
-    chain.rules.push(renderTokens(words));
+    this.addRule(chain, words);
   }
 
   private tableBody(family: string, table: string): void {
@@ -403,8 +422,7 @@ class NftParser {
           // `add rule … position N` / `handle N` / `index N` put the rule elsewhere; order is kept as written.
           if (["position", "handle", "index"].includes(words[0]?.value ?? ""))
             words = words.slice(2);
-          if (verb === "insert") chain.rules.unshift(renderTokens(words));
-          else chain.rules.push(renderTokens(words));
+          this.addRule(chain, words, verb === "insert");
           continue;
         }
         this.statement();
@@ -422,10 +440,36 @@ class NftParser {
   }
 }
 
+/** Hooks in which the kernel refuses `meta ipsec` (secpath): only a received packet has one. */
+const noSecpathHooks = new Set(["output", "postrouting"]);
+
+/**
+ * Expressions `nft -c` accepts but the kernel rejects when the ruleset is loaded (nft -c
+ * does not run the kernel's per-hook validation), so the whole file fails and nothing of it
+ * filters: `meta ipsec` / `meta secpath` in an output or postrouting base chain
+ * (`rt ipsec` is the form for locally generated packets).
+ */
+function kernelRejections(parser: NftParser, errors: string[]): void {
+  for (const [chain, sites] of parser.ruleSites) {
+    if (chain.hook === null || !noSecpathHooks.has(chain.hook)) continue;
+    for (const words of sites)
+      words.forEach((w, i) => {
+        const next = words[i + 1]?.value;
+        if (w.value === "meta" && (next === "ipsec" || next === "secpath"))
+          errors.push(
+            `${w.where}:${w.col ?? 1}: "meta ${next}" is valid only in prerouting, input and ` +
+              `forward chains, not in ${chain.hook} chain ${chain.name}; the kernel rejects the ` +
+              `whole ruleset (use "rt ipsec exists" for outgoing packets)`,
+          );
+      });
+  }
+}
+
 /** Parse nft source already split into tokens. */
 function parseTokens(tokens: Token[], errors: string[]): NftChain[] {
   const parser = new NftParser(tokens, errors);
   parser.parse();
+  kernelRejections(parser, errors);
   return [...parser.chains.values()];
 }
 
@@ -490,6 +534,7 @@ function renderLeft(left: unknown): { text: string; quote: boolean } {
     return { text: bareMetaKeys.has(key) ? key : `meta ${key}`, quote: quotedMetaKeys.has(key) };
   }
   if (o["ct"]) return { text: `ct ${o["ct"]["key"]}`, quote: false };
+  if (o["rt"]) return { text: `rt ${o["rt"]["key"]}`, quote: false };
   return { text: JSON.stringify(left), quote: false };
 }
 
@@ -500,6 +545,9 @@ export function renderNftStatement(stmt: Record<string, unknown>): string {
   switch (kind) {
     case "match": {
       const left = renderLeft(b["left"]);
+      // Boolean keys (`meta ipsec`, `rt ipsec`): nft prints true as exists, false as missing.
+      if (typeof b["right"] === "boolean" && b["op"] === "==")
+        return `${left.text} ${b["right"] ? "exists" : "missing"}`;
       const op = b["op"] === "==" || b["op"] === "in" ? "" : `${String(b["op"])} `;
       return `${left.text} ${op}${renderValue(b["right"], left.quote)}`;
     }

@@ -44,7 +44,9 @@ export function nftablesConf(profile: Profile): string {
   rules.push("udp sport 68 udp dport 67 accept", "udp sport 546 udp dport 547 accept");
   rules.push("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
   rules.push("# everything else only through the tunnel");
-  rules.push("meta ipsec exists accept", "rt ipsec exists accept");
+  // `rt ipsec exists`: the route has an IPsec transform. `meta ipsec` (the packet came in
+  // through IPsec) is invalid in output; the kernel would reject the whole ruleset.
+  rules.push("rt ipsec exists accept");
   return renderTemplate("nftables.conf", {
     outputNote: "kill switch — nothing leaves outside the IPsec tunnel.",
     outputPolicy: "drop",
