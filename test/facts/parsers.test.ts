@@ -1,7 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parseDeb822Sources, parseOneLineSources } from "../../src/facts/parsers/apt-sources.js";
 import { readAptConf } from "../../src/facts/parsers/apt-conf.js";
@@ -17,6 +13,7 @@ import {
 import { parseCupsdConf, readAuditRules, readChrony } from "../../src/facts/parsers/misc-conf.js";
 import { parseNmConnection, parseResolvConf } from "../../src/facts/parsers/network-manager.js";
 import { parseNftJson, parseNftables, readNftables } from "../../src/facts/parsers/nftables.js";
+import { loadNftInNetns } from "../helpers/nft.js";
 import { parseGroup, parsePasswd, parseShadow } from "../../src/facts/parsers/passwd.js";
 import { readSshdConfig } from "../../src/facts/parsers/sshd.js";
 import { includedirFiles, readSudoers } from "../../src/facts/parsers/sudoers.js";
@@ -346,30 +343,19 @@ describe.skipIf(!canNetns)(
         "}",
         "",
       ].join("\n");
-      const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
-      try {
-        const file = join(dir, "nftables.conf");
-        await writeFile(file, text);
-        const r = await execa(
-          "unshare",
-          ["--net", "sh", "-c", 'nft -f "$1" && nft -j list ruleset', "sh", file],
-          { reject: false },
-        );
-        expect(r.exitCode, r.stderr).toBe(0);
-        const kernel = parseNftJson(r.stdout);
-        const ours = parseNftables(text, "/etc/nftables.conf");
-        expect(ours.parseErrors).toEqual([]);
-        expect(kernel.parseErrors).toEqual([]);
-        expect(
-          ours.chains.map((c) => ({
-            ...c,
-            rules: c.rules.map((x) => x.replace("$LAN", "10.0.0.0/8")),
-          })),
-        ).toEqual(kernel.chains);
-        expect(kernel.chains[0]?.rules).toContain("tcp dport { 22, 80 } counter accept");
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      const r = await loadNftInNetns(text);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const kernel = parseNftJson(r.stdout);
+      const ours = parseNftables(text, "/etc/nftables.conf");
+      expect(ours.parseErrors).toEqual([]);
+      expect(kernel.parseErrors).toEqual([]);
+      expect(
+        ours.chains.map((c) => ({
+          ...c,
+          rules: c.rules.map((x) => x.replace("$LAN", "10.0.0.0/8")),
+        })),
+      ).toEqual(kernel.chains);
+      expect(kernel.chains[0]?.rules).toContain("tcp dport { 22, 80 } counter accept");
     });
   },
 );
@@ -388,16 +374,7 @@ describe.skipIf(!canNetns)(
         "}",
         "",
       ].join("\n");
-    const load = async (text: string) => {
-      const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
-      try {
-        await writeFile(join(dir, "nftables.conf"), text);
-        const args = ["--net", "nft", "-f", join(dir, "nftables.conf")];
-        return (await execa("unshare", args, { reject: false })).exitCode;
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    };
+    const load = async (text: string) => (await loadNftInNetns(text)).exitCode;
 
     it.each([
       ["output", "meta ipsec exists accept", true],

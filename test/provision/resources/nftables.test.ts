@@ -2,13 +2,10 @@
  * The firewall koffer writes loads in the kernel (not only `nft -c`, which skips the
  * kernel's per-hook validation): with the kill switch, and without it.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { parseNftJson, parseNftables } from "../../../src/facts/parsers/nftables.js";
 import { nftablesConf } from "../../../src/provision/resources/nftables.js";
+import { loadNftInNetns } from "../../helpers/nft.js";
 import { makeProfile } from "../../helpers/profile.js";
 
 const canNetns = process.getuid?.() === 0;
@@ -21,26 +18,14 @@ describe.skipIf(!canNetns)("nftables.conf as provisioned loads in a kernel", () 
   ])("%s", async (_name, profile) => {
     const text = nftablesConf(profile);
     expect(parseNftables(text, "/etc/nftables.conf").parseErrors).toEqual([]);
-    const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
-    try {
-      const file = join(dir, "nftables.conf");
-      await writeFile(file, text);
-      // A fresh network namespace: the host's own ruleset is never touched.
-      const r = await execa(
-        "unshare",
-        ["--net", "sh", "-c", 'nft -f "$1" && nft -j list ruleset', "sh", file],
-        { reject: false },
-      );
-      expect(r.exitCode, r.stderr).toBe(0);
-      const chains = parseNftJson(r.stdout).chains;
-      const output = chains.find((c) => c.hook === "output");
-      expect(chains.find((c) => c.hook === "input")?.policy).toBe("drop");
-      if (profile.spec.vpn.killSwitch) {
-        expect(output?.policy).toBe("drop");
-        expect(output?.rules).toContain("rt ipsec exists accept");
-      } else expect(output?.policy).toBe("accept");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const r = await loadNftInNetns(text);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const chains = parseNftJson(r.stdout).chains;
+    const output = chains.find((c) => c.hook === "output");
+    expect(chains.find((c) => c.hook === "input")?.policy).toBe("drop");
+    if (profile.spec.vpn.killSwitch) {
+      expect(output?.policy).toBe("drop");
+      expect(output?.rules).toContain("rt ipsec exists accept");
+    } else expect(output?.policy).toBe("accept");
   });
 });
