@@ -37,6 +37,7 @@ export function makeHandlers(
     notes: [],
     aptUpdated: false,
     recoveryKeys: new Map(),
+    tpm2Enrolled: new Set(),
   };
   const packages = packagesHandler(state);
   return {
