@@ -19,7 +19,7 @@ packages=(
   openssl
   fdisk
   systemd           # systemctl --root: unit states of root trees (gatherer, laptop fixtures)
-  systemd-container # systemd-nspawn: the running-laptop rig boots provisioned roots (test/rig/)
+  systemd-container # systemd-nspawn: an image's apt-get and dpkg run in a container; the rig boots provisioned roots
   libtss2-tcti-swtpm0 # systemd-cryptenroll --tpm2-device=swtpm:… (TPM2+PIN against swtpm)
 )
 

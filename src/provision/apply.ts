@@ -9,6 +9,7 @@
  * still missing.
  */
 import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { IncompleteError } from "../errors.js";
 import type { Target } from "../targets/types.js";
@@ -151,14 +152,12 @@ export function journalPath(runId: string): string {
 
 class Journal {
   private seq = 0;
-  private readonly hostFile: string | null;
+  private hostFile: string | null = null;
   private readonly lines: string[] = [];
   constructor(
     private readonly target: Target,
     private readonly runId: string,
-  ) {
-    this.hostFile = target.hostPath(journalPath(runId));
-  }
+  ) {}
 
   async record(state: JournalEntry["state"], change: Change, message?: string): Promise<void> {
     const { content, ...rest } = change as Change & { content?: string };
@@ -171,11 +170,19 @@ class Journal {
       ...(message === undefined ? {} : { message }),
     };
     const line = JSON.stringify(entry) + "\n";
-    if (this.seq === 1) await this.target.mkdirp(JOURNAL_DIR, 0o700);
+    if (this.seq === 1) {
+      await this.target.mkdirp(JOURNAL_DIR, 0o700);
+      // Resolved inside the target once: symlinks in an image never lead the journal out.
+      this.hostFile = (await this.target.resolve?.(journalPath(this.runId), false)) ?? null;
+    }
     if (this.hostFile !== null) {
       // Append and fsync: one line per step. A crash can tear only the last line, which
       // readers skip (it never parses as JSON).
-      const handle = await open(this.hostFile, "a", 0o600);
+      const handle = await open(
+        this.hostFile,
+        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
       try {
         await handle.write(line);
         await handle.sync();

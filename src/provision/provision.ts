@@ -25,11 +25,12 @@ import { applyChanges, type ApplyProgress, type ApplyReport } from "./apply.js";
 import {
   cleanupChroot,
   makeHandlers,
+  needsCleanup,
   type DeferredNote,
   type HandlerOptions,
 } from "./handlers/index.js";
 import { planProvision } from "./plan.js";
-import { REPORT_DIR, newRunId } from "./state.js";
+import { REPORT_DIR, acquireLock, newRunId } from "./state.js";
 import type { Change } from "./types.js";
 
 export interface ProvisionOptions {
@@ -109,9 +110,17 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       profile,
       ...(options.outDir === undefined ? {} : { escrowCopyDir: resolve(options.outDir) }),
     };
-    // A provision killed during apt left mounts, a policy-rc.d or a still-running dpkg in
-    // the tree: wait for and clear them first, so the facts are not read mid-change.
-    await cleanupChroot(target);
+    // A provision killed during apt left koffer's policy-rc.d in the tree (it would keep
+    // every service from starting on the laptop). Only the lock holder may remove it: while
+    // another provision runs, it is that run's, and taking the lock fails (E_LOCKED).
+    if (await needsCleanup(target)) {
+      const lock = await acquireLock(target, runId);
+      try {
+        await cleanupChroot(target);
+      } finally {
+        await lock.release();
+      }
+    }
     const facts = await gatherFacts(target, { profile, now: startedAt });
     const changes = planProvision(profile, facts, {
       now: startedAt,

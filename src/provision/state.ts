@@ -3,6 +3,7 @@
  * all below /var/lib/koffer (ARCHITECTURE.md, issue 5).
  */
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { open, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { IncompleteError } from "../errors.js";
@@ -44,7 +45,9 @@ export interface ProvisionLock {
  */
 export async function acquireLock(target: Target, runId: string): Promise<ProvisionLock> {
   await target.mkdirp(STATE_DIR, 0o700);
-  const lockPath = target.hostPath(LOCK_FILE);
+  // Resolved inside the target: a /var/lib/koffer that is a symlink in an image must not
+  // put koffer's lock (and its unlink) on a host path.
+  const lockPath = (await target.resolve?.(LOCK_FILE, false)) ?? null;
   if (lockPath === null) {
     throw new IncompleteError("E_LOCK", `cannot take the provision lock on ${target.location}`);
   }
@@ -56,7 +59,11 @@ export async function acquireLock(target: Target, runId: string): Promise<Provis
   };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(lockPath, "wx", 0o600);
+      const handle = await open(
+        lockPath,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
       await handle.writeFile(JSON.stringify(owner) + "\n");
       await handle.sync();
       await handle.close();

@@ -2,6 +2,11 @@
  * The one exec seam (STYLE.md §3): argument arrays, never a shell string, LC_ALL=C,
  * a timeout, and `reject: false` so a non-zero exit is data, not an exception.
  * execa is imported lazily so `koffer --version` stays fast.
+ *
+ * A child never inherits koffer's environment: it gets {@link childEnvironment} — a short
+ * allowlist taken from koffer's own environment plus what the caller passes explicitly.
+ * koffer's environment may hold KOFFER_CA_PASSPHRASE, KOFFER_DISK_PASSPHRASE or anything
+ * else the technician's shell exported; none of it reaches cryptsetup, apt or an image.
  */
 import { IncompleteError, MissingToolError } from "../errors.js";
 
@@ -46,10 +51,31 @@ export const debianPackageOf: Record<string, string> = {
   lynis: "lynis",
   chromium: "chromium",
   xmllint: "libxml2-utils",
-  chroot: "coreutils",
+  "systemd-nspawn": "systemd-container",
+  setpriv: "util-linux",
   "apt-get": "apt",
   openssl: "openssl",
 };
+
+/**
+ * Variables a child may inherit from koffer's environment. Everything else (KOFFER_*,
+ * tokens, proxies with credentials …) stays in koffer.
+ */
+export const inheritedVariables: readonly string[] = ["PATH", "HOME", "TERM", "TZ", "TMPDIR"];
+
+/** The environment of a child: the allowlist from `parent`, then `extra`, then the C locale. */
+export function childEnvironment(
+  extra: Record<string, string> = {},
+  parent: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of inheritedVariables) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return { ...env, ...extra, LC_ALL: "C", LANG: "C" };
+}
 
 /** Run a command. Throws only when it cannot start (missing tool → exit 2 naming the package). */
 export async function run(
@@ -66,8 +92,8 @@ export async function run(
     timeout: options.timeoutMs ?? 120_000,
     cwd: options.cwd,
     encoding: options.binary ? "buffer" : "utf8",
-    env: { ...options.env, LC_ALL: "C", LANG: "C" },
-    extendEnv: true,
+    env: childEnvironment(options.env),
+    extendEnv: false,
     stripFinalNewline: false,
   });
   const spawnError = (result as { code?: string }).code;

@@ -29,6 +29,11 @@ export class LocalTarget implements Target {
     return path;
   }
 
+  /** The local machine's own paths: its symbolic links are its own. */
+  async resolve(path: string): Promise<string> {
+    return this.hostPath(path);
+  }
+
   readFile(path: string): Promise<Buffer | null> {
     return readHostFile(this.hostPath(path));
   }

@@ -6,11 +6,18 @@
  * are resolved the way the laptop itself would resolve them once booted: an absolute
  * link target starts again at the root, and `..` never climbs above it. So a tree with
  * `/etc/os-release -> ../usr/lib/os-release` reads its own file, and a hostile link to
- * `/etc/shadow` reads the tree's shadow, never the host's. Nothing of the tree is executed.
+ * `/etc/shadow` reads the tree's shadow, never the host's. The same walk serves writes,
+ * koffer's state (lock, journal, backups, reports, escrow) and the certificate files
+ * ({@link resolveInRoot}). The image's own programs run only in a container
+ * (src/targets/sandbox.ts), never on the host.
+ *
+ * The running system's own root (`--root /`, or any path that is the same directory by
+ * device and inode) is refused: a root target is an offline tree, and treating the live
+ * system as one would point apt and every write at the technician's machine.
  */
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { IncompleteError, InputError } from "../errors.js";
+import { IncompleteError, InputError, UsageError } from "../errors.js";
 import { run, type ExecOptions, type ExecResult } from "./exec.js";
 import {
   assertTargetPath,
@@ -53,12 +60,14 @@ export class RootTarget implements Target {
       root = await fs.realpath(options.root);
       if (!(await fs.stat(root)).isDirectory()) throw new Error("not a directory");
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       throw new IncompleteError(
         "E_TARGET",
         `cannot open root ${options.root}: ${(error as Error).message}`,
         { cause: error },
       );
     }
+    await refuseRunningSystem(options.root, root);
     const disks: TargetDisk[] = [];
     for (const disk of options.disks ?? []) {
       try {
@@ -79,43 +88,7 @@ export class RootTarget implements Target {
    * mapped lexically from the first missing component on.
    */
   async resolve(path: string, followLast = true): Promise<string> {
-    assertTargetPath(path);
-    refuseLexicalEscape(path);
-    const done: string[] = [];
-    const todo = path.split("/").filter((c) => c !== "" && c !== ".");
-    let links = 0;
-    let missing = false;
-    while (todo.length > 0) {
-      const component = todo.shift() as string;
-      if (component === ".") continue;
-      if (component === "..") {
-        done.pop(); // at the root, ".." is the root, as for a chrooted process
-        continue;
-      }
-      if (missing || (todo.length === 0 && !followLast)) {
-        done.push(component);
-        continue;
-      }
-      const hostPath = join(this.root, ...done, component);
-      let isLink = false;
-      try {
-        isLink = (await fs.lstat(hostPath)).isSymbolicLink();
-      } catch (error) {
-        if (!isAbsent(error)) throw error;
-        missing = true;
-      }
-      if (!isLink) {
-        done.push(component);
-        continue;
-      }
-      if (++links > maxSymlinks) {
-        throw new IncompleteError("E_SYMLINK_LOOP", `too many symbolic links resolving ${path}`);
-      }
-      const link = await fs.readlink(hostPath);
-      if (link.startsWith("/")) done.length = 0;
-      todo.unshift(...link.split("/").filter((c) => c !== "" && c !== "."));
-    }
-    return join(this.root, ...done);
+    return resolveInRoot(this.root, path, followLast);
   }
 
   hostPath(path: string): string | null {
@@ -186,5 +159,68 @@ function refuseLexicalEscape(path: string): void {
     if (component === "" || component === ".") continue;
     depth += component === ".." ? -1 : 1;
     if (depth < 0) throw new InputError(`target path escapes the root: ${path}`);
+  }
+}
+
+/**
+ * Map the target path `path` to a host path below `root` (a real path without symlinks),
+ * resolving symbolic links component by component the way the booted laptop would — an
+ * absolute link starts again at `root`, `..` never climbs above it — so the result is
+ * always inside `root`. The last component is followed only when `followLast`. Paths that
+ * do not exist are mapped lexically from the first missing component on.
+ */
+export async function resolveInRoot(
+  root: string,
+  path: string,
+  followLast = true,
+): Promise<string> {
+  assertTargetPath(path);
+  refuseLexicalEscape(path);
+  const done: string[] = [];
+  const todo = path.split("/").filter((c) => c !== "" && c !== ".");
+  let links = 0;
+  let missing = false;
+  while (todo.length > 0) {
+    const component = todo.shift() as string;
+    if (component === ".") continue;
+    if (component === "..") {
+      done.pop(); // at the root, ".." is the root, as for a chrooted process
+      continue;
+    }
+    if (missing || (todo.length === 0 && !followLast)) {
+      done.push(component);
+      continue;
+    }
+    const hostPath = join(root, ...done, component);
+    let isLink = false;
+    try {
+      isLink = (await fs.lstat(hostPath)).isSymbolicLink();
+    } catch (error) {
+      if (!isAbsent(error)) throw error;
+      missing = true;
+    }
+    if (!isLink) {
+      done.push(component);
+      continue;
+    }
+    if (++links > maxSymlinks) {
+      throw new IncompleteError("E_SYMLINK_LOOP", `too many symbolic links resolving ${path}`);
+    }
+    const link = await fs.readlink(hostPath);
+    if (link.startsWith("/")) done.length = 0;
+    todo.unshift(...link.split("/").filter((c) => c !== "" && c !== "."));
+  }
+  return join(root, ...done);
+}
+
+/** `--root /` and any other name of the running system's root directory: exit 64. */
+async function refuseRunningSystem(given: string, root: string): Promise<void> {
+  const target = await fs.stat(root);
+  for (const own of ["/", "/proc/1/root"]) {
+    const stats = await fs.stat(own).catch(() => null);
+    if (stats !== null && stats.dev === target.dev && stats.ino === target.ino)
+      throw new UsageError(
+        `refusing --root ${given}: it is the root directory of the running system, not an offline tree (verify the running machine without --root)`,
+      );
   }
 }

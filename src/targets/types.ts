@@ -39,8 +39,18 @@ export interface Target {
   readLink?(path: string): Promise<string | null>;
   /** Entries of a directory (names only), or null when it does not exist. */
   readDir(path: string): Promise<string[] | null>;
-  /** Resolve a target path to a path the host can open (root: below the root; local: itself; ssh: not possible → null). */
+  /**
+   * Resolve a target path to a path the host can open (root: below the root; local: itself;
+   * ssh: not possible → null). LEXICAL: a symlink in the tree is not followed. Code that
+   * opens, creates or removes the result must use {@link resolve} instead.
+   */
   hostPath(path: string): string | null;
+  /**
+   * The host path of `path` with symbolic links resolved INSIDE the target (root: an absolute
+   * link starts again at the root, `..` stops at it), the last component only when
+   * `followLast` (default true). Absent on targets the host cannot open (ssh).
+   */
+  resolve?(path: string, followLast?: boolean): Promise<string>;
 
   /**
    * Run a command *on behalf of* the target. For local and ssh it runs there; for a root

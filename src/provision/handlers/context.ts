@@ -52,6 +52,8 @@ export interface HandlerState {
   aptUpdated: boolean;
   /** Recovery keys added in this run, by volume UUID: usable to prove a slot still opens. */
   recoveryKeys: Map<string, string>;
+  /** Devices whose TPM2+PIN token this run enrolled (the only proof a passphrase may go). */
+  tpm2Enrolled: Set<string>;
 }
 
 /** The PBKDF arguments for a new or converted passphrase keyslot. */

@@ -13,7 +13,13 @@ import { tpm2EnrolHandler } from "./tpm2.js";
 
 export type { DeferredNote, HandlerOptions, HandlerState } from "./context.js";
 export { pbkdfArgs, pbkdfCostFromEnv } from "./context.js";
-export { cleanupChroot, installedPackages, mountsBelow, withChroot } from "./packages.js";
+export {
+  cleanupChroot,
+  installedPackages,
+  mountsBelow,
+  needsCleanup,
+  withImageSandbox,
+} from "./packages.js";
 export { generateRecoveryKey, opensSlot, readHeader, ESCROW_DIR } from "./luks.js";
 
 export interface HandlerSet {
@@ -31,6 +37,7 @@ export function makeHandlers(
     notes: [],
     aptUpdated: false,
     recoveryKeys: new Map(),
+    tpm2Enrolled: new Set(),
   };
   const packages = packagesHandler(state);
   return {

@@ -7,7 +7,8 @@
  *   groups of eight) added with `luksAddKey`, marked with a `systemd-recovery` token, and
  *   stored ONLY as a CMS envelope to the profile's escrow certificate
  *   (`/var/lib/koffer/escrow/<uuid>.cms` plus the record `<uuid>.json` the disk gatherer
- *   reads). The key itself is never written to disk in clear, printed or logged;
+ *   reads). The key itself is never written to disk in clear, printed or logged: cryptsetup
+ *   gets it (and the key that unlocks) through its stdin;
  * - `luks-remove-keyslot`: `luksKillSlot`, never of the last keyslot, and only after
  *   `cryptsetup open --test-passphrase` proved that a key koffer holds opens ANOTHER slot.
  *
@@ -16,7 +17,7 @@
  * so the next run removes it before adding a fresh recovery key.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IncompleteError } from "../../errors.js";
@@ -154,15 +155,41 @@ async function removeOrphanTokens(target: Target, device: string): Promise<void>
   }
 }
 
-/** Kill `slot` after proving a held key opens another slot; returns false when nothing was there. */
+/**
+ * Kill `slot` after proving a held key opens another slot; returns false when nothing was there.
+ * The slot the technician's passphrase opens is never killed unless the passphrase also opens
+ * another slot, or the caller has proven (in this run, with the technician's own secrets) that
+ * the passphrase may go (`allowPassphrase`). Nothing read from the volume or the image —
+ * tokens, escrow records, pending markers — can make that decision.
+ */
 async function killSlot(
   target: Target,
   device: string,
   state: HandlerState,
   slot: string,
+  options: { allowPassphrase?: boolean } = {},
 ): Promise<boolean> {
   const header = await readHeader(target, device);
   if (!header.keyslots.some((k) => k.id === slot)) return false;
+  const passphrase = state.options.passphrase;
+  if (
+    !options.allowPassphrase &&
+    passphrase !== undefined &&
+    passphrase !== "" &&
+    (await opensSlot(target, device, passphrase, slot))
+  ) {
+    let elsewhere = false;
+    for (const other of header.keyslots)
+      if (other.id !== slot && (await opensSlot(target, device, passphrase, other.id))) {
+        elsewhere = true;
+        break;
+      }
+    if (!elsewhere)
+      throw new IncompleteError(
+        "E_PASSPHRASE_KEYSLOT",
+        `refusing to remove keyslot ${slot} of ${device}: the technician's passphrase opens it and no other keyslot`,
+      );
+  }
   if (header.keyslots.length <= 1)
     throw new IncompleteError(
       "E_LAST_KEYSLOT",
@@ -210,20 +237,28 @@ async function readRecord(target: Target, uuid: string): Promise<EscrowRecordFil
 }
 
 /**
- * Run `fn` with `secret` in a 0600 file inside a fresh 0700 directory on a tmpfs where one
- * exists (/run), removed afterwards: cryptsetup takes a second key only as a file.
+ * Remove secret files that a killed run of an earlier koffer left in clear: it wrote the new
+ * key of `luksAddKey` to `<dir>/koffer-XXXXXX/key` (/run is on disk on many machines). Only
+ * directories of exactly that shape — koffer's mkdtemp name, holding nothing but `key` — go.
  */
-async function withSecretFile<T>(secret: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const base = await mkdtemp(join("/run", "koffer-")).catch(() =>
-    mkdtemp(join(tmpdir(), "koffer-")),
-  );
-  const path = join(base, "key");
-  try {
-    await writeFile(path, secret, { mode: 0o600 });
-    return await fn(path);
-  } finally {
-    await rm(base, { recursive: true, force: true });
+export async function sweepStaleSecretFiles(
+  dirs: string[] = ["/run", tmpdir()],
+): Promise<string[]> {
+  const swept: string[] = [];
+  for (const dir of [...new Set(dirs)]) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!/^koffer-[A-Za-z0-9]{6}$/.test(name)) continue;
+      const path = join(dir, name);
+      const stats = await lstat(path).catch(() => null);
+      if (stats === null || !stats.isDirectory() || stats.uid !== process.getuid?.()) continue;
+      const entries = await readdir(path).catch(() => null);
+      if (entries === null || entries.length !== 1 || entries[0] !== "key") continue;
+      await rm(path, { recursive: true, force: true });
+      swept.push(path);
+    }
   }
+  return swept;
 }
 
 /**
@@ -298,7 +333,20 @@ async function addRecoveryKey(
       "E_LUKS",
       `the new recovery key does not open keyslot ${slot} of ${device}`,
     );
-  for (const old of leftovers) if (old !== slot) await killSlot(target, device, state, old);
+  for (const old of leftovers) {
+    if (old === slot) continue;
+    // The header's tokens and the pending marker are data from the image, not proof: a slot
+    // the technician's passphrase opens is the technician's, whatever claims otherwise.
+    if (await opensSlot(target, device, passphrase, old)) {
+      state.notes.push({
+        resource: "disk",
+        kind: "recovery-key-escrowed",
+        message: `keyslot ${old} of ${device} is marked as a recovery slot but the technician's passphrase opens it: kept`,
+      });
+      continue;
+    }
+    await killSlot(target, device, state, old);
+  }
 
   if (state.options.escrowCopyDir !== undefined) {
     const { writeHostFileAtomic } = await import("../../targets/files.js");
@@ -346,21 +394,24 @@ async function addKeyslot(
   slot: string,
   unlockWith: string = key,
 ): Promise<void> {
-  await withSecretFile(key, (keyFile) =>
-    cryptsetup(
-      target,
-      [
-        "luksAddKey",
-        "--batch-mode",
-        "--key-file=-",
-        `--key-slot=${slot}`,
-        ...pbkdfArgs(state.options.pbkdfCost),
-        device,
-        keyFile,
-      ],
-      unlockWith,
+  await sweepStaleSecretFiles();
+  // Both keys through one pipe, never a file: cryptsetup reads the unlocking key's bytes,
+  // then the new key's, from stdin ("-" as the new key file), each limited by its size.
+  await cryptsetup(
+    target,
+    [
       "luksAddKey",
-    ),
+      "--batch-mode",
+      "--key-file=-",
+      `--keyfile-size=${Buffer.byteLength(unlockWith)}`,
+      `--new-keyfile-size=${Buffer.byteLength(key)}`,
+      `--key-slot=${slot}`,
+      ...pbkdfArgs(state.options.pbkdfCost),
+      device,
+      "-",
+    ],
+    unlockWith + key,
+    "luksAddKey",
   );
   if (!(await opensSlot(target, device, key, slot)))
     throw new IncompleteError("E_LUKS", `the new keyslot ${slot} of ${device} does not open`);
@@ -449,8 +500,12 @@ export function removeKeyslotHandler(state: HandlerState, now: () => Date): Chan
         )
       ).some(Boolean);
     if (isPassphraseSlot && !duplicate) {
-      // The technician's passphrase goes only when daily unlocking no longer needs it.
-      const tpm = header.tokens.some((t) => t.type === "systemd-tpm2" && t.keyslots.length > 0);
+      // The technician's passphrase goes only when daily unlocking no longer needs it — and
+      // only a TPM2 enrolment this run made proves that: a systemd-tpm2 token in the header
+      // may be planted.
+      const tpm =
+        state.tpm2Enrolled.has(change.device) &&
+        header.tokens.some((t) => t.type === "systemd-tpm2" && t.keyslots.length > 0);
       if (!tpm) {
         state.notes.push({
           resource: "disk",
@@ -472,6 +527,10 @@ export function removeKeyslotHandler(state: HandlerState, now: () => Date): Chan
         await addRecoveryKey(target, state, change.device, escrowCertificate, now());
       }
     }
-    return (await killSlot(target, change.device, state, change.keyslot)) ? "applied" : "unchanged";
+    return (await killSlot(target, change.device, state, change.keyslot, {
+      allowPassphrase: isPassphraseSlot && !duplicate,
+    }))
+      ? "applied"
+      : "unchanged";
   };
 }

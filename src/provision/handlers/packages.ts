@@ -1,24 +1,25 @@
 /**
  * Package changes. On the local machine: plain `apt-get`. On a root target (an image or
- * a debootstrapped tree): `chroot ROOT apt-get`, with everything a chroot needs for the
- * duration of one apt call and nothing afterwards:
+ * a debootstrapped tree) the image's own apt-get and dpkg run — and they are the image's
+ * code, so they run in a container (src/targets/sandbox.ts: systemd-nspawn with its own
+ * PID, mount and user namespaces, no host /proc, /sys or /dev, an allowlisted environment),
+ * never as a chroot on the host:
  *
- * - /proc, /sys, /dev and /dev/pts mounted, and ALWAYS unmounted again (finally), so a
- *   failed install never leaves the host's /dev reachable inside an image;
- * - a `policy-rc.d` that exits 101, so maintainer scripts start no daemon on the host;
- * - the host's resolv.conf bind-mounted over the tree's, so apt reaches the mirror
- *   without changing the tree's own file;
- * - optionally a host directory of cached .debs over /var/cache/apt/archives.
+ * - a `policy-rc.d` that exits 101 for the duration, so maintainer scripts start no daemon;
+ * - the host's resolv.conf over the tree's inside the container only, so apt reaches the
+ *   mirror without changing the tree's own file (the host's network is shared);
+ * - optionally a host directory of cached .debs bound over /var/cache/apt/archives.
  *
- * A provision killed with -9 in the middle of apt leaves mounts, the policy-rc.d and maybe
- * a still-running dpkg behind. {@link cleanupChroot} runs before every chroot use and at
- * the start of each provision: it waits for (then ends) processes still rooted in the tree,
- * unmounts what is mounted below it, removes koffer's policy-rc.d, and lets dpkg finish
- * an interrupted configuration, so the next run converges.
+ * Nothing is mounted on the host, so a provision killed with -9 leaves no mount behind;
+ * nspawn dies with koffer (parent-death signal) and takes the container with it. What can
+ * be left is koffer's own policy-rc.d and an interrupted dpkg: {@link cleanupChroot} (run
+ * only under the provision lock) removes the first, the next apt call finishes the second
+ * with `dpkg --configure -a` — in the container.
  */
-import { mkdir, open, readFile, readdir, readlink, unlink } from "node:fs/promises";
+import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { IncompleteError } from "../../errors.js";
+import { runInSandbox, type SandboxBind } from "../../targets/sandbox.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
 import type { Change } from "../types.js";
@@ -29,11 +30,13 @@ const policyRcD = "/usr/sbin/policy-rc.d";
 const policyMarker = "# koffer: provision in progress";
 const policyText = `#!/bin/sh\n${policyMarker}: start no services inside the image\nexit 101\n`;
 
-const aptEnv = {
+/** The whole environment apt and dpkg get: nothing of koffer's own (no KOFFER_* secrets). */
+export const aptEnv: Readonly<Record<string, string>> = {
   DEBIAN_FRONTEND: "noninteractive",
   DEBCONF_NONINTERACTIVE_SEEN: "true",
   APT_LISTCHANGES_FRONTEND: "none",
   PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+  LC_ALL: "C",
 };
 
 const aptOptions = [
@@ -54,7 +57,7 @@ function unescapeMount(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
 
-/** Mount points at or below `root` on the host, deepest first (the order to unmount them). */
+/** Mount points at or below `root` on the host, deepest first (tests assert there are none). */
 export async function mountsBelow(root: string): Promise<string[]> {
   const text = await readFile("/proc/self/mountinfo", "utf8");
   const prefix = root.endsWith("/") ? root : `${root}/`;
@@ -63,17 +66,6 @@ export async function mountsBelow(root: string): Promise<string[]> {
     .map((line) => unescapeMount(line.split(" ")[4] ?? ""))
     .filter((p) => p === root || p.startsWith(prefix));
   return [...new Set(points)].sort((a, b) => b.length - a.length || (a < b ? 1 : -1));
-}
-
-/** Processes whose root directory is `root` (an apt or dpkg outliving a killed provision). */
-async function processesRootedIn(root: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const name of await readdir("/proc")) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    const link = await readlink(`/proc/${name}/root`).catch(() => null);
-    if (link === root) pids.push(Number(name));
-  }
-  return pids;
 }
 
 function alive(pid: number): boolean {
@@ -86,42 +78,20 @@ function alive(pid: number): boolean {
 }
 
 export interface CleanupReport {
-  unmounted: string[];
-  stoppedProcesses: number[];
   removedPolicy: boolean;
 }
 
 /**
- * Undo what a killed provision left in a root tree: processes still running inside it
- * (given `graceMs` to finish on their own), mounts below it, koffer's policy-rc.d.
+ * Undo what a killed provision left in a root tree: koffer's policy-rc.d (recognised by its
+ * marker). Call it only while holding the provision lock — a running provision's policy-rc.d
+ * is not stale. It unmounts nothing and kills nothing: koffer mounts nothing on the host, and
+ * the container of a killed run died with it.
  */
-export async function cleanupChroot(
-  target: Target,
-  options: { graceMs?: number } = {},
-): Promise<CleanupReport> {
-  const root = target.hostPath("/");
-  const report: CleanupReport = { unmounted: [], stoppedProcesses: [], removedPolicy: false };
-  if (target.kind !== "root" || root === null) return report;
-  let pids = await processesRootedIn(root);
-  const deadline = Date.now() + (options.graceMs ?? 120_000);
-  while (pids.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    pids = pids.filter(alive);
-  }
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-      report.stoppedProcesses.push(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  for (const point of await mountsBelow(root)) {
-    const result = await target.exec("umount", [point]);
-    // Busy (a process we could not see): detach it so the tree is free again.
-    if (result.exitCode !== 0) await target.exec("umount", ["-l", point]);
-    report.unmounted.push(point);
-  }
+export async function cleanupChroot(target: Target): Promise<CleanupReport> {
+  const report: CleanupReport = { removedPolicy: false };
+  if (target.kind !== "root") return report;
+  const stat = await target.lstat?.(policyRcD);
+  if (stat?.type !== "file") return report;
   const policy = await target.readText(policyRcD);
   if (policy?.includes(policyMarker)) {
     await target.remove(policyRcD);
@@ -130,56 +100,33 @@ export async function cleanupChroot(
   return report;
 }
 
-async function mustExec(target: Target, command: string, args: string[]): Promise<void> {
-  const result = await target.exec(command, args);
-  if (result.exitCode !== 0)
-    throw new IncompleteError(
-      "E_CHROOT",
-      `${command} ${args.join(" ")} failed: ${result.stderr.trim()}`,
-    );
+/** True when a killed run left something {@link cleanupChroot} removes. */
+export async function needsCleanup(target: Target): Promise<boolean> {
+  if (target.kind !== "root") return false;
+  const stat = await target.lstat?.(policyRcD);
+  return stat?.type === "file" && ((await target.readText(policyRcD)) ?? "").includes(policyMarker);
 }
 
 /**
- * Run `fn` with the tree prepared as a chroot; everything prepared is undone in `finally`.
+ * Run `fn` with the tree prepared for apt (koffer's policy-rc.d in place); `fn` gets the
+ * host path of the root. The policy-rc.d is removed again in `finally`.
  */
-export async function withChroot<T>(
+export async function withImageSandbox<T>(
   target: Target,
-  state: HandlerState,
   fn: (root: string) => Promise<T>,
 ): Promise<T> {
   const root = target.hostPath("/");
-  if (target.kind !== "root" || root === null) throw new Error("withChroot needs a root target");
+  if (target.kind !== "root" || root === null)
+    throw new Error("withImageSandbox needs a root target");
   await cleanupChroot(target);
-  const mounted: string[] = [];
-  const mount = async (args: string[], point: string, file = false) => {
-    if (!file) await target.mkdirp(point, 0o755);
-    await mustExec(target, "mount", [...args, `${root}${point}`]);
-    mounted.push(`${root}${point}`);
-  };
-  const hadPolicy = (await target.stat(policyRcD)) !== null;
+  const hadPolicy = (await target.lstat?.(policyRcD)) !== null;
   try {
-    await mount(["-t", "proc", "proc"], "/proc");
-    await mount(["-t", "sysfs", "sysfs"], "/sys");
-    await mount(["--bind", "/dev"], "/dev");
-    await mount(["--bind", "/dev/pts"], "/dev/pts");
-    const resolv = await target.lstat?.("/etc/resolv.conf");
-    if (resolv?.type === "file")
-      await mount(["--bind", "-o", "ro", "/etc/resolv.conf"], "/etc/resolv.conf", true);
-    const archives = state.options.aptArchives;
-    if (archives !== undefined) {
-      await mkdir(`${archives}/partial`, { recursive: true, mode: 0o755 });
-      await mount(["--bind", archives], "/var/cache/apt/archives");
-    }
     if (!hadPolicy) {
       await target.mkdirp("/usr/sbin", 0o755);
       await target.writeFileAtomic(policyRcD, policyText, { mode: 0o755, uid: 0, gid: 0 });
     }
     return await fn(root);
   } finally {
-    for (const point of mounted.reverse()) {
-      const result = await target.exec("umount", [point]);
-      if (result.exitCode !== 0) await target.exec("umount", ["-l", point]);
-    }
     if (!hadPolicy) await target.remove(policyRcD).catch(() => undefined);
   }
 }
@@ -219,12 +166,16 @@ async function apt(
   what: string,
 ): Promise<void> {
   const log = state.options.log;
+  const archives = state.options.aptArchives;
+  const binds: SandboxBind[] =
+    archives === undefined ? [] : [{ host: archives, inside: "/var/cache/apt/archives" }];
   const runIn = async (command: string, commandArgs: string[]) => {
     const root = target.kind === "root" ? target.hostPath("/") : null;
     const result =
       root !== null
-        ? await target.exec("chroot", [root, command, ...commandArgs], {
-            env: aptEnv,
+        ? await runInSandbox(root, command, commandArgs, {
+            env: { ...aptEnv },
+            binds,
             timeoutMs: 30 * 60_000,
           })
         : await target.exec(command, commandArgs, { env: aptEnv, timeoutMs: 30 * 60_000 });
@@ -250,10 +201,14 @@ async function apt(
     await runIn("apt-get", [...args.slice(0, 1), ...aptOptions, ...args.slice(1)]);
   };
   if (target.kind !== "root") return work();
-  const archives = state.options.aptArchives;
-  const release = archives === undefined ? null : await lockArchives(archives);
+  const release =
+    archives === undefined
+      ? null
+      : await mkdir(`${archives}/partial`, { recursive: true, mode: 0o755 }).then(() =>
+          lockArchives(archives),
+        );
   try {
-    await withChroot(target, state, work);
+    await withImageSandbox(target, work);
   } finally {
     await release?.();
   }

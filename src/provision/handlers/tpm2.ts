@@ -78,6 +78,7 @@ export function tpm2EnrolHandler(state: HandlerState): ChangeHandler {
         "E_TPM2",
         `systemd-cryptenroll on ${change.device} failed: ${result.stderr.trim().split("\n").slice(-3).join(" ")}`,
       );
+    state.tpm2Enrolled.add(change.device);
     return "applied";
   };
 }
