@@ -128,18 +128,42 @@ export async function readHostFile(
     if (!after.isFile()) throw new FileRefusedError("type", hostPath, kindOf(after));
     if (after.dev !== before.dev || after.ino !== before.ino)
       throw new FileRefusedError("type", hostPath, "replaced while it was being opened");
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) throw tooLarge(hostPath, `more than ${maxBytes} bytes`, maxBytes);
-      chunks.push(chunk.subarray(0, bytesRead));
-    }
-    limits.budget?.take(hostPath, total);
-    return Buffer.concat(chunks, total);
+    const bytes = await readCapped(handle, hostPath, maxBytes);
+    limits.budget?.take(hostPath, bytes.length);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Read an open file to its end, refusing it once more than `maxBytes` came. */
+async function readCapped(handle: FileHandle, path: string, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - total));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+    if (total > maxBytes) throw tooLarge(path, `more than ${maxBytes} bytes`, maxBytes);
+    chunks.push(chunk.subarray(0, bytesRead));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * A file the user named on the command line (a rules file, a saved result): any kind of
+ * file may be given (`<(…)` is a pipe), but at most `maxBytes` are read, so `/dev/zero` or
+ * a huge file ends with a FileRefusedError (exit 78) instead of exhausting memory.
+ */
+export async function readInputFile(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await fs.open(path, constants.O_RDONLY | constants.O_NOCTTY);
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw new FileRefusedError("type", path, "a directory");
+    if (stats.isFile() && stats.size > maxBytes)
+      throw tooLarge(path, `${stats.size} bytes`, maxBytes);
+    return await readCapped(handle, path, maxBytes);
   } finally {
     await handle.close();
   }
