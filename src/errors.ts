@@ -68,6 +68,22 @@ export class InputError extends KofferError {
   }
 }
 
+/**
+ * A file koffer refuses to read: not a regular file (a FIFO, a device node, a socket, a
+ * link where none may be), or over a size cap or the run's read budget. It is hostile or
+ * broken input, so exit 78; in a gatherer it becomes that area's error with this reason.
+ */
+export class FileRefusedError extends KofferError {
+  readonly reason: "type" | "size" | "budget";
+  readonly path: string;
+  constructor(reason: "type" | "size" | "budget", path: string, detail: string) {
+    super("E_FILE_REFUSED", `${path}: not read: ${detail}`, ExitCode.config);
+    this.name = "FileRefusedError";
+    this.reason = reason;
+    this.path = path;
+  }
+}
+
 /** Wrong use of the command line. Exit 64. */
 export class UsageError extends KofferError {
   constructor(message: string) {

@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import { action, type CliContext } from "./context.js";
 
+/**
+ * Largest rules file `koffer usb rules` reads: 16 MiB, some 150,000 rules — far beyond any
+ * allowlist; a larger file is refused (exit 78) rather than held in memory.
+ */
+export const usbRulesMaxBytes = 16 * 1024 * 1024;
+
 /** `koffer usb …`: USBGuard rules. */
 export function register(program: Command, context: CliContext): void {
   const usb = program
@@ -24,15 +30,19 @@ export function register(program: Command, context: CliContext): void {
 }
 
 async function rulesCommand(context: CliContext, file: string): Promise<number> {
-  const { readFile } = await import("node:fs/promises");
-  const { InputError, ExitCode } = await import("../errors.js");
+  const { InputError, ExitCode, KofferError } = await import("../errors.js");
+  const { readInputFile } = await import("../targets/files.js");
   const { decodeRuleBytes, encodeRuleText, formatRule, parseRulesFile } =
     await import("../facts/usbguard-rules.js");
 
   let bytes: Uint8Array;
   try {
-    bytes = file === "-" ? await readStream(context.io.stdin) : await readFile(file);
+    bytes =
+      file === "-"
+        ? await readStream(context.io.stdin, usbRulesMaxBytes)
+        : await readInputFile(file, usbRulesMaxBytes);
   } catch (error) {
+    if (error instanceof KofferError) throw error;
     throw new InputError(`cannot read ${file}: ${(error as Error).message}`);
   }
   const name = file === "-" ? "<stdin>" : file;
@@ -59,9 +69,20 @@ async function rulesCommand(context: CliContext, file: string): Promise<number> 
   );
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+async function readStream(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Uint8Array> {
+  const { FileRefusedError } = await import("../errors.js");
   const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  let total = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    total += bytes.length;
+    if (total > maxBytes)
+      throw new FileRefusedError(
+        "size",
+        "<stdin>",
+        `expected at most ${maxBytes} bytes, found more`,
+      );
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks);
 }

@@ -8,7 +8,12 @@ import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./
 import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { parseDesktopEntry } from "./parsers/desktop-entry.js";
-import { indexFileList, packageOfListFile, parseDpkgStatus } from "./parsers/dpkg.js";
+import {
+  dpkgStatusMaxBytes,
+  indexFileList,
+  packageOfListFile,
+  parseDpkgStatus,
+} from "./parsers/dpkg.js";
 import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
 import { liveValue, offlineReason } from "./parsers/live.js";
 
@@ -145,7 +150,7 @@ async function apparmor(target: Target): Promise<AppsFacts["apparmor"]> {
 
 /** Gather the apps area from a target. */
 export async function gatherApps(target: Target, _ctx: GatherContext): Promise<AppsFacts> {
-  const status = await target.readText("/var/lib/dpkg/status");
+  const status = await target.readText("/var/lib/dpkg/status", { maxBytes: dpkgStatusMaxBytes });
   const ca = await target.readText("/etc/ca-certificates.conf");
   return {
     packages: status === null ? [] : parseDpkgStatus(status),

@@ -3,7 +3,7 @@
  * counts), read once per target and shared by the gatherers that need it.
  */
 import type { Target } from "../targets/types.js";
-import { installedPackages, parseDpkgStatus } from "./parsers/dpkg.js";
+import { dpkgStatusMaxBytes, installedPackages, parseDpkgStatus } from "./parsers/dpkg.js";
 
 const cache = new WeakMap<Target, Promise<Set<string>>>();
 
@@ -11,7 +11,7 @@ export function installedSet(target: Target): Promise<Set<string>> {
   let entry = cache.get(target);
   if (!entry) {
     entry = target
-      .readText("/var/lib/dpkg/status")
+      .readText("/var/lib/dpkg/status", { maxBytes: dpkgStatusMaxBytes })
       .then((text) => new Set(installedPackages(parseDpkgStatus(text ?? "")).map((p) => p.name)));
     cache.set(target, entry);
   }

@@ -9,6 +9,7 @@ import {
   isAbsent,
   readHostDir,
   readHostFile,
+  ReadBudget,
   statHost,
   writeHostFileAtomic,
 } from "./files.js";
@@ -19,6 +20,8 @@ export class LocalTarget implements Target {
   readonly live = true;
   readonly location = "local";
   readonly disks: TargetDisk[];
+  /** What this run may read in total (see {@link ReadBudget}). */
+  readonly budget = new ReadBudget();
 
   constructor(options: { disks?: string[] } = {}) {
     this.disks = (options.disks ?? []).map((path) => ({ path }));
@@ -34,12 +37,12 @@ export class LocalTarget implements Target {
     return this.hostPath(path);
   }
 
-  readFile(path: string): Promise<Buffer | null> {
-    return readHostFile(this.hostPath(path));
+  async readFile(path: string, limits: { maxBytes?: number } = {}): Promise<Buffer | null> {
+    return readHostFile(this.hostPath(path), { ...limits, follow: true, budget: this.budget });
   }
 
-  async readText(path: string): Promise<string | null> {
-    return (await this.readFile(path))?.toString("utf8") ?? null;
+  async readText(path: string, limits: { maxBytes?: number } = {}): Promise<string | null> {
+    return (await this.readFile(path, limits))?.toString("utf8") ?? null;
   }
 
   stat(path: string): Promise<TargetStat | null> {

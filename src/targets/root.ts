@@ -24,6 +24,7 @@ import {
   isAbsent,
   readHostDir,
   readHostFile,
+  ReadBudget,
   statHost,
   writeHostFileAtomic,
 } from "./files.js";
@@ -46,6 +47,8 @@ export class RootTarget implements Target {
   readonly disks: TargetDisk[];
   /** The root directory with the host's own symlinks resolved (so joins stay below it). */
   readonly root: string;
+  /** What this run may read from the tree in total (see {@link ReadBudget}). */
+  readonly budget = new ReadBudget();
 
   private constructor(root: string, location: string, disks: TargetDisk[]) {
     this.root = root;
@@ -98,12 +101,16 @@ export class RootTarget implements Target {
     return join(this.root, path);
   }
 
-  async readFile(path: string): Promise<Buffer | null> {
-    return readHostFile(await this.resolve(path));
+  async readFile(path: string, limits: { maxBytes?: number } = {}): Promise<Buffer | null> {
+    return readHostFile(await this.resolve(path), {
+      ...limits,
+      follow: false,
+      budget: this.budget,
+    });
   }
 
-  async readText(path: string): Promise<string | null> {
-    return (await this.readFile(path))?.toString("utf8") ?? null;
+  async readText(path: string, limits: { maxBytes?: number } = {}): Promise<string | null> {
+    return (await this.readFile(path, limits))?.toString("utf8") ?? null;
   }
 
   async stat(path: string): Promise<TargetStat | null> {

@@ -30,8 +30,13 @@ export interface Target {
   /** True when the target is a running machine (live kernel, sockets, firmware visible). */
   readonly live: boolean;
 
-  readFile(path: string): Promise<Buffer | null>;
-  readText(path: string): Promise<string | null>;
+  /**
+   * A regular file's bytes, or null when it does not exist (or is a directory). Anything
+   * else (FIFO, device node, socket) and a file over `maxBytes` (default 8 MiB) or the run's
+   * read budget is refused with a FileRefusedError (exit 78), never read.
+   */
+  readFile(path: string, limits?: { maxBytes?: number }): Promise<Buffer | null>;
+  readText(path: string, limits?: { maxBytes?: number }): Promise<string | null>;
   stat(path: string): Promise<TargetStat | null>;
   /** Like `stat` but does not follow a symbolic link in the last component (optional: ssh may lack it). */
   lstat?(path: string): Promise<TargetStat | null>;

@@ -58,6 +58,12 @@ export function statusAbbrev(status: string): string {
   return `${wantAbbrev[want] ?? "?"}${stateAbbrev[state] ?? "?"}${err}`;
 }
 
+/**
+ * dpkg's status database grows with the packages installed (a large desktop: ~5 MB), so it
+ * gets a larger read cap than the 8 MiB default of other files.
+ */
+export const dpkgStatusMaxBytes = 64 * 1024 * 1024;
+
 /** Parse /var/lib/dpkg/status: every package, whatever its status. */
 export function parseDpkgStatus(text: string): PackageFact[] {
   const out: PackageFact[] = [];
