@@ -1,5 +1,13 @@
+import type { Facts } from "../facts/types.js";
+import type { Profile } from "../profiles/types.js";
+import {
+  packageFor,
+  pluginsForKey,
+  proposalNeeds,
+  type PluginNeed,
+} from "../profiles/strongswan-plugins.js";
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass, presentPackage } from "./util.js";
+import { ev, fail, pass, presentPackage, vpnClientCertificates } from "./util.js";
 
 /** Packages whose presence means another tunnel is at hand. */
 export const otherTunnelPackages = [
@@ -60,23 +68,32 @@ export const vpn01: Control = {
         de: "Erwartet kein Paket für andere Tunnel, gefunden {{package}} installiert.",
         en: "Expected no package for other tunnels, found {{package}} installed.",
       },
+      pluginMissing: {
+        de: "Erwartet ein strongSwan, das {{needs}} beherrscht, gefunden kein geladenes Plugin dafür ({{plugins}}); Paket {{package}} installieren.",
+        en: "Expected a strongSwan that can do {{needs}}, found no loaded plugin for it ({{plugins}}); install the package {{package}}.",
+      },
+      pluginDisabled: {
+        de: "Erwartet das strongSwan-Plugin {{plugin}} geladen (für {{needs}}), gefunden abgeschaltet ({{source}}).",
+        en: "Expected the strongSwan plugin {{plugin}} loaded (for {{needs}}), found it disabled ({{source}}).",
+      },
       legacy: {
         de: "Erwartet kein IKEv1, gefunden keyexchange={{keyexchange}} in {{connection}} ({{source}}).",
         en: "Expected no IKEv1, found keyexchange={{keyexchange}} in {{connection}} ({{source}}).",
       },
     },
     fix: {
-      de: "strongSwan installieren und eine IKEv2-Verbindung in /etc/swanctl/conf.d schreiben; andere Tunnel entfernen.",
-      en: "Install strongSwan and write an IKEv2 connection to /etc/swanctl/conf.d; remove other tunnels.",
+      de: "strongSwan mit den Plugins für die Algorithmen des Profils installieren (libstrongswan-standard-plugins: openssl, gcm) und eine IKEv2-Verbindung in /etc/swanctl/conf.d schreiben; andere Tunnel entfernen.",
+      en: "Install strongSwan with the plugins for the profile's algorithms (libstrongswan-standard-plugins: openssl, gcm) and write an IKEv2 connection to /etc/swanctl/conf.d; remove other tunnels.",
     },
   },
-  evaluate(_profile, facts) {
+  evaluate(profile, facts) {
     const findings: Finding[] = [];
     const vpn = facts.vpn;
     if (!vpn.strongswanInstalled)
       findings.push(
         fail("noStrongswan", {}, [ev("strongSwan", "installed", "not installed", "dpkg status")]),
       );
+    else findings.push(...pluginFindings(profile, facts));
     const connections = vpn.swanctl.connections;
     if (connections.length === 0)
       findings.push(
@@ -132,3 +149,69 @@ export const vpn01: Control = {
     return findings;
   },
 };
+
+/** What the tunnel needs of strongSwan: the proposals in force and wanted, and the key types. */
+function needs(profile: Profile, facts: Facts): PluginNeed[] {
+  const spec = profile.spec.vpn;
+  const proposals = [...spec.proposals.ike, ...spec.proposals.esp];
+  for (const c of facts.vpn.swanctl.connections) {
+    proposals.push(...c.proposals);
+    for (const child of c.children) proposals.push(...child.espProposals);
+  }
+  const out = proposalNeeds(proposals.filter((p) => p.toLowerCase() !== "default"));
+  const keys = new Map<string, string[]>([
+    [spec.certificate.key, pluginsForKey(spec.certificate.key)],
+  ]);
+  // The certificates in place: the device's own and the CA that vouches for the gateway.
+  for (const cert of [...vpnClientCertificates(facts), ...facts.vpn.caCertificates])
+    if (cert.keyType === "ec" || cert.keyType === "rsa") {
+      const what = cert.keyType === "ec" ? `ECDSA ${cert.curve ?? ""}`.trim() : "RSA";
+      keys.set(`${what} (${cert.path})`, pluginsForKey(cert.keyType));
+    }
+  for (const [what, anyOf] of keys) out.push({ what, anyOf });
+  return out;
+}
+
+/** Judge the installed plugins against the needs: one finding per package to install. */
+function pluginFindings(profile: Profile, facts: Facts): Finding[] {
+  const installed = facts.vpn.strongswanPlugins;
+  if (installed === null || installed === undefined) return [];
+  const byName = new Map(installed.plugins.map((p) => [p.name, p]));
+  const packages = installed.packages.map((p) => `${p.name} ${p.version}`).join(", ");
+  const missing = new Map<string, PluginNeed[]>();
+  const disabled = new Map<string, { needs: string[]; source: string }>();
+  for (const need of needs(profile, facts)) {
+    if (need.anyOf.some((p) => byName.get(p)?.loaded === true)) continue;
+    const off = need.anyOf.map((p) => byName.get(p)).find((p) => p !== undefined);
+    if (off !== undefined) {
+      const entry = disabled.get(off.name) ?? { needs: [], source: off.source };
+      entry.needs.push(need.what);
+      disabled.set(off.name, entry);
+      continue;
+    }
+    const pkg = packageFor(need);
+    missing.set(pkg, [...(missing.get(pkg) ?? []), need]);
+  }
+  const out: Finding[] = [];
+  for (const [pkg, list] of missing) {
+    const plugins = [...new Set(list.flatMap((n) => n.anyOf))].join(" or ");
+    const what = list.map((n) => n.what).join(", ");
+    out.push(
+      fail("pluginMissing", { needs: what, plugins, package: pkg }, [
+        ev(
+          "strongSwan plugins",
+          `${plugins} for ${what}`,
+          `not installed (${packages})`,
+          "dpkg status, /usr/lib/ipsec/plugins",
+        ),
+      ]),
+    );
+  }
+  for (const [plugin, entry] of disabled)
+    out.push(
+      fail("pluginDisabled", { plugin, needs: entry.needs.join(", "), source: entry.source }, [
+        ev(`strongSwan plugin ${plugin}`, "loaded", "load = no", entry.source),
+      ]),
+    );
+  return out;
+}

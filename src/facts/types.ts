@@ -216,8 +216,18 @@ export interface PrivateKeyFile {
   encrypted?: boolean;
 }
 
+/** What the installed strongSwan can do: its packages and the plugins charon loads. */
+export interface StrongswanPlugins {
+  /** strongSwan packages installed (dpkg `ii`): libstrongswan, libstrongswan-standard-plugins … */
+  packages: { name: string; version: string }[];
+  /** Plugins whose shared object is in the plugin directory, and whether charon loads them. */
+  plugins: { name: string; loaded: boolean; source: string }[];
+}
+
 export interface VpnFacts {
   strongswanInstalled: boolean;
+  /** null when strongSwan is not installed or the facts predate this field. */
+  strongswanPlugins?: StrongswanPlugins | null;
   swanctl: { files: string[]; connections: SwanctlConnection[]; parseErrors: string[] };
   /** Legacy /etc/ipsec.conf connections with `keyexchange=ikev1|ike`. */
   legacyIpsec: { name: string; keyexchange: string; source: string }[];

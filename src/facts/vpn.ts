@@ -8,6 +8,7 @@ import type { Target } from "../targets/types.js";
 import { describeCertificate } from "../pki/certificate.js";
 import { installedSet } from "./installed.js";
 import { contentLines, joinPath } from "./parsers/common.js";
+import { gatherStrongswanPlugins } from "./strongswan-plugins.js";
 import { parseSwanctlFile, swanctlConnections } from "./swanctl.js";
 import type {
   CertificateInfo,
@@ -20,6 +21,7 @@ import type {
 export function emptyVpnFacts(): VpnFacts {
   return {
     strongswanInstalled: false,
+    strongswanPlugins: null,
     swanctl: { files: [], connections: [], parseErrors: [] },
     legacyIpsec: [],
     certificates: [],
@@ -178,6 +180,7 @@ export async function gatherVpn(target: Target, _ctx: GatherContext): Promise<Vp
   facts.strongswanInstalled = ["strongswan-swanctl", "charon-systemd", "strongswan"].some((p) =>
     installed.has(p),
   );
+  facts.strongswanPlugins = await gatherStrongswanPlugins(target);
 
   const main = "/etc/swanctl/swanctl.conf";
   if ((await target.stat(main)) !== null) {

@@ -1,11 +1,68 @@
 import { vpn01 } from "../../src/checks/vpn-01.js";
+import type { Facts } from "../../src/facts/types.js";
 import { hardenedFacts, withPackages } from "../helpers/facts.js";
 import { testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
 const conn = f.vpn.swanctl.connections[0]!;
+
+/** Plugin facts as Debian 12 installs them: libstrongswan (+ standard plugins when asked). */
+function plugins(options: { standard: boolean; off?: string }): Facts {
+  const base = ["aes", "gmp", "hmac", "pem", "pkcs1", "pkcs8", "sha2", "x509", "xcbc"];
+  const names = options.standard ? [...base, "gcm", "openssl"] : base;
+  const packages = [{ name: "libstrongswan", version: "5.9.8-5+deb12u6" }];
+  if (options.standard)
+    packages.push({ name: "libstrongswan-standard-plugins", version: "5.9.8-5+deb12u6" });
+  return hardenedFacts({
+    vpn: {
+      strongswanPlugins: {
+        packages,
+        plugins: names.map((name) => ({
+          name,
+          loaded: name !== options.off,
+          source: `/etc/strongswan.conf: charon.plugins.${name}.load = ${name === options.off ? "no" : "yes"}`,
+        })),
+      },
+    },
+  });
+}
+
 testControl(vpn01, import.meta.url, [
   { name: "strongSwan IKEv2", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "strongSwan with the standard plugins (openssl, gcm)",
+    facts: plugins({ standard: true }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "libstrongswan only: no ECDSA, ECP-384 or AES-GCM",
+    facts: plugins({ standard: false }),
+    status: "fail",
+    messages: ["pluginMissing"],
+    exact: true,
+    data: {
+      package: "libstrongswan-standard-plugins",
+      needs:
+        "aes256gcm16, ecp384, ecdsa-p384, ECDSA P-384 (/etc/swanctl/x509/koffer-07.pem), ECDSA P-384 (/etc/swanctl/x509ca/meerane-vpn-ca.pem)",
+    },
+  },
+  {
+    name: "openssl plugin installed but load = no",
+    facts: plugins({ standard: true, off: "openssl" }),
+    status: "fail",
+    messages: ["pluginDisabled"],
+    exact: true,
+    data: { plugin: "openssl", source: "/etc/strongswan.conf: charon.plugins.openssl.load = no" },
+  },
+  {
+    name: "gcm disabled: openssl still does AES-GCM",
+    facts: plugins({ standard: true, off: "gcm" }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "wireguard-tools held back (hi)",
     facts: {

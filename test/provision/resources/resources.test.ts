@@ -249,6 +249,12 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     expected: ["purge-packages anydesk"],
   },
   {
+    // Without openssl and gcm charon cannot read the ECDSA P-384 certificate or do ECP-384/AES-GCM.
+    name: "packages: strongSwan without its standard plugins",
+    facts: withPackages(hardenedFacts(), [], ["libstrongswan-standard-plugins"]),
+    expected: ["install-packages libstrongswan-standard-plugins"],
+  },
+  {
     name: "bluetooth and apparmor",
     facts: hardenedFacts({
       services: { unitFiles: { "bluetooth.service": "enabled", "apparmor.service": "disabled" } },

@@ -1,0 +1,89 @@
+/**
+ * What an installed strongSwan can do, from the plugins charon loads. Debian splits the
+ * plugins over several packages: libstrongswan has only AES-CBC, SHA-2/HMAC, MODP (gmp) and
+ * RSA; ECDSA keys, the ECP and Brainpool groups and AES-GCM come from the openssl and gcm
+ * plugins in libstrongswan-standard-plugins. Without them charon cannot parse an ECDSA
+ * P-384 certificate or negotiate `aes256gcm16-prfsha384-ecp384` — the configuration looks
+ * right and the tunnel never comes up. Pure data and functions (checks and provisioning
+ * share them).
+ */
+import type { VpnKeyType } from "./types.js";
+
+/** The Debian package shipping each plugin (bookworm and trixie agree for these). */
+export const pluginPackage: Readonly<Record<string, string>> = {
+  aes: "libstrongswan",
+  gmp: "libstrongswan",
+  hmac: "libstrongswan",
+  sha2: "libstrongswan",
+  xcbc: "libstrongswan",
+  x509: "libstrongswan",
+  pem: "libstrongswan",
+  pkcs1: "libstrongswan",
+  pkcs8: "libstrongswan",
+  openssl: "libstrongswan-standard-plugins",
+  gcm: "libstrongswan-standard-plugins",
+  ccm: "libstrongswan-extra-plugins",
+  ctr: "libstrongswan-extra-plugins",
+  cmac: "libstrongswan-extra-plugins",
+  ml: "libstrongswan-extra-plugins",
+};
+
+/** What one need is: a proposal keyword or a key type, and the plugins that provide it. */
+export interface PluginNeed {
+  /** The keyword or key type as the profile or swanctl.conf names it. */
+  what: string;
+  /** Any one of these plugins provides it. */
+  anyOf: string[];
+}
+
+/** The plugins that can provide one proposal keyword; null when not judged (unknown keyword). */
+export function pluginsForToken(raw: string): string[] | null {
+  const token = raw.toLowerCase().replace(/^ke[1-7]_/, "");
+  if (/^aes(128|192|256)?gcm(8|12|16|64|96|128)?$/.test(token)) return ["gcm", "openssl"];
+  if (/^aes(128|192|256)?ccm(8|12|16|64|96|128)?$/.test(token)) return ["ccm", "openssl"];
+  if (/^aes(128|192|256)?ctr$/.test(token)) return ["ctr", "openssl"];
+  if (/^aes(128|192|256)?$/.test(token)) return ["aes", "openssl"];
+  if (/^(prf)?(sha256|sha384|sha512|sha2_(256|384|512))$/.test(token)) return ["hmac", "openssl"];
+  if (/^(prf)?aesxcbc$/.test(token)) return ["xcbc"];
+  if (/^(prf)?aescmac$/.test(token)) return ["cmac"];
+  if (/^ecp(256|384|521)$/.test(token) || /^ecp(224|256|384|512)bp$/.test(token))
+    return ["openssl"];
+  if (/^modp\d+$/.test(token)) return ["gmp", "openssl"];
+  // strongSwan 6's ml plugin; strongSwan 5.9 has no ML-KEM at all.
+  if (/^mlkem(512|768|1024)$/.test(token)) return ["ml"];
+  return null;
+}
+
+/** The plugins that can load and use a certificate key of this type. */
+export function pluginsForKey(key: VpnKeyType | "ec" | "rsa"): string[] {
+  return key.startsWith("ec") ? ["openssl"] : ["gmp", "openssl"];
+}
+
+/** Every need of a set of proposals, one entry per distinct keyword. */
+export function proposalNeeds(proposals: string[]): PluginNeed[] {
+  const out = new Map<string, PluginNeed>();
+  for (const proposal of proposals)
+    for (const token of proposal.split("-")) {
+      const anyOf = pluginsForToken(token);
+      if (anyOf !== null && !out.has(token)) out.set(token, { what: token, anyOf });
+    }
+  return [...out.values()];
+}
+
+/** The Debian package to install for a need: that of its first plugin. */
+export function packageFor(need: PluginNeed): string {
+  const plugin = need.anyOf.find((p) => pluginPackage[p] !== undefined) ?? need.anyOf[0] ?? "";
+  return pluginPackage[plugin] ?? "strongswan";
+}
+
+/** The strongSwan plugin packages a profile's proposals and key type need (for provisioning). */
+export function requiredPluginPackages(
+  proposals: { ike: string[]; esp: string[] },
+  key: VpnKeyType,
+): string[] {
+  const needs = [
+    ...proposalNeeds([...proposals.ike, ...proposals.esp]),
+    { what: key, anyOf: pluginsForKey(key) },
+  ];
+  return [...new Set(needs.map(packageFor))].filter((p) => p !== "libstrongswan").sort();
+}
