@@ -1,5 +1,15 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, fstabMount, installed, pass, unitOn, unitState } from "./util.js";
+import { apparmorOffBy } from "../facts/parsers/grub.js";
+import {
+  cmdlineSource,
+  effectiveFstabMount,
+  ev,
+  fail,
+  installed,
+  pass,
+  unitOn,
+  unitState,
+} from "./util.js";
 
 /** Places where users or downloads can put files; nothing there may execute. */
 const noexecMounts = ["/tmp", "/var/tmp", "/home"];
@@ -25,7 +35,7 @@ export const app01: Control = {
     ],
     sdmGoals: ["integritaet"],
     art32: ["b"],
-    facts: ["apps", "services", "disk", "data"],
+    facts: ["apps", "services", "disk", "data", "boot"],
     messages: {
       ok: {
         de: "Erwartet AppArmor aktiv und noexec, gefunden AppArmor {{apparmor}} und noexec auf {{mounts}}.",
@@ -63,13 +73,30 @@ export const app01: Control = {
         );
     } else {
       const state = unitState(facts, "apparmor.service");
-      apparmor = `package ${installed(facts, "apparmor") ? "installed" : "missing"}, apparmor.service ${state}`;
-      if (!installed(facts, "apparmor") || !unitOn(state))
+      // The kernel command line update-grub writes can switch AppArmor off whatever the unit says.
+      const cmdline = facts.boot.kernelCmdline;
+      const offBy = cmdline === null ? null : apparmorOffBy(cmdline.value);
+      if (offBy !== null) {
+        apparmor = `disabled by ${offBy} on the kernel command line`;
         findings.push(
           fail("apparmor", { actual: apparmor }, [
-            ev("AppArmor", "installed and enabled", apparmor, "dpkg status; systemctl is-enabled"),
+            ev("AppArmor", "enabled", apparmor, cmdlineSource(cmdline)),
           ]),
         );
+      } else {
+        apparmor = `package ${installed(facts, "apparmor") ? "installed" : "missing"}, apparmor.service ${state}`;
+        if (!installed(facts, "apparmor") || !unitOn(state))
+          findings.push(
+            fail("apparmor", { actual: apparmor }, [
+              ev(
+                "AppArmor",
+                "installed and enabled",
+                apparmor,
+                "dpkg status; systemctl is-enabled",
+              ),
+            ]),
+          );
+      }
     }
     if (profilesEnforced.available && profilesEnforced.value < 1)
       findings.push(
@@ -95,9 +122,14 @@ export const app01: Control = {
         options = best?.options ?? null;
         source = live.source;
       } else {
-        const entry = fstabMount(facts, mount);
-        options = entry?.options ?? null;
-        source = entry?.source ?? "/etc/fstab";
+        const { entry, masked, unit } = effectiveFstabMount(facts, mount);
+        options = masked ? null : (entry?.options ?? null);
+        source =
+          entry === undefined
+            ? "/etc/fstab"
+            : masked
+              ? `${entry.source}, not mounted: ${unit} masked`
+              : entry.source;
       }
       if (options === null || !options.includes("noexec")) {
         const actual = options === null ? "no separate mount" : options.join(",");

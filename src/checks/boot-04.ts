@@ -1,5 +1,6 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass } from "./util.js";
+import { explain, explainUnset } from "../facts/effective.js";
+import { cmdlineSource, ev, fail, pass } from "./util.js";
 
 /** Kernel parameters that turn the IOMMU on (DMA protection). */
 const iommuOn = ["intel_iommu=on", "amd_iommu=on", "iommu=force", "amd_iommu=force_isolation"];
@@ -52,7 +53,9 @@ export const boot04: Control = {
     const source =
       live.available && live.value["kernel.sysrq"] !== undefined
         ? live.source
-        : (file?.source ?? "/etc/sysctl.d");
+        : file !== undefined
+          ? explain(file)
+          : explainUnset(facts.data.sysctlNotRead ?? [], "not set in /etc/sysctl.d");
     if (value?.trim() !== "0")
       findings.push(
         fail("sysrq", { value: value ?? "(not set; kernel default)" }, [
@@ -72,12 +75,7 @@ export const boot04: Control = {
             : args.join(" ");
       findings.push(
         fail("iommu", { expected: iommuOn.join(" | "), actual }, [
-          ev(
-            "kernel command line",
-            iommuOn.join(" | "),
-            actual,
-            cmdline?.source ?? "/etc/default/grub",
-          ),
+          ev("kernel command line", iommuOn.join(" | "), actual, cmdlineSource(cmdline)),
         ]),
       );
     }

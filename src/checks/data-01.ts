@@ -1,5 +1,14 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, fstabMount, list, notApplicable, pass, unitOn, unitState } from "./util.js";
+import {
+  effectiveFstabMount,
+  ev,
+  fail,
+  list,
+  notApplicable,
+  pass,
+  unitOn,
+  unitState,
+} from "./util.js";
 
 export const data01: Control = {
   meta: {
@@ -59,9 +68,14 @@ export const data01: Control = {
       ok = liveTmp?.fstype === "tmpfs";
       source = live.source;
     } else {
-      const entry = fstabMount(facts, "/tmp");
+      const { entry, masked } = effectiveFstabMount(facts, "/tmp");
       const unit = unitState(facts, "tmp.mount");
-      if (entry !== undefined) {
+      if (entry !== undefined && masked) {
+        // The fstab line becomes a generated tmp.mount, which the mask outranks.
+        tmp = `${entry.vfstype} in fstab, but tmp.mount ${unit}: /tmp stays on the root file system`;
+        ok = false;
+        source = `${entry.source}; systemctl is-enabled tmp.mount`;
+      } else if (entry !== undefined) {
         tmp = `${entry.vfstype} (fstab)`;
         ok = entry.vfstype === "tmpfs";
         source = entry.source;

@@ -1,5 +1,13 @@
+import {
+  parseAuditRule,
+  recorded,
+  type AuditEventClass,
+  type AuditField,
+  type AuditVerdict,
+} from "../facts/parsers/audit.js";
 import type { Control, Finding } from "./types.js";
-import { ev, fail, installed, notApplicable, pass, unitOn, unitState } from "./util.js";
+import { explain } from "../facts/effective.js";
+import { ev, fail, installed, notApplicable, pass, setting, unitOn, unitState } from "./util.js";
 
 /** Files and directories whose changes must be recorded. */
 const watched = [
@@ -14,37 +22,99 @@ const watched = [
 /** System calls whose use must be recorded. */
 const syscalls = ["settimeofday", "clock_settime", "init_module", "finit_module"];
 
-/** A rule that suppresses auditing (`-a never,…`, `-a …,exclude`) records nothing. */
-function suppresses(rule: string): boolean {
-  return /(^|\s)-[aA]\s+\S*\b(never|exclude)\b/.test(rule);
+/** A logged-in person (auid set, a regular user): privilege use by people, not daemons. */
+function personFilter(f: AuditField): boolean {
+  if (f.name !== "auid") return false;
+  if (f.op === "!=") return ["unset", "-1", "4294967295"].includes(f.value);
+  if (f.op === ">=") return /^\d+$/.test(f.value) && Number(f.value) <= 1000;
+  return false;
 }
 
-function watches(rule: string, path: string): boolean {
-  return new RegExp(
-    `(^|\\s)(-w\\s+|-F\\s+(dir|path)=)${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}/?(\\s|$)`,
-  ).test(rule);
+/** The event classes LOG-01 needs recorded, each with its name in messages. */
+export function auditClasses(): {
+  kind: "path" | "syscall" | "privilege" | "logon";
+  name: string;
+  cls: AuditEventClass;
+}[] {
+  const out: ReturnType<typeof auditClasses> = [];
+  for (const path of watched)
+    for (const perm of ["w", "a"] as const)
+      out.push({
+        kind: "path",
+        name: path,
+        cls: { list: "exit", syscalls: [], path, perm, own: [], msgtypes: ["SYSCALL", "PATH"] },
+      });
+  for (const name of syscalls)
+    out.push({
+      kind: "syscall",
+      name,
+      cls: { list: "exit", syscalls: [name], own: [], msgtypes: ["SYSCALL"] },
+    });
+  out.push({
+    kind: "privilege",
+    name: "execve euid=0",
+    cls: {
+      list: "exit",
+      syscalls: ["execve"],
+      own: [{ name: "euid", op: "=", value: "0" }],
+      msgtypes: ["SYSCALL", "EXECVE"],
+      tolerated: personFilter,
+    },
+  });
+  out.push({
+    kind: "logon",
+    name: "logons",
+    cls: {
+      list: "user",
+      syscalls: [],
+      own: [],
+      msgtypes: ["USER_LOGIN", "USER_AUTH", "USER_START"],
+    },
+  });
+  return out;
 }
 
-function auditsSyscall(rule: string, name: string): boolean {
-  return /(^|\s)-S\s/.test(rule) && rule.split(/[\s,]+/).includes(name);
+export interface AuditGap {
+  kind: "path" | "syscall" | "privilege" | "logon";
+  name: string;
+  verdict: AuditVerdict;
 }
 
 /**
- * What the audit rules leave unrecorded (LOG-01): watched paths, system calls, and whether
- * commands run as root are audited. Shared with the auditd provisioning resource, so the fix
- * and the verdict agree.
+ * What the audit rules leave unrecorded (LOG-01), judged as the kernel applies them (first
+ * match, watch permissions, argument filters, exclude rules, `-e 0`). Shared with the auditd
+ * provisioning resource, so the fix and the verdict agree.
  */
+export function auditGapList(rules: readonly { rule: string; source: string }[]): AuditGap[] {
+  const parsed = rules.map((r) => parseAuditRule(r.rule, r.source));
+  const gaps: AuditGap[] = [];
+  for (const { kind, name, cls } of auditClasses()) {
+    const verdict = recorded(parsed, cls);
+    if (!verdict.recorded && !gaps.some((g) => g.kind === kind && g.name === name))
+      gaps.push({ kind, name, verdict });
+  }
+  return gaps;
+}
+
+/** The gaps in the older summary shape (paths, system calls, privilege). */
 export function auditGaps(allRules: readonly string[]): {
   paths: string[];
   syscalls: string[];
   privilege: boolean;
+  logons: boolean;
 } {
-  const rules = allRules.filter((r) => !suppresses(r));
+  const gaps = auditGapList(allRules.map((rule, i) => ({ rule, source: `rule ${i + 1}` })));
   return {
-    paths: watched.filter((path) => !rules.some((r) => watches(r, path))),
-    syscalls: syscalls.filter((name) => !rules.some((r) => auditsSyscall(r, name))),
-    privilege: !rules.some((r) => auditsSyscall(r, "execve") && /euid=0\b/.test(r)),
+    paths: gaps.filter((g) => g.kind === "path").map((g) => g.name),
+    syscalls: gaps.filter((g) => g.kind === "syscall").map((g) => g.name),
+    privilege: gaps.some((g) => g.kind === "privilege"),
+    logons: gaps.some((g) => g.kind === "logon"),
   };
+}
+
+/** "-w /etc/passwd -p wa (/etc/audit/rules.d/x.rules:3): a never rule … silences it". */
+function verdictText(v: AuditVerdict): string {
+  return v.rule === undefined ? v.why : `${v.why}: ${v.rule.text}`;
 }
 
 export const log01: Control = {
@@ -63,7 +133,7 @@ export const log01: Control = {
     references: ["BSI OPS.1.1.5.A3", "BSI SYS.2.1.A45", "DSGVO Art. 32 Abs. 1 lit. d"],
     sdmGoals: ["transparenz", "integritaet", "intervenierbarkeit"],
     art32: ["b", "d"],
-    facts: ["logging", "apps", "services"],
+    facts: ["logging", "apps", "services", "usb"],
     messages: {
       ok: {
         de: "Erwartet auditd mit den Pflichtregeln, gefunden {{count}} Regeln.",
@@ -82,16 +152,24 @@ export const log01: Control = {
         en: "Expected auditd.service enabled, found {{state}}.",
       },
       watch: {
-        de: "Erwartet eine Überwachungsregel für {{path}}, gefunden keine.",
-        en: "Expected a watch rule for {{path}}, found none.",
+        de: "Erwartet, dass Schreib- und Attributänderungen an {{path}} protokolliert werden, gefunden: {{actual}}.",
+        en: "Expected writes and attribute changes of {{path}} recorded, found: {{actual}}.",
       },
       syscall: {
-        de: "Erwartet eine Regel für den Systemaufruf {{syscall}}, gefunden keine.",
-        en: "Expected a rule for system call {{syscall}}, found none.",
+        de: "Erwartet, dass der Systemaufruf {{syscall}} protokolliert wird, gefunden: {{actual}}.",
+        en: "Expected system call {{syscall}} recorded, found: {{actual}}.",
       },
       privilege: {
-        de: "Erwartet eine Regel für execve mit euid=0 (Rechtenutzung), gefunden keine.",
-        en: "Expected an execve rule with euid=0 (privilege use), found none.",
+        de: "Erwartet, dass execve mit euid=0 (Rechtenutzung) protokolliert wird, gefunden: {{actual}}.",
+        en: "Expected execve with euid=0 (privilege use) recorded, found: {{actual}}.",
+      },
+      logons: {
+        de: "Erwartet, dass Anmeldungen protokolliert werden, gefunden: {{actual}}.",
+        en: "Expected logons recorded, found: {{actual}}.",
+      },
+      usbAudit: {
+        de: "Erwartet AuditBackend=LinuxAudit in usbguard-daemon.conf (USB-Entscheidungen im Audit-Protokoll), gefunden {{actual}}.",
+        en: "Expected AuditBackend=LinuxAudit in usbguard-daemon.conf (USB decisions in the audit trail), found {{actual}}.",
       },
     },
     fix: {
@@ -114,23 +192,47 @@ export const log01: Control = {
           ev("auditd.service", "enabled", state, "systemctl is-enabled"),
         ]),
       );
-    const gaps = auditGaps(rules);
-    for (const path of gaps.paths)
-      findings.push(
-        fail("watch", { path }, [ev("audit rules", `-w ${path}`, "none", "/etc/audit/rules.d")]),
-      );
-    for (const name of gaps.syscalls)
-      findings.push(
-        fail("syscall", { syscall: name }, [
-          ev("audit rules", `-S ${name}`, "none", "/etc/audit/rules.d"),
-        ]),
-      );
-    if (gaps.privilege)
-      findings.push(
-        fail("privilege", {}, [
-          ev("audit rules", "-S execve -F euid=0", "none", "/etc/audit/rules.d"),
-        ]),
-      );
+    for (const gap of auditGapList(facts.logging.auditRules)) {
+      const actual = verdictText(gap.verdict);
+      const source = gap.verdict.rule?.source ?? "/etc/audit/rules.d";
+      if (gap.kind === "path")
+        findings.push(
+          fail("watch", { path: gap.name, actual }, [
+            ev("audit rules", `-w ${gap.name} -p wa`, actual, source),
+          ]),
+        );
+      else if (gap.kind === "syscall")
+        findings.push(
+          fail("syscall", { syscall: gap.name, actual }, [
+            ev("audit rules", `-S ${gap.name}`, actual, source),
+          ]),
+        );
+      else if (gap.kind === "privilege")
+        findings.push(
+          fail("privilege", { actual }, [ev("audit rules", "-S execve -F euid=0", actual, source)]),
+        );
+      else
+        findings.push(
+          fail("logons", { actual }, [
+            ev("audit rules", "logon messages recorded", actual, source),
+          ]),
+        );
+    }
+    if (profile.spec.devices.allow.length > 0 || installed(facts, "usbguard")) {
+      // USB decisions reach the audit trail only through USBGuard's LinuxAudit backend.
+      const backend = setting(facts.usb.daemonConf, "AuditBackend");
+      if (backend?.value !== "LinuxAudit")
+        findings.push(
+          fail("usbAudit", { actual: backend?.value ?? "(not set)" }, [
+            ev(
+              "usbguard-daemon.conf AuditBackend",
+              "LinuxAudit",
+              backend === undefined ? "(not set)" : explain(backend),
+              backend?.source ?? "/etc/usbguard/usbguard-daemon.conf",
+            ),
+          ]),
+        );
+    }
     if (findings.length === 0) findings.push(pass("ok", { count: rules.length }));
     return findings;
   },

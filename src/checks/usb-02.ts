@@ -1,5 +1,5 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, falsy, pass, presentPackage } from "./util.js";
+import { ev, fail, falsy, firstAdmittingRule, pass, presentPackage } from "./util.js";
 
 /**
  * Both drivers: `blacklist usb_storage` alone leaves UAS disks working, since udev loads
@@ -55,18 +55,16 @@ export const usb02: Control = {
     const findings: Finding[] = [];
     if (!profile.spec.devices.blockMassStorage)
       return [{ status: "not-applicable", messageId: "notRequired", data: {} }];
-    for (const rule of facts.usb.rules.filter((r) => r.target === "allow")) {
-      const storage =
-        rule.withInterface?.values.some((v) => v.toLowerCase().startsWith("08:")) ?? false;
-      const everything =
-        rule.ids.length === 0 && rule.withInterface === null && !rule.hasHash && !rule.hasSerial;
-      if (storage || everything)
-        findings.push(
-          fail("allowRule", { rule: rule.canonical, source: rule.source }, [
-            ev("allow rule", "no class 08", rule.canonical, rule.source),
-          ]),
-        );
-    }
+    // The first matching rule decides (usbguard-rules.conf(5)): a generic allow — `allow`,
+    // `allow id *:*`, `allow with-interface one-of { … }` — admits storage unless a rule
+    // before it stops every storage device.
+    const rule = firstAdmittingRule(facts.usb.rules, ["08"]);
+    if (rule !== undefined)
+      findings.push(
+        fail("allowRule", { rule: rule.canonical, source: rule.source }, [
+          ev("allow rule", "no rule admitting class 08", rule.canonical, rule.source),
+        ]),
+      );
     for (const module of storageModules)
       if (!facts.usb.modprobeBlocked.includes(module))
         findings.push(

@@ -1,5 +1,5 @@
 import type { Control } from "./types.js";
-import { ev, fail, pass } from "./util.js";
+import { ev, fail, firstAdmittingRule, pass } from "./util.js";
 
 export const usb03: Control = {
   meta: {
@@ -23,6 +23,10 @@ export const usb03: Control = {
         de: "Erwartet eine reject-Regel für HID + Massenspeicher, gefunden {{rule}}.",
         en: "Expected a reject rule for HID + storage, found {{rule}}.",
       },
+      allowedFirst: {
+        de: "Erwartet, dass die reject-Regel zuerst greift, gefunden vorher {{rule}} ({{source}}), das solche Geräte zulässt.",
+        en: "Expected the reject rule to match first, found {{rule}} ({{source}}) before it, which allows such devices.",
+      },
       missing: {
         de: "Erwartet eine Regel wie „reject with-interface all-of { 08:*:* 03:00:* }“, gefunden keine.",
         en: 'Expected a rule like "reject with-interface all-of { 08:*:* 03:00:* }", found none.',
@@ -43,6 +47,19 @@ export const usb03: Control = {
         values.some((v) => v.startsWith("03:"))
       );
     });
+    // First match wins: a generic allow before the reject rule admits the gadget.
+    const admitting = firstAdmittingRule(facts.usb.rules, ["03", "08"]);
+    if (rule !== undefined && admitting !== undefined)
+      return [
+        fail("allowedFirst", { rule: admitting.canonical, source: admitting.source }, [
+          ev(
+            "first matching rule for HID + storage",
+            rule.canonical,
+            admitting.canonical,
+            admitting.source,
+          ),
+        ]),
+      ];
     if (rule === undefined || !facts.usb.usbguardInstalled)
       return [
         fail("missing", {}, [

@@ -9,6 +9,7 @@ import type {
   PackageFact,
   Setting,
   UnitState,
+  UsbRuleFact,
 } from "../facts/types.js";
 import type { Attestation, Profile } from "../profiles/types.js";
 import type { Finding } from "./types.js";
@@ -113,6 +114,38 @@ export function falsy(value: string | undefined): boolean {
 /** The fstab entry mounted at `target` (last one wins, as mount does). */
 export function fstabMount(facts: Facts, target: string): FstabEntry | undefined {
   return [...facts.disk.fstab].reverse().find((e) => e.file === target);
+}
+
+/** systemd's unit name for a mount point (`systemd-escape --path --suffix=mount`). */
+export function mountUnit(path: string): string {
+  const trimmed = path.replace(/^\/+|\/+$/g, "");
+  if (trimmed === "") return "-.mount";
+  const escaped = trimmed
+    .split(/\/+/)
+    .map((part) =>
+      [...part]
+        .map((c, i) =>
+          /[A-Za-z0-9:_]/.test(c) || (c === "." && i > 0)
+            ? c
+            : [...Buffer.from(c)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join(""),
+        )
+        .join(""),
+    )
+    .join("-");
+  return `${escaped}.mount`;
+}
+
+/**
+ * The fstab entry systemd mounts at `target`: fstab-generator turns the line into a unit in
+ * /run/systemd/generator, which a mask in /etc/systemd/system or /run/systemd/system
+ * outranks — then the line has no effect and the path stays on its parent file system.
+ */
+export function effectiveFstabMount(
+  facts: Facts,
+  target: string,
+): { entry: FstabEntry | undefined; masked: boolean; unit: string } {
+  const unit = mountUnit(target);
+  return { entry: fstabMount(facts, target), masked: isMasked(unitState(facts, unit)), unit };
 }
 
 /**
@@ -282,4 +315,79 @@ export function noVolumesFinding(facts: Facts): Finding {
  */
 export function acceptsEverything(rule: string): boolean {
   return /^(counter\s+)?accept$/.test(rule.trim());
+}
+
+/** Where a kernel command line comes from, with the assignments that built it (grub's shell). */
+export function cmdlineSource(cmdline: Facts["boot"]["kernelCmdline"]): string {
+  if (cmdline === null) return "/etc/default/grub (missing)";
+  const chain = cmdline.chain ?? [];
+  if (chain.length === 0) return cmdline.source;
+  return chain
+    .map((c) => `${c.file}:${c.line ?? "?"} ${JSON.stringify(c.value ?? "")}`)
+    .join(" → ");
+}
+
+/** Does an interface pattern (`08:*:*`, `*:*:*`) match every interface of a class (`08`)? */
+function patternCoversClass(pattern: string, cls: string): boolean {
+  const c = pattern.toLowerCase().split(":")[0];
+  return c === "*" || c === cls;
+}
+
+/**
+ * Could a USBGuard rule match a device nobody vouches for (any id, no known hash or serial)
+ * that exposes interfaces of all the classes in `classes` (and maybe others)? Rules naming
+ * concrete ids, a serial or a descriptor hash are about one allowlisted device (USB-01).
+ * Set operators as usbguard-rules.conf(5) defines them.
+ */
+export function admitsUnknownDevice(rule: UsbRuleFact, classes: readonly string[]): boolean {
+  if (rule.hasHash || rule.hasSerial) return false;
+  if (rule.ids.length > 0 && rule.ids.every((id) => !id.includes("*"))) return false;
+  const wi = rule.withInterface;
+  if (wi === null) return true;
+  const values = wi.values;
+  const someValueFor = (cls: string) => values.some((v) => patternCoversClass(v, cls));
+  const partial = (cls: string) => values.some((v) => v.toLowerCase().startsWith(`${cls}:`));
+  switch (wi.operator) {
+    case "one-of":
+    case "all-of":
+      // The device may carry the listed interfaces besides the ones asked about.
+      return values.length > 0;
+    case "none-of":
+      return !classes.some((cls) => someValueFor(cls) || partial(cls));
+    default:
+      // equals, equals-ordered, match-all: every interface of the device must be listed.
+      return classes.every((cls) => someValueFor(cls) || partial(cls));
+  }
+}
+
+/** Does a block/reject rule stop every unknown device exposing all of `classes`? */
+export function stopsUnknownDevices(rule: UsbRuleFact, classes: readonly string[]): boolean {
+  if (rule.target !== "block" && rule.target !== "reject") return false;
+  if (rule.hasHash || rule.hasSerial) return false;
+  if (rule.ids.some((id) => id !== "*:*")) return false;
+  const wi = rule.withInterface;
+  if (wi === null) return true;
+  if (wi.operator === "one-of")
+    return classes.some((cls) => wi.values.some((v) => patternCoversClass(v, cls)));
+  if (wi.operator === "all-of")
+    return wi.values.every((v) =>
+      classes.some((cls) => v.toLowerCase().startsWith(`${cls}:`) || patternCoversClass(v, cls)),
+    );
+  return false;
+}
+
+/**
+ * The rule that decides for an unknown device with interfaces of `classes` (USBGuard: the
+ * first matching rule wins): the first generic allow before any rule that stops all such
+ * devices, or undefined when they are stopped (by a rule or the implicit policy).
+ */
+export function firstAdmittingRule(
+  rules: readonly UsbRuleFact[],
+  classes: readonly string[],
+): UsbRuleFact | undefined {
+  for (const rule of rules) {
+    if (stopsUnknownDevices(rule, classes)) return undefined;
+    if (rule.target === "allow" && admitsUnknownDevice(rule, classes)) return rule;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@
  * unavailable with the reason, and the command line comes from /etc/default/grub.
  */
 import type { Target } from "../targets/types.js";
-import { contentLines, unquote } from "./parsers/common.js";
+import { grubCmdline, readGrubDefaults, sourceShellFile } from "./parsers/grub.js";
 import type { BootFacts, GatherContext, Live } from "./types.js";
 
 /** EFI_GLOBAL_VARIABLE GUID (UEFI spec): SecureBoot lives under it. */
@@ -60,17 +60,11 @@ async function tpm(target: Target): Promise<Live<{ present: boolean; version: nu
   };
 }
 
-/** GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT (what update-grub puts on the command line). */
+/** GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT of one file, evaluated as sh does. */
 export function parseGrubDefault(text: string): string[] {
-  const vars: Record<string, string> = {};
-  for (const { text: line } of contentLines(text)) {
-    const m = /^(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)=(.*)$/.exec(line);
-    if (m) vars[m[1] as string] = unquote((m[2] as string).trim());
-  }
-  return [vars.GRUB_CMDLINE_LINUX ?? "", vars.GRUB_CMDLINE_LINUX_DEFAULT ?? ""]
-    .join(" ")
-    .split(/\s+/)
-    .filter((w) => w !== "");
+  const vars = {};
+  sourceShellFile(text, "/etc/default/grub", vars);
+  return grubCmdline({ vars, files: [] }).value;
 }
 
 async function kernelCmdline(target: Target): Promise<BootFacts["kernelCmdline"]> {
@@ -86,21 +80,11 @@ async function kernelCmdline(target: Target): Promise<BootFacts["kernelCmdline"]
       };
     }
   }
-  const files = ["/etc/default/grub"];
-  for (const name of (await target.readDir("/etc/default/grub.d")) ?? []) {
-    if (name.endsWith(".cfg")) files.push(`/etc/default/grub.d/${name}`);
-  }
-  let found: BootFacts["kernelCmdline"] = null;
-  // grub.d snippets are sourced after the main file, so they may override it.
-  let combined = "";
-  for (const file of files) {
-    const text = await target.readText(file);
-    if (text === null) continue;
-    combined += `${text}\n`;
-    found = { value: [], source: file };
-  }
-  if (found) found.value = parseGrubDefault(combined);
-  return found;
+  // grub.d snippets are sourced after the main file: they may append to it or replace it.
+  const defaults = await readGrubDefaults(target);
+  if (defaults === null) return null;
+  const { value, chain } = grubCmdline(defaults);
+  return { value, source: defaults.files.join(", "), chain };
 }
 
 async function efiBootEntries(target: Target): Promise<Live<string[]>> {

@@ -7,7 +7,7 @@ import type { DataFacts, GatherContext } from "./types.js";
 import { joinPath, compareC } from "./parsers/common.js";
 import { liveValue } from "./parsers/live.js";
 import { parseCupsdConf } from "./parsers/misc-conf.js";
-import { readLimits, readSysctl } from "./parsers/sysctl.js";
+import { readLimits, readSysctl, sysctlNotRead } from "./parsers/sysctl.js";
 import { readSystemdConf } from "./parsers/systemd-ini.js";
 
 /** File types a capture client leaves behind: photos, fingerprints (WSQ, JPEG 2000), scans. */
@@ -161,6 +161,7 @@ export async function gatherData(target: Target, _ctx: GatherContext): Promise<D
   );
   return {
     sysctl,
+    sysctlNotRead: await sysctlNotRead(target),
     sysctlLive,
     coredump: await readSystemdConf(target, "coredump", "Coredump"),
     coreLimits: limits

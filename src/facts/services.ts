@@ -42,6 +42,8 @@ export const unitsOfInterest: readonly string[] = [
   "apt-daily-upgrade.timer",
   "apt-daily.timer",
   "tmp.mount",
+  "var-tmp.mount",
+  "home.mount",
   "systemd-journal-upload.service",
   "rsyslog.service",
   "pcscd.socket",
@@ -135,7 +137,10 @@ export function parseIsEnabled(
     .map((l) => l.trim())
     .filter((l) => l !== "")
     .map((l) => (unitStates.has(l as UnitState) ? (l as UnitState) : "bad"));
-  const stoppedAtMissing = /No such file or directory|not found|does not exist/i.test(stderr);
+  // "Link has been severed" (ENOLINK): an alias whose unit file is gone, e.g. sshd.service
+  // after openssh-server was purged — systemd cannot load it, so it does not exist.
+  const stoppedAtMissing =
+    /No such file or directory|not found|does not exist|Link has been severed/i.test(stderr);
   return { states, stoppedAtMissing };
 }
 
@@ -190,7 +195,8 @@ async function unitFileStates(target: Target, units: string[]): Promise<Record<s
     states.slice(0, rest.length).forEach((state, i) => (result[rest[i] as string] = state));
     if (states.length >= rest.length) break;
     const failed = rest[states.length] as string;
-    if (!stoppedAtMissing && states.length === 0) {
+    const perUnit = /Failed to get unit file state for/i.test(r.stderr);
+    if (!stoppedAtMissing && !perUnit && states.length === 0) {
       // Neither a state nor a "missing unit" message: systemctl itself failed.
       throw new Error(`systemctl is-enabled failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
     }

@@ -25,10 +25,29 @@ export interface FileMeta {
   gid: number;
 }
 
-/** A `key=value` configuration value with where it came from (last one wins unless stated). */
+/**
+ * One step of an effective value's source chain: a place that set the value (file, line,
+ * value) or a place the consuming program did not read, with the reason in `note`
+ * ("overridden", "not read: /etc/sysctl.d/99-sysctl.conf missing", "masked by …").
+ */
+export interface ChainLink {
+  file: string;
+  line?: number;
+  value?: string;
+  note: string;
+}
+
+/**
+ * A `key=value` configuration value as the consuming program ends up with it (the
+ * effective value), with where it came from. `chain` (optional, absent in older
+ * snapshots) lists every place that assigned the key in the order the program reads
+ * them, the winner last, plus the places it did not read and why: the evidence a
+ * reviewer needs to see why the value is what it is.
+ */
 export interface Setting {
   value: string;
   source: string; // "path:line"
+  chain?: ChainLink[];
 }
 
 export type UnitState =
@@ -156,7 +175,7 @@ export interface BootFacts {
   secureBoot: Live<boolean>;
   tpm: Live<{ present: boolean; version: number | null }>;
   /** Kernel command line: live /proc/cmdline, or GRUB_CMDLINE_LINUX(+_DEFAULT) from /etc/default/grub. */
-  kernelCmdline: { value: string[]; source: string } | null;
+  kernelCmdline: { value: string[]; source: string; chain?: ChainLink[] } | null;
   efiBootEntries: Live<string[]>;
 }
 
@@ -418,6 +437,8 @@ export interface LoggingFacts {
 export interface DataFacts {
   /** Merged sysctl from sysctl.d files (file order as systemd-sysctl applies them). */
   sysctl: Record<string, Setting>;
+  /** sysctl files systemd-sysctl does not read, and why (absent in older snapshots). */
+  sysctlNotRead?: ChainLink[];
   /** Live kernel values for the same keys, where readable. */
   sysctlLive: Live<Record<string, string>>;
   coredump: Record<string, Setting>;

@@ -60,6 +60,113 @@ testControl(log01, import.meta.url, [
     messages: ["syscall"],
     data: { syscall: "clock_settime" },
   },
+  // issue 11: audit rules as the kernel applies them (first match, -p, argument filters).
+  {
+    name: "an early -a never,exit -S execve in an earlier rules.d file silences the privilege rule",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          {
+            rule: "-a never,exit -F arch=b64 -S execve",
+            source: "/etc/audit/rules.d/10-quiet.rules:1",
+          },
+          ...rules,
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["privilege"],
+    exact: true,
+  },
+  {
+    name: "a watch with -p w misses attribute changes",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: rules.map((r) =>
+          r.rule.startsWith("-w /etc/shadow")
+            ? { ...r, rule: "-w /etc/shadow -p w -k identity" }
+            : r,
+        ),
+      },
+    },
+    status: "fail",
+    messages: ["watch"],
+    data: { path: "/etc/shadow" },
+    exact: true,
+  },
+  {
+    name: "a syscall rule with an argument filter (-F a0=…) does not record the general case",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: rules.map((r) =>
+          r.rule.includes("finit_module")
+            ? {
+                ...r,
+                rule: "-a always,exit -F arch=b64 -S init_module,finit_module -F a0=3 -k modules",
+              }
+            : r,
+        ),
+      },
+    },
+    status: "fail",
+    messages: ["syscall"],
+  },
+  {
+    name: "an exclude rule dropping SYSCALL records silences everything",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          ...rules,
+          {
+            rule: "-a always,exclude -F msgtype=SYSCALL",
+            source: "/etc/audit/rules.d/99-x.rules:1",
+          },
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["watch", "syscall", "privilege"],
+  },
+  {
+    name: "-a never,user silences logon messages",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          ...rules,
+          { rule: "-a never,user", source: "/etc/audit/rules.d/99-x.rules:1" },
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["logons"],
+    exact: true,
+  },
+  {
+    name: "USB decisions written to a file only (AuditBackend=FileAudit) are not in the audit trail",
+    facts: {
+      ...f,
+      usb: {
+        ...f.usb,
+        daemonConf: {
+          ...f.usb.daemonConf,
+          AuditBackend: { value: "FileAudit", source: "/etc/usbguard/usbguard-daemon.conf:9" },
+        },
+      },
+    },
+    status: "fail",
+    messages: ["usbAudit"],
+    exact: true,
+  },
   {
     name: "not required",
     profile: makeProfile({ spec: { logging: { auditd: false } } }),

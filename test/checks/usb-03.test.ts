@@ -1,6 +1,7 @@
 import { usb03 } from "../../src/checks/usb-03.js";
 import { hardenedFacts } from "../helpers/facts.js";
 import { testControl } from "./control-tester.js";
+import { parseRule, toRuleFact } from "../../src/facts/usbguard-rules.js";
 
 const f = hardenedFacts();
 testControl(usb03, import.meta.url, [
@@ -16,5 +17,19 @@ testControl(usb03, import.meta.url, [
     facts: hardenedFacts({ usb: { usbguardInstalled: false } }),
     status: "fail",
     messages: ["missing"],
+  },
+  {
+    name: "allow id *:* before the reject rule admits HID + storage gadgets (first match wins)",
+    facts: hardenedFacts({
+      usb: {
+        rules: [
+          toRuleFact(parseRule("allow id *:*"), "/etc/usbguard/rules.d/00-x.conf:1"),
+          ...f.usb.rules,
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["allowedFirst"],
+    exact: true,
   },
 ]);

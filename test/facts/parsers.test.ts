@@ -517,7 +517,7 @@ describe("dconf", () => {
 });
 
 describe("sysctl, limits, cupsd, chrony, audit, NetworkManager, resolv.conf", () => {
-  it("applies sysctl.d in systemd-sysctl order with /etc hiding the same name and sysctl.conf last", async () => {
+  it("applies sysctl.d in systemd-sysctl order with /etc hiding the same name; sysctl.conf only through 99-sysctl.conf", async () => {
     const src = memorySource({
       "/usr/lib/sysctl.d/50-default.conf": "kernel.sysrq = 16\nkernel.core_pattern = core\n",
       "/etc/sysctl.d/50-default.conf": "kernel.sysrq = 0\n",
@@ -525,14 +525,20 @@ describe("sysctl, limits, cupsd, chrony, audit, NetworkManager, resolv.conf", ()
       "/run/sysctl.d/40-y.conf": "kernel.sysrq = 1\n",
       "/etc/sysctl.conf": "fs.suid_dumpable=0\nkernel.sysrq=176\n",
     });
-    expect(await sysctlFiles(src)).toEqual([
+    const { files, notes } = await sysctlFiles(src);
+    expect(files).toEqual([
       "/run/sysctl.d/40-y.conf",
       "/etc/sysctl.d/50-default.conf",
       "/usr/lib/sysctl.d/60-x.conf",
+    ]);
+    expect(notes.map((n) => n.file)).toEqual([
+      "/usr/lib/sysctl.d/50-default.conf",
       "/etc/sysctl.conf",
     ]);
     const s = await readSysctl(src);
-    expect(s["kernel.sysrq"]).toEqual({ value: "176", source: "/etc/sysctl.conf:2" });
+    expect(s["kernel.sysrq"]?.value).toBe("0");
+    expect(s["kernel.sysrq"]?.source).toBe("/etc/sysctl.d/50-default.conf:1");
+    expect(s["fs.suid_dumpable"]).toBeUndefined();
     expect(s["kernel.yama.ptrace_scope"]?.value).toBe("1");
     expect(s["kernel.core_pattern"]).toBeUndefined();
   });

@@ -1,7 +1,8 @@
 /**
  * sysctl.d(5) as systemd-sysctl applies it, and limits.conf(5).
  */
-import type { Setting } from "../types.js";
+import type { ChainLink, Setting } from "../types.js";
+import { assign, notRead, withNotes } from "../effective.js";
 import { compareC, contentLines, joinPath, setting, type FileSource } from "./common.js";
 
 /** systemd-sysctl's directories, highest priority first (a file name here hides the same name below). */
@@ -31,33 +32,57 @@ export function parseSysctl(text: string, path: string): { key: string; setting:
 }
 
 /**
- * The files systemd-sysctl reads, in order: `*.conf` from {@link sysctlDirs} sorted by
- * file name. /etc/sysctl.conf comes last (procps `sysctl --system` reads it last; Debian
- * also links it as /etc/sysctl.d/99-sysctl.conf, in which case it is not read twice).
+ * The files systemd-sysctl reads, in order: `*.conf` from {@link sysctlDirs}, a name in a
+ * higher directory hiding the same name below, sorted by file name (C order). systemd-sysctl
+ * never reads /etc/sysctl.conf itself: on Debian 12 it applies only through the
+ * /etc/sysctl.d/99-sysctl.conf link (shipped by procps); without the link its values are
+ * not applied at boot, which `notes` records.
  */
-export async function sysctlFiles(source: FileSource): Promise<string[]> {
+export async function sysctlFiles(
+  source: FileSource,
+): Promise<{ files: string[]; notes: ChainLink[] }> {
   const byName = new Map<string, string>();
+  const notes: ChainLink[] = [];
   for (const dir of sysctlDirs) {
-    for (const name of (await source.readDir(dir)) ?? []) {
-      if (name.endsWith(".conf") && !byName.has(name)) byName.set(name, joinPath(dir, name));
+    for (const name of ((await source.readDir(dir)) ?? []).sort(compareC)) {
+      if (!name.endsWith(".conf")) continue;
+      const path = joinPath(dir, name);
+      const winner = byName.get(name);
+      if (winner === undefined) byName.set(name, path);
+      else notes.push(notRead(path, `hidden by ${winner}`));
     }
   }
   const files = [...byName.keys()].sort(compareC).map((n) => byName.get(n) as string);
   if (!byName.has("99-sysctl.conf") && (await source.readText("/etc/sysctl.conf")) !== null) {
-    files.push("/etc/sysctl.conf");
+    notes.push(
+      notRead("/etc/sysctl.conf", "/etc/sysctl.d/99-sysctl.conf (the link to it) is missing"),
+    );
   }
-  return files;
+  return { files, notes };
 }
 
-/** Merge sysctl settings; the later assignment of a key wins. */
+/**
+ * Merge sysctl settings as systemd-sysctl applies them: the later assignment of a key wins;
+ * each setting's chain shows what it overrides and which files were not read.
+ */
 export async function readSysctl(source: FileSource): Promise<Record<string, Setting>> {
   const out: Record<string, Setting> = {};
-  for (const file of await sysctlFiles(source)) {
+  const { files, notes } = await sysctlFiles(source);
+  for (const file of files) {
     const text = await source.readText(file);
     if (text === null) continue;
-    for (const { key, setting: s } of parseSysctl(text, file)) out[key] = s;
+    for (const { key, setting: s } of parseSysctl(text, file)) {
+      const line = Number(s.source.slice(s.source.lastIndexOf(":") + 1));
+      assign(out, key, s.value, file, line);
+    }
   }
+  withNotes(out, notes);
   return out;
+}
+
+/** The files systemd-sysctl does not read (for evidence on keys no file sets). */
+export async function sysctlNotRead(source: FileSource): Promise<ChainLink[]> {
+  return (await sysctlFiles(source)).notes;
 }
 
 export interface LimitEntry {
