@@ -10,6 +10,8 @@ export const ExitCode = {
   usage: 64,
   /** Invalid profile or input file (EX_CONFIG). */
   config: 78,
+  /** Interrupted by the user (Ctrl-C): 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -105,6 +107,14 @@ export class MissingToolError extends KofferError {
     this.name = "MissingToolError";
     this.tool = tool;
     this.debianPackage = debianPackage;
+  }
+}
+
+/** The user interrupted a dialogue (Ctrl-C); nothing was written. Exit 130. */
+export class AbortedError extends KofferError {
+  constructor() {
+    super("E_ABORTED", "abgebrochen / aborted", ExitCode.interrupted);
+    this.name = "AbortedError";
   }
 }
 

@@ -73,6 +73,12 @@ export function register(program: Command, context: CliContext): void {
             problems.push(`Expected ${flag} as a local account name, found "${account}"`);
           }
         }
+        const { isHost } = await import("../profiles/net.js");
+        // Checked before anything is written: a profile is never written with a bad gateway.
+        if (options.gateway !== undefined && !isHost(options.gateway))
+          problems.push(
+            `Expected --gateway as a host name (RFC 1123) or IP address, found "${options.gateway}"`,
+          );
         for (const key of options.device) {
           if (!findKnownDevice(key)) {
             problems.push(
@@ -129,14 +135,46 @@ export function register(program: Command, context: CliContext): void {
     );
 }
 
+/** Device answers: numbers or ids, separated by commas and/or spaces ("1, 8, 12"). */
+export function parseDeviceAnswer(
+  answer: string,
+  known: readonly { id: string }[],
+): { ids: string[]; unknown: string[] } {
+  const ids: string[] = [];
+  const unknown: string[] = [];
+  for (const part of answer.split(/[\s,;]+/).filter(Boolean)) {
+    const device = /^\d+$/.test(part)
+      ? known[Number(part) - 1]
+      : known.find((d) => d.id === part.toLowerCase());
+    if (device === undefined) unknown.push(part);
+    else if (!ids.includes(device.id)) ids.push(device.id);
+  }
+  return { ids, unknown };
+}
+
 async function ask(options: InitOptions, context: CliContext): Promise<void> {
   const { createInterface } = await import("node:readline/promises");
   const { knownDevices } = await import("../profiles/devices.js");
+  const { isHost } = await import("../profiles/net.js");
+  const { AbortedError } = await import("../errors.js");
   const rl = createInterface({ input: context.io.stdin, output: context.io.stderr });
+  const say = (text: string) => context.io.stderr.write(text);
+  // Ctrl-C (or Ctrl-D) at a prompt ends the dialogue: a short word, exit 130, no file.
+  let closed = false;
+  rl.on("close", () => (closed = true));
+  const question = async (text: string): Promise<string> => {
+    if (closed) throw new AbortedError();
+    try {
+      return (await rl.question(text)).trim();
+    } catch (error) {
+      if ((error as Error).name === "AbortError" || closed) throw new AbortedError();
+      throw error;
+    }
+  };
   try {
-    const prompt = async (question: string, current?: string) => {
+    const prompt = async (text: string, current?: string) => {
       if (current) return current;
-      const answer = (await rl.question(`${question}: `)).trim();
+      const answer = await question(`${text}: `);
       return answer === "" ? undefined : answer;
     };
     options.controller = await prompt(
@@ -154,20 +192,34 @@ async function ask(options: InitOptions, context: CliContext): Promise<void> {
       .replace(/^-|-$/g, "");
     options.name = (await prompt(`Short name [${suggested}]`, options.name)) ?? suggested;
     options.processor = await prompt("IT service provider (empty: none)", options.processor);
-    options.gateway = await prompt("VPN gateway host (empty: fill in later)", options.gateway);
+    if (options.gateway === undefined)
+      for (;;) {
+        const gateway = await prompt("VPN gateway host (empty: fill in later)");
+        if (gateway === undefined || isHost(gateway)) {
+          options.gateway = gateway;
+          break;
+        }
+        say(
+          `  "${gateway}" ist kein Hostname oder keine IP-Adresse / is no host name or IP address\n`,
+        );
+      }
     if (options.device.length === 0) {
-      context.io.stderr.write("Known devices:\n");
+      say("Known devices:\n");
       knownDevices.forEach((d, i) =>
-        context.io.stderr.write(
-          `  ${String(i + 1).padStart(2)}  ${d.name} (${d.usb.join(", ")})\n`,
-        ),
+        say(`  ${String(i + 1).padStart(2)}  ${d.name} (${d.usb.join(", ")})\n`),
       );
-      const answer = (
-        await rl.question("Devices in the suitcase (numbers, comma-separated): ")
-      ).trim();
-      for (const part of answer.split(/[\s,]+/).filter(Boolean)) {
-        const device = knownDevices[Number(part) - 1] ?? knownDevices.find((d) => d.id === part);
-        options.device.push(device ? device.id : part);
+      for (;;) {
+        const answer = await question(
+          `Devices in the suitcase (numbers 1–${knownDevices.length}, e.g. 1, 8): `,
+        );
+        const { ids, unknown } = parseDeviceAnswer(answer, knownDevices);
+        if (unknown.length === 0) {
+          options.device.push(...ids);
+          break;
+        }
+        say(
+          `  unbekannt / unknown: ${unknown.join(", ")} — Nummern 1–${knownDevices.length} / numbers 1–${knownDevices.length}\n`,
+        );
       }
     }
   } finally {

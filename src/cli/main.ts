@@ -82,7 +82,9 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
       return ExitCode.ok;
-    if (error.code === "commander.help") return ExitCode.ok;
+    // `koffer help` is a request (0); a bare `koffer` or `koffer report` without a
+    // sub-command gets the help on stderr from commander with exit code 1: a usage error.
+    if (error.code === "commander.help") return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     return ExitCode.usage;
   }
   if (error instanceof InputError) {

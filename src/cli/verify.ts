@@ -132,6 +132,25 @@ async function signResult(
   };
 }
 
+/**
+ * `--out-dir` that does not exist yet is created (mode 0700: results name devices and
+ * accounts), as `report render` and `provision` do; a path that exists but is no directory,
+ * or one that cannot be created, is a clear error instead of a stack trace.
+ */
+export async function ensureOutDir(dir: string): Promise<void> {
+  const { mkdir, stat } = await import("node:fs/promises");
+  const { IncompleteError, UsageError } = await import("../errors.js");
+  const existing = await stat(dir).catch(() => null);
+  if (existing !== null && !existing.isDirectory())
+    throw new UsageError(`--out-dir ${dir} exists and is not a directory`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new IncompleteError("E_OUT_DIR", `cannot create --out-dir ${dir}: ${code}`);
+  }
+}
+
 export function register(program: Command, context: CliContext): void {
   program
     .command("verify")
@@ -241,6 +260,7 @@ export function register(program: Command, context: CliContext): void {
             : undefined;
         const { resolve, join } = await import("node:path");
         const { writeHostFileAtomic } = await import("../targets/files.js");
+        if (options.outDir !== undefined) await ensureOutDir(options.outDir);
         // The JSON is rendered once: its exact bytes are what is signed and what the HTML names.
         const json = render.render(result, "json", { lang, style });
         let source: import("../report/render/index.js").RenderOptions["source"];
