@@ -27,6 +27,8 @@ export interface TestSshd {
   readonly port: number;
   /** known_hosts with the server's ECDSA key for [address]:port. */
   readonly knownHosts: string;
+  /** known_hosts with only `@cert-authority` for the CA that certified the host key. */
+  readonly caKnownHosts: string;
   /** The client's private key (ECDSA P-384), authorised for root and every added user. */
   readonly identity: string;
   /** SHA256 fingerprint of the server's ECDSA host key, as ssh-keygen -lf prints it. */
@@ -110,6 +112,30 @@ export async function startSshd(
     }
     const pub = (await readFile(join(dir, "keys", "host_ecdsa.pub"), "utf8")).split(" ");
     await writeFile(join(dir, "known_hosts"), `[${address}]:${port} ${pub[0]} ${pub[1]}\n`);
+    // A host certificate from a host CA, for `@cert-authority` in known_hosts.
+    const ca = join(dir, "keys", "host_ca");
+    if (!existsSync(ca)) {
+      await execa("ssh-keygen", ["-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", ca]);
+    }
+    await rm(join(dir, "keys", "host_ecdsa-cert.pub"), { force: true });
+    await execa("ssh-keygen", [
+      "-q",
+      "-s",
+      ca,
+      "-I",
+      "koffer-test-host",
+      "-h",
+      "-n",
+      address,
+      "-V",
+      "-1d:+1d",
+      join(dir, "keys", "host_ecdsa.pub"),
+    ]);
+    const caPub = (await readFile(`${ca}.pub`, "utf8")).split(" ");
+    await writeFile(
+      join(dir, "ca_known_hosts"),
+      `@cert-authority [${address}]:${port} ${caPub[0]} ${caPub[1]}\n`,
+    );
     return fingerprintOf(join(dir, "keys", "host_ecdsa.pub"));
   };
   let fingerprint = await makeHostKeys();
@@ -124,6 +150,7 @@ export async function startSshd(
       `ListenAddress ${address}:${port}`,
       `HostKey ${join(dir, "keys", "host_ecdsa")}`,
       `HostKey ${join(dir, "keys", "host_ed25519")}`,
+      `HostCertificate ${join(dir, "keys", "host_ecdsa-cert.pub")}`,
       `PidFile ${join(dir, "sshd.pid")}`,
       `AuthorizedKeysFile ${join(dir, "authorized", "%u")}`,
       "StrictModes no",
@@ -171,6 +198,7 @@ export async function startSshd(
     address,
     port,
     knownHosts: join(dir, "known_hosts"),
+    caKnownHosts: join(dir, "ca_known_hosts"),
     identity,
     get fingerprint() {
       return fingerprint;

@@ -173,6 +173,13 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     expect(error.message).toContain(sshd.fingerprint);
   });
 
+  it("trusts a host certificate through @cert-authority alone", async () => {
+    expect(await readFile(sshd.caKnownHosts, "utf8")).toMatch(/^@cert-authority /);
+    const target = await open(admin.name, { knownHostsFile: sshd.caKnownHosts });
+    expect((await target.exec("true", [])).exitCode).toBe(0);
+    await target.close();
+  });
+
   it("connects with a pinned fingerprint and refuses a wrong one, naming what it saw", async () => {
     const target = await SshTarget.open({
       destination: sshd.destination(admin.name),
