@@ -1,10 +1,10 @@
 import type { Command } from "commander";
+import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext } from "./context.js";
 
-interface FactsOptions {
+interface FactsOptions extends SshCliOptions {
   root?: string;
   disk: string[];
-  ssh?: string;
   out?: string;
   profile?: string;
   area?: string[];
@@ -15,12 +15,10 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function register(program: Command, context: CliContext): void {
-  program
-    .command("facts")
+  addSshOptions(program.command("facts"))
     .description("gather facts from a target and print or save them as JSON")
     .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
     .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
-    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
     .option("--out <file>", "save the snapshot to FILE (written atomically) instead of printing it")
     .option("--profile <file>", "a municipality profile: its devices' services are looked at too")
     .option("--area <area>", "gather only this area (repeatable)", collect, [])
@@ -43,7 +41,7 @@ export function register(program: Command, context: CliContext): void {
         const target = await openTarget({
           root: options.root,
           disks: options.disk,
-          ssh: options.ssh,
+          ...sshTargetOptions(options),
         });
         try {
           const facts = await gatherFacts(

@@ -1,12 +1,12 @@
 import type { Command } from "commander";
 import type { Facts } from "../facts/types.js";
+import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext } from "./context.js";
 
-interface PlanCliOptions {
+interface PlanCliOptions extends SshCliOptions {
   profile?: string;
   root?: string;
   disk: string[];
-  ssh?: string;
   facts?: string;
   format: string;
   caP12?: string;
@@ -23,13 +23,11 @@ async function readFacts(file: string): Promise<Facts> {
 }
 
 export function register(program: Command, context: CliContext): void {
-  program
-    .command("plan")
+  addSshOptions(program.command("plan"))
     .description("show the changes a provision would make; writes nothing")
     .requiredOption("--profile <file>", "the municipality profile")
     .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
     .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
-    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
     .option("--facts <file>", "plan against a saved facts snapshot instead of gathering")
     .option("--format <format>", "text (a readable diff) or json", "text")
     .option("--ca-p12 <file>", "plan issuing the device certificate with this CA (not read here)")
@@ -74,7 +72,7 @@ export function register(program: Command, context: CliContext): void {
         const target = await openTarget({
           root: options.root,
           disks: options.disk,
-          ssh: options.ssh,
+          ...sshTargetOptions(options),
         });
         try {
           const facts = await gatherFacts(target, { profile, now });

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { Change } from "../provision/types.js";
+import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext, type CliIo } from "./context.js";
 
 // Everything heavy (execa, ora, node-forge via pki) is imported inside the action.
 
-interface ProvisionCliOptions {
+interface ProvisionCliOptions extends SshCliOptions {
   profile?: string;
   root?: string;
   disk: string[];
@@ -59,8 +60,7 @@ async function ask(io: CliIo, question: string): Promise<boolean> {
 }
 
 export function register(program: Command, context: CliContext): void {
-  program
-    .command("provision")
+  addSshOptions(program.command("provision"))
     .description("plan, confirm (or --yes), apply, verify and write the report")
     .requiredOption("--profile <file>", "the municipality profile")
     .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
@@ -98,8 +98,12 @@ export function register(program: Command, context: CliContext): void {
           throw new UsageError("--ca-passphrase-file needs --ca-p12");
 
         // Secrets first, so a missing one stops the run before anything is touched.
+        // Over ssh the laptop's own LUKS volumes are changed: the passphrase is read when given
+        // (file or environment) and streamed to cryptsetup's stdin there, never in a command line.
         const passphrase =
-          options.disk.length > 0
+          options.disk.length > 0 ||
+          (options.ssh !== undefined &&
+            (options.passphraseFile !== undefined || io.env.KOFFER_DISK_PASSPHRASE !== undefined))
             ? await secret(
                 io,
                 options.passphraseFile,
@@ -146,6 +150,7 @@ export function register(program: Command, context: CliContext): void {
           profileFile: options.profile!,
           ...(options.root === undefined ? {} : { root: options.root }),
           disks: options.disk,
+          ...(options.ssh === undefined ? {} : { ssh: { ...sshTargetOptions(options) } }),
           lang,
           ...(options.outDir === undefined ? {} : { outDir: options.outDir }),
           handlers: {

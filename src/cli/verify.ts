@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import type { Facts } from "../facts/types.js";
 import type { Profile } from "../profiles/types.js";
+import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext } from "./context.js";
 
-interface VerifyOptions {
+interface VerifyOptions extends SshCliOptions {
   profile?: string;
   root?: string;
   disk: string[];
-  ssh?: string;
   facts?: string;
   format: string;
   out?: string;
@@ -152,13 +152,11 @@ export async function ensureOutDir(dir: string): Promise<void> {
 }
 
 export function register(program: Command, context: CliContext): void {
-  program
-    .command("verify")
+  addSshOptions(program.command("verify"))
     .description("gather facts (or read --facts), evaluate the catalogue, render the result")
     .option("--profile <file>", "the municipality profile (default: the built-in koffer:baseline)")
     .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
     .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
-    .option("--ssh <[user@]host>", "a laptop reached over ssh (not yet supported)")
     .option("--facts <file>", "judge a saved facts snapshot instead of gathering")
     .option(
       "--format <formats>",
@@ -242,7 +240,7 @@ export function register(program: Command, context: CliContext): void {
           const target = await openTarget({
             root: options.root,
             disks: options.disk,
-            ssh: options.ssh,
+            ...sshTargetOptions(options),
           });
           try {
             facts = await gatherFacts(target, { profile, now: startedAt });

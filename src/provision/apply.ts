@@ -191,6 +191,10 @@ class Journal {
       }
       return;
     }
+    if (this.target.appendFile !== undefined) {
+      await this.target.appendFile(journalPath(this.runId), line, 0o600);
+      return;
+    }
     this.lines.push(line);
     await this.target.writeFileAtomic(journalPath(this.runId), this.lines.join(""), {
       mode: 0o600,

@@ -9,7 +9,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { InputError } from "../errors.js";
+import { IncompleteError, InputError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
 import type { Facts } from "../facts/types.js";
 import type { Lang } from "../report/types.js";
@@ -18,7 +18,7 @@ import { evaluate } from "../report/evaluate.js";
 import { exitCodeFor } from "../report/exit-code.js";
 import type { Result } from "../report/types.js";
 import { readVpnCa } from "../profiles/vpn-ca.js";
-import { openTarget } from "../targets/index.js";
+import { openTarget, type OpenTargetOptions } from "../targets/index.js";
 import { writeHostFileAtomic } from "../targets/files.js";
 import type { Target } from "../targets/types.js";
 import { applyChanges, type ApplyProgress, type ApplyReport } from "./apply.js";
@@ -39,6 +39,8 @@ export interface ProvisionOptions {
   profile?: Profile;
   root?: string;
   disks?: string[];
+  /** A laptop over ssh (`ssh` is the destination; host key and login options beside it). */
+  ssh?: Omit<OpenTargetOptions, "root" | "disks">;
   /** Asked with the plan when there is something to change; false stops before any change. */
   confirm?: (changes: Change[]) => Promise<boolean>;
   /** Called with the plan before confirmation (the CLI prints it). */
@@ -97,10 +99,12 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
   // First the profile: an invalid one stops the run before the target is even opened.
   const profile = await loadProfile(options);
   const vpnCa = await readVpnCa(profile);
-  const target = await openTarget({
+  const where: OpenTargetOptions = {
     ...(options.root === undefined ? {} : { root: options.root }),
     disks: options.disks ?? [],
-  });
+    ...options.ssh,
+  };
+  const target = await openTarget(where);
   try {
     const startedAt = now();
     const runId = options.runId ?? newRunId(startedAt);
@@ -129,6 +133,7 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       ...(handlerOptions.tpm2Device === undefined ? {} : { tpm2Device: handlerOptions.tpm2Device }),
     });
     options.onPlan?.(changes);
+    if (target.kind === "ssh") refuseCuttingTheConnection(changes, target.location);
     let applied: ApplyReport | null = null;
     let declined = false;
     const set = makeHandlers(handlerOptions, now);
@@ -143,10 +148,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       }
     }
     // A fresh target for the second gather: readers cache per target (dpkg status …).
-    const after = await openTarget({
-      ...(options.root === undefined ? {} : { root: options.root }),
-      disks: options.disks ?? [],
-    });
+    // Over ssh it shares the run's one connection.
+    const after = target.fresh?.() ?? (await openTarget(where));
     const { result } = await verifyTarget(after, profile, {
       now: now(),
       startedAt,
@@ -162,6 +165,28 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     return { runId, changes, applied, declined, notes: set.state.notes, result, reports, exitCode };
   } finally {
     await target.close();
+  }
+}
+
+/**
+ * Over ssh, a plan that stops or removes the SSH server (a profile without
+ * `spec.network.ssh`) would cut the connection in the middle of the run and lock the
+ * technician out: refuse it before anything is applied.
+ */
+function refuseCuttingTheConnection(changes: Change[], location: string): void {
+  const cutting = changes.filter(
+    (c) =>
+      (c.kind === "mask-unit" || c.kind === "disable-unit") &&
+      /^ssh(d)?\.(service|socket)$/.test(c.unit),
+  );
+  const purges = changes.some(
+    (c) => c.kind === "purge-packages" && c.packages.includes("openssh-server"),
+  );
+  if (cutting.length > 0 || purges) {
+    throw new IncompleteError(
+      "E_SSH_SELF_CUT",
+      `the profile does not allow SSH (spec.network.ssh), so provisioning ${location} over ssh would stop its SSH server mid-run; allow administrative SSH in the profile (keys only, TR-02102-4, tunnel address) or provision at the laptop`,
+    );
   }
 }
 

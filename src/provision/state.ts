@@ -45,12 +45,7 @@ export interface ProvisionLock {
  */
 export async function acquireLock(target: Target, runId: string): Promise<ProvisionLock> {
   await target.mkdirp(STATE_DIR, 0o700);
-  // Resolved inside the target: a /var/lib/koffer that is a symlink in an image must not
-  // put koffer's lock (and its unlink) on a host path.
-  const lockPath = (await target.resolve?.(LOCK_FILE, false)) ?? null;
-  if (lockPath === null) {
-    throw new IncompleteError("E_LOCK", `cannot take the provision lock on ${target.location}`);
-  }
+  const file = await lockFile(target);
   const owner: LockOwner = {
     runId,
     pid: process.pid,
@@ -58,43 +53,76 @@ export async function acquireLock(target: Target, runId: string): Promise<Provis
     startedAt: new Date().toISOString(),
   };
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(
-        lockPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
-      await handle.writeFile(JSON.stringify(owner) + "\n");
-      await handle.sync();
-      await handle.close();
-      return {
-        release: async () => {
-          await unlink(lockPath).catch(() => undefined);
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = await readLockOwner(lockPath);
-      if (holder !== null && holder.host === owner.host && !processAlive(holder.pid)) {
-        await unlink(lockPath).catch(() => undefined);
-        continue;
-      }
-      const who =
-        holder === null
-          ? "another run"
-          : `run ${holder.runId} (pid ${holder.pid} on ${holder.host})`;
-      throw new IncompleteError(
-        "E_LOCKED",
-        `another provision is running on ${target.location}: ${who} holds ${LOCK_FILE}`,
-      );
+    if (await file.create(JSON.stringify(owner) + "\n")) {
+      return { release: () => file.unlink() };
     }
+    const holder = parseLockOwner(await file.read());
+    // The pid is the controlling process's (for ssh: on the technician's machine, not the laptop).
+    if (holder !== null && holder.host === owner.host && !processAlive(holder.pid)) {
+      await file.unlink();
+      continue;
+    }
+    const who =
+      holder === null ? "another run" : `run ${holder.runId} (pid ${holder.pid} on ${holder.host})`;
+    throw new IncompleteError(
+      "E_LOCKED",
+      `another provision is running on ${target.location}: ${who} holds ${LOCK_FILE}`,
+    );
   }
   throw new IncompleteError("E_LOCKED", `could not take ${LOCK_FILE} on ${target.location}`);
 }
 
-async function readLockOwner(path: string): Promise<LockOwner | null> {
+interface LockFile {
+  /** Create exclusively with `data` (synced); false when it exists. */
+  create(data: string): Promise<boolean>;
+  read(): Promise<string | null>;
+  unlink(): Promise<void>;
+}
+
+/** The lock file through the host's file system (local, root) or the target's own primitives (ssh). */
+async function lockFile(target: Target): Promise<LockFile> {
+  if (target.hostPath(LOCK_FILE) !== null) {
+    // Resolved inside the target: a /var/lib/koffer that is a symlink in an image must not
+    // put koffer's lock (and its unlink) on a host path.
+    const lockPath = (await target.resolve?.(LOCK_FILE, false)) ?? null;
+    if (lockPath === null) {
+      throw new IncompleteError("E_LOCK", `cannot take the provision lock on ${target.location}`);
+    }
+    return {
+      create: async (data) => {
+        try {
+          const handle = await open(
+            lockPath,
+            constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+            0o600,
+          );
+          await handle.writeFile(data);
+          await handle.sync();
+          await handle.close();
+          return true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+          throw error;
+        }
+      },
+      read: () => readFile(lockPath, "utf8").catch(() => null),
+      unlink: () => unlink(lockPath).catch(() => undefined),
+    };
+  }
+  const createExclusive = target.createExclusive?.bind(target);
+  if (createExclusive === undefined) {
+    throw new IncompleteError("E_LOCK", `cannot take the provision lock on ${target.location}`);
+  }
+  return {
+    create: (data) => createExclusive(LOCK_FILE, data, 0o600),
+    read: () => target.readText(LOCK_FILE),
+    unlink: () => target.remove(LOCK_FILE).catch(() => undefined),
+  };
+}
+
+function parseLockOwner(text: string | null): LockOwner | null {
   try {
-    return JSON.parse(await readFile(path, "utf8")) as LockOwner;
+    return text === null ? null : (JSON.parse(text) as LockOwner);
   } catch {
     return null;
   }

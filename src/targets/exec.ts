@@ -17,6 +17,23 @@ export interface ExecOptions {
   cwd?: string;
   /** Return stdout as a Buffer instead of a string. */
   binary?: boolean;
+  /**
+   * Add what OpenSSH needs (USER, LOGNAME, the ssh agent) to the allowlisted environment
+   * of {@link childEnvironment}. The ssh target runs OpenSSH this way.
+   */
+  isolateEnv?: boolean;
+}
+
+const sshVariables = ["USER", "LOGNAME", "SSH_AUTH_SOCK"];
+
+/** The environment of an OpenSSH child: the allowlist of every child plus the ssh agent. */
+export function isolatedEnv(): Record<string, string> {
+  const env = childEnvironment();
+  for (const name of sshVariables) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 export interface ExecResult {
@@ -46,6 +63,9 @@ export const debianPackageOf: Record<string, string> = {
   nft: "nftables",
   ss: "iproute2",
   ssh: "openssh-client",
+  "ssh-keyscan": "openssh-client",
+  "ssh-keygen": "openssh-client",
+  "ansible-playbook": "ansible-core",
   sshd: "openssh-server",
   mokutil: "mokutil",
   lynis: "lynis",
@@ -92,7 +112,9 @@ export async function run(
     timeout: options.timeoutMs ?? 120_000,
     cwd: options.cwd,
     encoding: options.binary ? "buffer" : "utf8",
-    env: childEnvironment(options.env),
+    env: options.isolateEnv
+      ? { ...isolatedEnv(), ...options.env, LC_ALL: "C", LANG: "C" }
+      : childEnvironment(options.env),
     extendEnv: false,
     stripFinalNewline: false,
   });
@@ -123,5 +145,53 @@ export async function run(
         ? result.stderr
         : Buffer.from(result.stderr as Uint8Array).toString("utf8"),
     timedOut: result.timedOut,
+  };
+}
+
+export interface SpawnedProcess {
+  readonly pid: number | undefined;
+  readonly stdin: import("node:stream").Writable;
+  readonly stdout: import("node:stream").Readable;
+  /** stderr collected as text (never echoed: it may be shown in an error message). */
+  stderr(): string;
+  /** Resolves with the exit code (or -1 when killed by a signal) once the process ended. */
+  readonly exited: Promise<number>;
+  kill(): void;
+}
+
+/**
+ * Start a long-lived command with piped stdin/stdout (an SFTP channel): the same rules as
+ * {@link run} — argument array, no shell, LC_ALL=C — but the caller streams its I/O.
+ */
+export async function spawnPiped(command: string, args: string[]): Promise<SpawnedProcess> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(command, args, {
+    shell: false,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...isolatedEnv(), LC_ALL: "C", LANG: "C" },
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (s: string) => {
+    if (stderr.length < 64 * 1024) stderr += s;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "ENOENT"
+          ? new MissingToolError(command, debianPackageOf[command] ?? command)
+          : new IncompleteError("E_EXEC", `could not run ${command}: ${error.message}`),
+      ),
+    );
+    child.once("close", (code) => resolve(code ?? -1));
+  });
+  exited.catch(() => undefined);
+  return {
+    pid: child.pid,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: () => stderr,
+    exited,
+    kill: () => child.kill("SIGTERM"),
   };
 }

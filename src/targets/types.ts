@@ -69,8 +69,21 @@ export interface Target {
     data: Buffer | string,
     options: { mode: number; uid?: number; gid?: number },
   ): Promise<void>;
+  /**
+   * For targets the host cannot open (ssh): create a file that must not exist yet (O_EXCL),
+   * write and fsync it; false when it already exists. Used for the provision lock.
+   */
+  createExclusive?(path: string, data: string, mode: number): Promise<boolean>;
+  /** For targets the host cannot open (ssh): append and fsync (the journal). */
+  appendFile?(path: string, data: string, mode: number): Promise<void>;
   remove(path: string): Promise<void>;
   mkdirp(path: string, mode?: number): Promise<void>;
+
+  /**
+   * A new handle on the same machine with nothing cached by readers (they cache per target
+   * object). Optional: the ssh target shares its one connection; others are simply reopened.
+   */
+  fresh?(): Target;
 
   close(): Promise<void>;
 }

@@ -77,11 +77,12 @@ describe("koffer facts", () => {
     expect((await stat(out)).mode & 0o777).toBe(0o600);
   });
 
-  it("exits 2 for an unreachable target and ssh, 64 for a bad area", async () => {
+  it("exits 2 for an unreachable root or ssh target, 64 for a bad area", async () => {
     expect((await koffer(["facts", "--root", "/nonexistent/root"])).exitCode).toBe(2);
-    const ssh = await koffer(["facts", "--ssh", "admin@192.0.2.7"]);
+    // Port 1 on loopback: nothing listens, so the connection is refused at once.
+    const ssh = await koffer(["facts", "--ssh", "admin@127.0.0.1:1"]);
     expect(ssh.exitCode).toBe(2);
-    expect(ssh.stderr).toMatch(/not yet supported/);
+    expect(ssh.stderr).toMatch(/cannot reach admin@127\.0\.0\.1:1: .*refused/);
     expect((await koffer(["facts", "--area", "nope"])).exitCode).toBe(64);
   });
 });

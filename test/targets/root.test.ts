@@ -100,15 +100,22 @@ describe("root target", () => {
     expect(r.stdout.trim()).toBe("C");
   });
 
-  it("fails with exit 2 for a missing root or disk, and for ssh (not yet supported)", async () => {
+  it("fails with exit 2 for a missing root or disk, and for an unreachable ssh target", async () => {
     await expect(openTarget({ root: join(base, "nope") })).rejects.toMatchObject({ exitCode: 2 });
     await expect(openTarget({ root, disks: [join(base, "nope.img")] })).rejects.toMatchObject({
       exitCode: 2,
     });
-    const ssh = openTarget({ ssh: "admin@10.0.0.5" });
+    const ssh = openTarget({ ssh: "admin@127.0.0.1:1" }); // nothing listens on port 1
     await expect(ssh).rejects.toBeInstanceOf(KofferError);
-    await expect(ssh).rejects.toMatchObject({ exitCode: 2, code: "E_SSH_UNSUPPORTED" });
+    await expect(ssh).rejects.toMatchObject({ exitCode: 2, code: "E_SSH_CONNECT" });
     await expect(openTarget({ root, ssh: "x" })).rejects.toMatchObject({ exitCode: 64 });
+    await expect(openTarget({ ssh: "x", disks: ["/dev/sda"] })).rejects.toMatchObject({
+      exitCode: 64,
+    });
+    await expect(openTarget({ ssh: "-oProxyCommand=x" })).rejects.toMatchObject({ exitCode: 64 });
+    await expect(openTarget({ knownHosts: "/etc/ssh/ssh_known_hosts" })).rejects.toMatchObject({
+      exitCode: 64,
+    });
   });
 
   it("keeps the disks given", async () => {

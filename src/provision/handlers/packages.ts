@@ -249,8 +249,6 @@ export function packagesHandler(state: HandlerState): ChangeHandler {
   return async (change: Change, target: Target): Promise<ChangeOutcome> => {
     if (change.kind !== "install-packages" && change.kind !== "purge-packages")
       throw new Error("unreachable");
-    if (target.kind === "ssh")
-      throw new IncompleteError("E_SSH_UNSUPPORTED", "package changes over ssh are not supported");
     const installed = await installedPackages(target, change.packages);
     if (change.kind === "install-packages") {
       const missing = change.packages.filter((p) => !installed.has(p));

@@ -1,0 +1,267 @@
+/**
+ * The ssh target against OpenSSH's own sshd on 127.0.0.1: key login as root and as a sudo
+ * user, host keys (unknown, changed, pinned, hashed, @revoked, @cert-authority), SFTP reads,
+ * atomic writes, the lock and journal primitives, and secrets kept out of command lines.
+ */
+import { execa } from "execa";
+import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KofferError } from "../../src/errors.js";
+import { SshTarget } from "../../src/targets/ssh.js";
+import {
+  addUser,
+  sshdSkipReason,
+  startSshd,
+  type TestSshd,
+  type TestUser,
+} from "../helpers/sshd.js";
+
+const skip = sshdSkipReason();
+
+async function failure(promise: Promise<unknown>): Promise<KofferError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof KofferError) return error;
+    throw error;
+  }
+  throw new Error("expected the connection to fail");
+}
+
+describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
+  let sshd: TestSshd;
+  let data: string;
+  const users: TestUser[] = [];
+
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    data = join(sshd.dir, "data");
+    await mkdir(data, { mode: 0o755 });
+    admin = await addUser(sshd, "nopasswd");
+    users.push(admin);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const u of users) await u.remove();
+    await sshd?.stop();
+  });
+
+  const open = (user = "root", extra: Partial<Parameters<typeof SshTarget.open>[0]> = {}) =>
+    SshTarget.open({
+      destination: sshd.destination(user),
+      identityFile: sshd.identity,
+      knownHostsFile: sshd.knownHosts,
+      ...extra,
+    });
+
+  it("logs in as root with a key and reads files over SFTP", async () => {
+    const target = await open();
+    try {
+      expect(target.root).toBe(true);
+      expect(await target.readText("/etc/os-release")).toBe(
+        await readFile("/etc/os-release", "utf8"),
+      );
+      expect(await target.readFile("/nonexistent/file")).toBeNull();
+      expect(await target.readFile("/etc")).toBeNull();
+      const s = await target.stat("/etc/shadow");
+      const local = await stat("/etc/shadow");
+      expect(s).toMatchObject({ type: "file", mode: local.mode & 0o7777, uid: 0 });
+      expect(await target.readDir("/etc/ssh")).toEqual((await readdir("/etc/ssh")).sort());
+      expect(await target.readDir("/etc/os-release")).toBeNull();
+      // /proc files report size 0: read until EOF.
+      expect((await target.readText("/proc/sys/kernel/hostname"))?.trim()).toBe(
+        (await readFile("/proc/sys/kernel/hostname", "utf8")).trim(),
+      );
+      const id = await target.exec("id", ["-u"]);
+      expect(id).toMatchObject({ exitCode: 0, stdout: "0\n", command: "id" });
+      const quoted = await target.exec("printf", ["%s|", "a b", "it's", "$HOME", "`x`"]);
+      expect(quoted.stdout).toBe("a b|it's|$HOME|`x`|");
+      const code = await target.exec("sh", ["-c", "exit 3"]);
+      expect(code.exitCode).toBe(3);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("sends the environment over stdin: a secret is in no command line on the far side", async () => {
+    const target = await open(admin.name);
+    const secret = `pin-${Math.random().toString(36).slice(2)}`;
+    try {
+      const r = await target.exec(
+        "sh",
+        [
+          "-c",
+          'tr "\\0" " " < /proc/$$/cmdline; echo; tr "\\0" " " < /proc/$PPID/cmdline; echo; printf "%s\\n" "$KOFFER_T"; cat',
+        ],
+        { env: { KOFFER_T: secret }, input: "stdin after the environment\n" },
+      );
+      const [own, parent, value, rest] = r.stdout.split("\n");
+      expect(own).toContain("sh -c");
+      expect(parent).toBeTruthy(); // sshd or the login shell that ran the command string
+      expect(own).not.toContain(secret);
+      expect(parent).not.toContain(secret);
+      expect(value).toBe(secret);
+      expect(rest).toBe("stdin after the environment");
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("writes atomically with mode and owner, replaces, creates exclusively and appends", async () => {
+    const target = await open(admin.name);
+    const file = `${data}/atomic.conf`;
+    try {
+      await target.writeFileAtomic(file, "one\n", { mode: 0o640, uid: 1234, gid: 4321 });
+      let s = await stat(file);
+      expect([s.mode & 0o7777, s.uid, s.gid]).toEqual([0o640, 1234, 4321]);
+      const big = Buffer.alloc(700 * 1024, 7);
+      await target.writeFileAtomic(file, big, { mode: 0o600 });
+      expect((await readFile(file)).equals(big)).toBe(true);
+      s = await stat(file);
+      expect(s.mode & 0o7777).toBe(0o600);
+      expect((await readdir(data)).filter((n) => n.includes(".koffer-"))).toEqual([]);
+      expect((await target.readFile(file))?.equals(big)).toBe(true);
+
+      await target.mkdirp(`${data}/a/b/c`, 0o700);
+      expect((await stat(`${data}/a/b/c`)).isDirectory()).toBe(true);
+      expect(await target.createExclusive(`${data}/a/lock`, "first\n", 0o600)).toBe(true);
+      expect(await target.createExclusive(`${data}/a/lock`, "second\n", 0o600)).toBe(false);
+      expect(await readFile(`${data}/a/lock`, "utf8")).toBe("first\n");
+      await target.appendFile(`${data}/a/journal`, "1\n", 0o600);
+      await target.appendFile(`${data}/a/journal`, "2\n", 0o600);
+      expect(await readFile(`${data}/a/journal`, "utf8")).toBe("1\n2\n");
+      await execa("ln", ["-s", "../atomic.conf", `${data}/a/link`]);
+      expect(await target.readLink(`${data}/a/link`)).toBe("../atomic.conf");
+      expect(await target.readLink(`${data}/a/lock`)).toBeNull();
+      expect((await target.lstat(`${data}/a/link`))?.type).toBe("symlink");
+      expect((await target.stat(`${data}/a/link`))?.type).toBe("file");
+      await target.remove(`${data}/a`);
+      await expect(stat(`${data}/a`)).rejects.toThrow();
+      await target.remove(`${data}/a`); // missing is fine
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("refuses an unknown host key with exit 2, naming its fingerprint", async () => {
+    const empty = join(sshd.dir, "empty_known_hosts");
+    await writeFile(empty, "");
+    const error = await failure(open("root", { knownHostsFile: empty }));
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe("E_SSH_HOST_KEY");
+    expect(error.message).toContain("not known");
+    expect(error.message).toContain(sshd.fingerprint);
+  });
+
+  it("accepts hashed known_hosts entries and refuses an @revoked key", async () => {
+    const hashed = join(sshd.dir, "hashed_known_hosts");
+    await writeFile(hashed, await readFile(sshd.knownHosts));
+    await execa("ssh-keygen", ["-H", "-f", hashed]);
+    expect(await readFile(hashed, "utf8")).toMatch(/^\|1\|/);
+    const target = await open(admin.name, { knownHostsFile: hashed });
+    await target.close();
+
+    const revoked = join(sshd.dir, "revoked_known_hosts");
+    const line = (await readFile(sshd.knownHosts, "utf8")).trim();
+    await writeFile(revoked, `@revoked ${line}\n${line}\n`);
+    const error = await failure(open("root", { knownHostsFile: revoked }));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("REVOKED");
+    expect(error.message).toContain(sshd.fingerprint);
+  });
+
+  it("trusts a host certificate through @cert-authority alone", async () => {
+    expect(await readFile(sshd.caKnownHosts, "utf8")).toMatch(/^@cert-authority /);
+    const target = await open(admin.name, { knownHostsFile: sshd.caKnownHosts });
+    expect((await target.exec("true", [])).exitCode).toBe(0);
+    await target.close();
+  });
+
+  it("connects with a pinned fingerprint and refuses a wrong one, naming what it saw", async () => {
+    const target = await SshTarget.open({
+      destination: sshd.destination(admin.name),
+      identityFile: sshd.identity,
+      hostKeyFingerprint: sshd.fingerprint,
+    });
+    expect((await target.exec("true", [])).exitCode).toBe(0);
+    await target.close();
+    const wrong = "SHA256:" + "A".repeat(43);
+    const error = await failure(
+      SshTarget.open({
+        destination: sshd.destination("root"),
+        identityFile: sshd.identity,
+        hostKeyFingerprint: wrong,
+      }),
+    );
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain(wrong);
+    expect(error.message).toContain(sshd.fingerprint);
+  });
+
+  it("a user with sudo NOPASSWD reads root-only files and writes root-owned ones", async () => {
+    const target = await open(admin.name);
+    try {
+      expect(target.root).toBe(false);
+      expect(await target.readText("/etc/shadow")).toBe(await readFile("/etc/shadow", "utf8"));
+      expect((await target.exec("id", ["-u"])).stdout).toBe("0\n");
+      await target.writeFileAtomic(`${data}/by-sudo`, "x", { mode: 0o600, uid: 0, gid: 0 });
+      const s = await stat(`${data}/by-sudo`);
+      expect([s.uid, s.mode & 0o777]).toEqual([0, 0o600]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("a user whose sudo wants a password: exit 2, koffer never types one", async () => {
+    const user = await addUser(sshd, "password");
+    users.push(user);
+    const error = await failure(open(user.name));
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe("E_SSH_SUDO");
+    expect(error.message).toContain("sudo -n");
+    expect(error.message).toContain("password");
+  });
+
+  it("a refused login is exit 2 with the reason", async () => {
+    const error = await failure(open("nobody"));
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe("E_SSH_AUTH");
+  });
+
+  it("the host key changed: exit 2, CHANGED and the new fingerprint", async () => {
+    const before = sshd.fingerprint;
+    const after = await sshd.changeHostKey();
+    expect(after).not.toBe(before);
+    const error = await failure(open());
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe("E_SSH_HOST_KEY");
+    expect(error.message).toContain("CHANGED");
+    expect(error.message).toContain(after);
+    // Nothing was accepted: known_hosts still holds only the old key.
+    expect(await readFile(sshd.knownHosts, "utf8")).not.toContain(after.slice(7, 20));
+  }, 30_000);
+});
+
+describe.skipIf(skip !== null)("ssh target algorithms (BSI TR-02102-4)", () => {
+  let sshd: TestSshd;
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it("a server offering only curve25519 key exchange is refused, exit 2", async () => {
+    sshd = await startSshd({ extraConfig: "KexAlgorithms curve25519-sha256" });
+    const error = await failure(
+      SshTarget.open({
+        destination: sshd.destination("root"),
+        identityFile: sshd.identity,
+        knownHostsFile: sshd.knownHosts,
+      }),
+    );
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe("E_SSH_ALGORITHMS");
+    expect(error.message).toContain("key exchange");
+  }, 30_000);
+});
