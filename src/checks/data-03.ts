@@ -1,5 +1,26 @@
+import type { Facts } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
 import { ev, fail, notApplicable, pass, presentPackage, setting } from "./util.js";
+
+type CoreLimit = Facts["data"]["coreLimits"][number];
+
+/**
+ * The hard core limit each limits.conf domain ends up with, as pam_limits computes it: for
+ * each item it keeps the value from the most specific class of entry (a user's own line, then
+ * a group's, then `*`), and among entries of one class the last one read wins (limits.conf,
+ * then limits.d/*.conf by name). So `root hard core infinity` (Debian 13's systemd-coredump
+ * drop-in) is not overridden by any `*` line, only by a later `root` line. Keyed by domain;
+ * `*` also covers root when no entry names root (pam_limits applies it to every user).
+ */
+export function effectiveCoreLimits(limits: readonly CoreLimit[]): Map<string, CoreLimit> {
+  const out = new Map<string, CoreLimit>();
+  for (const l of limits)
+    if (l.type === "hard" || l.type === "-") {
+      out.delete(l.domain); // keep the map in the order of the winning lines
+      out.set(l.domain, l);
+    }
+  return out;
+}
 
 export const data03: Control = {
   meta: {
@@ -43,27 +64,19 @@ export const data03: Control = {
     if (profile.spec.data.coreDumps) return [notApplicable("notRequired")];
     const findings: Finding[] = [];
     const d = facts.data;
-    const hard = d.coreLimits.filter(
-      (l) => l.domain === "*" && (l.type === "hard" || l.type === "-"),
-    );
-    const limit = hard[hard.length - 1];
-    if (limit === undefined || limit.value !== "0") {
-      const actual =
-        limit === undefined ? "(not set)" : `${limit.domain} ${limit.type} core ${limit.value}`;
+    const effective = effectiveCoreLimits(d.coreLimits);
+    if (!effective.has("*")) {
       findings.push(
-        fail("limit", { actual }, [
-          ev("core limit", "* hard core 0", actual, limit?.source ?? "/etc/security/limits.conf"),
+        fail("limit", { actual: "(not set)" }, [
+          ev("core limit", "* hard core 0", "(not set)", "/etc/security/limits.conf"),
         ]),
       );
     }
-    // pam_limits prefers a user's or group's own line over the wildcard (and "*" never
-    // applies to root): any of them raising the hard limit lets that account dump core.
-    for (const l of d.coreLimits)
-      if (l.domain !== "*" && (l.type === "hard" || l.type === "-") && l.value !== "0") {
+    for (const [domain, l] of effective)
+      if (l.value !== "0") {
         const actual = `${l.domain} ${l.type} core ${l.value}`;
-        findings.push(
-          fail("limit", { actual }, [ev("core limit", "0 for every domain", actual, l.source)]),
-        );
+        const expected = domain === "*" ? "* hard core 0" : `${domain} hard core 0`;
+        findings.push(fail("limit", { actual }, [ev("core limit", expected, actual, l.source)]));
       }
     const suid =
       d.sysctlLive.available && d.sysctlLive.value["fs.suid_dumpable"] !== undefined

@@ -1,10 +1,7 @@
+import { releaseOf } from "../platform/releases.js";
 import type { Control, Finding } from "./types.js";
 import { ev, fail, pass } from "./util.js";
 
-/** Releases with security support, by profile platform. */
-const supported: Record<string, { id: string; versions: string[] }> = {
-  "debian-12": { id: "debian", versions: ["12"] },
-};
 const rollingSuites = /^(sid|unstable|testing|experimental|rolling)$/;
 
 export const upd02: Control = {
@@ -42,12 +39,19 @@ export const upd02: Control = {
   },
   evaluate(profile, facts) {
     const findings: Finding[] = [];
-    const want = supported[profile.spec.platform] ?? { id: "debian", versions: ["12"] };
+    const want = releaseOf(profile.spec.platform);
     const os = facts.updates.osRelease;
-    const expected = `${want.id} ${want.versions.join("/")}`;
+    const expected = `debian ${want.versionId}`;
     const actual =
       os["PRETTY_NAME"] ?? `${os["ID"] ?? "unknown"} ${os["VERSION_ID"] ?? "(no VERSION_ID)"}`;
-    if (os["ID"] !== want.id || !want.versions.includes(os["VERSION_ID"] ?? ""))
+    // The judged release (os-release and debian_version agree) when the facts carry it:
+    // a testing root says "trixie/sid" in debian_version whatever os-release claims.
+    const judged = facts.updates.release;
+    if (
+      os["ID"] !== "debian" ||
+      os["VERSION_ID"] !== want.versionId ||
+      (judged !== undefined && judged.platform !== want.platform)
+    )
       findings.push(
         fail("release", { expected, actual }, [
           ev("/etc/os-release", expected, actual, "/etc/os-release"),

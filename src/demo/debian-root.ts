@@ -1,10 +1,11 @@
 /**
- * A real Debian 12 (bookworm) root filesystem, built once with debootstrap and cached,
- * so gatherers and checks meet a real distribution's files.
+ * A real Debian root filesystem (Debian 12 bookworm by default, or any release of
+ * src/platform/releases.ts), built once with debootstrap and cached, so gatherers and checks
+ * meet a real distribution's files.
  *
  * Shared by `koffer demo` and the tests (test/helpers/debian-root.ts re-exports it).
  *
- * Cache: `~/.cache/koffer/debian-12-<hash of suite, variant and packages>`. The tree is
+ * Cache: `~/.cache/koffer/debian-<version>-<hash of suite, variant and packages>`. The tree is
  * built into a temporary sibling directory and renamed into place, so a half-built tree
  * is never seen; a lock file keeps two test files (vitest forks) from building at once.
  * Callers must treat the tree as read-only; copy it (`cp -a`) before changing anything.
@@ -15,21 +16,28 @@ import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promise
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { IncompleteError } from "../errors.js";
+import { releases, type PlatformId } from "../platform/releases.js";
 import { run } from "../targets/exec.js";
 
-/** Packages on top of `--variant=minbase` that give the gatherers real files to read. */
-export const debianRootPackages: readonly string[] = [
-  "systemd",
-  "systemd-sysv",
-  "systemd-timesyncd",
-  "dbus",
-  "sudo",
-  "ca-certificates",
-  "nftables",
-];
+/** Packages on top of `--variant=minbase` that give the gatherers real files to read (Debian 12). */
+export const debianRootPackages: readonly string[] = releases["debian-12"].debootstrapPackages;
 
-const suite = "bookworm";
 const variant = "minbase";
+
+/** Which root: the release (default Debian 12) and the packages on top of minbase. */
+export interface DebianRootOptions {
+  release?: PlatformId;
+  /** Default: the release's `debootstrapPackages`. */
+  packages?: readonly string[];
+}
+
+function resolve(options: DebianRootOptions | readonly string[]) {
+  const opts: DebianRootOptions = Array.isArray(options)
+    ? { packages: options as readonly string[] }
+    : (options as DebianRootOptions);
+  const release = releases[opts.release ?? "debian-12"];
+  return { release, packages: opts.packages ?? release.debootstrapPackages };
+}
 
 /** Why a test needing the Debian root cannot run here, or null when it can. */
 export function debianRootSkipReason(): string | null {
@@ -61,14 +69,20 @@ export function debianMirror(): string {
   return "http://deb.debian.org/debian";
 }
 
-function cacheKey(packages: readonly string[]): string {
+function cacheKey(suite: string, packages: readonly string[]): string {
   const material = JSON.stringify({ suite, variant, packages: [...packages].sort() });
   return createHash("sha256").update(material).digest("hex").slice(0, 12);
 }
 
-/** Where the cached root for this package list lives (whether built yet or not). */
-export function debianRootPath(packages: readonly string[] = debianRootPackages): string {
-  return join(homedir(), ".cache", "koffer", `debian-12-${cacheKey(packages)}`);
+/** Where the cached root for this release and package list lives (whether built yet or not). */
+export function debianRootPath(options: DebianRootOptions | readonly string[] = {}): string {
+  const { release, packages } = resolve(options);
+  return join(
+    homedir(),
+    ".cache",
+    "koffer",
+    `debian-${release.versionId}-${cacheKey(release.codename, packages)}`,
+  );
 }
 
 function pidAlive(pid: number): boolean {
@@ -109,13 +123,15 @@ export async function acquireCacheLock(
 }
 
 /**
- * Return the path of the cached Debian 12 root, building it first if needed
- * (needs root and network access to a Debian mirror; a few minutes the first time).
+ * Return the path of the cached Debian root (Debian 12 unless `release` says otherwise),
+ * building it first if needed (needs root and network access to a Debian mirror; a few
+ * minutes the first time).
  */
 export async function debianRoot(
-  packages: readonly string[] = debianRootPackages,
+  options: DebianRootOptions | readonly string[] = {},
 ): Promise<string> {
-  const finalPath = debianRootPath(packages);
+  const { release: debian, packages } = resolve(options);
+  const finalPath = debianRootPath(options);
   if (await isComplete(finalPath)) return finalPath;
   await mkdir(join(finalPath, ".."), { recursive: true });
   const release = await acquireCacheLock(`${finalPath}.lock`, 30 * 60_000);
@@ -129,7 +145,7 @@ export async function debianRoot(
         `--variant=${variant}`,
         `--include=${packages.join(",")}`,
         "--keyring=/usr/share/keyrings/debian-archive-keyring.gpg",
-        suite,
+        debian.codename,
         tempPath,
         debianMirror(),
       ],

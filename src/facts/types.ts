@@ -418,6 +418,11 @@ export interface NetworkFacts {
 
 export interface UpdatesFacts {
   osRelease: Record<string, string>; // ID, VERSION_ID, VERSION_CODENAME, PRETTY_NAME
+  /**
+   * The release judged from os-release and /etc/debian_version (src/platform/releases.ts).
+   * Absent in older snapshots.
+   */
+  release?: import("../platform/releases.js").DetectedRelease;
   /** Merged apt configuration of interest: APT::Periodic::*, Unattended-Upgrade::*. */
   aptConf: Record<string, Setting>;
   unattendedUpgradesOrigins: string[];

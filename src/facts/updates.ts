@@ -7,6 +7,7 @@ import type { GatherContext, Setting, UpdatesFacts } from "./types.js";
 import { readAptConf } from "./parsers/apt-conf.js";
 import { parseOsRelease } from "./parsers/keyvalue.js";
 import { liveValue } from "./parsers/live.js";
+import { detectRelease } from "../platform/releases.js";
 
 export function emptyUpdatesFacts(): UpdatesFacts {
   return {
@@ -67,8 +68,10 @@ export async function gatherUpdates(target: Target, _ctx: GatherContext): Promis
       return { pendingSecurityUpdates: countFwupdSecurityUpdates(JSON.parse(r.stdout)) };
     },
   );
+  const osRelease = osText === null ? {} : parseOsRelease(osText);
   return {
-    osRelease: osText === null ? {} : parseOsRelease(osText),
+    osRelease,
+    release: detectRelease(osRelease, await target.readText("/etc/debian_version")),
     aptConf,
     unattendedUpgradesOrigins,
     fwupd,

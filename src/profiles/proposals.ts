@@ -39,7 +39,8 @@ function classify(token: string): TokenKind | ProposalIssue {
   if (dhGroups.test(token)) return "dh";
   if (/^ke[1-7]_/.test(token)) {
     const inner = token.slice(4);
-    if (pqKems.test(inner) || dhGroups.test(inner)) return "ke";
+    // keN_none makes that additional key exchange optional (strongSwan 6).
+    if (pqKems.test(inner) || dhGroups.test(inner) || inner === "none") return "ke";
     return (
       classifyDh(inner) ?? {
         rule: "vpn/proposal-token",
@@ -142,7 +143,12 @@ export function checkProposal(proposal: string, kind: "ike" | "esp"): ProposalIs
       message: `Expected no PRF in an ESP proposal, found one in "${proposal}"`,
     });
   }
-  if (!kinds.has("dh")) {
+  if (!kinds.has("dh") && keyExchangeForm(proposal).mlkem) {
+    issues.push({
+      rule: "tr02102/pq-hybrid",
+      message: `Expected ML-KEM only next to a classical TR-02102 group (e.g. ecp384-ke1_mlkem768), found ML-KEM without one in "${proposal}"`,
+    });
+  } else if (!kinds.has("dh")) {
     issues.push(
       kind === "esp"
         ? {
@@ -156,4 +162,55 @@ export function checkProposal(proposal: string, kind: "ike" | "esp"): ProposalIs
     );
   }
   return issues;
+}
+
+/** The key exchanges of one proposal: its classical groups and its additional ones (RFC 9370). */
+export interface KeyExchangeForm {
+  /** Groups of the initial key exchange (`ecp384`, `modp3072` …). */
+  classical: string[];
+  /** Additional key exchanges by slot: `{ 1: ["mlkem768"] }` for `ke1_mlkem768`. */
+  additional: Record<number, string[]>;
+  /** Some slot offers ML-KEM. */
+  mlkem: boolean;
+  /** A classical group plus a slot that can only be ML-KEM: every SA made with it is hybrid. */
+  hybrid: boolean;
+}
+
+export function keyExchangeForm(proposal: string): KeyExchangeForm {
+  const classical: string[] = [];
+  const additional: Record<number, string[]> = {};
+  for (const token of proposal.toLowerCase().split("-")) {
+    const ke = /^ke([1-7])_(.+)$/.exec(token);
+    if (ke) (additional[Number(ke[1])] ??= []).push(ke[2] as string);
+    else if (dhGroups.test(token)) classical.push(token);
+  }
+  const slots = Object.values(additional);
+  return {
+    classical,
+    additional,
+    mlkem: slots.some((m) => m.some((x) => pqKems.test(x))),
+    hybrid:
+      classical.length > 0 && slots.some((m) => m.length > 0 && m.every((x) => pqKems.test(x))),
+  };
+}
+
+/** Whether a proposal uses RFC 9370 additional key exchanges (strongSwan 6 syntax). */
+export function usesAdditionalKe(proposal: string): boolean {
+  return Object.keys(keyExchangeForm(proposal).additional).length > 0;
+}
+
+/**
+ * The proposals koffer writes for a profile on its platform: as the profile says, except on a
+ * release whose strongSwan cannot parse additional key exchanges (Debian 12), where the
+ * hybrid ones of a `preferred` profile are left out (validation keeps a classical one).
+ */
+export function platformProposals(
+  vpn: { proposals: { ike: string[]; esp: string[] } },
+  additionalKeyExchanges: boolean,
+): { ike: string[]; esp: string[] } {
+  if (additionalKeyExchanges) return vpn.proposals;
+  return {
+    ike: vpn.proposals.ike.filter((p) => !usesAdditionalKe(p)),
+    esp: vpn.proposals.esp.filter((p) => !usesAdditionalKe(p)),
+  };
 }

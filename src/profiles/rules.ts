@@ -14,7 +14,8 @@ import {
   isHostname,
   isLogTarget,
 } from "./net.js";
-import { checkProposal } from "./proposals.js";
+import { findRelease } from "../platform/releases.js";
+import { checkProposal, keyExchangeForm, usesAdditionalKe } from "./proposals.js";
 import { describe, type Finding } from "./schema.js";
 import type { PathSegment } from "./source.js";
 
@@ -163,6 +164,7 @@ export function semanticFindings(doc: Doc, now: Date): Finding[] {
       }
     }
   }
+  postQuantumFindings(doc, add);
   for (const [network, i] of strings(get(doc, ["spec", "vpn", "remoteNetworks"]))) {
     const problem = cidrProblem(network);
     if (problem)
@@ -350,4 +352,83 @@ export function semanticFindings(doc: Doc, now: Date): Finding[] {
 function same(a: string, b: string): boolean {
   const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, " ");
   return norm(a) === norm(b);
+}
+
+/**
+ * Hybrid post-quantum key exchange (TR-02102-1: classical key agreement alone only until the
+ * end of 2031; ML-KEM only in hybrid): what `spec.vpn.postQuantum` demands of the proposals,
+ * and what the platform's strongSwan can do (src/platform/releases.ts).
+ */
+function postQuantumFindings(
+  doc: Doc,
+  add: (rule: string, path: PathSegment[], message: string, severity?: Finding["severity"]) => void,
+): void {
+  const platform = get(doc, ["spec", "platform"]);
+  const release = typeof platform === "string" ? findRelease(platform) : undefined;
+  const pq = get(doc, ["spec", "vpn", "postQuantum"]);
+  const proposals = (kind: "ike" | "esp") =>
+    strings(get(doc, ["spec", "vpn", "proposals", kind])).filter(([p]) => /^[a-z0-9_-]+$/.test(p));
+  const example = "aes256gcm16-prfsha384-ecp384-ke1_mlkem768";
+  if (
+    release !== undefined &&
+    release.additionalKeyExchanges &&
+    !release.mlkem.packaged &&
+    (pq === "required" || pq === "preferred")
+  )
+    add(
+      "platform/post-quantum-provider",
+      ["spec", "vpn", "postQuantum"],
+      `Expected an ML-KEM implementation in ${release.name}'s strongSwan for postQuantum: ${pq}, found none packaged: ${release.mlkem.note}; install an ML-KEM-capable strongSwan (the ml plugin, or 6.0.2+ with OpenSSL 3.5) on laptop and gateway, or the tunnel ${pq === "required" ? "will not come up" : "stays classical"}`,
+      "warning",
+    );
+  if (release !== undefined && !release.additionalKeyExchanges) {
+    const cannot = `${release.name} ships strongSwan ${release.strongswanVersion}, which cannot negotiate ML-KEM (that needs debian-13, strongSwan 6)`;
+    if (pq === "required")
+      add(
+        "platform/post-quantum",
+        ["spec", "vpn", "postQuantum"],
+        `Expected a platform that can do hybrid key exchange for postQuantum: required, found ${release.platform}: ${cannot}`,
+      );
+    else if (pq === "preferred")
+      add(
+        "platform/post-quantum",
+        ["spec", "vpn", "postQuantum"],
+        `Expected a platform that can do hybrid key exchange for postQuantum: preferred, found ${release.platform}: ${cannot}; koffer writes only the classical proposals and the tunnel stays classical`,
+        "warning",
+      );
+    for (const kind of ["ike", "esp"] as const) {
+      const list = proposals(kind);
+      for (const [proposal, i] of list)
+        if (usesAdditionalKe(proposal) && pq !== "preferred")
+          add(
+            "platform/additional-ke",
+            ["spec", "vpn", "proposals", kind, i],
+            `Expected proposals without additional key exchanges on ${release.platform}, found "${proposal}": ${cannot}`,
+          );
+      if (pq === "preferred" && list.length > 0 && list.every(([p]) => usesAdditionalKe(p)))
+        add(
+          "platform/post-quantum",
+          ["spec", "vpn", "proposals", kind],
+          `Expected a classical ${kind.toUpperCase()} proposal to fall back to on ${release.platform}, found only hybrid ones`,
+        );
+    }
+  }
+  if (pq === "required") {
+    for (const kind of ["ike", "esp"] as const)
+      for (const [proposal, i] of proposals(kind))
+        if (!keyExchangeForm(proposal).hybrid)
+          add(
+            "vpn/pq-hybrid-required",
+            ["spec", "vpn", "proposals", kind, i],
+            `Expected a hybrid proposal for postQuantum: required (a classical group plus a mandatory keN_mlkem…, e.g. ${kind === "ike" ? example : "aes256gcm16-ecp384-ke1_mlkem768"}), found "${proposal}"`,
+          );
+  } else if (pq === "preferred") {
+    const first = proposals("ike")[0];
+    if (first !== undefined && !keyExchangeForm(first[0]).hybrid)
+      add(
+        "vpn/pq-hybrid-preferred",
+        ["spec", "vpn", "proposals", "ike", first[1]],
+        `Expected the first IKE proposal to be hybrid for postQuantum: preferred (e.g. ${example}), found "${first[0]}"`,
+      );
+  }
 }

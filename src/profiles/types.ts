@@ -4,9 +4,11 @@
  * a test keeps the two in step.
  */
 import type { Problem } from "../errors.js";
+import type { PlatformId } from "../platform/releases.js";
 
 export type Level = "normal" | "high" | "very-high";
 export type Severity = "critical" | "high" | "medium" | "low";
+export type PostQuantum = "off" | "preferred" | "required";
 export type VpnKeyType = "ecdsa-p256" | "ecdsa-p384" | "rsa-3072" | "rsa-4096";
 export type DeviceRole =
   | "eid-reader"
@@ -51,6 +53,11 @@ export interface VpnSpec {
   /** Absolute path after loading. */
   caCertificate?: string;
   proposals: { ike: string[]; esp: string[] };
+  /**
+   * Hybrid IKEv2 key exchange, a classical group plus ML-KEM (RFC 9370): `required` = every
+   * proposal is hybrid; `preferred` = the first IKE proposal is; absent or `off` = no demand.
+   */
+  postQuantum?: PostQuantum;
   remoteNetworks: string[];
   alwaysOn: boolean;
   killSwitch: boolean;
@@ -136,7 +143,8 @@ export interface Attestation {
 }
 
 export interface ProfileSpec {
-  platform: "debian-12";
+  /** The Debian release (src/platform/releases.ts holds what differs between them). */
+  platform: PlatformId;
   disk: DiskSpec;
   boot: { secureBoot: boolean };
   vpn: VpnSpec;

@@ -15,6 +15,7 @@ import { attestationFor, installed, unitOn, unitState } from "../checks/util.js"
 import type { Facts } from "../facts/types.js";
 import { formatLocalized } from "../i18n/format.js";
 import { verifyCertificatePath } from "../pki/path.js";
+import { releaseOf } from "../platform/releases.js";
 import type { Profile, Waiver } from "../profiles/types.js";
 import { version } from "../version.js";
 import type {
@@ -346,6 +347,7 @@ export function evaluate(profile: Profile, facts: Facts, options: EvaluateOption
       hostname: facts.host.hostname || facts.target.hostname,
       serialNumber: facts.host.serialNumber,
       location: facts.target.location,
+      ...judgedRelease(facts),
     },
     facts: { sha256: factsSha256(facts) },
     startedAt: (options.startedAt ?? now).toISOString(),
@@ -356,4 +358,14 @@ export function evaluate(profile: Profile, facts: Facts, options: EvaluateOption
     readiness: readiness(profile, facts),
     context: reportContext(profile, facts, now),
   };
+}
+
+/** The release the facts show, for the report's cover; nothing for snapshots without it. */
+function judgedRelease(facts: Facts): { release?: Result["target"]["release"] } {
+  const r = facts.updates.release;
+  if (r === undefined) return {};
+  const known = r.platform === null ? undefined : releaseOf(r.platform);
+  const name =
+    known?.name ?? r.prettyName ?? ([r.id, r.versionId].filter(Boolean).join(" ") || "unknown");
+  return { release: { platform: r.platform, name, debianVersion: r.debianVersion } };
 }

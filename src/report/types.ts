@@ -76,6 +76,13 @@ export interface ResultSummary {
   skip: number;
 }
 
+/** Which release a run judged: `platform` is null for a release koffer does not know. */
+export interface TargetRelease {
+  platform: string | null;
+  name: string;
+  debianVersion: string | null;
+}
+
 export interface Result {
   schema: "koffer/result/v1";
   tool: { name: "koffer"; version: string; catalogueVersion: string };
@@ -91,6 +98,8 @@ export interface Result {
     hostname: string;
     serialNumber?: string | null;
     location?: string;
+    /** The operating system release judged (from the target's os-release and debian_version). */
+    release?: TargetRelease;
   };
   facts: { sha256: string } | null;
   startedAt: string;

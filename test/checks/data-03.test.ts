@@ -4,6 +4,12 @@ import { makeProfile } from "../helpers/profile.js";
 import { testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
+const limit = (domain: string, type: string, value: string, source: string) => ({
+  domain,
+  type,
+  value,
+  source,
+});
 testControl(data03, import.meta.url, [
   {
     name: "the wildcard is 0 but root may dump",
@@ -28,6 +34,43 @@ testControl(data03, import.meta.url, [
     exact: true,
   },
   { name: "core dumps off", status: "pass", messages: ["ok"], exact: true },
+  // Debian 13's systemd ships 10-coredump-debian.conf; pam_limits lets the root line win over
+  // any "*" line, wherever it stands, and a later root line win over an earlier one.
+  {
+    name: "Debian 13: root hard core infinity is not overridden by a later * line",
+    facts: {
+      ...f,
+      data: {
+        ...f.data,
+        coreLimits: [
+          limit("root", "hard", "infinity", "/etc/security/limits.d/10-coredump-debian.conf:4"),
+          limit("*", "hard", "0", "/etc/security/limits.d/90-koffer.conf:2"),
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["limit"],
+    data: { actual: "root hard core infinity" },
+    exact: true,
+  },
+  {
+    name: "Debian 13: a later root line restores 0",
+    facts: {
+      ...f,
+      data: {
+        ...f.data,
+        coreLimits: [
+          limit("*", "hard", "infinity", "/etc/security/limits.d/10-coredump-debian.conf:3"),
+          limit("root", "hard", "infinity", "/etc/security/limits.d/10-coredump-debian.conf:4"),
+          limit("*", "hard", "0", "/etc/security/limits.d/90-koffer.conf:2"),
+          limit("root", "-", "0", "/etc/security/limits.d/90-koffer.conf:4"),
+        ],
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "core dumps on",
     facts: {

@@ -90,6 +90,7 @@ describe("schema and types stay in step", () => {
       "gatewayId",
       "caCertificate",
       "proposals",
+      "postQuantum",
       "remoteNetworks",
       "alwaysOn",
       "killSwitch",

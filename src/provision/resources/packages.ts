@@ -7,6 +7,7 @@ import { remotePackages } from "../../checks/net-02.js";
 import { presentPackage } from "../../checks/util.js";
 import { otherTunnelPackages } from "../../checks/vpn-01.js";
 import { requiredPluginPackages } from "../../profiles/strongswan-plugins.js";
+import { releaseOf } from "../../platform/releases.js";
 import type { Profile } from "../../profiles/types.js";
 import type { Change } from "../types.js";
 import { installed, type PlanContext } from "./common.js";
@@ -15,9 +16,12 @@ import type { Facts } from "../../facts/types.js";
 /** Every package the profile needs, in a stable order. */
 export function requiredPackages(profile: Profile, facts: Facts): string[] {
   const spec = profile.spec;
-  const out = ["sudo", "nftables", "apparmor", "usbguard", "strongswan-swanctl", "charon-systemd"];
+  const release = releaseOf(spec.platform);
+  const out = ["sudo", "nftables", "apparmor", "usbguard", ...release.packages.strongswan];
   // The plugins for the profile's key type and proposals (ECDSA, ECP, AES-GCM: openssl, gcm).
   out.push(...requiredPluginPackages(spec.vpn.proposals, spec.vpn.certificate.key));
+  const pq = spec.vpn.postQuantum;
+  if (pq !== undefined && pq !== "off") out.push(...release.packages.strongswanPostQuantum);
   if (spec.logging.auditd) out.push("auditd");
   if (spec.updates.unattended) out.push("unattended-upgrades");
   // chrony, when it is already the time service, serves TIME-01 as well.

@@ -11,6 +11,8 @@ import {
   vpnClientCertificates,
 } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
+import { releaseOf } from "../../platform/releases.js";
+import { platformProposals } from "../../profiles/proposals.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, quoted, renderTemplate, type PlanContext } from "./common.js";
 
@@ -43,15 +45,22 @@ function caFileName(ctx: PlanContext): string {
   return baseName(found?.path ?? managedPath.vpnCa);
 }
 
+/** The profile's proposals as the laptop's strongSwan can load them (hybrid ones need 6.x). */
+function proposals(ctx: PlanContext): { ike: string[]; esp: string[] } {
+  const release = releaseOf(ctx.profile.spec.platform);
+  return platformProposals(ctx.profile.spec.vpn, release.additionalKeyExchanges);
+}
+
 export function swanctlConf(ctx: PlanContext): string {
   const vpn = ctx.profile.spec.vpn;
+  const written = proposals(ctx);
   const connection = ctx.profile.metadata.name.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
   return renderTemplate("swanctl.conf", {
     title: (ctx.profile.metadata.title ?? ctx.profile.metadata.name).replace(/[\r\n]+/g, " "),
     connection: /^[a-z]/.test(connection) ? connection : `koffer-${connection}`,
     gateway: value(vpn.gateway ?? "%any"),
-    ike: values(vpn.proposals.ike),
-    esp: values(vpn.proposals.esp),
+    ike: values(written.ike),
+    esp: values(written.esp),
     certificate: value(`${credentialName(ctx)}.pem`),
     gatewayId: value(vpn.gatewayId ?? vpn.gateway ?? "%any"),
     caFile: value(caFileName(ctx)),
@@ -63,7 +72,7 @@ export function swanctlConf(ctx: PlanContext): string {
 }
 
 function confSatisfied(ctx: PlanContext): boolean {
-  const vpn = ctx.profile.spec.vpn;
+  const vpn = { ...ctx.profile.spec.vpn, proposals: proposals(ctx) };
   const connections = ctx.facts.vpn.swanctl.connections;
   if (connections.length === 0 || ctx.facts.vpn.swanctl.parseErrors.length > 0) return false;
   const same = (a: string[], b: string[]) => a.join(",") === b.join(",");

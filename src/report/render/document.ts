@@ -169,6 +169,19 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
         items: [
           [tr(L("Gerät (Hostname)", "Device (hostname)")), code(result.target.hostname)],
           [tr(L("Seriennummer", "Serial number")), plain(result.target.serialNumber ?? none)],
+          ...(result.target.release
+            ? [
+                [
+                  tr(L("Betriebssystem (geprüft)", "Operating system (judged)")),
+                  plain(
+                    result.target.release.name +
+                      (result.target.release.debianVersion
+                        ? ` – debian_version ${result.target.release.debianVersion}`
+                        : ""),
+                  ),
+                ] satisfies [string, Cell],
+              ]
+            : []),
           [tr(L("Inventarnummer", "Inventory number")), plain(ctx.inventoryNumber ?? none)],
           [tr(L("Verantwortliche Stelle", "Controller")), plain(result.profile.controller ?? none)],
           [tr(L("Auftragsverarbeiter", "Processor")), plain(result.profile.processor ?? none)],

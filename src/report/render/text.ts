@@ -51,7 +51,7 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
   lines.push(
     style(
       "bold",
-      `${safe(result.target.hostname)} · ${safe(result.profile.title ?? result.profile.name)} · ${safe(result.startedAt)}`,
+      `${safe(result.target.hostname)}${result.target.release ? ` (${safe(result.target.release.name)})` : ""} · ${safe(result.profile.title ?? result.profile.name)} · ${safe(result.startedAt)}`,
     ),
   );
   for (const c of result.controls) {
