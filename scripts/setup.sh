@@ -19,6 +19,7 @@ packages=(
   openssl
   fdisk
   systemd           # systemctl --root: unit states of root trees (gatherer, laptop fixtures)
+  dconf-cli         # dconf compile: provisioning compiles an image's GNOME settings database
   systemd-container # systemd-nspawn: the running-laptop rig boots provisioned roots (test/rig/)
   libtss2-tcti-swtpm0 # systemd-cryptenroll --tpm2-device=swtpm:… (TPM2+PIN against swtpm)
 )

@@ -49,6 +49,7 @@ export const debianPackageOf: Record<string, string> = {
   chroot: "coreutils",
   "apt-get": "apt",
   openssl: "openssl",
+  dconf: "dconf-cli",
 };
 
 /** Run a command. Throws only when it cannot start (missing tool → exit 2 naming the package). */
