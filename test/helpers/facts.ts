@@ -116,6 +116,7 @@ export const hardenedPackages = [
   "usbguard",
   "strongswan-swanctl",
   "charon-systemd",
+  "libstrongswan-standard-plugins",
   "unattended-upgrades",
   "pcscd",
   "libifd-cyberjack6",

@@ -14,7 +14,12 @@ import type { Facts } from "../../facts/types.js";
 /** Every package the profile needs, in a stable order. */
 export function requiredPackages(profile: Profile, facts: Facts): string[] {
   const spec = profile.spec;
-  const out = ["sudo", "nftables", "apparmor", "usbguard", "strongswan-swanctl", "charon-systemd"];
+  const out = [
+    ...["sudo", "nftables", "apparmor", "usbguard", "strongswan-swanctl", "charon-systemd"],
+    // charon's openssl and gcm plugins: without them the ECDSA P-384 certificate and key do
+    // not load and ECP-384 / AES-GCM (the TR-02102-3 proposals) are unknown: no tunnel.
+    "libstrongswan-standard-plugins",
+  ];
   if (spec.logging.auditd) out.push("auditd");
   if (spec.updates.unattended) out.push("unattended-upgrades");
   // chrony, when it is already the time service, serves TIME-01 as well.
