@@ -23,6 +23,7 @@ packages=(
   openssl
   fdisk
   systemd           # systemctl --root: unit states of root trees (gatherer, laptop fixtures)
+  dconf-cli         # dconf compile: provisioning compiles an image's GNOME settings database
   systemd-container # systemd-nspawn: an image's apt-get and dpkg run in a container; the rig boots provisioned roots
   libtss2-tcti-swtpm0 # systemd-cryptenroll --tpm2-device=swtpm:… (TPM2+PIN against swtpm)
 )

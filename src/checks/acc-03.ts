@@ -49,6 +49,10 @@ export const acc03: Control = {
         de: "Erwartet lock-delay=0, gefunden {{actual}}.",
         en: "Expected lock-delay=0, found {{actual}}.",
       },
+      notCompiled: {
+        de: "Erwartet die dconf-Datenbank {{path}} neuer als ihre Schlüsseldateien (dconf update), gefunden {{actual}}.",
+        en: "Expected the dconf database {{path}} newer than its keyfiles (dconf update), found {{actual}}.",
+      },
       notLocked: {
         de: "Erwartet {{key}} gegen Änderung gesperrt (locks), gefunden nicht gesperrt.",
         en: "Expected {{key}} locked against change (locks), found it unlocked.",
@@ -99,6 +103,20 @@ export const acc03: Control = {
             ev(key, "locked", "not locked", "/etc/dconf/db/local.d/locks"),
           ]),
         );
+    // dconf reads only the compiled database: keyfiles newer than it are not in effect.
+    for (const db of dconf.databases ?? []) {
+      if (db.newestSourceMs === null) continue;
+      if (db.compiledMs !== null && db.compiledMs >= db.newestSourceMs) continue;
+      const actual =
+        db.compiledMs === null
+          ? "no compiled database"
+          : `${db.newestSource} newer than the database`;
+      findings.push(
+        fail("notCompiled", { path: db.path, actual }, [
+          ev(db.path, `compiled after ${db.newestSource}`, actual, db.path),
+        ]),
+      );
+    }
     if (findings.length === 0) findings.push(pass("ok", { max, idle: idleSeconds }));
     return findings;
   },

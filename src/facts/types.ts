@@ -375,10 +375,26 @@ export interface AccountsFacts {
     profileUserHasSystemDb: boolean;
     keys: Record<string, Setting>;
     locks: string[];
+    /**
+     * The compiled databases the profile names: dconf reads only these binary files, never
+     * the keyfiles, so a keyfile newer than its database has no effect yet.
+     */
+    databases?: DconfDatabase[];
   };
 }
 
 // ─── network ─────────────────────────────────────────────────────────────────
+
+export interface DconfDatabase {
+  name: string;
+  /** /etc/dconf/db/NAME */
+  path: string;
+  /** mtime of the compiled database (ms), null when there is none. */
+  compiledMs: number | null;
+  /** The newest keyfile or lock file of NAME.d, null when the directory is empty. */
+  newestSource: string | null;
+  newestSourceMs: number | null;
+}
 
 export interface NftChain {
   family: string; // "inet", "ip", "ip6"

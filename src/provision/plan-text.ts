@@ -102,6 +102,8 @@ export function describeChange(change: Change): string {
         return `write ${change.path} (${octal(change.mode)} ${change.uid}:${change.gid})`;
       case "remove-file":
         return `remove ${change.path}`;
+      case "compile-dconf":
+        return `compile /etc/dconf/db/${change.database} from /etc/dconf/db/${change.database}.d`;
       case "install-packages":
       case "purge-packages":
         return `${change.kind === "install-packages" ? "install" : "purge"} ${change.packages.join(" ")}`;

@@ -80,8 +80,16 @@ export interface CertificateChange extends ChangeBase {
   name: string;
 }
 
+/** Compile a dconf system database from its keyfiles and locks (`dconf compile`). */
+export interface DconfCompileChange extends ChangeBase {
+  kind: "compile-dconf";
+  /** The database name: /etc/dconf/db/NAME from /etc/dconf/db/NAME.d/. */
+  database: string;
+}
+
 export type Change =
   | WriteFileChange
+  | DconfCompileChange
   | RemoveFileChange
   | PackagesChange
   | UnitChange

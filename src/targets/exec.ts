@@ -75,6 +75,7 @@ export const debianPackageOf: Record<string, string> = {
   setpriv: "util-linux",
   "apt-get": "apt",
   openssl: "openssl",
+  dconf: "dconf-cli",
 };
 
 /**

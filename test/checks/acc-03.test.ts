@@ -8,6 +8,13 @@ const withDconf = (x: Partial<typeof d>) => ({
   ...f,
   accounts: { ...f.accounts, dconf: { ...d, ...x } },
 });
+const db = (compiledMs: number | null, newestSourceMs: number) => ({
+  name: "local",
+  path: "/etc/dconf/db/local",
+  compiledMs,
+  newestSource: "/etc/dconf/db/local.d/00-koffer",
+  newestSourceMs,
+});
 testControl(acc03, import.meta.url, [
   { name: "300 s, locked", status: "pass", messages: ["ok"], exact: true },
   {
@@ -33,6 +40,26 @@ testControl(acc03, import.meta.url, [
     }),
     status: "fail",
     messages: ["lockEnabled", "lockDelay"],
+  },
+  {
+    name: "compiled database newer than its keyfiles",
+    facts: withDconf({ databases: [db(2000, 1000)] }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "keyfiles never compiled (dconf reads only the binary database)",
+    facts: withDconf({ databases: [db(null, 1000)] }),
+    status: "fail",
+    messages: ["notCompiled"],
+    exact: true,
+  },
+  {
+    name: "a keyfile changed after the last dconf update",
+    facts: withDconf({ databases: [db(1000, 2000)] }),
+    status: "fail",
+    messages: ["notCompiled"],
+    exact: true,
   },
   {
     name: "not locked, no system db",

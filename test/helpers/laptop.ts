@@ -107,6 +107,7 @@ export const laptopPackages: readonly string[] = [
   "usbguard",
   "strongswan-swanctl",
   "charon-systemd",
+  "libstrongswan-standard-plugins",
   "unattended-upgrades",
   "pcscd",
   "libifd-cyberjack6",

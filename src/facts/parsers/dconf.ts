@@ -3,7 +3,7 @@
  * databases; keyfiles in /etc/dconf/db/NAME.d/ (name order, later wins) and lock files in
  * /etc/dconf/db/NAME.d/locks/.
  */
-import type { Setting } from "../types.js";
+import type { DconfDatabase, Setting } from "../types.js";
 import { compareC, contentLines, joinPath, setting, type FileSource } from "./common.js";
 import { parseIni } from "./systemd-ini.js";
 
@@ -39,13 +39,17 @@ export interface DconfFacts {
   profileUserHasSystemDb: boolean;
   keys: Record<string, Setting>;
   locks: string[];
+  databases?: DconfDatabase[];
 }
+
+/** A file source that can also tell modification times (a Target). */
+type StatSource = FileSource & { stat?(path: string): Promise<{ mtimeMs: number } | null> };
 
 /**
  * Read the system databases the user profile names. Without a profile, every
  * /etc/dconf/db/*.d is read so the evidence still shows what is there.
  */
-export async function readDconf(source: FileSource): Promise<DconfFacts> {
+export async function readDconf(source: StatSource): Promise<DconfFacts> {
   const profileText = await source.readText("/etc/dconf/profile/user");
   const profile = profileText === null ? null : parseDconfProfile(profileText);
   let dbs = profile?.systemDbs ?? [];
@@ -57,20 +61,49 @@ export async function readDconf(source: FileSource): Promise<DconfFacts> {
   }
   const keys: Record<string, Setting> = {};
   const locks: string[] = [];
+  const databases: DconfDatabase[] = [];
+  const mtime = async (path: string) => (await source.stat?.(path))?.mtimeMs ?? null;
   // The first system-db in the profile has the highest priority, so merge from the last.
   for (const db of [...dbs].reverse()) {
     const dir = `/etc/dconf/db/${db}.d`;
+    const sources: string[] = [];
     const names = ((await source.readDir(dir)) ?? []).filter((n) => n !== "locks").sort(compareC);
     for (const n of names) {
       const text = await source.readText(joinPath(dir, n));
-      if (text !== null) Object.assign(keys, parseDconfKeyfile(text, joinPath(dir, n)));
+      if (text === null) continue;
+      sources.push(joinPath(dir, n));
+      Object.assign(keys, parseDconfKeyfile(text, joinPath(dir, n)));
     }
     const lockDir = joinPath(dir, "locks");
     for (const n of ((await source.readDir(lockDir)) ?? []).sort(compareC)) {
       const text = await source.readText(joinPath(lockDir, n));
-      if (text !== null)
-        for (const l of parseDconfLocks(text)) if (!locks.includes(l)) locks.push(l);
+      if (text === null) continue;
+      sources.push(joinPath(lockDir, n));
+      for (const l of parseDconfLocks(text)) if (!locks.includes(l)) locks.push(l);
     }
+    if (source.stat === undefined) continue;
+    let newestSource: string | null = null;
+    let newestSourceMs: number | null = null;
+    for (const path of sources) {
+      const ms = await mtime(path);
+      if (ms !== null && (newestSourceMs === null || ms > newestSourceMs)) {
+        newestSource = path;
+        newestSourceMs = ms;
+      }
+    }
+    const path = `/etc/dconf/db/${db}`;
+    databases.unshift({
+      name: db,
+      path,
+      compiledMs: await mtime(path),
+      newestSource,
+      newestSourceMs,
+    });
   }
-  return { profileUserHasSystemDb: (profile?.systemDbs.length ?? 0) > 0, keys, locks };
+  return {
+    profileUserHasSystemDb: (profile?.systemDbs.length ?? 0) > 0,
+    keys,
+    locks,
+    ...(source.stat === undefined ? {} : { databases }),
+  };
 }

@@ -6,6 +6,7 @@
 import type { ChangeHandler } from "../apply.js";
 import type { ChangeKind } from "../types.js";
 import { certificateHandler } from "./certificate.js";
+import { dconfCompileHandler } from "./dconf.js";
 import type { HandlerOptions, HandlerState } from "./context.js";
 import { addRecoveryKeyHandler, convertKeyslotHandler, removeKeyslotHandler } from "./luks.js";
 import { packagesHandler } from "./packages.js";
@@ -50,6 +51,7 @@ export function makeHandlers(
       "luks-add-recovery-key": addRecoveryKeyHandler(state, now),
       "tpm2-enrol": tpm2EnrolHandler(state),
       "vpn-certificate": certificateHandler(state, now),
+      "compile-dconf": dconfCompileHandler(),
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * GNOME settings through a dconf system database with locks (ACC-03, USB-02): screen lock
  * after at most the profile's seconds, immediately, and no automount of media. The keyfiles
- * take effect once `dconf update` has compiled them (on the device, at the next boot or by hand).
+ * take effect only once compiled into /etc/dconf/db/local (nothing on Debian compiles them at
+ * boot), so a compile follows whenever a keyfile changes or the database is older than one.
  */
 import { falsy } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
@@ -53,7 +54,7 @@ export function planDconf(ctx: PlanContext): Change[] {
     number(dconf.keys[delayKey]?.value) === 0 &&
     automount;
   const locksOk = [idleKey, lockKey, delayKey].every((k) => locks.has(k)) && automount;
-  return [
+  const files = [
     ...fileChange(ctx, {
       resource: "dconf",
       path: managedPath.dconfProfile,
@@ -78,5 +79,25 @@ export function planDconf(ctx: PlanContext): Change[] {
       controls: ["ACC-03", "USB-02"],
       satisfied: locksOk,
     }),
+  ];
+  const stale = (dconf.databases ?? []).some(
+    (db) =>
+      db.name === "local" &&
+      db.newestSourceMs !== null &&
+      (db.compiledMs === null || db.compiledMs < db.newestSourceMs),
+  );
+  const keyfileChanged = files.some(
+    (c) => c.kind === "write-file" && c.path.startsWith("/etc/dconf/db/"),
+  );
+  if (!stale && !keyfileChanged) return files;
+  return [
+    ...files,
+    {
+      kind: "compile-dconf",
+      database: "local",
+      resource: "dconf",
+      controls: ["ACC-03", "USB-02"],
+      summary: "compile the dconf database local: dconf reads only the compiled file",
+    },
   ];
 }

@@ -215,7 +215,28 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
       // automount is judged together with its lock
       "write-file /etc/dconf/db/local.d/00-koffer",
       "write-file /etc/dconf/db/local.d/locks/00-koffer",
+      // dconf reads only the compiled database: changed keyfiles are compiled
+      "compile-dconf",
     ],
+  },
+  {
+    name: "dconf: keyfiles as wanted but never compiled",
+    facts: hardenedFacts({
+      accounts: {
+        dconf: {
+          databases: [
+            {
+              name: "local",
+              path: "/etc/dconf/db/local",
+              compiledMs: null,
+              newestSource: "/etc/dconf/db/local.d/00-koffer",
+              newestSourceMs: 1000,
+            },
+          ],
+        },
+      },
+    }),
+    expected: ["compile-dconf"],
   },
   {
     name: "password: short minimum, lockout off",
