@@ -9,6 +9,7 @@ import {
   isAbsent,
   readHostDir,
   readHostFile,
+  replaceWithSymlinkHost,
   statHost,
   writeHostFileAtomic,
 } from "./files.js";
@@ -73,6 +74,10 @@ export class LocalTarget implements Target {
     options: { mode: number; uid?: number; gid?: number },
   ): Promise<void> {
     return writeHostFileAtomic(this.hostPath(path), data, options);
+  }
+
+  async symlink(path: string, linkTarget: string): Promise<void> {
+    await replaceWithSymlinkHost(this.hostPath(path), linkTarget);
   }
 
   async remove(path: string): Promise<void> {

@@ -64,6 +64,8 @@ export interface Target {
     data: Buffer | string,
     options: { mode: number; uid?: number; gid?: number },
   ): Promise<void>;
+  /** Make `path` a symbolic link to `linkTarget` (stored as given), replacing it atomically. */
+  symlink?(path: string, linkTarget: string): Promise<void>;
   remove(path: string): Promise<void>;
   mkdirp(path: string, mode?: number): Promise<void>;
 
