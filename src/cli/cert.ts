@@ -60,10 +60,13 @@ async function loadVpnSpec(profile: string | undefined) {
 
 async function hostnameOf(root: string, given: string | undefined): Promise<string> {
   if (given) return given;
-  const { readFile } = await import("node:fs/promises");
-  const { join } = await import("node:path");
+  const { readFile, realpath } = await import("node:fs/promises");
+  const { resolveInRoot } = await import("../targets/root.js");
   try {
-    const h = (await readFile(join(root, "etc/hostname"), "utf8")).trim();
+    // Resolved inside the root: an image's /etc/hostname linked out must not put a host
+    // file's first line into the certificate subject.
+    const path = await resolveInRoot(await realpath(root), "/etc/hostname");
+    const h = (await readFile(path, "utf8")).trim();
     if (h) return h;
   } catch {
     // fall back to this machine's name

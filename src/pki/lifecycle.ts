@@ -12,9 +12,10 @@
  *   /etc/swanctl/koffer-backup/<name>-<time>.{key,crt}.pem  the replaced pair, 0600
  */
 import { randomBytes, type KeyObject } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writeHostFileAtomic } from "../targets/files.js";
+import { resolveInRoot } from "../targets/root.js";
 import { InputError, KofferError, ExitCode, VerificationError, type Problem } from "../errors.js";
 import type { VpnKeyType } from "../profiles/types.js";
 import {
@@ -53,6 +54,25 @@ export function certPaths(root: string, name: string): CertPaths {
     csr: join(base, "x509req", `${name}.csr.pem`),
     pendingKey: join(base, "koffer-pending", `${name}.pem`),
     backupDir: join(base, "koffer-backup"),
+  };
+}
+
+/**
+ * {@link certPaths} with every path resolved INSIDE `root` (src/targets/root.ts
+ * {@link resolveInRoot}): a symbolic link in the tree — `/etc/swanctl -> /etc`, a key file
+ * linked to `../../../../root/.ssh/id_rsa` — is followed the way the booted laptop would,
+ * never out to the host's files. Every read, write and removal below goes through these.
+ */
+export async function resolvedCertPaths(root: string, name: string): Promise<CertPaths> {
+  const lexical = certPaths("/", name);
+  const realRoot = await realpath(root).catch(() => root);
+  const inside = (path: string) => resolveInRoot(realRoot, path);
+  return {
+    key: await inside(lexical.key),
+    cert: await inside(lexical.cert),
+    csr: await inside(lexical.csr),
+    pendingKey: await inside(lexical.pendingKey),
+    backupDir: await inside(lexical.backupDir),
   };
 }
 
@@ -103,7 +123,7 @@ export interface RequestResult {
 
 /** Generate a key (node:crypto) and a PKCS#10 request; the key goes to disk 0600, never elsewhere. */
 export async function requestCertificate(o: RequestOptions): Promise<RequestResult> {
-  const p = certPaths(o.root, o.name);
+  const p = await resolvedCertPaths(o.root, o.name);
   const subject = renderSubject(o.subjectTemplate, o.hostname);
   let key: KeyObject;
   let keyPath: string;
@@ -202,7 +222,7 @@ export interface InstallResult {
 
 /** Install a signed certificate next to its key; a renewal's pending key takes over, the old pair is kept. */
 export async function installCertificate(o: InstallOptions): Promise<InstallResult> {
-  const p = certPaths(o.root, o.name);
+  const p = await resolvedCertPaths(o.root, o.name);
   let cert;
   try {
     cert = certificateFromPem(o.certPem);
@@ -274,7 +294,7 @@ export async function certificateStatus(o: {
   renewBeforeDays?: number;
   now?: Date;
 }): Promise<CertStatus> {
-  const p = certPaths(o.root, o.name);
+  const p = await resolvedCertPaths(o.root, o.name);
   const now = o.now ?? new Date();
   const status: CertStatus = {
     name: o.name,

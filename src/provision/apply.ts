@@ -116,9 +116,14 @@ class BackupStore {
     if (this.records.has(path)) return;
     const dir = `${BACKUP_DIR}/${this.runId}`;
     await this.target.mkdirp(`${dir}/files`, 0o700);
+    const link = await this.target.lstat?.(path);
     const stat = await this.target.stat(path);
     let record: BackupRecord;
-    if (stat === null) {
+    if (link?.type === "symlink" && this.target.readLink !== undefined) {
+      // A link stays a link: the bytes it points at are not the link's to restore.
+      const to = await this.target.readLink(path);
+      record = to === null ? { path, existed: false } : { path, existed: true, symlink: to };
+    } else if (stat === null) {
       record = { path, existed: false };
     } else {
       const bytes = (await this.target.readFile(path)) ?? Buffer.alloc(0);

@@ -43,6 +43,16 @@ export async function rollback(target: Target, runId: string): Promise<RollbackR
         }
         continue;
       }
+      if (record.symlink !== undefined) {
+        if (target.symlink === undefined)
+          throw new IncompleteError(
+            "E_ROLLBACK_SYMLINK",
+            `cannot restore the symbolic link ${record.path} on ${target.location}`,
+          );
+        await target.symlink(record.path, record.symlink);
+        report.restored.push(record.path);
+        continue;
+      }
       const copy = await target.readFile(`${BACKUP_DIR}/${runId}/${record.copy}`);
       if (copy === null)
         throw new IncompleteError("E_BACKUP_MISSING", `backup of ${record.path} is missing`);

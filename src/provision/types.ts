@@ -121,4 +121,6 @@ export interface BackupRecord {
   sha256?: string;
   /** File name of the copy inside the run's backup directory. */
   copy?: string;
+  /** The path was a symbolic link to this (as stored): rollback makes it a link again. */
+  symlink?: string;
 }

@@ -254,3 +254,18 @@ export async function writeHostFileAtomic(
     await dirHandle.close();
   }
 }
+
+/** Make `hostPath` a symbolic link to `linkTarget`, replacing what is there in one rename. */
+export async function replaceWithSymlinkHost(hostPath: string, linkTarget: string): Promise<void> {
+  const temp = join(
+    dirname(hostPath),
+    `.${basename(hostPath)}.koffer-${randomBytes(6).toString("hex")}`,
+  );
+  await fs.symlink(linkTarget, temp);
+  try {
+    await fs.rename(temp, hostPath);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+}

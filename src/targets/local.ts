@@ -10,6 +10,7 @@ import {
   readHostDir,
   readHostFile,
   ReadBudget,
+  replaceWithSymlinkHost,
   statHost,
   writeHostFileAtomic,
 } from "./files.js";
@@ -76,6 +77,10 @@ export class LocalTarget implements Target {
     options: { mode: number; uid?: number; gid?: number },
   ): Promise<void> {
     return writeHostFileAtomic(this.hostPath(path), data, options);
+  }
+
+  async symlink(path: string, linkTarget: string): Promise<void> {
+    await replaceWithSymlinkHost(this.hostPath(path), linkTarget);
   }
 
   async remove(path: string): Promise<void> {

@@ -25,6 +25,7 @@ import {
   readHostDir,
   readHostFile,
   ReadBudget,
+  replaceWithSymlinkHost,
   statHost,
   writeHostFileAtomic,
 } from "./files.js";
@@ -146,6 +147,10 @@ export class RootTarget implements Target {
   ): Promise<void> {
     // A symlink at the final path is replaced, not written through (it could point anywhere).
     await writeHostFileAtomic(await this.resolve(path, false), data, options);
+  }
+
+  async symlink(path: string, linkTarget: string): Promise<void> {
+    await replaceWithSymlinkHost(await this.resolve(path, false), linkTarget);
   }
 
   async remove(path: string): Promise<void> {

@@ -76,6 +76,8 @@ export interface Target {
   createExclusive?(path: string, data: string, mode: number): Promise<boolean>;
   /** For targets the host cannot open (ssh): append and fsync (the journal). */
   appendFile?(path: string, data: string, mode: number): Promise<void>;
+  /** Make `path` a symbolic link to `linkTarget` (stored as given), replacing it atomically. */
+  symlink?(path: string, linkTarget: string): Promise<void>;
   remove(path: string): Promise<void>;
   mkdirp(path: string, mode?: number): Promise<void>;
 
