@@ -235,6 +235,13 @@ export function offsetOf(text: string, path: readonly (string | number)[], atKey
       i++;
     }
   };
+  /** Past a value and its comma, to the next member or the closing bracket. */
+  const skipMember = () => {
+    skipValue();
+    space();
+    if (text[i] === ",") i++;
+    space();
+  };
   space();
   let keyAt: number | undefined;
   for (const segment of path) {
@@ -255,10 +262,7 @@ export function offsetOf(text: string, path: readonly (string | number)[], atKey
           found = true;
           break;
         }
-        skipValue();
-        space();
-        if (text[i] === ",") i++;
-        space();
+        skipMember();
       }
     } else if (open === "[" && typeof segment === "number") {
       let index = 0;
@@ -267,10 +271,7 @@ export function offsetOf(text: string, path: readonly (string | number)[], atKey
           found = true;
           break;
         }
-        skipValue();
-        space();
-        if (text[i] === ",") i++;
-        space();
+        skipMember();
       }
       keyAt = undefined;
     }
