@@ -3,7 +3,7 @@
  * evidence, merge many results into a fleet overview. Heavy modules load inside the actions.
  */
 import type { Command } from "commander";
-import { InputError, UsageError } from "../errors.js";
+import { InputError, KofferError, UsageError } from "../errors.js";
 import type { RenderOptions, SignatureState } from "../report/render/index.js";
 import type { Lang } from "../report/types.js";
 import { action, type CliContext } from "./context.js";
@@ -15,11 +15,16 @@ function parseLang(value: string | undefined): Lang | undefined {
   return value;
 }
 
+/** Every file `report` reads is untrusted input: read within the JSON input budget. */
 async function readInput(file: string, what: string): Promise<Buffer> {
-  const { readFile } = await import("node:fs/promises");
+  const [{ readInputFile }, { jsonBudget }] = await Promise.all([
+    import("../targets/files.js"),
+    import("../json-input.js"),
+  ]);
   try {
-    return await readFile(file);
+    return await readInputFile(file, jsonBudget.maxBytes);
   } catch (error) {
+    if (error instanceof KofferError) throw new InputError(`${what} ${error.message}`);
     throw new InputError(
       `${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     );

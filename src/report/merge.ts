@@ -3,7 +3,8 @@
  * a time and reduced at once to a compact per-device record (latest and previous statuses);
  * no Result is kept after it has been read, so memory grows with devices, not with results.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { checkJsonDepth, jsonBudget } from "../json-input.js";
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
@@ -190,6 +191,12 @@ export async function mergeResults(
   const absorb = (file: string, text: string): void => {
     let value: unknown;
     try {
+      checkJsonDepth(file, text, "result");
+    } catch (error) {
+      skipped.push({ file, reason: (error as Error).message });
+      return;
+    }
+    try {
       value = JSON.parse(text);
     } catch (error) {
       skipped.push({ file, reason: `not JSON: ${(error as Error).message}` });
@@ -263,6 +270,10 @@ export async function mergeResults(
   for await (const file of files) {
     let text: string;
     try {
+      const stats = statSync(file);
+      if (!stats.isFile()) throw new Error("not a regular file");
+      if (stats.size > jsonBudget.maxBytes)
+        throw new Error(`expected at most ${jsonBudget.maxBytes} bytes, found ${stats.size}`);
       text = readFileSync(file, "utf8");
     } catch (error) {
       skipped.push({ file, reason: (error as Error).message });
