@@ -8,7 +8,7 @@ import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError, type Problem } from "../errors.js";
 import { baseline, baselineName } from "./baseline.js";
-import { isPlainObject, mergeLayers, type Origins } from "./merge.js";
+import { applyYieldingDenials, isPlainObject, mergeLayers, type Origins } from "./merge.js";
 import { semanticFindings } from "./rules.js";
 import { missingAfterMerge, profileValidator, schemaFindings, type Finding } from "./schema.js";
 import {
@@ -155,6 +155,10 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
   }
 
   const { merged, origins } = mergeLayers(layers.map((l) => l.value));
+  applyYieldingDenials(
+    merged,
+    layers.filter((l) => l.name !== baselineName).map((l) => l.value),
+  );
   const placeMerged = (f: Finding) => placeByOrigin(f, origins, layers, leaf);
   problems.push(...missingAfterMerge(merged).map(placeMerged));
   problems.push(...semanticFindings(merged, now).map(placeMerged));
