@@ -59,7 +59,11 @@ export const app02: Control = {
           ]),
         );
     }
-    const visible = facts.apps.desktopEntries.filter((d) => !d.noDisplay && !d.hidden);
+    // What a GNOME session shows: the first entry of each desktop-file id in XDG_DATA_DIRS
+    // order, unless it is NoDisplay or Hidden (an override that hides a package's launcher).
+    const visible = facts.apps.desktopEntries.filter(
+      (d) => d.shadowedBy === undefined && !d.noDisplay && !d.hidden,
+    );
     if (apps.desktopApps === "strict")
       for (const entry of visible)
         if (entry.package === null || !apps.allow.includes(entry.package))

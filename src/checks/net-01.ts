@@ -1,5 +1,15 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, unitOn, unitState, acceptsEverything } from "./util.js";
+import {
+  acceptsEverything,
+  allowedInboundAccept,
+  ev,
+  fail,
+  list,
+  pass,
+  reachableRules,
+  unitOn,
+  unitState,
+} from "./util.js";
 
 export const net01: Control = {
   meta: {
@@ -31,6 +41,10 @@ export const net01: Control = {
         de: "Erwartet einen ladbaren Regelsatz, gefunden Fehler: {{errors}}.",
         en: "Expected a ruleset that loads, found errors: {{errors}}.",
       },
+      inboundAccept: {
+        de: "Erwartet eingehend nur Antworten, Loopback und IPv6-Nachbarerkennung, gefunden {{rule}} in {{chain}}.",
+        en: "Expected inbound accepts only for replies, loopback and IPv6 neighbour discovery, found {{rule}} in {{chain}}.",
+      },
       noDefaultDeny: {
         de: "Erwartet eine Kette am Hook input mit policy drop (inet oder ip und ip6), gefunden {{actual}}.",
         en: "Expected a chain on the input hook with policy drop (inet, or ip and ip6), found {{actual}}.",
@@ -41,7 +55,7 @@ export const net01: Control = {
       en: "Write nftables.conf with inbound drop and enable nftables.service.",
     },
   },
-  evaluate(_profile, facts) {
+  evaluate(profile, facts) {
     const findings: Finding[] = [];
     const state = unitState(facts, "nftables.service");
     if (!unitOn(state))
@@ -58,7 +72,23 @@ export const net01: Control = {
         ]),
       );
     const inputs = nft.chains.filter((c) => c.hook === "input");
+    // Base chains on one hook all see a packet; an accept in one is not final, a drop is.
+    // So what the dropping chains (and the chains they jump to) accept is what gets in.
+    const ssh = profile.spec.network.ssh;
     const dropping = inputs.filter((c) => c.policy === "drop" && !c.rules.some(acceptsEverything));
+    for (const chain of dropping)
+      for (const { rule, chain: where } of reachableRules(chain, nft.chains))
+        if (!allowedInboundAccept(rule, { ssh }))
+          findings.push(
+            fail("inboundAccept", { rule, chain: where }, [
+              ev(
+                `nftables ${where}`,
+                "inbound accepts only for replies, loopback, IPv6 neighbour discovery",
+                rule,
+                nft.source,
+              ),
+            ]),
+          );
     const families = new Set(dropping.map((c) => c.family));
     const covered = families.has("inet") || (families.has("ip") && families.has("ip6"));
     if (!covered) {

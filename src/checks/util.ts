@@ -9,6 +9,7 @@ import type {
   PackageFact,
   Setting,
   UnitState,
+  NftChain,
   UsbRuleFact,
 } from "../facts/types.js";
 import type { Attestation, Profile } from "../profiles/types.js";
@@ -119,19 +120,24 @@ export function fstabMount(facts: Facts, target: string): FstabEntry | undefined
 /** systemd's unit name for a mount point (`systemd-escape --path --suffix=mount`). */
 export function mountUnit(path: string): string {
   const trimmed = path.replace(/^\/+|\/+$/g, "");
-  if (trimmed === "") return "-.mount";
-  const escaped = trimmed
-    .split(/\/+/)
-    .map((part) =>
-      [...part]
-        .map((c, i) =>
-          /[A-Za-z0-9:_]/.test(c) || (c === "." && i > 0)
-            ? c
-            : [...Buffer.from(c)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join(""),
-        )
-        .join(""),
-    )
-    .join("-");
+  // The root directory is "-" (systemd-escape --path /).
+  const escaped =
+    trimmed === ""
+      ? "-"
+      : trimmed
+          .split(/\/+/)
+          .map((part) =>
+            [...part]
+              .map((c, i) =>
+                /[A-Za-z0-9:_]/.test(c) || (c === "." && i > 0)
+                  ? c
+                  : [...Buffer.from(c)]
+                      .map((b) => `\\x${b.toString(16).padStart(2, "0")}`)
+                      .join(""),
+              )
+              .join(""),
+          )
+          .join("-");
   return `${escaped}.mount`;
 }
 
@@ -390,4 +396,160 @@ export function firstAdmittingRule(
     if (rule.target === "allow" && admitsUnknownDevice(rule, classes)) return rule;
   }
   return undefined;
+}
+
+/** A rule without counters and comments, for classifying it. */
+function bareRule(rule: string): string {
+  return rule
+    .replace(/\bcounter(\s+packets\s+\d+\s+bytes\s+\d+)?/g, "")
+    .replace(/\bcomment\s+"[^"]*"/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** The values of `key` in a rule (`ct state established,related`, `icmpv6 type { a, b }`). */
+function matchValues(rule: string, key: string): string[] | null {
+  const re = new RegExp(`\\b${key.replace(/ /g, "\\s+")}\\s+(\\{[^}]*\\}|\\S+)`);
+  const m = re.exec(rule);
+  if (m === null) return null;
+  return (m[1] as string)
+    .replace(/[{}]/g, "")
+    .split(/[\s,]+/)
+    .filter((v) => v !== "");
+}
+
+const neighbourDiscovery = new Set([
+  "nd-neighbor-solicit",
+  "nd-neighbor-advert",
+  "nd-router-advert",
+  "nd-router-solicit",
+  "133",
+  "134",
+  "135",
+  "136",
+]);
+
+/**
+ * The inbound accepts NET-01 allows (CONTROLS.md): replies (ct state established/related),
+ * loopback, IPv6 neighbour discovery — and, where the profile allows SSH (NET-03), SSH
+ * arriving through the IPsec tunnel. Anything else accepted inbound breaks "default deny".
+ */
+export function allowedInboundAccept(rule: string, options: { ssh: boolean }): boolean {
+  const r = bareRule(rule);
+  if (!/\baccept$/.test(r)) return true; // not an accept (drop, reject, jump are judged elsewhere)
+  const states = matchValues(r, "ct state");
+  if (states !== null && states.every((s) => s === "established" || s === "related")) return true;
+  if (/^(iif|iifname|meta iif|meta iifname) "?lo"? accept$/.test(r)) return true;
+  const icmp = matchValues(r, "icmpv6 type");
+  if (icmp !== null && icmp.every((t) => neighbourDiscovery.has(t))) return true;
+  if (
+    options.ssh &&
+    /\b(meta|rt) ipsec exists\b/.test(r) &&
+    /^(meta ipsec exists |rt ipsec exists )?tcp dport 22 (meta ipsec exists )?accept$/.test(r)
+  )
+    return true;
+  return false;
+}
+
+/** The rules of a chain and of the chains it jumps to or goes to (same table), in order. */
+export function reachableRules(
+  chain: NftChain,
+  chains: readonly NftChain[],
+): { rule: string; chain: string }[] {
+  const out: { rule: string; chain: string }[] = [];
+  const seen = new Set<string>();
+  const walk = (c: NftChain) => {
+    const id = `${c.family} ${c.table} ${c.name}`;
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const rule of c.rules) {
+      out.push({ rule, chain: id });
+      const m = /\b(jump|goto) (\S+)$/.exec(bareRule(rule));
+      const next =
+        m === null
+          ? undefined
+          : chains.find((x) => x.family === c.family && x.table === c.table && x.name === m[2]);
+      if (next !== undefined) walk(next);
+    }
+  };
+  walk(chain);
+  return out;
+}
+
+/** The destination ports a rule's `dport` selects, or null when it selects by no port. */
+function dports(rule: string): string[] | null {
+  const m = /\bdport\s+(\{[^}]*\}|\S+)/.exec(rule);
+  if (m === null) return null;
+  return (m[1] as string)
+    .replace(/[{}]/g, "")
+    .split(/[\s,]+/)
+    .filter((v) => v !== "");
+}
+
+/** Ports of DNS: 53 (plain), 853 (DNS over TLS / QUIC). */
+function includesDnsPort(ports: readonly string[]): boolean {
+  return ports.some((p) => {
+    if (p === "domain" || p === "53" || p === "853" || p === "domain-s") return true;
+    const range = /^(\d+)-(\d+)$/.exec(p);
+    return range !== null && Number(range[1]) <= 53 && Number(range[2]) >= 53;
+  });
+}
+
+/**
+ * Does an output accept let a DNS query leave outside the tunnel? Accepts bound to IPsec
+ * (`meta ipsec exists`, `rt ipsec exists`), to loopback, to replies (ct state
+ * established/related), or to protocols and ports other than DNS do not; an accept that
+ * selects DNS ports or selects no protocol at all (any address, whatever its restriction
+ * by address) does.
+ */
+export function leaksDns(rule: string): boolean {
+  const r = bareRule(rule);
+  if (!/\baccept$/.test(r)) return false;
+  if (/\b(meta|rt) ipsec exists\b/.test(r)) return false;
+  if (/^(oif|oifname|meta oif|meta oifname) "?lo"? accept$/.test(r)) return false;
+  const states = matchValues(r, "ct state");
+  if (states !== null && states.every((s) => s === "established" || s === "related")) return false;
+  const ports = dports(r);
+  if (ports !== null) return includesDnsPort(ports);
+  // No port: only a protocol that is not UDP/TCP keeps DNS out (esp, icmp, icmpv6 …).
+  if (/\b(meta l4proto|ip protocol|ip6 nexthdr)\s+(\{[^}]*\}|\S+)/.test(r)) {
+    const protos = matchValues(r, "(?:meta l4proto|ip protocol|ip6 nexthdr)") ?? [];
+    return protos.some((p) => ["udp", "tcp", "17", "6"].includes(p));
+  }
+  if (/\b(icmp|icmpv6) type\b/.test(r)) return false;
+  return true;
+}
+
+/** An IPv4 or IPv6 address as a bigint and its width in bits, or null. */
+function ipBits(address: string): { value: bigint; bits: 32 | 128 } | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (v4 !== null) {
+    const parts = v4.slice(1).map(Number);
+    if (parts.some((p) => p > 255)) return null;
+    return { value: parts.reduce((a, p) => (a << 8n) | BigInt(p), 0n), bits: 32 };
+  }
+  if (!address.includes(":")) return null;
+  const [head, tail] = address.split("::") as [string, string | undefined];
+  const h = head === "" ? [] : head.split(":");
+  const t = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return { value: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n), bits: 128 };
+}
+
+/** Is `address` inside `cidr` (`10.0.0.0/8`, `fd00::/8`, a bare address = /32 or /128)? */
+export function inCidr(address: string, cidr: string): boolean {
+  const [net, len] = cidr.split("/") as [string, string | undefined];
+  const a = ipBits(address.replace(/^\[|\]$/g, ""));
+  const n = ipBits(net);
+  if (a === null || n === null || a.bits !== n.bits) return false;
+  const prefix = len === undefined ? a.bits : Number(len);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > a.bits) return false;
+  const shift = BigInt(a.bits - prefix);
+  return a.value >> shift === n.value >> shift;
+}
+
+/** A traffic selector or network that is the whole address space (a full tunnel). */
+export function isDefaultRoute(cidr: string): boolean {
+  return /^(0\.0\.0\.0|::)\/0$/.test(cidr.trim());
 }

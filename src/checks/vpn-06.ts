@@ -1,5 +1,15 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass, unitOn, unitState, acceptsEverything } from "./util.js";
+import {
+  acceptsEverything,
+  ev,
+  fail,
+  leaksDns,
+  list,
+  pass,
+  reachableRules,
+  unitOn,
+  unitState,
+} from "./util.js";
 
 export const vpn06: Control = {
   meta: {
@@ -42,6 +52,10 @@ export const vpn06: Control = {
       notLoaded: {
         de: "Erwartet einen Regelsatz, den nftables beim Start lädt, gefunden {{actual}}.",
         en: "Expected a ruleset nftables loads at boot, found {{actual}}.",
+      },
+      dnsLeak: {
+        de: "Erwartet keinen DNS-Verkehr außerhalb des Tunnels, gefunden {{rule}} in {{chain}}.",
+        en: "Expected no DNS traffic outside the tunnel, found {{rule}} in {{chain}}.",
       },
       noIpsecRule: {
         de: "Erwartet eine Regel, die IPsec-geschützten Verkehr zulässt (meta ipsec / rt ipsec), gefunden keine in {{chain}}.",
@@ -151,7 +165,20 @@ export const vpn06: Control = {
             ev("nftables output chain", "policy drop for IPv4 and IPv6", actual, nft.source),
           ]),
         );
-      } else if (!dropping.some((ch) => ch.rules.some((r) => /\bipsec\b/.test(r)))) {
+      }
+      // Any DNS query that may leave outside the tunnel, to whichever address, defeats it.
+      for (const chain of dropping)
+        for (const { rule, chain: where } of reachableRules(chain, nft.chains))
+          if (leaksDns(rule))
+            findings.push(
+              fail("dnsLeak", { rule, chain: where }, [
+                ev(`nftables ${where}`, "no DNS outside the tunnel", rule, nft.source),
+              ]),
+            );
+      if (
+        uncovered.length === 0 &&
+        !dropping.some((ch) => ch.rules.some((r) => /\bipsec\b/.test(r)))
+      ) {
         const chain = dropping.map((ch) => `${ch.family} ${ch.table} ${ch.name}`).join(", ");
         findings.push(
           fail("noIpsecRule", { chain }, [

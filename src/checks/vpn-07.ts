@@ -1,17 +1,9 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, list, pass } from "./util.js";
+import { ev, fail, inCidr, isDefaultRoute, list, pass } from "./util.js";
 
-/** Addresses a tunnel can route to: private, CGNAT, loopback stub, unique-local IPv6. */
-function tunnelReachable(address: string): boolean {
-  return (
-    /^10\./.test(address) ||
-    /^192\.168\./.test(address) ||
-    /^172\.(1[6-9]|2\d|3[01])\./.test(address) ||
-    /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(address) ||
-    /^127\./.test(address) ||
-    /^f[cd][0-9a-f]{2}:/i.test(address) ||
-    address === "::1"
-  );
+/** The local stub resolver (systemd-resolved, dnsmasq): its upstreams are judged separately. */
+function loopback(address: string): boolean {
+  return /^127\./.test(address) || address === "::1";
 }
 
 export const vpn07: Control = {
@@ -38,8 +30,8 @@ export const vpn07: Control = {
         en: "Expected ::/0 in the tunnel or net.ipv6.conf.all.disable_ipv6 = 1, found remote_ts {{remoteTs}} and disable_ipv6 {{disable}}.",
       },
       publicResolver: {
-        de: "Erwartet Resolver im internen Netz, gefunden {{resolver}} ({{source}}).",
-        en: "Expected resolvers in the internal network, found {{resolver}} ({{source}}).",
+        de: "Erwartet Resolver, die über den Tunnel erreicht werden (vom Gateway zugewiesen oder im internen Netz), gefunden {{resolver}} ({{source}}).",
+        en: "Expected resolvers reached through the tunnel (pushed by the gateway or in the internal network), found {{resolver}} ({{source}}).",
       },
     },
     fix: {
@@ -47,7 +39,7 @@ export const vpn07: Control = {
       en: "Add ::/0 to remote_ts or disable IPv6; assign DNS through the tunnel.",
     },
   },
-  evaluate(_profile, facts) {
+  evaluate(profile, facts) {
     const findings: Finding[] = [];
     const remoteTs = facts.vpn.swanctl.connections.flatMap((c) =>
       c.children.flatMap((ch) => ch.remoteTs),
@@ -84,13 +76,30 @@ export const vpn07: Control = {
             .map((n) => `${n}|${dns.source}`),
         );
     }
+    // Through the tunnel: a server the gateway pushed, or one inside an internal network the
+    // tunnel carries (the profile's remote networks or a child's remote_ts, not the default
+    // route — under a full tunnel a LAN resolver stays on the LAN). Being private is not enough.
+    const internal = [
+      ...profile.spec.vpn.remoteNetworks,
+      ...facts.vpn.swanctl.connections.flatMap((c) => c.children.flatMap((ch) => ch.remoteTs)),
+    ]
+      .filter((n) => n.includes(".") || n.includes(":"))
+      .filter((n) => !isDefaultRoute(n));
+    const pushed = new Set(conf?.vpnPushed ?? []);
     for (const entry of resolvers) {
       const [resolver, source] = entry.split("|") as [string, string];
       const address = resolver.split("#")[0] as string;
-      if (!tunnelReachable(address))
+      const through =
+        loopback(address) || pushed.has(address) || internal.some((n) => inCidr(address, n));
+      if (!through)
         findings.push(
           fail("publicResolver", { resolver, source }, [
-            ev("DNS resolver", "an internal address behind the tunnel", resolver, source),
+            ev(
+              "DNS resolver",
+              `pushed by the gateway or inside ${list(internal, "an internal network of the tunnel")}`,
+              resolver,
+              source,
+            ),
           ]),
         );
     }

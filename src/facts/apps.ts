@@ -17,7 +17,18 @@ import {
 import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
 import { liveValue, offlineReason } from "./parsers/live.js";
 
-export const desktopEntryDirs = ["/usr/share/applications", "/usr/local/share/applications"];
+/**
+ * Where a GNOME session looks for applications, highest precedence first: its
+ * XDG_DATA_DIRS on Debian 12 (/usr/share/gnome, /usr/local/share, /usr/share, then
+ * flatpak's exports). An entry with the same desktop-file id in an earlier directory
+ * hides the later one — this is how an override with `Hidden=true` removes an application.
+ */
+export const desktopEntryDirs = [
+  "/usr/share/gnome/applications",
+  "/usr/local/share/applications",
+  "/usr/share/applications",
+  "/var/lib/flatpak/exports/share/applications",
+];
 
 /** Where Firefox (ESR) and Chromium look for enterprise policies. */
 export const browserPolicyFiles = [
@@ -75,8 +86,12 @@ async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
     }
   }
   const index = await owners(target, new Set(found.map((f) => f.path)));
+  const winner = new Map<string, string>();
   return found.map(({ path, text }) => {
     const e = parseDesktopEntry(text);
+    const id = path.slice(path.lastIndexOf("/") + 1);
+    const first = winner.get(id);
+    if (first === undefined) winner.set(id, path);
     return {
       path,
       name: e.name,
@@ -84,6 +99,7 @@ async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
       noDisplay: e.noDisplay,
       hidden: e.hidden,
       package: index.get(path) ?? null,
+      ...(first === undefined ? {} : { shadowedBy: first }),
     };
   });
 }

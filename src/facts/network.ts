@@ -7,7 +7,11 @@ import type { Target } from "../targets/types.js";
 import type { GatherContext, NetworkFacts } from "./types.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { liveValue } from "./parsers/live.js";
-import { parseNmConnection, parseResolvConf } from "./parsers/network-manager.js";
+import {
+  parseNmConnection,
+  parseResolvConf,
+  parseVpnPushedResolvers,
+} from "./parsers/network-manager.js";
 import { parseNftJson, readNftables } from "./parsers/nftables.js";
 import { readSshdConfig } from "./parsers/sshd.js";
 import { readSystemdConf } from "./parsers/systemd-ini.js";
@@ -122,7 +126,13 @@ async function finish(target: Target, nftables: NetworkFacts["nftables"]): Promi
     sshd: sshd?.settings ?? {},
     sshdMatch: sshd?.matchSettings ?? [],
     resolvConf:
-      resolv === null ? null : { nameservers: parseResolvConf(resolv), source: "/etc/resolv.conf" },
+      resolv === null
+        ? null
+        : {
+            nameservers: parseResolvConf(resolv),
+            source: "/etc/resolv.conf",
+            vpnPushed: parseVpnPushedResolvers(resolv),
+          },
     resolved: await readSystemdConf(target, "resolved", "Resolve"),
     networkManager: await networkManager(target),
     rfkill: await rfkill(target),

@@ -302,6 +302,8 @@ export interface DesktopEntry {
   hidden: boolean;
   /** Owning package from dpkg's file lists, null if no package owns it. */
   package: string | null;
+  /** The entry with the same desktop-file id earlier in XDG_DATA_DIRS that hides this one. */
+  shadowedBy?: string;
 }
 
 export interface AptSource {
@@ -416,7 +418,11 @@ export interface NetworkFacts {
    * criteria select, overriding `sshd`. Absent in older snapshots.
    */
   sshdMatch?: { criteria: string; key: string; value: string; source: string }[];
-  resolvConf: { nameservers: string[]; source: string } | null;
+  /**
+   * /etc/resolv.conf; `vpnPushed` are the servers strongSwan's resolve plugin wrote there
+   * (lines marked `# by strongSwan`): assigned by the gateway, reached through the tunnel.
+   */
+  resolvConf: { nameservers: string[]; source: string; vpnPushed?: string[] } | null;
   resolved: Record<string, Setting>;
   networkManager: {
     id: string;

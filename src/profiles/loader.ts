@@ -8,7 +8,7 @@ import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { InputError, type Problem } from "../errors.js";
 import { baseline, baselineName } from "./baseline.js";
-import { isPlainObject, mergeLayers, type Origins } from "./merge.js";
+import { applyYieldingDenials, isPlainObject, mergeLayers, type Origins } from "./merge.js";
 import { semanticFindings } from "./rules.js";
 import { missingAfterMerge, profileValidator, schemaFindings, type Finding } from "./schema.js";
 import {
@@ -24,27 +24,6 @@ import type { LoadResult, Profile } from "./types.js";
 export interface LoadOptions {
   /** The time waivers and attestations are judged at (default: now). */
   now?: Date;
-}
-
-/**
- * The baseline denies openssh-server because its default is `network.ssh: false`. A profile
- * that allows administrative SSH (NET-03: keys only, TR-02102-4, tunnel address; the ssh
- * target needs it) takes it off the effective deny list — unless one of the profile's own
- * files denies it too, which stays a contradiction.
- */
-function allowSshServer(merged: Record<string, unknown>, layers: Layer[]): void {
-  const spec = merged.spec as Record<string, unknown> | undefined;
-  const network = spec?.network as Record<string, unknown> | undefined;
-  const apps = spec?.apps as Record<string, unknown> | undefined;
-  if (network?.ssh !== true || !Array.isArray(apps?.deny)) return;
-  const ownDeny = layers
-    .filter((l) => l.name !== "koffer:baseline")
-    .some((l) => {
-      const own = ((l.value as { spec?: { apps?: { deny?: unknown } } })?.spec?.apps?.deny ??
-        []) as unknown;
-      return Array.isArray(own) && own.includes("openssh-server");
-    });
-  if (!ownDeny && apps) apps.deny = (apps.deny as unknown[]).filter((p) => p !== "openssh-server");
 }
 
 interface Layer {
@@ -176,7 +155,10 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
   }
 
   const { merged, origins } = mergeLayers(layers.map((l) => l.value));
-  allowSshServer(merged, layers);
+  applyYieldingDenials(
+    merged,
+    layers.filter((l) => l.name !== baselineName).map((l) => l.value),
+  );
   const placeMerged = (f: Finding) => placeByOrigin(f, origins, layers, leaf);
   problems.push(...missingAfterMerge(merged).map(placeMerged));
   problems.push(...semanticFindings(merged, now).map(placeMerged));

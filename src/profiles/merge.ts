@@ -119,3 +119,33 @@ function record(
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
+
+/**
+ * Entries of the baseline's deny list that yield to an explicit opt-in: `openssh-server`
+ * leaves the deny list when the profile sets `spec.network.ssh: true` (NET-03 then judges
+ * the server; provision installs and hardens it). Only the baseline's entry yields — a
+ * profile that denies the package itself and sets `ssh: true` still contradicts itself.
+ */
+export const yieldingDenials: Readonly<Record<string, readonly string[]>> = {
+  "openssh-server": ["spec", "network", "ssh"],
+};
+
+/** Apply {@link yieldingDenials} to a merged document, in place. */
+export function applyYieldingDenials(
+  merged: Record<string, unknown>,
+  ownLayers: readonly unknown[],
+): void {
+  const at = (doc: unknown, path: readonly string[]): unknown =>
+    path.reduce<unknown>((v, k) => (isPlainObject(v) ? v[k] : undefined), doc);
+  const deny = at(merged, ["spec", "apps", "deny"]);
+  if (!Array.isArray(deny)) return;
+  const kept = deny.filter((pkg) => {
+    const optIn = typeof pkg === "string" ? yieldingDenials[pkg] : undefined;
+    if (optIn === undefined || at(merged, optIn) !== true) return true;
+    return ownLayers.some((layer) => {
+      const own = at(layer, ["spec", "apps", "deny"]);
+      return Array.isArray(own) && own.includes(pkg);
+    });
+  });
+  (at(merged, ["spec", "apps"]) as Record<string, unknown>).deny = kept;
+}

@@ -4,6 +4,7 @@
  * (a value of the wrong type was already reported by the schema) so that every problem
  * of a profile comes out in one run.
  */
+import { isIP } from "node:net";
 import { isControlId } from "./control-ids.js";
 import { isPlainObject } from "./merge.js";
 import {
@@ -291,6 +292,21 @@ export function semanticFindings(doc: Doc, now: Date): Finding[] {
       "contradiction/ssh-denied",
       ["spec", "network", "ssh"],
       `Expected ssh: false while openssh-server is in apps.deny, found ssh: true`,
+    );
+  }
+  const listen = get(doc, ["spec", "network", "sshListenAddress"]);
+  if (get(doc, ["spec", "network", "ssh"]) === true && listen === undefined) {
+    add(
+      "contradiction/ssh-listen",
+      ["spec", "network", "ssh"],
+      `Expected spec.network.sshListenAddress (the laptop's tunnel address sshd listens on) with ssh: true, found none`,
+    );
+  }
+  if (typeof listen === "string" && isIP(listen) === 0) {
+    add(
+      "network/ssh-listen-address",
+      ["spec", "network", "sshListenAddress"],
+      `Expected an IPv4 or IPv6 address, found "${listen}"`,
     );
   }
   const browser = get(doc, ["spec", "data", "browser", "name"]);

@@ -106,6 +106,8 @@ export interface AccountsSpec {
 export interface NetworkSpec {
   inboundDefault: "deny";
   ssh: boolean;
+  /** The laptop's address inside the tunnel; sshd listens only there (NET-03). Required with `ssh: true`. */
+  sshListenAddress?: string;
   bluetooth: boolean;
   /** Approved uplinks (VPN-08); absent = not applicable. */
   uplinks?: { apn?: string[]; wlans?: string[] };

@@ -12,6 +12,7 @@ import { planAuditd } from "./resources/auditd.js";
 import { planBrowser } from "./resources/browser.js";
 import type { PlanContext, PlanOptions } from "./resources/common.js";
 import { planCoredump } from "./resources/coredump.js";
+import { planDesktop } from "./resources/desktop.js";
 import { planCups } from "./resources/cups.js";
 import { planDconf } from "./resources/dconf.js";
 import { planDisk } from "./resources/disk.js";
@@ -37,6 +38,7 @@ export type { PlanOptions } from "./resources/common.js";
 export const resources: readonly { name: string; plan: (ctx: PlanContext) => Change[] }[] = [
   { name: "packages", plan: planPackages },
   { name: "apt-sources", plan: planAptSources },
+  { name: "desktop", plan: planDesktop },
   { name: "usbguard", plan: planUsbguard },
   { name: "modprobe", plan: planModprobe },
   { name: "sysctl", plan: planSysctl },

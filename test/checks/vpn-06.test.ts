@@ -112,4 +112,21 @@ testControl(vpn06, import.meta.url, [
     status: "fail",
     messages: ["noConnection"],
   },
+  // issue 11: no DNS leaves outside the tunnel, to whichever address.
+  ...[
+    "udp dport 53 accept",
+    "ip daddr 192.168.178.1 udp dport domain accept",
+    "meta l4proto { tcp, udp } th dport 53 accept",
+    "tcp dport 853 accept",
+    "ip daddr 9.9.9.9 accept",
+  ].map((rule) => ({
+    name: `the kill switch lets DNS out: "${rule}"`,
+    facts: hardenedFacts({
+      network: { nftables: { chains: [input!, { ...output!, rules: [rule, ...output!.rules] }] } },
+    }),
+    status: "fail" as const,
+    messages: ["dnsLeak"],
+    data: { rule },
+    exact: true,
+  })),
 ]);

@@ -1,6 +1,12 @@
 import { vpn07 } from "../../src/checks/vpn-07.js";
 import { hardenedFacts } from "../helpers/facts.js";
 import { testControl } from "./control-tester.js";
+import { makeProfile } from "../helpers/profile.js";
+
+/** A profile whose tunnel also names the internal network 10.99.0.0/16. */
+const withInternal = makeProfile({
+  spec: { vpn: { remoteNetworks: ["0.0.0.0/0", "::/0", "10.99.0.0/16"] } },
+});
 
 const f = hardenedFacts();
 const conn = f.vpn.swanctl.connections[0]!;
@@ -8,6 +14,7 @@ const child = conn.children[0]!;
 testControl(vpn07, import.meta.url, [
   {
     name: "a public fallback resolver",
+    profile: withInternal,
     facts: hardenedFacts({
       network: {
         resolved: {
@@ -41,5 +48,30 @@ testControl(vpn07, import.meta.url, [
     status: "fail",
     messages: ["publicResolver"],
     data: { resolver: "8.8.8.8" },
+  },
+  // issue 11: a private address is not "through the tunnel" by itself.
+  {
+    name: "a LAN resolver (private, neither pushed nor in an internal network) leaks",
+    facts: hardenedFacts({
+      network: {
+        resolvConf: { nameservers: ["192.168.178.1"], source: "/etc/resolv.conf", vpnPushed: [] },
+      },
+    }),
+    status: "fail",
+    messages: ["publicResolver"],
+    data: { resolver: "192.168.178.1" },
+    exact: true,
+  },
+  {
+    name: "a resolver inside the profile's internal network is reached through the tunnel",
+    profile: withInternal,
+    facts: hardenedFacts({
+      network: {
+        resolvConf: { nameservers: ["10.99.1.53"], source: "/etc/resolv.conf", vpnPushed: [] },
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
   },
 ]);

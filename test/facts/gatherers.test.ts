@@ -104,20 +104,20 @@ describe("gatherers on a hand-made root", () => {
     ]);
     expect(apps.desktopEntries).toEqual([
       {
-        path: "/usr/share/applications/firefox-esr.desktop",
-        name: "Firefox ESR",
-        exec: "/usr/lib/firefox-esr/firefox-esr %u",
-        noDisplay: false,
-        hidden: false,
-        package: "firefox-esr",
-      },
-      {
         path: "/usr/local/share/applications/anydesk.desktop",
         name: "AnyDesk",
         exec: "anydesk",
         noDisplay: false,
         hidden: true,
         package: null,
+      },
+      {
+        path: "/usr/share/applications/firefox-esr.desktop",
+        name: "Firefox ESR",
+        exec: "/usr/lib/firefox-esr/firefox-esr %u",
+        noDisplay: false,
+        hidden: false,
+        package: "firefox-esr",
       },
     ]);
     expect(apps.aptSources).toMatchObject([
@@ -186,7 +186,10 @@ describe("gatherers on a hand-made root", () => {
     expect(net.networkManager).toMatchObject([
       { id: "LTE", type: "gsm", apn: "kommune.apn", autoconnect: true },
     ]);
-    expect(net.resolvConf).toEqual({ nameservers: ["10.0.0.53"], source: "/etc/resolv.conf" });
+    expect(net.resolvConf).toMatchObject({
+      nameservers: ["10.0.0.53"],
+      source: "/etc/resolv.conf",
+    });
   });
 
   it("updates and logging", async () => {
@@ -230,7 +233,7 @@ describe("gatherers on a hand-made root", () => {
     expect(data.coreLimits).toEqual([
       { domain: "*", type: "hard", value: "0", source: "/etc/security/limits.d/core.conf:1" },
     ]);
-    expect(data.sysctl["kernel.sysrq"]).toEqual({
+    expect(data.sysctl["kernel.sysrq"]).toMatchObject({
       value: "0",
       source: "/etc/sysctl.d/60-koffer.conf:1",
     });

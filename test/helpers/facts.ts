@@ -485,7 +485,7 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
             rules: [
               "ct state established,related accept",
               'iif "lo" accept',
-              "meta l4proto ipv6-icmp accept",
+              "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept",
             ],
           },
           {
@@ -515,7 +515,11 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
       },
       listeners: unavailable(),
       sshd: {},
-      resolvConf: { nameservers: ["10.20.0.53"], source: "/etc/resolv.conf" },
+      resolvConf: {
+        nameservers: ["10.20.0.53"],
+        source: "/etc/resolv.conf",
+        vpnPushed: ["10.20.0.53"],
+      },
       resolved: {},
       networkManager: [],
       rfkill: unavailable(),

@@ -100,7 +100,7 @@ describe("schema and types stay in step", () => {
     devices: ["default", "allow", "blockMassStorage"],
     apps: ["allow", "deny", "desktopApps"],
     accounts: ["admins", "users", "autologin", "screenLockSeconds", "password"],
-    network: ["inboundDefault", "ssh", "bluetooth", "uplinks"],
+    network: ["inboundDefault", "ssh", "sshListenAddress", "bluetooth", "uplinks"],
     attestation: ["control", "by", "date", "statement"],
     waiver: ["control", "reason", "author", "approvedBy", "risk", "expires"],
   };
@@ -182,6 +182,26 @@ describe("extends and merge rules", () => {
     ]);
     // A path is resolved against the file that names it.
     expect(p.spec.vpn.caCertificate).toBe(path.join(fixtures, "valid/district/certs/ca.pem"));
+  });
+
+  it("ssh: true on koffer:baseline is valid: the baseline's openssh-server denial yields (issue 11)", async () => {
+    const examplesDir = path.join(repoRoot, "examples");
+    const file = path.join(examplesDir, "ssh-admin.tmp.yaml");
+    const text = readFileSync(path.join(examplesDir, "meerane.yaml"), "utf8").replace(
+      /network:\n(\s+)/,
+      (_m, indent: string) =>
+        `network:\n${indent}ssh: true\n${indent}sshListenAddress: 10.8.0.7\n${indent}`,
+    );
+    writeFileSync(file, text.replace(/^(\s+)ssh: false\n/m, ""));
+    try {
+      const { profile, problems } = await loadProfile(file, { now });
+      expect(problems.filter((p) => p.severity === "error")).toEqual([]);
+      expect(profile?.spec.network.ssh).toBe(true);
+      expect(profile?.spec.apps.deny).not.toContain("openssh-server");
+      expect(profile?.spec.apps.deny).toContain("telnetd");
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it("reports a problem inherited from a parent in the parent's file", async () => {

@@ -49,3 +49,13 @@ export function parseResolvConf(text: string): string[] {
   }
   return out;
 }
+
+/** Nameservers strongSwan's resolve plugin added (`nameserver X   # by strongSwan`). */
+export function parseVpnPushedResolvers(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*nameserver\s+(\S+).*#\s*by strongSwan/i.exec(line);
+    if (m) out.push(m[1] as string);
+  }
+  return out;
+}

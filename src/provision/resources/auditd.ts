@@ -39,7 +39,8 @@ ${["b64", "b32"]
 export function planAuditd(ctx: PlanContext): Change[] {
   if (!ctx.profile.spec.logging.auditd) return [];
   const gaps = auditGaps(ctx.facts.logging.auditRules.map((r) => r.rule));
-  const satisfied = gaps.paths.length === 0 && gaps.syscalls.length === 0 && !gaps.privilege;
+  const satisfied =
+    gaps.paths.length === 0 && gaps.syscalls.length === 0 && !gaps.privilege && !gaps.logons;
   return [
     ...fileChange(ctx, {
       resource: "auditd",

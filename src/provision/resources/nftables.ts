@@ -19,6 +19,13 @@ function gatewayMatch(gateway: string | undefined): string | null {
   return null;
 }
 
+/** Inbound beyond replies, loopback and neighbour discovery: SSH, only through the tunnel (NET-03). */
+function inputRules(profile: Profile): string {
+  return profile.spec.network.ssh
+    ? "\n\t\t# SSH for administration, only through the IPsec tunnel (NET-03)\n\t\tmeta ipsec exists tcp dport 22 accept"
+    : "";
+}
+
 export function nftablesConf(profile: Profile): string {
   const vpn = profile.spec.vpn;
   if (!vpn.killSwitch)
@@ -26,6 +33,7 @@ export function nftablesConf(profile: Profile): string {
       outputNote: "allowed (the profile sets no kill switch).",
       outputPolicy: "accept",
       outputRules: "",
+      inputRules: inputRules(profile),
     });
   const to = gatewayMatch(vpn.gateway);
   const rules = ['oif "lo" accept'];
@@ -34,11 +42,11 @@ export function nftablesConf(profile: Profile): string {
     rules.push(`${to} udp dport { 500, 4500 } accept`, `${to} meta l4proto esp accept`);
   } else {
     // The gateway is a name: its address is unknown until resolved, so IKE may go to any
-    // address, and the name must be resolvable before the tunnel exists.
+    // address. No DNS leaves outside the tunnel (VPN-06): under the 0.0.0.0/0 trap policy a
+    // query would be caught by the tunnel it is meant to open anyway, so the name must
+    // resolve locally (/etc/hosts) on the laptop.
     rules.push(`# IKE and NAT-T, and ESP (gateway ${vpn.gateway ?? "not named"} is a name)`);
     rules.push("udp dport { 500, 4500 } accept", "meta l4proto esp accept");
-    rules.push("# resolving the gateway's name before the tunnel is up");
-    rules.push("udp dport 53 accept", "tcp dport 53 accept");
   }
   rules.push("# DHCP for the uplink");
   rules.push("udp sport 68 udp dport 67 accept", "udp sport 546 udp dport 547 accept");
@@ -51,6 +59,7 @@ export function nftablesConf(profile: Profile): string {
     outputNote: "kill switch — nothing leaves outside the IPsec tunnel.",
     outputPolicy: "drop",
     outputRules: rules.map((r) => `\t\t${r}`).join("\n"),
+    inputRules: inputRules(profile),
   });
 }
 

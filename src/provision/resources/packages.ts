@@ -27,6 +27,8 @@ export function requiredPackages(profile: Profile, facts: Facts): string[] {
   // chrony, when it is already the time service, serves TIME-01 as well.
   if (spec.logging.timeSync && !installed(facts, "chrony")) out.push("systemd-timesyncd");
   if (spec.data.browser !== undefined) out.push(spec.data.browser.name);
+  // NET-03 judges a hardened server where the profile allows SSH: install it.
+  if (spec.network.ssh) out.push("openssh-server");
   for (const device of spec.devices.allow) out.push(...(device.packages ?? []));
   return [...new Set(out)];
 }

@@ -8,7 +8,16 @@ import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { fileChange, header, maskUnit, type PlanContext } from "./common.js";
 
-export const sshdDropIn = `${header()}PasswordAuthentication no
+/** The drop-in: keys only, no root, TR-02102-4 algorithms, the tunnel address only. */
+export function sshdDropIn(listenAddress: string | undefined): string {
+  const listen =
+    listenAddress === undefined
+      ? ""
+      : `ListenAddress ${listenAddress.includes(":") ? `[${listenAddress}]` : listenAddress}\n`;
+  return `${sshdHardening}${listen}`;
+}
+
+const sshdHardening = `${header()}PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
 KexAlgorithms ecdh-sha2-nistp384,ecdh-sha2-nistp256,diffie-hellman-group16-sha512
@@ -30,9 +39,11 @@ export function planSsh(ctx: PlanContext): Change[] {
   return fileChange(ctx, {
     resource: "ssh",
     path: managedPath.sshd,
-    content: sshdDropIn,
+    content: sshdDropIn(ctx.profile.spec.network.sshListenAddress),
     summary: "sshd: keys only, no root login, TR-02102-4 algorithms",
     controls: ["NET-03"],
-    satisfied: wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v),
+    satisfied:
+      wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v) &&
+      settingValue(sshd, "listenaddress") !== "(not set)",
   });
 }
