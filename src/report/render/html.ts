@@ -13,10 +13,10 @@ h1 { font-size: 17pt; margin: 0 0 2mm; line-height: 1.25; }
 h2 { font-size: 13pt; margin: 8mm 0 3mm; border-bottom: 1.5pt solid #1f3b64; padding-bottom: 1mm; color: #1f3b64; break-after: avoid; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm; break-after: avoid; }
 .subtitle { color: var(--muted); margin: 0 0 5mm; }
-header.cover { border: 1pt solid #1f3b64; padding: 5mm; margin-bottom: 4mm; }
+header.cover { border: 1pt solid #1f3b64; padding: 5mm; margin-bottom: 4mm; overflow-wrap: break-word; }
 dl { display: grid; grid-template-columns: 55mm minmax(0, 1fr); gap: 1mm 4mm; margin: 0; }
 dt { font-weight: bold; }
-dd { margin: 0; overflow-wrap: break-word; }
+dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 dd .st { white-space: normal; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9pt; }
 thead { display: table-header-group; }
@@ -51,7 +51,7 @@ ul.columns li { break-inside: avoid; overflow-wrap: anywhere; }
 .signature-lines { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8mm; margin-top: 16mm; }
 .signature-lines div { border-top: 0.75pt solid #111; padding-top: 1mm; font-size: 8.5pt; color: var(--muted); }
 footer { margin-top: 8mm; font-size: 8pt; color: var(--muted); }
-@media print { body { padding: 0; max-width: none; } }
+@media print { body { padding: 0; max-width: none; } header.cover { margin-right: 0.5mm; } }
 `;
 
 function cell(c: Cell): string {
