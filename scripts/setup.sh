@@ -12,6 +12,7 @@ packages=(
   tpm2-tools
   libxml2-utils     # xmllint: JUnit XML against its XSD
   chromium          # headless rendering of the HTML report and PDF output
+  poppler-utils     # pdfinfo and pdftoppm: the report's PDF checked page by page in the tests
   umockdev          # a fake USB sysfs for allowlist tests
   nftables
   openssh-server openssh-client # a real sshd on loopback for the ssh target
@@ -38,10 +39,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 2
   fi
   export DEBIAN_FRONTEND=noninteractive
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}" >&2
+  echo "setup: apt-get update …" >&2
   apt-get update -qq
   # Keep services from starting: a package's postinst must not start sshd or usbguard here.
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # One plain line per download and per package set up, so a long install is never silent.
+  apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" |
+    grep --line-buffered -E '^(Get:|Setting up )' | sed -u 's/^/setup: /' >&2 || true
+  for p in "${missing[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+      { echo "setup: $p did not install" >&2; exit 2; }
+  done
   rm -f /usr/sbin/policy-rc.d
 fi
 

@@ -115,8 +115,7 @@ export function register(program: Command, context: CliContext): void {
               : undefined;
           for (const format of formats) {
             let out: string | Buffer;
-            if (format === "pdf")
-              out = await render.renderPdf(render.render(result, "html", { lang, source }));
+            if (format === "pdf") out = await render.renderReportPdf(result, { lang, source });
             else
               out = render.render(result, format as (typeof render.formats)[number], {
                 lang,
@@ -265,7 +264,12 @@ async function signatureState(
     const info = verifyDetached(bytes, await readInput(sigFile, "signature"), [
       (await readInput(caFile, "CA file")).toString("utf8"),
     ]);
-    return { status: "valid", signer: info.signer.subject, signingTime: info.signingTime };
+    return {
+      status: "valid",
+      signer: info.signer.subject,
+      signerIssuer: info.signer.issuer,
+      signingTime: info.signingTime,
+    };
   } catch (error) {
     if (error instanceof KofferError) return { status: "invalid", reason: error.message };
     throw error;

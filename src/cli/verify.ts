@@ -111,7 +111,12 @@ async function signResult(
       return {
         der,
         sha256,
-        signature: { status: "valid", signer: info.signer.subject, signingTime: info.signingTime },
+        signature: {
+          status: "valid",
+          signer: info.signer.subject,
+          signerIssuer: info.signer.issuer,
+          signingTime: info.signingTime,
+        },
       };
     } catch (error) {
       if (error instanceof KofferError)
@@ -119,13 +124,15 @@ async function signResult(
       throw error;
     }
   }
-  const signer = new X509Certificate(certPem).subject.split("\n").reverse().join(", ");
+  const certificate = new X509Certificate(certPem);
+  const dn = (name: string) => name.split("\n").reverse().join(", ");
   return {
     der,
     sha256,
     signature: {
       status: "not-checked",
-      signer,
+      signer: dn(certificate.subject),
+      signerIssuer: dn(certificate.issuer),
       signingTime: signingTime.toISOString(),
       reason: "koffer report verify --ca CA.pem",
     },
@@ -273,7 +280,7 @@ export function register(program: Command, context: CliContext): void {
         for (const format of formats) {
           const out: string | Buffer =
             format === "pdf"
-              ? await render.renderPdf(render.render(result, "html", { lang, source }))
+              ? await render.renderReportPdf(result, { lang, source })
               : format === "json"
                 ? json
                 : render.render(result, format as (typeof render.formats)[number], {

@@ -13,7 +13,8 @@ import type {
 } from "../checks/types.js";
 import { attestationFor, installed, unitOn, unitState } from "../checks/util.js";
 import type { Facts } from "../facts/types.js";
-import { formatLocalized } from "../i18n/format.js";
+import { localizeData } from "../i18n/evidence.js";
+import { formatMessage } from "../i18n/format.js";
 import { verifyCertificatePath } from "../pki/path.js";
 import { releaseOf } from "../platform/releases.js";
 import type { Profile, Waiver } from "../profiles/types.js";
@@ -154,7 +155,11 @@ export function evaluateControl(
     const text: Localized =
       template === undefined
         ? { de: `(unbekannte Meldung ${f.messageId})`, en: `(unknown message ${f.messageId})` }
-        : formatLocalized(template, data);
+        : // Data values are machine values ("not installed"); German text renders them in German.
+          {
+            de: formatMessage(template.de, localizeData(data, "de")),
+            en: formatMessage(template.en, data),
+          };
     return { id: f.messageId, data, text };
   });
   const first = messages[0] as ControlResult["messages"][number];

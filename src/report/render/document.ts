@@ -2,6 +2,7 @@
  * The data-protection officer's report as a document model (REPORT.md §1–13). HTML and
  * Markdown serialise the same model, so both carry exactly the same sections and headings.
  */
+import { evidenceText } from "../../i18n/evidence.js";
 import type { ControlResult, Lang, Localized, Result, SdmGoal, Status } from "../types.js";
 import {
   levelLabel,
@@ -21,11 +22,15 @@ export interface Cell {
   code?: boolean;
 }
 export type Block =
-  | { kind: "p"; text: string; className?: "note" | "verdict-pass" | "verdict-fail" }
+  | {
+      kind: "p";
+      text: string;
+      className?: "note" | "verdict-pass" | "verdict-fail" | "verdict-limited" | "test-material";
+    }
   | { kind: "dl"; items: [string, Cell][] }
   | { kind: "table"; head: string[]; rows: Cell[][]; className?: string }
-  | { kind: "list"; items: string[] }
-  | { kind: "h3"; text: string }
+  | { kind: "list"; items: string[]; className?: "columns" }
+  | { kind: "h3"; text: string; pageBreak?: boolean }
   | { kind: "signature-lines"; labels: string[] };
 export interface Section {
   id: string;
@@ -118,6 +123,45 @@ const roleLabel: Record<string, Localized> = {
   other: L("sonstiges Gerät", "other device"),
 };
 
+/**
+ * Test material: a certificate (or CA) whose name says TEST or NICHT PRODUKTIV, as every CA
+ * and signer that `koffer ca init` / `koffer ca issue-signer` make does. Such a certificate
+ * proves nothing about a production laptop, so the cover says so.
+ */
+export function isTestMaterial(name: string | undefined): boolean {
+  return (
+    name !== undefined &&
+    /\bTEST\b|NICHT[\s_-]*PRODUKTIV|NOT[\s_-]+FOR[\s_-]+PRODUCTION/i.test(name)
+  );
+}
+
+const certRole: Record<string, Localized> = {
+  "vpn-client": L("VPN-Client-Zertifikat", "VPN client certificate"),
+  "vpn-ca": L("VPN-CA", "VPN CA"),
+  escrow: L("Hinterlegungszertifikat", "escrow certificate"),
+  other: L("Zertifikat", "certificate"),
+};
+
+/** "1 Anforderung" / "2 Anforderungen": German plural by count. */
+const requirements = (n: number): Localized =>
+  n === 1 ? L("1 Anforderung", "1 requirement") : L(`${n} Anforderungen`, `${n} requirements`);
+
+const unique = (items: string[]) => [...new Set(items)];
+
+/**
+ * The halves of a message in the one grammar "Erwartet X, gefunden Y." / "Expected X, found Y.":
+ * [X, Y], or [null, null] when the message has another shape.
+ */
+export function splitMessage(text: string, lang: Lang): [string | null, string | null] {
+  const re =
+    lang === "de"
+      ? /^Erwartet (.+?), gefunden:? (.+?)\.?$/s
+      : /^Expected (.+?), found:? (.+?)\.?$/s;
+  const m = re.exec(text);
+  if (!m) return [null, null];
+  return [m[1] as string, m[2] as string];
+}
+
 /** Format an ISO timestamp as the reader expects it, in UTC (the report must not depend on the viewer's zone). */
 export function formatDate(iso: string, lang: Lang, withTime = true): string {
   const d = new Date(iso);
@@ -153,13 +197,45 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
   const byId = new Map(result.controls.map((c) => [c.id, c]));
   const sections: Section[] = [];
 
-  // 1. Cover
-  const verdict = s.compliant
-    ? L(
-        "Konform – alle anwendbaren Prüfpunkte erfüllt oder mit genehmigter Ausnahme",
-        "Compliant – every applicable control passed or is waived",
-      )
-    : L("Nicht konform – Abweichungen festgestellt", "Not compliant – deviations found");
+  // 1. Cover. The verdict never claims more than was checked: skipped controls limit it.
+  const limited = s.compliant && s.skip > 0;
+  const verdict = !s.compliant
+    ? L("Nicht konform – Abweichungen festgestellt", "Not compliant – deviations found")
+    : limited
+      ? L(
+          `Konform, mit Einschränkungen: ${requirements(s.skip).de} nicht prüfbar`,
+          `Compliant, with limitations: ${requirements(s.skip).en} could not be checked`,
+        )
+      : L(
+          "Konform – alle anwendbaren Prüfpunkte erfüllt oder mit genehmigter Ausnahme",
+          "Compliant – every applicable control passed or is waived",
+        );
+  const verdictStatus: Status = !s.compliant ? "fail" : limited ? "skip" : "pass";
+  const verdictClass = !s.compliant ? "verdict-fail" : limited ? "verdict-limited" : "verdict-pass";
+  const sig = options.source?.signature;
+  const sigStatus: Record<string, Localized> = {
+    valid: L("gültig signiert", "validly signed"),
+    invalid: L("Signatur UNGÜLTIG", "signature INVALID"),
+    unsigned: L("nicht signiert", "not signed"),
+    "not-checked": L("signiert, nicht geprüft", "signed, not checked"),
+  };
+  // Test material is named on the cover, where the reader decides whether to trust the rest.
+  const testMaterial: string[] = [];
+  for (const c of ctx.certificates ?? [])
+    if (isTestMaterial(c.subject) || isTestMaterial(c.issuer))
+      testMaterial.push(
+        `${tr(certRole[c.role] ?? certRole.other!)} ${c.subject}` +
+          (c.issuer !== c.subject ? ` (${tr(L("ausgestellt von", "issued by"))} ${c.issuer})` : ""),
+      );
+  if (sig?.signer && (isTestMaterial(sig.signer) || isTestMaterial(sig.signerIssuer)))
+    testMaterial.push(
+      `${tr(L("Unterzeichner", "Signer"))} ${sig.signer}` +
+        (sig.signerIssuer ? ` (${tr(L("ausgestellt von", "issued by"))} ${sig.signerIssuer})` : ""),
+    );
+  const testNotice = L(
+    "Testmaterial — nicht für den Produktivbetrieb",
+    "Test material — not for production use",
+  );
   sections.push({
     id: "pruefbericht",
     heading: tr(headings.cover),
@@ -206,12 +282,28 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
             plain(`${result.profile.title ?? result.profile.name} (${result.profile.name})`),
           ],
           [tr(L("Profil SHA-256", "Profile SHA-256")), code(result.profile.sha256)],
+          [tr(L("Gesamtergebnis", "Overall result")), { text: tr(verdict), status: verdictStatus }],
           [
-            tr(L("Gesamtergebnis", "Overall result")),
-            { text: tr(verdict), status: s.compliant ? "pass" : "fail" },
+            tr(L("Signatur", "Signature")),
+            sig
+              ? {
+                  text: tr(sigStatus[sig.status] ?? notStated),
+                  status:
+                    sig.status === "valid" ? "pass" : sig.status === "invalid" ? "fail" : "skip",
+                }
+              : plain(tr(sigStatus.unsigned ?? notStated)),
           ],
         ],
       },
+      ...(testMaterial.length > 0
+        ? [
+            {
+              kind: "p" as const,
+              className: "test-material" as const,
+              text: `${tr(testNotice)}: ${testMaterial.join("; ")}.`,
+            },
+          ]
+        : []),
     ],
   });
 
@@ -227,6 +319,46 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
   const critical = result.controls
     .filter((c) => c.status === "fail" || c.status === "error")
     .sort(bySeverity);
+  const unchecked = result.controls.filter((c) => c.status === "skip").sort(bySeverity);
+  const waivers =
+    ctx.waivers ??
+    result.controls.flatMap((c) => (c.waiver ? [{ control: c.id, ...c.waiver }] : []));
+  /** What a profile waiver did in this run: applied to a failing control, or not needed. */
+  const waiverUse = (w: { control: string; expired: boolean }): Localized => {
+    const c = byId.get(w.control);
+    if (w.expired) return L("abgelaufen – nicht angewendet", "expired – not applied");
+    if (c?.status === "waived") return L("angewendet", "applied");
+    if (c?.status === "pass")
+      return L("nicht benötigt (Prüfpunkt erfüllt)", "not needed (control passed)");
+    return L("nicht angewendet", "not applied");
+  };
+  const applied = waivers.filter((w) => byId.get(w.control)?.status === "waived").length;
+  const uncheckedBlock: Block =
+    unchecked.length === 0
+      ? {
+          kind: "p",
+          text: tr(
+            L(
+              "Alle anwendbaren Prüfpunkte konnten auf diesem Prüfziel geprüft werden.",
+              "Every applicable control could be checked on this target.",
+            ),
+          ),
+        }
+      : {
+          kind: "table",
+          head: [
+            tr(L("Prüfpunkt", "Control")),
+            tr(L("Schwere", "Severity")),
+            tr(L("Anforderung", "Requirement")),
+            tr(L("Grund", "Reason")),
+          ],
+          rows: unchecked.map((c) => [
+            code(c.id),
+            plain(severityLabel[c.severity][lang]),
+            plain(title(c)),
+            plain(c.reason ?? message(c)),
+          ]),
+        };
   sections.push({
     id: "zusammenfassung",
     heading: tr(headings.summary),
@@ -234,7 +366,7 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
       {
         kind: "p",
         text: tr(verdict) + ".",
-        className: s.compliant ? "verdict-pass" : "verdict-fail",
+        className: verdictClass,
       },
       {
         kind: "table",
@@ -245,6 +377,20 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
           plain(String(n)),
         ]),
       },
+      ...(waivers.length > 0
+        ? [
+            {
+              kind: "p" as const,
+              className: "note" as const,
+              text: tr(
+                L(
+                  `Im Profil genehmigte Ausnahmen: ${waivers.length}, davon auf einen nicht erfüllten Prüfpunkt angewendet: ${applied} (Einzelheiten in Abschnitt 10).`,
+                  `Waivers approved in the profile: ${waivers.length}, applied to a failing control: ${applied} (details in section 10).`,
+                ),
+              ),
+            },
+          ]
+        : []),
       { kind: "h3", text: tr(L("Abweichungen, kritische zuerst", "Deviations, critical first")) },
       critical.length === 0
         ? { kind: "p", text: tr(L("Keine Abweichungen.", "No deviations.")) }
@@ -263,6 +409,11 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               plain(`${title(c)}: ${message(c) || c.reason || ""}`.replace(/: $/, "")),
             ]),
           },
+      {
+        kind: "h3",
+        text: tr(L("Nicht geprüft (nicht prüfbar)", "Not checked (could not be checked)")),
+      },
+      uncheckedBlock,
     ],
   });
 
@@ -574,20 +725,28 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
           tr(L("Nachweis", "Evidence")),
         ],
         rows: result.controls.map((c) => {
-          const expected = c.evidence.map((e) => e.expected).filter(Boolean);
-          const actual = c.evidence.map((e) => e.actual).filter(Boolean);
-          // An errored control has no trustworthy observation; show why it could not be judged.
-          const finding = [message(c), c.reason, ...(c.status === "error" ? [] : actual)]
-            .filter(Boolean)
-            .join("; ");
+          const value = (v: string) => evidenceText(v, lang);
+          // Soll and Ist come from the evidence; a control without evidence states them in its
+          // message ("Erwartet X, gefunden Y."), whose halves go to their own columns.
+          const [wanted, seen] = splitMessage(message(c), lang);
+          const expected = c.evidence.map((e) => value(e.expected)).filter(Boolean);
+          const actual = c.evidence.map((e) => value(e.actual)).filter(Boolean);
+          if (expected.length === 0 && wanted) expected.push(wanted);
+          // An errored or unchecked control has no trustworthy observation: show why.
+          const finding =
+            c.status === "error" || c.status === "skip" || c.status === "not-applicable"
+              ? (c.reason ?? message(c))
+              : actual.length > 0
+                ? unique(actual).join("; ")
+                : (seen ?? message(c));
           const proof = c.attestation
             ? `${tr(L("Bestätigt von", "Attested by"))} ${c.attestation.by}, ${c.attestation.date}: ${c.attestation.statement}`
-            : c.evidence.map((e) => e.source ?? e.subject).join("; ");
+            : unique(c.evidence.map((e) => e.source ?? e.subject)).join("; ");
           return [
             code(c.id),
             plain(c.description?.[lang] ?? title(c)),
             plain(c.references.join("; ") || "—"),
-            plain(expected.join("; ") || "—"),
+            plain(unique(expected).join("; ") || "—"),
             plain(finding || "—"),
             st(c, lang),
             { text: proof || "—", code: !c.attestation && proof !== "" },
@@ -598,12 +757,7 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
   });
 
   // 10. Deviations and waivers
-  const deviations = result.controls
-    .filter((c) => c.status === "fail" || c.status === "error" || c.status === "skip")
-    .sort(bySeverity);
-  const waivers =
-    ctx.waivers ??
-    result.controls.flatMap((c) => (c.waiver ? [{ control: c.id, ...c.waiver }] : []));
+  const deviations = critical;
   sections.push({
     id: "abweichungen",
     heading: tr(headings.deviations),
@@ -619,6 +773,11 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
                 (message(c) || c.reason ? ` – ${message(c) || c.reason}` : ""),
             ),
           },
+      {
+        kind: "h3",
+        text: tr(L("Nicht geprüft (nicht prüfbar)", "Not checked (could not be checked)")),
+      },
+      uncheckedBlock,
       { kind: "h3", text: tr(L("Genehmigte Ausnahmen", "Approved waivers")) },
       waivers.length === 0
         ? { kind: "p", text: tr(L("Keine Ausnahmen.", "No waivers.")) }
@@ -631,6 +790,7 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               tr(L("Genehmigt von", "Approved by")),
               tr(L("Risiko", "Risk")),
               tr(L("Gültig bis", "Expires")),
+              tr(L("In diesem Lauf", "In this run")),
             ],
             rows: waivers.map((w) => [
               code(w.control),
@@ -641,22 +801,33 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               w.expired
                 ? { text: `${w.expires} (${tr(L("abgelaufen", "expired"))})`, status: "fail" }
                 : plain(w.expires),
+              plain(tr(waiverUse(w))),
             ]),
           },
     ],
   });
 
   // 11. Action plan
-  const planRows: Cell[][] = ctx.plan
-    ? ctx.plan.map((p) => [
-        code(p.control ?? "—"),
-        plain(p.description[lang]),
-        plain("koffer provision"),
-      ])
-    : result.controls
-        .filter((c) => c.status === "fail" || c.status === "error")
-        .sort(bySeverity)
-        .map((c) => [
+  const uncheckedRow = (c: ControlResult): Cell[] => [
+    code(c.id),
+    plain(
+      tr(
+        L(
+          `Nachweis ergänzen: am laufenden Gerät prüfen oder im Profil bestätigen (Attest) – ${title(c)}`,
+          `Complete the evidence: check on the running laptop or attest it in the profile – ${title(c)}`,
+        ),
+      ),
+    ),
+    plain(tr(L("Verantwortliche Stelle / IT", "Controller / IT"))),
+  ];
+  const planRows: Cell[][] = [
+    ...(ctx.plan
+      ? ctx.plan.map((p) => [
+          code(p.control ?? "—"),
+          plain(p.description[lang]),
+          plain("koffer provision"),
+        ])
+      : critical.map((c) => [
           code(c.id),
           plain(
             c.status === "error"
@@ -674,7 +845,10 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               ? "koffer provision"
               : tr(L("Verantwortliche Stelle / IT", "Controller / IT")),
           ),
-        ]);
+        ])),
+    // What could not be checked is not "nothing to do": someone must bring the evidence.
+    ...unchecked.map(uncheckedRow),
+  ];
   sections.push({
     id: "massnahmenplan",
     heading: tr(headings.plan),
@@ -777,13 +951,6 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
   });
 
   // 13. Annexes
-  const sig = options.source?.signature;
-  const sigStatus: Record<string, Localized> = {
-    valid: L("gültig signiert", "validly signed"),
-    invalid: L("Signatur UNGÜLTIG", "signature INVALID"),
-    unsigned: L("nicht signiert", "not signed"),
-    "not-checked": L("signiert, nicht geprüft", "signed, not checked"),
-  };
   const certs = ctx.certificates ?? [];
   const software = ctx.software ?? [];
   sections.push({
@@ -825,15 +992,6 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               code(c.sha256 ?? "—"),
             ]),
           },
-      { kind: "h3", text: tr(L("Softwareinventar", "Software inventory")) },
-      software.length === 0
-        ? { kind: "p", text: none }
-        : {
-            kind: "table",
-            className: "software",
-            head: [tr(L("Paket", "Package")), tr(L("Version", "Version"))],
-            rows: software.map((p) => [code(p.name), code(p.version)]),
-          },
       ...(result.readiness.length > 0
         ? [
             { kind: "h3" as const, text: tr(L("Einsatzbereitschaft", "Readiness")) },
@@ -850,7 +1008,7 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
                   text: r.ok ? "OK" : tr(L("nicht bereit", "not ready")),
                   status: r.ok ? "pass" : "fail",
                 },
-                plain(r.detail),
+                plain(evidenceText(r.detail, lang)),
               ]),
             },
           ]
@@ -900,6 +1058,26 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
           ),
         ],
       },
+      // The package list is long (hundreds of lines): an appendix after the signature block,
+      // printed in columns, so it neither separates the findings from the signatures nor fills
+      // pages of a one-column table.
+      {
+        kind: "h3",
+        pageBreak: true,
+        text: tr(
+          L(
+            `Anhang: Softwareinventar (${software.length} Pakete, dpkg)`,
+            `Appendix: software inventory (${software.length} packages, dpkg)`,
+          ),
+        ),
+      },
+      software.length === 0
+        ? { kind: "p", text: none }
+        : {
+            kind: "list",
+            className: "columns",
+            items: software.map((p) => `${p.name} ${p.version}`),
+          },
     ],
   });
 

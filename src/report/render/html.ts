@@ -13,22 +13,22 @@ h1 { font-size: 17pt; margin: 0 0 2mm; line-height: 1.25; }
 h2 { font-size: 13pt; margin: 8mm 0 3mm; border-bottom: 1.5pt solid #1f3b64; padding-bottom: 1mm; color: #1f3b64; break-after: avoid; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm; break-after: avoid; }
 .subtitle { color: var(--muted); margin: 0 0 5mm; }
-header.cover { border: 1pt solid #1f3b64; padding: 5mm; margin-bottom: 4mm; }
+header.cover { border: 1pt solid #1f3b64; padding: 5mm; margin-bottom: 4mm; overflow-wrap: break-word; }
 dl { display: grid; grid-template-columns: 55mm minmax(0, 1fr); gap: 1mm 4mm; margin: 0; }
 dt { font-weight: bold; }
-dd { margin: 0; overflow-wrap: anywhere; }
+dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
 dd .st { white-space: normal; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9pt; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; }
-th, td { border: 0.5pt solid var(--line); padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #e8edf4; overflow-wrap: normal; }
+th, td { border: 0.5pt solid var(--line); padding: 1.2mm 1.6mm; text-align: left; vertical-align: top; hyphens: manual; overflow-wrap: normal; word-break: normal; }
+th { background: #e8edf4; }
 td:first-child { white-space: nowrap; }
-table.results { font-size: 7.5pt; table-layout: fixed; }
-table.results th:nth-child(1) { width: 10%; } table.results th:nth-child(2) { width: 19%; }
-table.results th:nth-child(3) { width: 13%; } table.results th:nth-child(4) { width: 14%; }
-table.results th:nth-child(5) { width: 18%; } table.results th:nth-child(6) { width: 12%; }
-table.results th:nth-child(7) { width: 14%; }
+td code { overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
+table.results { font-size: 7pt; table-layout: auto; }
+table.results td:nth-child(2) { min-width: 30mm; }
+table.results td:nth-child(7) { max-width: 30mm; }
 table.results .st { white-space: normal; }
 table.matrix td:not(:first-child), table.matrix th:not(:first-child) { text-align: center; }
 table.matrix th { font-size: 7pt; }
@@ -43,11 +43,15 @@ p.note { color: var(--muted); font-size: 9pt; }
 p.verdict-pass, p.verdict-fail { font-weight: bold; padding: 2mm 3mm; border-left: 3pt solid; }
 p.verdict-pass { border-color: var(--pass); background: #eef7f0; }
 p.verdict-fail { border-color: var(--fail); background: #fbeeee; }
+p.verdict-limited { font-weight: bold; padding: 2mm 3mm; border-left: 3pt solid var(--waived); background: #fdf6e3; }
+p.test-material { font-weight: bold; color: var(--fail); border: 1.5pt solid var(--fail); background: #fbeeee; padding: 2mm 3mm; margin: 3mm 0 0; }
+ul.columns { columns: 3; column-gap: 6mm; list-style: none; padding: 0; margin: 0; font: 7pt/1.35 "DejaVu Sans Mono", "Liberation Mono", monospace; }
+ul.columns li { break-inside: avoid; overflow-wrap: anywhere; }
 .page-break { break-before: page; }
 .signature-lines { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8mm; margin-top: 16mm; }
 .signature-lines div { border-top: 0.75pt solid #111; padding-top: 1mm; font-size: 8.5pt; color: var(--muted); }
 footer { margin-top: 8mm; font-size: 8pt; color: var(--muted); }
-@media print { body { padding: 0; max-width: none; } }
+@media print { body { padding: 0; max-width: none; } header.cover { margin-right: 0.5mm; } }
 `;
 
 function cell(c: Cell): string {
@@ -61,9 +65,9 @@ function block(b: Block): string {
     case "p":
       return `<p${b.className ? ` class="${b.className}"` : ""}>${h(b.text)}</p>`;
     case "h3":
-      return `<h3>${h(b.text)}</h3>`;
+      return `<h3${b.pageBreak ? ' class="page-break"' : ""}>${h(b.text)}</h3>`;
     case "list":
-      return `<ul>\n${b.items.map((i) => `<li>${h(i)}</li>`).join("\n")}\n</ul>`;
+      return `<ul${b.className ? ` class="${b.className}"` : ""}>\n${b.items.map((i) => `<li>${h(i)}</li>`).join("\n")}\n</ul>`;
     case "dl":
       return `<dl>\n${b.items.map(([k, v]) => `<dt>${h(k)}</dt><dd>${cell(v)}</dd>`).join("\n")}\n</dl>`;
     case "table":

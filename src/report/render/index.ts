@@ -19,7 +19,14 @@ export { renderJunit } from "./junit.js";
 export { renderSarif, informationUri } from "./sarif.js";
 export { renderMarkdown } from "./markdown.js";
 export { renderHtml } from "./html.js";
-export { renderPdf, chromiumPath, chromiumArgs } from "./pdf.js";
+export {
+  renderPdf,
+  renderReportPdf,
+  runningText,
+  chromiumPath,
+  chromiumArgs,
+  type RunningText,
+} from "./pdf.js";
 export { renderFleetHtml } from "./fleet.js";
 
 /** Formats `render` produces as a string (`pdf` is produced from `html` by `renderPdf`). */

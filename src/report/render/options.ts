@@ -7,6 +7,8 @@ export type StyleRole = Status | "bold" | "dim";
 export interface SignatureState {
   status: "valid" | "invalid" | "unsigned" | "not-checked";
   signer?: string;
+  /** The signer certificate's issuer: a test CA here makes the signature test material. */
+  signerIssuer?: string;
   signingTime?: string;
   reason?: string;
 }
