@@ -211,9 +211,25 @@ async function readRecord(target: Target, uuid: string): Promise<EscrowRecordFil
 
 /**
  * Run `fn` with `secret` in a 0600 file inside a fresh 0700 directory on a tmpfs where one
- * exists (/run), removed afterwards: cryptsetup takes a second key only as a file.
+ * exists (/run), removed afterwards: cryptsetup takes a second key only as a file. The file
+ * lives where cryptsetup runs: on the host for local and root targets, on the laptop (its
+ * /run, written over SFTP) for the ssh target.
  */
-async function withSecretFile<T>(secret: string, fn: (path: string) => Promise<T>): Promise<T> {
+async function withSecretFile<T>(
+  target: Target,
+  secret: string,
+  fn: (path: string) => Promise<T>,
+): Promise<T> {
+  if (target.hostPath("/") === null) {
+    const dir = `/run/koffer-${randomBytes(6).toString("hex")}`;
+    await target.mkdirp(dir, 0o700);
+    try {
+      await target.writeFileAtomic(`${dir}/key`, secret, { mode: 0o600, uid: 0, gid: 0 });
+      return await fn(`${dir}/key`);
+    } finally {
+      await target.remove(dir);
+    }
+  }
   const base = await mkdtemp(join("/run", "koffer-")).catch(() =>
     mkdtemp(join(tmpdir(), "koffer-")),
   );
@@ -346,7 +362,7 @@ async function addKeyslot(
   slot: string,
   unlockWith: string = key,
 ): Promise<void> {
-  await withSecretFile(key, (keyFile) =>
+  await withSecretFile(target, key, (keyFile) =>
     cryptsetup(
       target,
       [
