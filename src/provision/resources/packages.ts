@@ -19,6 +19,8 @@ export function requiredPackages(profile: Profile, facts: Facts): string[] {
   const out = ["sudo", "nftables", "apparmor", "usbguard", ...release.packages.strongswan];
   const pq = spec.vpn.postQuantum;
   if (pq !== undefined && pq !== "off") out.push(...release.packages.strongswanPostQuantum);
+  // The unlocker that reads tpm2-device= in crypttab (its own package from Debian 13 on).
+  if (spec.disk.unlock === "tpm2+pin") out.push(release.packages.systemdCryptsetup);
   if (spec.logging.auditd) out.push("auditd");
   if (spec.updates.unattended) out.push("unattended-upgrades");
   // chrony, when it is already the time service, serves TIME-01 as well.
