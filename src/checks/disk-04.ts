@@ -1,7 +1,9 @@
+import { releaseOf } from "../platform/releases.js";
 import type { Control, Finding } from "./types.js";
 import {
   ev,
   fail,
+  installed,
   list,
   pass,
   unreadable,
@@ -32,7 +34,7 @@ export const disk04: Control = {
     ],
     sdmGoals: ["vertraulichkeit", "integritaet"],
     art32: ["a"],
-    facts: ["disk"],
+    facts: ["disk", "apps"],
     messages: {
       ok: {
         de: "Erwartet TPM2 mit PIN und PCR {{pcrs}}, gefunden auf {{volume}}.",
@@ -53,6 +55,10 @@ export const disk04: Control = {
       pcrs: {
         de: "Erwartet Bindung an PCR {{expected}}, gefunden PCR {{actual}} in Token {{token}} von {{volume}}.",
         en: "Expected binding to PCR {{expected}}, found PCR {{actual}} in token {{token}} of {{volume}}.",
+      },
+      unlockPackage: {
+        de: "Erwartet das Paket {{package}}, das tpm2-device=auto in /etc/crypttab beim Start umsetzt ({{release}}), gefunden nicht installiert.",
+        en: "Expected package {{package}}, which carries out tpm2-device=auto in /etc/crypttab at boot ({{release}}), found it not installed.",
       },
       crypttabOption: {
         de: "Erwartet tpm2-device=auto in /etc/crypttab für {{name}}, gefunden {{options}}.",
@@ -156,6 +162,15 @@ export const disk04: Control = {
           findings.push(
             fail("crypttabOption", { name: entry.name, options: list(entry.options) }, [
               ev(`crypttab ${entry.name}`, "tpm2-device=auto", list(entry.options), entry.source),
+            ]),
+          );
+        // Debian 13 moved systemd-cryptsetup (which reads tpm2-device=) out of systemd.
+        const release = releaseOf(profile.spec.platform);
+        const unlocker = release.packages.systemdCryptsetup;
+        if (entry !== undefined && !installed(facts, unlocker))
+          findings.push(
+            fail("unlockPackage", { package: unlocker, release: release.name }, [
+              ev(`package ${unlocker}`, "installed", "not installed", "/var/lib/dpkg/status"),
             ]),
           );
       }

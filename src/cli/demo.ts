@@ -1,26 +1,34 @@
 import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { codenames, findRelease } from "../platform/releases.js";
 import { action, type CliContext } from "./context.js";
 
 interface DemoCliOptions {
   workDir?: string;
+  release: string;
 }
 
 export function register(program: Command, context: CliContext): void {
   program
     .command("demo")
     .description(
-      "build a throwaway laptop (Debian 12 root + weak LUKS2 image), verify, provision, verify again (needs root and the Debian mirror)",
+      "build a throwaway laptop (Debian root + weak LUKS2 image), verify, provision, verify again (needs root and the Debian mirror)",
     )
     .option("--work-dir <dir>", "where the laptop, disk image and reports go")
+    .option(`--release <${codenames.join("|")}>`, "the Debian release of the laptop", "bookworm")
     .action(
       action(context, async (options: DemoCliOptions) => {
         const io = context.io;
+        const release = findRelease(options.release);
+        if (release === undefined)
+          throw new UsageError(`unknown release ${options.release}; use ${codenames.join(" or ")}`);
         const { runDemo } = await import("../demo/demo.js");
         const say = (line: string) => io.stderr.write(`koffer demo: ${line}\n`);
         const outcome = await runDemo({
           ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
           log: say,
           env: io.env,
+          release: release.platform,
           progress: {
             onDone: (change, result, message) => {
               if (result !== "unchanged")
@@ -37,7 +45,7 @@ export function register(program: Command, context: CliContext): void {
             .map((c) => c.id)
             .join(", ");
         const lines = [
-          `Laptop: ${outcome.root} with disk ${outcome.disk}`,
+          `Laptop: ${outcome.release.name}, ${outcome.root} with disk ${outcome.disk}`,
           `1. verify before:  exit ${outcome.beforeExitCode} — ${b.compliant ? "compliant" : "NOT compliant"}: ${b.pass} pass, ${b.fail} fail (${failing(outcome.before)})`,
           `2. provision:      run ${p.runId}: ${p.applied?.applied ?? 0} changes applied, ${p.applied?.failed.length ?? 0} failed`,
           ...p.notes.map((n) => `                    ${n.message}`),

@@ -1,8 +1,9 @@
 /**
- * `koffer demo`: the whole flow on a throwaway laptop. A debootstrapped Debian 12 root
- * (cached under ~/.cache/koffer, copied for each demo), a LUKS2 disk image with weak
- * settings (pbkdf2 keyslots and a stray passphrase slot), a software TPM (swtpm) standing in
- * for the laptop's; verify (non-compliant), provision with examples/meerane.yaml and the
+ * `koffer demo`: the whole flow on a throwaway laptop. A debootstrapped Debian root (12 by
+ * default, or 13 with `--release trixie`; cached under ~/.cache/koffer, copied for each demo),
+ * a LUKS2 disk image with weak settings (pbkdf2 keyslots and a stray passphrase slot), a
+ * software TPM (swtpm) standing in for the laptop's; verify (non-compliant), provision with
+ * the release's example profile (examples/meerane.yaml, examples/meerane-trixie.yaml) and the
  * example test CA, verify again, and the HTML report.
  *
  * It needs root (debootstrap, chroot, mount) and Debian's package mirror; without either it
@@ -14,6 +15,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IncompleteError } from "../errors.js";
+import { releases, type DebianRelease, type PlatformId } from "../platform/releases.js";
 import { pbkdfCostFromEnv } from "../provision/handlers/index.js";
 import { provision, verifyTarget, type ProvisionOutcome } from "../provision/provision.js";
 import type { ApplyProgress } from "../provision/apply.js";
@@ -31,9 +33,12 @@ export interface DemoOptions {
   log?: (line: string) => void;
   progress?: ApplyProgress;
   env?: NodeJS.ProcessEnv;
+  /** The Debian release of the laptop (default debian-12). */
+  release?: PlatformId;
 }
 
 export interface DemoOutcome {
+  release: DebianRelease;
   workDir: string;
   root: string;
   disk: string;
@@ -49,13 +54,15 @@ const examplesDir = fileURLToPath(new URL("../../examples/", import.meta.url));
 /** The throwaway laptop's hostname: it names the device certificate and the report. */
 export const demoHostname = "koffer-demo-01";
 /** Why the demo cannot run here, or null. */
-export async function demoPreconditions(): Promise<string | null> {
+export async function demoPreconditions(
+  release: DebianRelease = releases["debian-12"],
+): Promise<string | null> {
   if (typeof process.getuid === "function" && process.getuid() !== 0)
     return "koffer demo needs root: it debootstraps a Debian root, mounts /proc and /dev into it and runs apt-get in a chroot (run it with sudo)";
   const mirror = debianMirror();
   try {
     const response = await fetch(
-      new URL("dists/bookworm/InRelease", `${mirror.replace(/\/?$/, "/")}`),
+      new URL(`dists/${release.codename}/InRelease`, `${mirror.replace(/\/?$/, "/")}`),
       {
         method: "HEAD",
         signal: AbortSignal.timeout(15_000),
@@ -161,17 +168,19 @@ async function startSwtpm(stateDir: string): Promise<{ device: string; stop(): v
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const log = options.log ?? (() => undefined);
-  const reason = await demoPreconditions();
+  const release = releases[options.release ?? "debian-12"];
+  const reason = await demoPreconditions(release);
   if (reason !== null) throw new IncompleteError("E_DEMO_PRECONDITION", reason);
   const cache = join(homedir(), ".cache", "koffer");
   await mkdir(join(cache, "demo"), { recursive: true });
   const workDir = options.workDir ?? (await mkdtemp(join(cache, "demo", "laptop-")));
   await mkdir(workDir, { recursive: true });
 
+  const which = { release: release.platform };
   log(
-    `Debian 12 root: ${debianRootPath()} (built once with debootstrap; a few minutes the first time)`,
+    `${release.name} root: ${debianRootPath(which)} (built once with debootstrap; a few minutes the first time)`,
   );
-  const base = await debianRoot();
+  const base = await debianRoot(which);
   const root = join(workDir, "root");
   log(`copying it to ${root}`);
   await must("cp", ["-a", base, root]);
@@ -183,7 +192,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   log(`weak LUKS2 disk image ${disk} (pbkdf2, a stray passphrase slot)`);
   await weakDisk(disk, passphrase);
 
-  const profileFile = join(examplesDir, "meerane.yaml");
+  const profileFile = join(examplesDir, release.exampleProfile);
   const profile = await loadProfileOrThrow(profileFile);
   const target = await RootTarget.open({ root, disks: [disk] });
   log("verify before provisioning");
@@ -213,7 +222,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
         passphrase,
         pbkdfCost: pbkdfCostFromEnv(options.env ?? process.env),
         ca: { certPem: p12.certificates[0] ?? "", key: p12.key },
-        aptArchives: join(cache, "apt-archives"),
+        aptArchives: join(cache, release.aptArchiveCache),
         ...(tpm === null ? {} : { tpm2Device: tpm.device, tpm2Pin: pin }),
         log,
       },
@@ -221,6 +230,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
     });
     const htmlReport = outcome.reports.local.find((p) => p.endsWith(".html")) ?? "";
     return {
+      release,
       workDir,
       root,
       disk,

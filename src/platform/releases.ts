@@ -53,6 +53,10 @@ export interface DebianRelease {
   };
   /** Packages on top of `debootstrap --variant=minbase` for the cached test and demo root. */
   debootstrapPackages: readonly string[];
+  /** The example profile (examples/) `koffer demo --release` provisions this release with. */
+  exampleProfile: string;
+  /** The demo's and tests' apt download cache under ~/.cache/koffer (apt locks it per run). */
+  aptArchiveCache: string;
 }
 
 /** The packages every cached root has, so gatherers have real files to read. */
@@ -88,6 +92,8 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
     },
     files: { coredumpLimits: [] },
     debootstrapPackages: basePackages,
+    exampleProfile: "meerane.yaml",
+    aptArchiveCache: "apt-archives",
   },
   "debian-13": {
     platform: "debian-13",
@@ -116,6 +122,8 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
     },
     // systemd-coredump: its Storage= default and soft-limit drop-in are what DATA-03 judges.
     debootstrapPackages: [...basePackages, "systemd-coredump"],
+    exampleProfile: "meerane-trixie.yaml",
+    aptArchiveCache: "apt-archives-trixie",
   },
 };
 

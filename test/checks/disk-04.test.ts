@@ -44,6 +44,28 @@ testControl(disk04, import.meta.url, [
     messages: ["crypttabOption"],
   },
   {
+    name: "Debian 13 without systemd-cryptsetup: nothing acts on tpm2-device=auto at boot",
+    profile: makeProfile({ spec: { platform: "debian-13" } }),
+    status: "fail",
+    messages: ["unlockPackage"],
+    data: { package: "systemd-cryptsetup", release: "Debian 13 (trixie)" },
+    exact: true,
+  },
+  {
+    name: "Debian 13 with systemd-cryptsetup",
+    profile: makeProfile({ spec: { platform: "debian-13" } }),
+    facts: hardenedFacts({
+      apps: {
+        packages: [
+          ...f.apps.packages,
+          { name: "systemd-cryptsetup", version: "257.13-1~deb13u1", status: "ii" },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
     name: "key file in crypttab",
     facts: hardenedFacts({
       disk: { crypttab: [{ ...f.disk.crypttab[0]!, keyFile: "/etc/keys/root.key" }] },

@@ -24,6 +24,12 @@ describe("koffer demo", () => {
     expect(result.stderr).toMatch(/koffer demo needs root/);
   });
 
+  it("refuses a release it does not know (exit 64), naming the ones it does", async () => {
+    const run = await koffer(["demo", "--release", "sid"]);
+    expect(run.exitCode).toBe(64);
+    expect(run.stderr).toMatch(/unknown release sid; use bookworm or trixie/);
+  });
+
   it.skipIf(debianRootSkipReason() !== null)(
     "builds the laptop, verifies (exit 1), provisions, verifies again and writes the HTML report",
     async () => {

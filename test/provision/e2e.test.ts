@@ -8,35 +8,26 @@
  * One provision of the root, reused by every assertion: it is the slow part.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanupChroot } from "../../src/provision/handlers/index.js";
-import { RootTarget } from "../../src/targets/root.js";
 import { koffer, repoRoot, type CliRun } from "../helpers/cli.js";
-import { debianRoot, debianRootSkipReason } from "../helpers/debian-root.js";
-import { makeLuksImage, testPassphrase } from "../helpers/luks.js";
-import { startSwtpm, type Swtpm } from "../helpers/swtpm.js";
+import { debianRootSkipReason } from "../helpers/debian-root.js";
+import { provisionArgs, weakLaptop, type WeakLaptop } from "../helpers/weak-laptop.js";
 
 const skip = debianRootSkipReason();
 const profile = join(repoRoot, "examples/meerane.yaml");
 
+let laptop: WeakLaptop;
 let dir: string;
 let base: string;
 let root: string;
 let image: string;
-let swtpm: Swtpm;
 let before: CliRun;
 let provisioned: CliRun;
 let runId: string;
 const files: Record<string, string> = {};
-
-const env = {
-  KOFFER_TEST_PBKDF: "fast",
-  KOFFER_APT_ARCHIVES: join(homedir(), ".cache", "koffer", "apt-archives"),
-};
 
 function target(): string[] {
   return ["--root", root, "--disk", image, "--profile", profile];
@@ -44,52 +35,20 @@ function target(): string[] {
 
 describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () => {
   beforeAll(async () => {
-    base = await debianRoot();
-    dir = await mkdtemp(join(tmpdir(), "koffer-e2e-"));
-    root = join(dir, "root");
-    await execa("cp", ["-a", base, root]);
-    image = (
-      await makeLuksImage({
-        pbkdf: "pbkdf2",
-        extraKeyslots: [{ pbkdf: "pbkdf2" }],
-        copyTo: join(dir, "disk.img"),
-      })
-    ).path;
-    files.passphrase = join(dir, "passphrase");
-    files.pin = join(dir, "pin");
-    await writeFile(files.passphrase, `${testPassphrase}\n`, { mode: 0o600 });
-    await writeFile(files.pin, "4711\n", { mode: 0o600 });
-    swtpm = await startSwtpm();
+    laptop = await weakLaptop("debian-12", "koffer-e2e-");
+    ({ base, dir, root, image } = laptop);
+    files.passphrase = laptop.passphraseFile;
 
     before = await koffer(["verify", ...target(), "--format", "json"]);
-    provisioned = await koffer(
-      [
-        "provision",
-        ...target(),
-        "--yes",
-        "--passphrase-file",
-        files.passphrase,
-        "--ca-p12",
-        join(repoRoot, "examples/certs/test-vpn-ca.p12"),
-        "--ca-passphrase-file",
-        join(repoRoot, "examples/certs/test-vpn-ca.pass"),
-        "--tpm2-device",
-        swtpm.device,
-        "--tpm2-pin-file",
-        files.pin,
-        "--out-dir",
-        join(dir, "out"),
-      ],
-      { env, timeoutMs: 20 * 60_000 },
-    );
+    provisioned = await koffer(["provision", ...target(), ...provisionArgs(laptop)], {
+      env: laptop.env,
+      timeoutMs: 20 * 60_000,
+    });
     runId = /^Run (\S+):/m.exec(provisioned.stdout)?.[1] ?? "";
   }, 30 * 60_000);
 
   afterAll(async () => {
-    await swtpm?.stop();
-    // Never delete through a mount a failed run might have left in the tree.
-    if (root) await cleanupChroot(await RootTarget.open({ root }));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await laptop?.dispose();
   });
 
   it("starts non-compliant", () => {
@@ -152,7 +111,7 @@ describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () =>
     expect(JSON.parse(plan.stdout)).toEqual({ changes: [] });
     const again = await koffer(
       ["provision", ...target(), "--yes", "--passphrase-file", files.passphrase!],
-      { env },
+      { env: laptop.env },
     );
     expect(again.stdout).toMatch(/^Plan: nothing to change\.$/m);
     expect(again.exitCode).toBe(0);

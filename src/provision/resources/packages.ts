@@ -22,6 +22,8 @@ export function requiredPackages(profile: Profile, facts: Facts): string[] {
   out.push(...requiredPluginPackages(spec.vpn.proposals, spec.vpn.certificate.key));
   const pq = spec.vpn.postQuantum;
   if (pq !== undefined && pq !== "off") out.push(...release.packages.strongswanPostQuantum);
+  // The unlocker that reads tpm2-device= in crypttab (its own package from Debian 13 on).
+  if (spec.disk.unlock === "tpm2+pin") out.push(release.packages.systemdCryptsetup);
   if (spec.logging.auditd) out.push("auditd");
   if (spec.updates.unattended) out.push("unattended-upgrades");
   // chrony, when it is already the time service, serves TIME-01 as well.
