@@ -35,6 +35,19 @@ function isLoopback(address: string): boolean {
   return /^(127\.|::1$|\[::1\]|localhost)/.test(address);
 }
 
+/**
+ * The IPsec client's own IKE sockets: charon binds UDP 500 and 4500 to receive the gateway's
+ * answers (and NAT-T); they are the VPN (VPN-01), not a service offered to others, and the
+ * inbound firewall (NET-01) admits only replies to them.
+ */
+function ikeSocket(l: { proto: string; port: number; process: string | null }): boolean {
+  return (
+    l.proto.startsWith("udp") &&
+    (l.port === 500 || l.port === 4500) &&
+    (l.process === "charon" || l.process === "charon-systemd")
+  );
+}
+
 export const net02: Control = {
   meta: {
     id: "NET-02",
@@ -101,7 +114,7 @@ export const net02: Control = {
     const listeners = facts.network.listeners;
     if (listeners.available)
       for (const l of listeners.value)
-        if (!isLoopback(l.address) && !(sshAllowed && l.process === "sshd"))
+        if (!isLoopback(l.address) && !(sshAllowed && l.process === "sshd") && !ikeSocket(l))
           findings.push(
             fail(
               "listener",

@@ -49,4 +49,34 @@ testControl(net02, import.meta.url, [
     messages: ["listener"],
     data: { port: 5900 },
   },
+  {
+    // What the booted laptop shows (test/rig): charon's IKE and NAT-T sockets.
+    name: "the VPN client's own IKE sockets",
+    facts: hardenedFacts({
+      network: {
+        listeners: live(
+          [
+            { proto: "udp", address: "0.0.0.0", port: 500, process: "charon-systemd" },
+            { proto: "udp", address: "[::]", port: 4500, process: "charon-systemd" },
+          ],
+          "ss -tulpn",
+        ),
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "another program on the IKE port",
+    facts: hardenedFacts({
+      network: {
+        listeners: live(
+          [{ proto: "udp", address: "0.0.0.0", port: 500, process: "socat" }],
+          "ss -tulpn",
+        ),
+      },
+    }),
+    status: "fail",
+    messages: ["listener"],
+  },
 ]);

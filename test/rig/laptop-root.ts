@@ -63,15 +63,25 @@ export const laptopPackages: readonly string[] = [
   "kmod",
 ];
 
-/** Bump when the build steps (not the package list) change, so old caches are not reused. */
-const recipeVersion = 1;
+const buildScript = (packages: readonly string[]) => `
+printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+apt-get update -q
+apt-get install -y -q --no-install-recommends \\
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.join(" ")}
+rm -f /usr/sbin/policy-rc.d /var/cache/apt/*.bin
+echo koffer-laptop > /etc/hostname
+printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-laptop\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > /etc/hosts
+: > /etc/machine-id
+`;
 
-function recipe(): { version: number; base: string; packages: string[]; mirror: string } {
+function recipe(): { base: string; packages: string[]; mirror: string; script: string } {
   return {
-    version: recipeVersion,
     base: debianRootPath(),
     packages: [...laptopPackages].sort(),
     mirror: debianMirror(),
+    // The build steps themselves: changing them makes a new cache entry.
+    script: buildScript(laptopPackages),
   };
 }
 
@@ -153,19 +163,6 @@ async function nspawnRun(root: string, script: string, bindArchives: string): Pr
     );
 }
 
-const buildScript = (packages: readonly string[]) => `
-printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
-chmod 755 /usr/sbin/policy-rc.d
-apt-get update -q
-apt-get install -y -q --no-install-recommends \\
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.join(" ")}
-apt-get clean
-rm -f /usr/sbin/policy-rc.d /var/cache/apt/*.bin
-echo koffer-laptop > /etc/hostname
-printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-laptop\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > /etc/hosts
-: > /etc/machine-id
-`;
-
 /**
  * The desktop laptop root, built on first use (root, a Debian mirror, ~10 min) and cached
  * with a checksum; returns the cached path. Read-only: use {@link copyRoot} for a test.
@@ -224,47 +221,63 @@ async function verified(path: string): Promise<string> {
 }
 
 /**
- * A private writable view of a cached root for one test: an overlay (the cache is the
- * read-only lower layer, so it is never written and the view costs nothing to make).
+ * How {@link copyRoot} makes a private tree:
+ * - "tmpfs" (default): `cp -a` into a tmpfs of its own (RAM, ~2 GiB for the laptop; ~10-30 s;
+ *   removal is an unmount). Works for everything, including koffer's provisioning, whose
+ *   package sandbox (systemd-nspawn --private-users) needs idmapped mounts, which tmpfs has.
+ * - "overlay": the cache as the read-only lower layer of an overlayfs: instant, for trees
+ *   that are only booted. overlayfs cannot be idmapped, so koffer's package sandbox refuses
+ *   it, and the tree's root is itself a mount point.
+ */
+export type CopyMode = "tmpfs" | "overlay";
+
+/**
+ * A private writable copy of a cached root for one test; the cache is never written.
  * Tracked: removed by cleanup(), at exit, on a signal, or by the next run's sweeper.
  */
-export async function copyRoot(src: string): Promise<{ path: string; cleanup(): Promise<void> }> {
+export async function copyRoot(
+  src: string,
+  mode: CopyMode = "tmpfs",
+): Promise<{ path: string; cleanup(): Promise<void> }> {
   sweepStale();
   const dir = await mkdtemp(join("/var/tmp", "kof-root-"));
   const name = dir.slice(dir.lastIndexOf("/") + 1);
-  const merged = join(dir, "root");
-  await mkdir(join(dir, "upper"));
-  await mkdir(join(dir, "work"));
-  await mkdir(merged);
-  const item = { kind: "mount" as const, name, path: merged, dir };
+  const mountPoint = join(dir, "mnt");
+  await mkdir(mountPoint);
+  const item = { kind: "mount" as const, name, path: mountPoint, dir };
   const untrack = track(item, () => undoLeftover(item));
-  const mounted = await execa(
-    "mount",
-    [
-      "-t",
-      "overlay",
-      "overlay",
-      "-o",
-      `lowerdir=${src},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`,
-      merged,
-    ],
-    { reject: false },
-  );
-  if (mounted.exitCode !== 0) {
+  let done = false;
+  const cleanup = async () => {
+    if (done) return;
+    done = true;
+    const result = await execa("umount", [mountPoint], { reject: false });
+    if (result.exitCode !== 0) await execa("umount", ["--lazy", mountPoint], { reject: false });
     untrack();
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`overlay mount of ${src} failed: ${mounted.stderr}`);
-  }
-  let done = false;
-  return {
-    path: merged,
-    async cleanup() {
-      if (done) return;
-      done = true;
-      const result = await execa("umount", [merged], { reject: false });
-      if (result.exitCode !== 0) await execa("umount", ["--lazy", merged], { reject: false });
-      untrack();
-      await rm(dir, { recursive: true, force: true });
-    },
   };
+  try {
+    let path: string;
+    if (mode === "overlay") {
+      await mkdir(join(dir, "upper"));
+      await mkdir(join(dir, "work"));
+      const lower = `lowerdir=${src},upperdir=${join(dir, "upper")},workdir=${join(dir, "work")}`;
+      await mustRun("mount", ["-t", "overlay", "overlay", "-o", lower, mountPoint]);
+      path = mountPoint;
+    } else {
+      // The tree is a directory below the mount, so the root itself is no mount point.
+      await mustRun("mount", ["-t", "tmpfs", "-o", "mode=0755,size=8g", name, mountPoint]);
+      path = join(mountPoint, "root");
+      await mustRun("cp", ["-a", src, path]);
+    }
+    return { path, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+async function mustRun(cmd: string, args: string[]): Promise<void> {
+  const result = await execa(cmd, args, { reject: false });
+  if (result.exitCode !== 0)
+    throw new Error(`${cmd} ${args.join(" ")} failed (${result.exitCode}): ${result.stderr}`);
 }

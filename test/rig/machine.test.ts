@@ -31,7 +31,7 @@ describe.skipIf(skip !== null)("rig: a plain Debian root boots under systemd-nsp
   let bootMs = 0;
 
   beforeAll(async () => {
-    copy = await copyRoot(await debianRoot());
+    copy = await copyRoot(await debianRoot(), "overlay");
     nsA = await createNetns("rigtest");
     nsB = await createNetns("rigtest");
     await linkNetns(nsA, nsB, "10.251.9.1/24", "10.251.9.2/24");
@@ -81,7 +81,7 @@ describe.skipIf(skip !== null)("rig: a plain Debian root boots under systemd-nsp
 
   it("stop() ends the container and removes its record; stop() again is a no-op", async () => {
     // nspawn locks a tree while it runs: a second machine needs its own view.
-    const other = await copyRoot(await debianRoot());
+    const other = await copyRoot(await debianRoot(), "overlay");
     const second = await bootMachine({ root: other.path, name: `kof-plain2-${process.pid}` });
     const leader = second.leaderPid;
     await second.waitUntilBooted(60_000);
@@ -96,7 +96,7 @@ describe.skipIf(skip !== null)("rig: a plain Debian root boots under systemd-nsp
 
 describe.skipIf(skip !== null)("rig: the sweeper removes what a killed run left", () => {
   it("kills the machine and deletes the netns of a dead owner, not those of a live one", async () => {
-    const copy = await copyRoot(await debianRoot());
+    const copy = await copyRoot(await debianRoot(), "overlay");
     const tag = process.pid;
     const deadNs = `kof-sweepdead-${tag}`;
     const liveNs = `kof-sweeplive-${tag}`;

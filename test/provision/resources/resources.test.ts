@@ -220,6 +220,13 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     ],
   },
   {
+    // Found by the rig: without the openssl and gcm plugins charon could not load the
+    // ECDSA P-384 certificate and key, and strongswan.service failed on the booted laptop.
+    name: "packages: strongSwan without its standard plugins (openssl, gcm)",
+    facts: withPackages(hardenedFacts(), [], ["libstrongswan-standard-plugins"]),
+    expected: ["install-packages libstrongswan-standard-plugins"],
+  },
+  {
     name: "dconf: keyfiles as wanted but never compiled",
     facts: hardenedFacts({
       accounts: {
