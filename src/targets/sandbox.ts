@@ -108,6 +108,7 @@ export async function runInSandbox(
   args: string[],
   options: SandboxOptions,
 ): Promise<ExecResult> {
+  root = root.replace(/(.)\/+$/, "$1");
   await assertMountPointsPlain(
     root,
     (options.binds ?? []).map((b) => b.inside),

@@ -58,15 +58,21 @@ exit 0
 `;
 }
 
+/**
+ * The host mounts this test can vouch for: those at or below its own directories and the
+ * host's /, /proc, /sys and /dev (other engineers' tests mount elsewhere at the same time).
+ */
 function mountTable(text: string): string[] {
-  // Mount ids and propagation peers change with unrelated activity; the points and sources stay.
+  const mine = [dir, canaryDir];
+  const watched = (point: string) =>
+    ["/", "/proc", "/sys", "/dev", "/dev/pts"].includes(point) ||
+    mine.some((d) => point === d || point.startsWith(`${d}/`));
   return text
     .split("\n")
     .filter(Boolean)
-    .map((line) => {
-      const f = line.split(" ");
-      return `${f[4]} ${f.slice(f.indexOf("-") + 1).join(" ")}`;
-    })
+    .map((line) => line.split(" "))
+    .filter((f) => watched(f[4] ?? ""))
+    .map((f) => `${f[4]} ${f.slice(f.indexOf("-") + 1).join(" ")}`)
     .sort();
 }
 
