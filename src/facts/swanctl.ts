@@ -7,7 +7,7 @@
  * Errors carry "file:line" and do not stop the rest of the file.
  */
 import { dirname } from "node:path/posix";
-import { expandGlob, type FileSource } from "./parsers/common.js";
+import { expandGlob, IncludeBudget, type FileSource } from "./parsers/common.js";
 import type { SwanctlChild, SwanctlConnection, SwanctlSection } from "./types.js";
 
 export interface SwanctlParse {
@@ -48,27 +48,23 @@ function lookup(tree: SwanctlSection, path: string): SwanctlSection | null {
 
 class Parser {
   readonly result: SwanctlParse = { tree: {}, files: [], errors: [], sectionSources: {} };
+  readonly budget = new IncludeBudget(this.result.errors, maxIncludeDepth);
   constructor(private readonly source: FileSource) {}
 
-  async parseFile(
-    path: string,
-    stack: { node: SwanctlSection; path: string[] }[],
-    depth: number,
-  ): Promise<void> {
+  async parseFile(path: string, stack: { node: SwanctlSection; path: string[] }[]): Promise<void> {
     const text = await this.source.readText(path);
     if (text === null) {
       this.result.errors.push(`${path}: cannot read file`);
       return;
     }
     this.result.files.push(path);
-    await this.parseText(text, path, stack, depth);
+    await this.parseText(text, path, stack);
   }
 
   async parseText(
     text: string,
     file: string,
     outer: { node: SwanctlSection; path: string[] }[],
-    depth: number,
   ): Promise<void> {
     // Sections opened in this file must be closed in it, as strongSwan requires.
     const stack = [...outer];
@@ -155,7 +151,7 @@ class Parser {
       const c = peek();
       if (name === "include" && c !== "=" && c !== "{" && c !== ":" && c !== "\n" && c !== "") {
         const pattern = readValue();
-        if (pattern) await this.include(pattern, file, stack, depth, nameLine);
+        if (pattern) await this.include(pattern, file, stack, nameLine);
         continue;
       }
       if (c === "=") {
@@ -210,13 +206,8 @@ class Parser {
     pattern: string,
     from: string,
     stack: { node: SwanctlSection; path: string[] }[],
-    depth: number,
     at: number,
   ): Promise<void> {
-    if (depth >= maxIncludeDepth) {
-      this.result.errors.push(`${from}:${at}: includes nested too deeply (loop?)`);
-      return;
-    }
     const absolute = pattern.startsWith("/") ? pattern : `${dirname(from)}/${pattern}`;
     const files = await expandGlob(this.source, absolute);
     // A glob that matches nothing is fine (an empty conf.d); a plain missing file is not.
@@ -226,7 +217,8 @@ class Parser {
         return;
       }
     }
-    for (const file of files) await this.parseFile(file, stack, depth + 1);
+    for (const file of files)
+      await this.budget.visit(file, `${from}:${at}`, () => this.parseFile(file, stack));
   }
 }
 
@@ -238,14 +230,18 @@ export async function parseSwanctlConf(
 ): Promise<SwanctlParse> {
   const parser = new Parser(source);
   parser.result.files.push(file);
-  await parser.parseText(text, file, [{ node: parser.result.tree, path: [] }], 0);
+  await parser.budget.visit(file, null, () =>
+    parser.parseText(text, file, [{ node: parser.result.tree, path: [] }]),
+  );
   return parser.result;
 }
 
 /** Parse a file and everything it includes. */
 export async function parseSwanctlFile(path: string, source: FileSource): Promise<SwanctlParse> {
   const parser = new Parser(source);
-  await parser.parseFile(path, [{ node: parser.result.tree, path: [] }], 0);
+  await parser.budget.visit(path, null, () =>
+    parser.parseFile(path, [{ node: parser.result.tree, path: [] }]),
+  );
   return parser.result;
 }
 

@@ -15,6 +15,7 @@ import {
   pointer,
   positionOf,
   problemAt,
+  notAProfile,
   readSource,
   type PathSegment,
   type SourceFile,
@@ -59,8 +60,14 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
   ): Promise<SourceFile | undefined> => {
     visited.add(abs);
     const read = await readSource(abs, display);
-    problems.push(...read.problems);
     const source = read.source;
+    if (source?.profileLike === false) {
+      // Not a profile (a key, a shadow file reached through extends): its position only.
+      problems.push(notAProfile(display, read.problems[0]?.position));
+      complete = false;
+      return source;
+    }
+    problems.push(...read.problems);
     if (!source || source.value === undefined || read.problems.length > 0) {
       complete = false;
       return source;
@@ -108,8 +115,22 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
         complete = false;
         continue;
       }
-      const parentAbs = path.resolve(path.dirname(abs), ref);
       const parentDisplay = path.normalize(path.join(path.dirname(display), ref));
+      const parentAbs = containedParent(path.resolve(path.dirname(abs), ref), tree);
+      if (typeof parentAbs !== "string") {
+        problems.push(
+          place(
+            {
+              rule: "extends/escape",
+              path: refPath,
+              message: `Expected a profile inside the directory of ${path.basename(file)}, found "${ref}"${parentAbs.link ? ", a symbolic link" : ""} leading outside it`,
+            },
+            source,
+          ),
+        );
+        complete = false;
+        continue;
+      }
       if (stack.includes(parentAbs) || parentAbs === abs) {
         const chain = [...stack.slice(stack.indexOf(parentAbs)), abs, parentAbs].map((p) =>
           path.basename(p),
@@ -147,7 +168,11 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
     return source;
   };
 
-  const leafAbs = path.resolve(file);
+  // extends stays inside the top-level profile's directory tree, after following links; all
+  // paths are compared in the real directory so cycles show however they are written.
+  const named = path.resolve(file);
+  const tree = { dir: path.dirname(named), real: realOrSelf(path.dirname(named)) };
+  const leafAbs = path.join(tree.real, path.basename(named));
   const leaf = await visit(leafAbs, file, []);
   const leafLayer = layers.at(-1);
   if (!leaf || !complete || !leafLayer || leafLayer.source !== leaf) {
@@ -288,6 +313,33 @@ async function resolvePaths(
     parent[key] = resolved;
   }
   return problems;
+}
+
+function realOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+/**
+ * The file an `extends` reference may be read from: inside the top-level profile's directory
+ * both as written and after following symbolic links (its real path, so what is read is what
+ * was checked). A missing file passes here and is reported as not found.
+ */
+function containedParent(
+  resolved: string,
+  tree: { dir: string; real: string },
+): string | { link: boolean } {
+  if (!inside(tree.dir, resolved)) return { link: false };
+  let real: string;
+  try {
+    real = realpathSync(resolved);
+  } catch {
+    return resolved;
+  }
+  return inside(tree.real, real) ? real : { link: true };
 }
 
 function inside(dir: string, target: string): boolean {

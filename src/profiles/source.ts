@@ -23,6 +23,29 @@ export interface SourceFile {
   doc?: Document.Parsed;
   lineCounter?: LineCounter;
   value?: unknown;
+  /** False when the text does not even claim to be a profile: then nothing of it is quoted. */
+  profileLike?: boolean;
+}
+
+/**
+ * Whether a text claims to be a koffer profile (`apiVersion: koffer/…`, block or flow style),
+ * or is empty (comments aside). A file that does not — a private key, /etc/shadow reached through `extends` —
+ * gets one problem naming only its position and what was expected, never its content.
+ */
+export function looksLikeProfile(text: string): boolean {
+  const content = text.replace(/^\s*#.*$/gm, "").trim(); // comments alone show nothing
+  return content === "" || /apiVersion["']?\s*:\s*["']?koffer\//.test(text);
+}
+
+/** The one problem for a file that is not a profile: a position and the expectation, no content. */
+export function notAProfile(display: string, at?: SourcePosition): Problem {
+  return problemAt(
+    display,
+    at?.line ?? 1,
+    at?.column ?? 1,
+    "input/not-a-profile",
+    "Expected a koffer profile (a YAML mapping with apiVersion: koffer/v1), found a file that is not one; its content is not shown",
+  );
 }
 
 /** JSON Pointer (RFC 6901) for a path. */
@@ -143,7 +166,14 @@ export async function readSource(
   const { parseDocument, LineCounter, isAlias, visit } = await import("yaml");
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const source: SourceFile = { display, abs, sha256, doc, lineCounter };
+  const source: SourceFile = {
+    display,
+    abs,
+    sha256,
+    doc,
+    lineCounter,
+    profileLike: looksLikeProfile(text),
+  };
   const problems: Problem[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(error.pos[0]);

@@ -3,6 +3,8 @@
  * where a format includes other files (sshd Include, sudoers @includedir, nftables
  * include) the resolver takes a {@link FileSource}, which a Target satisfies.
  */
+import { normalize } from "node:path/posix";
+import { KofferError, ExitCode } from "../../errors.js";
 import type { Setting } from "../types.js";
 
 /** The read side of a Target, enough for parsers that follow includes. */
@@ -104,4 +106,76 @@ export function memorySource(files: Record<string, string>): FileSource {
       return names.size === 0 ? null : [...names];
     },
   };
+}
+
+/** Most files one configuration may pull in through includes, whatever their nesting. */
+export const maxIncludedFiles = 256;
+
+/** An include tree koffer will not read to the end (exit 78: the target's files are bad input). */
+export class IncludeBudgetError extends KofferError {
+  constructor(message: string) {
+    super("E_INCLUDE_BUDGET", message, ExitCode.config);
+    this.name = "IncludeBudgetError";
+  }
+}
+
+/**
+ * The include budget of one configuration read: a file that includes itself (directly or
+ * through others) is a loop and is not entered again; nesting deeper than the consuming
+ * program allows and more than {@link maxIncludedFiles} files in all are refused. Each
+ * refusal is a problem at the including directive, so a hostile include tree ends with
+ * evidence instead of an endless read (a file including itself twice doubles the work per
+ * level). Where the parse has its own error list that reaches the checks (nftables,
+ * swanctl), refusals are recorded there; otherwise (`throwOnRefusal`: sudoers, sshd) they
+ * throw an {@link IncludeBudgetError}, and the area's controls report `error` with it.
+ */
+export class IncludeBudget {
+  private readonly stack: string[] = [];
+  private files = 0;
+
+  /**
+   * @param errors where refusals are recorded ("FILE:LINE: …").
+   * @param maxDepth how deeply includes nest at most (sshd and nft: 16; strongSwan: 10).
+   */
+  constructor(
+    private readonly errors: string[],
+    private readonly maxDepth: number,
+    private readonly throwOnRefusal = false,
+    private readonly maxFiles = maxIncludedFiles,
+  ) {}
+
+  private refuse(message: string): void {
+    if (this.throwOnRefusal) throw new IncludeBudgetError(message);
+    this.errors.push(message);
+  }
+
+  /**
+   * Read `file` (the top-level one with `where` null) with `read`, unless that would loop or
+   * exceed the budget.
+   */
+  async visit(file: string, where: string | null, read: () => Promise<void>): Promise<void> {
+    const at = where ?? file;
+    // "conf.d/../swanctl.conf" is swanctl.conf: compare paths without "." and "..".
+    file = normalize(file);
+    const loop = this.stack.indexOf(file);
+    if (loop !== -1) {
+      this.refuse(`${at}: include loop: ${[...this.stack.slice(loop), file].join(" -> ")}`);
+      return;
+    }
+    if (this.stack.length > this.maxDepth) {
+      this.refuse(`${at}: includes nested deeper than ${this.maxDepth} levels`);
+      return;
+    }
+    if (++this.files > this.maxFiles) {
+      if (this.files === this.maxFiles + 1)
+        this.refuse(`${at}: more than ${this.maxFiles} included files; the rest is not read`);
+      return;
+    }
+    this.stack.push(file);
+    try {
+      await read();
+    } finally {
+      this.stack.pop();
+    }
+  }
 }

@@ -6,7 +6,7 @@
  * It reads the file as written; it does not run nft.
  */
 import type { NftChain } from "../types.js";
-import { expandGlob, joinPath, type FileSource } from "./common.js";
+import { expandGlob, IncludeBudget, joinPath, type FileSource } from "./common.js";
 
 interface Token {
   /** "word", "string", or the punctuation itself: "{", "}", ";", "\n", ",", "=". */
@@ -94,7 +94,21 @@ async function tokensWithIncludes(
   source: FileSource,
   path: string,
   errors: string[],
-  depth: number,
+  budget: IncludeBudget,
+  from: string | null,
+): Promise<Token[]> {
+  let tokens: Token[] = [];
+  await budget.visit(path, from, async () => {
+    tokens = await tokensOfFile(source, path, errors, budget);
+  });
+  return tokens;
+}
+
+async function tokensOfFile(
+  source: FileSource,
+  path: string,
+  errors: string[],
+  budget: IncludeBudget,
 ): Promise<Token[]> {
   const text = await source.readText(path);
   if (text === null) {
@@ -110,10 +124,6 @@ async function tokensWithIncludes(
     const startOfStatement = i === 0 || ["\n", ";", "{", "}"].includes(tokens[i - 1]?.kind ?? "");
     if (t.kind === "word" && t.value === "include" && startOfStatement && next?.kind === "string") {
       i++;
-      if (depth >= 16) {
-        errors.push(`${t.where}: includes nested too deeply`);
-        continue;
-      }
       const pattern = next.value;
       const candidates = pattern.startsWith("/")
         ? [pattern]
@@ -129,7 +139,9 @@ async function tokensWithIncludes(
         }
         if (existing.length === 0) continue;
         for (const f of existing)
-          out.push(...(await tokensWithIncludes(source, f, errors, depth + 1)));
+          // Not out.push(...tokens): spreading a large file's tokens overflows the call stack.
+          for (const token of await tokensWithIncludes(source, f, errors, budget, t.where))
+            out.push(token);
         found = true;
         break;
       }
@@ -498,7 +510,14 @@ export async function readNftables(
   path = "/etc/nftables.conf",
 ): Promise<{ chains: NftChain[]; parseErrors: string[] }> {
   const errors: string[] = [];
-  const tokens = await tokensWithIncludes(source, path, errors, 0);
+  // nft itself stops at 16 nested includes (MAX_INCLUDE_DEPTH).
+  const tokens = await tokensWithIncludes(
+    source,
+    path,
+    errors,
+    new IncludeBudget(errors, 16),
+    null,
+  );
   return { chains: parseTokens(tokens, errors), parseErrors: errors };
 }
 

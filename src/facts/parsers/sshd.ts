@@ -4,7 +4,7 @@
  * /etc/ssh), and `Match` blocks are conditional, so they are not part of the global settings.
  */
 import type { Setting } from "../types.js";
-import { expandGlob, setting, type FileSource } from "./common.js";
+import { expandGlob, IncludeBudget, setting, type FileSource } from "./common.js";
 
 /** Keywords whose values add up instead of the first one winning. */
 const accumulating = new Set([
@@ -79,12 +79,14 @@ export async function readSshdConfig(
   const files: string[] = [];
   const errors: string[] = [];
 
-  const visit = async (file: string, depth: number, inMatch: string | null): Promise<void> => {
+  // sshd itself stops at 16 nested includes (READCONF_MAX_DEPTH).
+  const budget = new IncludeBudget(errors, 16, true);
+  const visit = (file: string, from: string | null, inMatch: string | null): Promise<void> =>
+    budget.visit(file, from, () => read(file, inMatch));
+  const read = async (file: string, inMatch: string | null): Promise<void> => {
     const text = await source.readText(file);
-    if (text === null) {
-      if (depth > 0) return; // a glob matching nothing or a missing include is not an error for sshd
-      return;
-    }
+    // A glob matching nothing or a missing include is not an error for sshd.
+    if (text === null) return;
     files.push(file);
     // A Match started inside an included file ends with that file (servconf.c restores activep).
     let matching = inMatch;
@@ -101,13 +103,9 @@ export async function readSshdConfig(
         continue;
       }
       if (kw.key === "include") {
-        if (depth >= 16) {
-          errors.push(`${where}: too many nested includes`);
-          continue;
-        }
         for (const pattern of kw.value.split(/\s+/)) {
           const abs = pattern.startsWith("/") ? pattern : `/etc/ssh/${pattern}`;
-          for (const f of await expandGlob(source, abs)) await visit(f, depth + 1, matching);
+          for (const f of await expandGlob(source, abs)) await visit(f, where, matching);
         }
         continue;
       }
@@ -123,7 +121,7 @@ export async function readSshdConfig(
   };
 
   if ((await source.readText(path)) === null) return null;
-  await visit(path, 0, null);
+  await visit(path, null, null);
   if (withDefaults) {
     for (const [key, value] of Object.entries(sshdDefaults)) {
       if (settings[key] === undefined) settings[key] = { value, source: "default" };

@@ -3,7 +3,7 @@
  * (`#include`, `@include`, `#includedir`, `@includedir`), resolved in the order sudo reads them.
  */
 import type { SudoRule } from "../types.js";
-import { compareC, joinPath, type FileSource } from "./common.js";
+import { compareC, IncludeBudget, joinPath, type FileSource } from "./common.js";
 
 export type SudoAliasKind = "User_Alias" | "Runas_Alias" | "Host_Alias" | "Cmnd_Alias";
 
@@ -120,14 +120,14 @@ export async function readSudoers(
   const merged = emptyParsed();
   const files: string[] = [];
   const errors: string[] = [];
-  const visit = async (file: string, depth: number): Promise<void> => {
-    if (depth > 128) {
-      errors.push(`${file}: too many levels of includes`);
-      return;
-    }
+  // sudo itself stops at 128 nested includes.
+  const budget = new IncludeBudget(errors, 128, true);
+  const visit = (file: string, from: string | null): Promise<void> =>
+    budget.visit(file, from, () => read(file, from !== null));
+  const read = async (file: string, included: boolean): Promise<void> => {
     const text = await source.readText(file);
     if (text === null) {
-      if (depth > 0) errors.push(`${file}: included but not found`);
+      if (included) errors.push(`${file}: included but not found`);
       return;
     }
     files.push(file);
@@ -152,14 +152,14 @@ export async function readSudoers(
       const target = item.include.path.startsWith("/")
         ? item.include.path
         : joinPath(dirOf(file), item.include.path);
-      if (item.include.kind === "file") await visit(target, depth + 1);
+      if (item.include.kind === "file") await visit(target, item.include.source);
       else
         for (const name of includedirFiles((await source.readDir(target)) ?? [])) {
-          await visit(joinPath(target, name), depth + 1);
+          await visit(joinPath(target, name), item.include.source);
         }
     }
   };
-  await visit(path, 0);
+  await visit(path, null);
   merged.rules = expandUserAliases(merged.rules, merged.aliases.User_Alias);
   return { ...merged, files, errors };
 }
