@@ -14,11 +14,13 @@ packages=(
   chromium          # headless rendering of the HTML report and PDF output
   umockdev          # a fake USB sysfs for allowlist tests
   nftables
+  iproute2          # ip netns, veth and dummy links of the VPN tunnel rig (test/rig/vpn-*)
   openssh-server openssh-client # a real sshd on loopback for the ssh target
   lynis             # the benchmark's point of comparison
   openssl
   fdisk
   systemd           # systemctl --root: unit states of root trees (gatherer, laptop fixtures)
+  systemd-container # systemd-nspawn: the running-laptop rig boots provisioned roots (test/rig/)
   libtss2-tcti-swtpm0 # systemd-cryptenroll --tpm2-device=swtpm:… (TPM2+PIN against swtpm)
 )
 
