@@ -18,7 +18,7 @@ packages=(
   openssh-server openssh-client # a real sshd on loopback for the ssh target
   openssh-sftp-server # the SFTP server the ssh target reads and writes files through
   sudo              # the ssh target's `sudo -n` when the login is not root (and its tests)
-  iproute2          # ip netns, veth and tc netem for the ssh target's slow-link test
+  iproute2          # ip netns, veth, dummy links and tc netem: the rigs' own test networks
   ansible-core      # the fleet collection (ansible/) runs koffer per inventory host
   lynis             # the benchmark's point of comparison
   openssl

@@ -25,7 +25,9 @@ export const pluginPackage: Readonly<Record<string, string>> = {
   ccm: "libstrongswan-extra-plugins",
   ctr: "libstrongswan-extra-plugins",
   cmac: "libstrongswan-extra-plugins",
-  ml: "libstrongswan-extra-plugins",
+  // strongSwan ≥ 6.0's ml plugin (ML-KEM); neither Debian 12 (5.9.8) nor Debian 13 (6.0.1)
+  // packages it, and their openssl plugin has no ML-KEM (upstream: only with AWS-LC).
+  ml: "strongswan ≥ 6.0 built with the ml plugin (not in Debian 12 or 13)",
 };
 
 /** What one need is: a proposal keyword or a key type, and the plugins that provide it. */
@@ -49,7 +51,7 @@ export function pluginsForToken(raw: string): string[] | null {
   if (/^ecp(256|384|521)$/.test(token) || /^ecp(224|256|384|512)bp$/.test(token))
     return ["openssl"];
   if (/^modp\d+$/.test(token)) return ["gmp", "openssl"];
-  // strongSwan 6's ml plugin; strongSwan 5.9 has no ML-KEM at all.
+  // strongSwan 6's ml plugin (botan, wolfssl and AWS-LC-openssl too, none packaged by Debian).
   if (/^mlkem(512|768|1024)$/.test(token)) return ["ml"];
   return null;
 }

@@ -1,5 +1,6 @@
 import { vpn01 } from "../../src/checks/vpn-01.js";
 import type { Facts } from "../../src/facts/types.js";
+import { makeProfile } from "../helpers/profile.js";
 import { hardenedFacts, withPackages } from "../helpers/facts.js";
 import { testControl } from "./control-tester.js";
 
@@ -55,6 +56,18 @@ testControl(vpn01, import.meta.url, [
     messages: ["pluginDisabled"],
     exact: true,
     data: { plugin: "openssl", source: "/etc/strongswan.conf: charon.plugins.openssl.load = no" },
+  },
+  {
+    // Debian 13's strongSwan 6.0.1 has no ML-KEM either: its openssl plugin lacks it (AWS-LC only).
+    name: "hybrid ML-KEM asked for: no plugin for mlkem768",
+    profile: makeProfile({
+      spec: { vpn: { proposals: { ike: ["aes256gcm16-prfsha384-ecp384-ke1_mlkem768"] } } },
+    }),
+    facts: plugins({ standard: true }),
+    status: "fail",
+    messages: ["pluginMissing"],
+    exact: true,
+    data: { needs: "ke1_mlkem768", plugins: "ml" },
   },
   {
     name: "gcm disabled: openssl still does AES-GCM",

@@ -1,7 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatherStrongswanPlugins, pluginLoadState } from "../../src/facts/strongswan-plugins.js";
 import { openTarget } from "../../src/targets/index.js";
+import { koffer, repoRoot } from "../helpers/cli.js";
+import { debianRootSkipReason } from "../helpers/debian-root.js";
 import { buildRoot } from "../helpers/root-tree.js";
+import { gatewayRoot } from "../rig/vpn-gateway.js";
+
+const profile = join(repoRoot, "examples/meerane.yaml");
 
 const debianConf =
   "charon {\n\tload_modular = yes\n\tplugins {\n\t\tinclude strongswan.d/charon/*.conf\n\t}\n}\ninclude strongswan.d/*.conf\n";
@@ -61,5 +70,58 @@ describe("strongSwan plugin facts", () => {
       { name: "gcm", loaded: false, source: "/etc/strongswan.conf: charon.load" },
       { name: "openssl", loaded: true, source: "/etc/strongswan.conf: charon.load" },
     ]);
+  });
+});
+
+/**
+ * On a real Debian 12 root with strongSwan (the rig's gateway root): verify judges the plugins
+ * that are installed. With libstrongswan-standard-plugins purged by dpkg, VPN-01 fails and
+ * names the package; with it, no plugin finding.
+ */
+describe.skipIf(debianRootSkipReason() !== null)("VPN-01 on a real strongSwan install", () => {
+  let dir: string;
+  let root: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "koffer-swplugins-"));
+    root = join(dir, "root");
+    await execa("cp", ["-a", await gatewayRoot(), root]);
+  }, 1_800_000);
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const vpn01 = async () => {
+    const run = await koffer(["verify", "--root", root, "--profile", profile, "--format", "json"]);
+    const result = JSON.parse(run.stdout) as {
+      controls: { id: string; messages: { id: string; data: Record<string, string> }[] }[];
+    };
+    return result.controls.find((c) => c.id === "VPN-01")!.messages;
+  };
+
+  it("with the standard plugins: openssl and gcm loaded, no plugin finding", async () => {
+    const facts = await gatherStrongswanPlugins(await openTarget({ root }));
+    const loaded = facts!.plugins.filter((p) => p.loaded).map((p) => p.name);
+    expect(loaded).toEqual(expect.arrayContaining(["openssl", "gcm", "aes", "x509"]));
+    // Installed but off: Debian ships kernel-libipsec with `load = no`.
+    expect(facts!.plugins.find((p) => p.name === "kernel-libipsec")).toEqual({
+      name: "kernel-libipsec",
+      loaded: false,
+      source: "/etc/strongswan.conf: charon.plugins.kernel-libipsec.load = no",
+    });
+    expect((await vpn01()).map((m) => m.id)).not.toContain("pluginMissing");
+  });
+
+  it("without them (dpkg --purge): VPN-01 fails naming libstrongswan-standard-plugins", async () => {
+    await execa("dpkg", [`--root=${root}`, "--purge", "libstrongswan-standard-plugins"], {
+      env: { LC_ALL: "C", PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    });
+    const facts = await gatherStrongswanPlugins(await openTarget({ root }));
+    expect(facts!.plugins.map((p) => p.name)).not.toContain("openssl");
+    const missing = (await vpn01()).filter((m) => m.id === "pluginMissing");
+    expect(missing).toHaveLength(1);
+    expect(missing[0]!.data).toMatchObject({
+      package: "libstrongswan-standard-plugins",
+      needs: "aes256gcm16, ecp384, ecdsa-p384",
+    });
   });
 });
