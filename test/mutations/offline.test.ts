@@ -8,12 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { controlById, type Control } from "../../src/checks/index.js";
-import { evaluate, gatherFacts, loadProfileOrThrow, openTarget } from "../../src/index.js";
-import type { FactArea } from "../../src/facts/types.js";
+import { loadProfileOrThrow } from "../../src/index.js";
 import type { Profile } from "../../src/profiles/types.js";
 import { buildHardenedLaptop, type Laptop } from "../helpers/laptop.js";
 import { generateMutations, type Mutation } from "./generate.js";
+import { judge } from "./judge.js";
 
 const mutations = generateMutations();
 let laptop: Laptop;
@@ -28,25 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
-
-/** Judge a root: the statuses of `ids` (only the areas they read are gathered). */
-export async function judge(
-  root: string,
-  ids: string[],
-  p: Profile,
-): Promise<Record<string, string>> {
-  const controls = ids.map((id) => controlById(id)).filter((c): c is Control => c !== undefined);
-  const areas = [...new Set(controls.flatMap((c) => c.meta.facts))] as FactArea[];
-  const target = await openTarget({ root, disks: [] });
-  try {
-    const now = new Date();
-    const facts = await gatherFacts(target, { profile: p, now }, { areas });
-    const result = evaluate(p, facts, { now, controls });
-    return Object.fromEntries(result.controls.map((c) => [c.id, c.status]));
-  } finally {
-    await target.close();
-  }
-}
 
 async function judgeMutation(
   m: Mutation,

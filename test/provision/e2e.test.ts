@@ -12,6 +12,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promise
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { controls } from "../../src/checks/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupChroot } from "../../src/provision/handlers/index.js";
 import { RootTarget } from "../../src/targets/root.js";
@@ -144,6 +145,24 @@ describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () =>
     expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
     const keyText = await readFile(keyPath, "utf8");
     expect(provisioned.stdout + provisioned.stderr).not.toContain(keyText.split("\n")[1]!);
+  });
+
+  it("provision and verify never drift: every control with a fix that failed before passes after (issue 11)", async () => {
+    const statuses = (stdout: string) =>
+      new Map(
+        (JSON.parse(stdout) as { controls: { id: string; status: string }[] }).controls.map((c) => [
+          c.id,
+          c.status,
+        ]),
+      );
+    const was = statuses(before.stdout);
+    const now = statuses((await koffer(["verify", ...target(), "--format", "json"])).stdout);
+    const fixable = controls.filter((c) => c.meta.fix !== null).map((c) => c.meta.id);
+    const fixedHere = fixable.filter((id) => was.get(id) === "fail");
+    expect(fixedHere.length).toBeGreaterThan(10);
+    expect(
+      fixedHere.filter((id) => now.get(id) !== "pass").map((id) => `${id} ${now.get(id)}`),
+    ).toEqual([]);
   });
 
   it("plans nothing afterwards, and re-provisioning is a no-op", async () => {
