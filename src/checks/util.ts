@@ -553,3 +553,25 @@ export function inCidr(address: string, cidr: string): boolean {
 export function isDefaultRoute(cidr: string): boolean {
   return /^(0\.0\.0\.0|::)\/0$/.test(cidr.trim());
 }
+
+/**
+ * The outbound accepts a kill switch may hold (VPN-06, the template's own list): loopback,
+ * replies, IKE/NAT-T (500, 4500), ESP, DHCP (67, 547), IPv6 neighbour discovery, and what
+ * the IPsec policy protects. Anything else leaves outside the tunnel.
+ */
+export function allowedOutboundAccept(rule: string): boolean {
+  const r = bareRule(rule);
+  if (!/\baccept$/.test(r)) return true;
+  if (/\b(meta|rt) ipsec exists\b/.test(r)) return true;
+  if (/^(oif|oifname|meta oif|meta oifname) "?lo"? accept$/.test(r)) return true;
+  const states = matchValues(r, "ct state");
+  if (states !== null && states.every((s) => s === "established" || s === "related")) return true;
+  const icmp = matchValues(r, "icmpv6 type");
+  if (icmp !== null && icmp.every((t) => neighbourDiscovery.has(t))) return true;
+  if (/^((ip|ip6) daddr \S+ )?(meta l4proto|ip protocol|ip6 nexthdr) esp accept$/.test(r))
+    return true;
+  const ports = dports(r);
+  if (ports !== null && /\budp\b/.test(r) && !/\btcp\b/.test(r))
+    return ports.every((p) => ["500", "4500", "67", "547"].includes(p));
+  return false;
+}

@@ -1,6 +1,7 @@
 import type { Control, Finding } from "./types.js";
 import {
   acceptsEverything,
+  allowedOutboundAccept,
   ev,
   fail,
   leaksDns,
@@ -52,6 +53,10 @@ export const vpn06: Control = {
       notLoaded: {
         de: "Erwartet einen Regelsatz, den nftables beim Start lädt, gefunden {{actual}}.",
         en: "Expected a ruleset nftables loads at boot, found {{actual}}.",
+      },
+      outsideTunnel: {
+        de: "Erwartet außerhalb des Tunnels nur IKE, ESP, DHCP und Nachbarerkennung, gefunden {{rule}} in {{chain}}.",
+        en: "Expected only IKE, ESP, DHCP and neighbour discovery outside the tunnel, found {{rule}} in {{chain}}.",
       },
       dnsLeak: {
         de: "Erwartet keinen DNS-Verkehr außerhalb des Tunnels, gefunden {{rule}} in {{chain}}.",
@@ -173,6 +178,17 @@ export const vpn06: Control = {
             findings.push(
               fail("dnsLeak", { rule, chain: where }, [
                 ev(`nftables ${where}`, "no DNS outside the tunnel", rule, nft.source),
+              ]),
+            );
+          else if (!allowedOutboundAccept(rule))
+            findings.push(
+              fail("outsideTunnel", { rule, chain: where }, [
+                ev(
+                  `nftables ${where}`,
+                  "outside the tunnel only IKE, ESP, DHCP, loopback, replies, neighbour discovery",
+                  rule,
+                  nft.source,
+                ),
               ]),
             );
       if (

@@ -129,4 +129,17 @@ testControl(vpn06, import.meta.url, [
     data: { rule },
     exact: true,
   })),
+  {
+    name: "NTP accepted outside the tunnel leaves outside the tunnel",
+    facts: hardenedFacts({
+      network: {
+        nftables: {
+          chains: [input!, { ...output!, rules: ["udp dport 123 accept", ...output!.rules] }],
+        },
+      },
+    }),
+    status: "fail",
+    messages: ["outsideTunnel"],
+    exact: true,
+  },
 ]);

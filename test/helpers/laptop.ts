@@ -273,7 +273,7 @@ table inet koffer {
     type filter hook input priority filter; policy drop;
     ct state established,related accept
     iif "lo" accept
-    meta l4proto ipv6-icmp accept
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept
   }
   chain output {
     type filter hook output priority filter; policy drop;
@@ -287,7 +287,8 @@ table inet koffer {
   }
 }
 `,
-  "/etc/resolv.conf": "nameserver 10.20.0.53\n",
+  // Assigned by the gateway: strongSwan's resolve plugin marks its lines.
+  "/etc/resolv.conf": "nameserver 10.20.0.53   # by strongSwan\n",
   // Updates.
   "/etc/apt/apt.conf.d/20auto-upgrades":
     'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
+import { controls } from "../../src/checks/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { koffer, repoRoot, type CliRun } from "../helpers/cli.js";
 import { debianRootSkipReason } from "../helpers/debian-root.js";
@@ -103,6 +104,24 @@ describe.skipIf(skip !== null)("provision end to end on a Debian 12 root", () =>
     expect((await stat(keyPath)).mode & 0o777).toBe(0o600);
     const keyText = await readFile(keyPath, "utf8");
     expect(provisioned.stdout + provisioned.stderr).not.toContain(keyText.split("\n")[1]!);
+  });
+
+  it("provision and verify never drift: every control with a fix that failed before passes after (issue 11)", async () => {
+    const statuses = (stdout: string) =>
+      new Map(
+        (JSON.parse(stdout) as { controls: { id: string; status: string }[] }).controls.map((c) => [
+          c.id,
+          c.status,
+        ]),
+      );
+    const was = statuses(before.stdout);
+    const now = statuses((await koffer(["verify", ...target(), "--format", "json"])).stdout);
+    const fixable = controls.filter((c) => c.meta.fix !== null).map((c) => c.meta.id);
+    const fixedHere = fixable.filter((id) => was.get(id) === "fail");
+    expect(fixedHere.length).toBeGreaterThan(10);
+    expect(
+      fixedHere.filter((id) => now.get(id) !== "pass").map((id) => `${id} ${now.get(id)}`),
+    ).toEqual([]);
   });
 
   it("plans nothing afterwards, and re-provisioning is a no-op", async () => {

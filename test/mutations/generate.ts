@@ -1,0 +1,890 @@
+/**
+ * Mutations: realistic flaws an admin or attacker leaves on a provisioned laptop, each with
+ * the verdict the running system implies for the controls it touches (issue 11). Each one
+ * edits a copy of a root tree (the hardened laptop of test/helpers/laptop.ts); the offline
+ * test (offline.test.ts) judges every copy with verify's library API, the live test
+ * (live.test.ts) boots copies and asks the real programs through `liveProbe`.
+ */
+import { appendFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+export type Verdict = "pass" | "fail";
+
+/** How the running laptop computes the truth: a command, and how its output decides a control. */
+export interface LiveProbe {
+  control: string;
+  argv: string[];
+  /** The verdict the output implies. */
+  judge: (stdout: string, exitCode: number) => Verdict;
+}
+
+export interface Mutation {
+  id: string;
+  description: string;
+  /** Expected verdict per affected control (the others are not asserted). */
+  expect: Record<string, Verdict>;
+  apply: (root: string) => Promise<void>;
+  liveProbe: LiveProbe[];
+  /** Mutations that change what a boot does to other mutations (masks, grub, firewall) boot alone. */
+  exclusive?: boolean;
+}
+
+// ─── file helpers (paths are paths on the laptop) ───────────────────────────
+
+const at = (root: string, path: string) => join(root, path);
+async function put(root: string, path: string, text: string): Promise<void> {
+  await mkdir(dirname(at(root, path)), { recursive: true });
+  await writeFile(at(root, path), text);
+}
+async function append(root: string, path: string, text: string): Promise<void> {
+  await mkdir(dirname(at(root, path)), { recursive: true });
+  await appendFile(at(root, path), text);
+}
+async function edit(root: string, path: string, fn: (text: string) => string): Promise<void> {
+  await writeFile(at(root, path), fn(await readFile(at(root, path), "utf8")));
+}
+async function link(root: string, path: string, to: string): Promise<void> {
+  await mkdir(dirname(at(root, path)), { recursive: true });
+  await rm(at(root, path), { force: true });
+  await symlink(to, at(root, path));
+}
+
+// ─── live probes ────────────────────────────────────────────────────────────
+
+const sysrqProbe: LiveProbe = {
+  control: "BOOT-04",
+  argv: ["sysctl", "-n", "kernel.sysrq"],
+  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
+};
+const dumpableProbe: LiveProbe = {
+  control: "DATA-03",
+  argv: ["sysctl", "-n", "fs.suid_dumpable"],
+  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
+};
+const tmpProbe: LiveProbe = {
+  control: "DATA-01",
+  argv: ["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", "/tmp"],
+  judge: (out) => (out.trim() === "tmpfs" ? "pass" : "fail"),
+};
+const noexecProbe = (path: string): LiveProbe => ({
+  control: "APP-01",
+  argv: ["findmnt", "-n", "-o", "OPTIONS", "--mountpoint", path],
+  judge: (out) =>
+    out
+      .split(",")
+      .map((o) => o.trim())
+      .includes("noexec")
+      ? "pass"
+      : "fail",
+});
+const unitProbe = (control: string, unit: string): LiveProbe => ({
+  control,
+  argv: ["systemctl", "show", "-p", "UnitFileState", "--value", unit],
+  judge: (out) => (["enabled", "static", "alias"].includes(out.trim()) ? "pass" : "fail"),
+});
+const sshdGoneProbe: LiveProbe = {
+  control: "NET-02",
+  argv: ["systemctl", "show", "-p", "LoadState", "--value", "sshd.service"],
+  judge: (out) => (out.trim() === "loaded" ? "fail" : "pass"),
+};
+/** auditctl -l after augenrules --load: the kernel's list decides (re-judged by the same model on the live list). */
+const auditProbe: LiveProbe = {
+  control: "LOG-01",
+  argv: ["sh", "-c", "augenrules --load >/dev/null 2>&1; auditctl -s; auditctl -l"],
+  judge: () => "pass", // replaced in live.test.ts by judging the live rule list with the LOG-01 model
+};
+const usbProbe = (control: string): LiveProbe => ({
+  control,
+  argv: ["usbguard", "list-rules"],
+  judge: () => "pass", // replaced in live.test.ts: the daemon's effective rule list, judged by the USB model
+});
+const cmdlineProbe = (control: string): LiveProbe => ({
+  control,
+  // the rig boots the tree's kernel command line as update-grub would write it
+  argv: ["sh", "-c", "update-grub >/dev/null 2>&1; grep -m1 -o 'linux\\s.*' /boot/grub/grub.cfg"],
+  judge: () => "pass",
+});
+const nftProbe = (control: string): LiveProbe => ({
+  control,
+  argv: ["nft", "list", "ruleset"],
+  judge: () => "pass",
+});
+const resolverProbe: LiveProbe = {
+  control: "VPN-07",
+  argv: ["sh", "-c", "resolvectl dns 2>/dev/null; cat /etc/resolv.conf"],
+  judge: () => "pass",
+};
+const desktopProbe: LiveProbe = {
+  control: "APP-02",
+  // what GNOME lists: gio's view of the installed applications along XDG_DATA_DIRS
+  argv: [
+    "sh",
+    "-c",
+    "XDG_DATA_DIRS=/usr/share/gnome:/usr/local/share:/usr/share:/var/lib/flatpak/exports/share gio list-apps 2>/dev/null || true",
+  ],
+  judge: () => "pass",
+};
+
+// ─── the generator ──────────────────────────────────────────────────────────
+
+export function generateMutations(): Mutation[] {
+  const out: Mutation[] = [];
+  const add = (m: Mutation) => out.push(m);
+
+  // sysctl: systemd-sysctl's order and precedence (BOOT-04 kernel.sysrq, DATA-03 fs.suid_dumpable).
+  for (const [file, value] of [
+    ["/etc/sysctl.d/95-debug.conf", "1"],
+    ["/etc/sysctl.d/99-magic-sysrq.conf", "176"],
+    ["/etc/sysctl.d/91-admin.conf", "16"],
+    ["/run/sysctl.d/95-runtime.conf", "1"],
+    ["/usr/lib/sysctl.d/99-vendor.conf", "438"],
+    ["/usr/local/lib/sysctl.d/95-local.conf", "1"],
+    ["/lib/sysctl.d/95-lib.conf", "1"],
+  ] as const)
+    add({
+      id: `sysctl-later-${file.replace(/\W+/g, "-")}`,
+      description: `${file} (read after 90-koffer.conf) sets kernel.sysrq = ${value}`,
+      expect: { "BOOT-04": "fail" },
+      apply: (r) => put(r, file, `kernel.sysrq = ${value}\n`),
+      liveProbe: [sysrqProbe],
+    });
+  for (const file of [
+    "/etc/sysctl.d/10-debug.conf",
+    "/run/sysctl.d/50-x.conf",
+    "/usr/lib/sysctl.d/50-default.conf",
+    "/etc/sysctl.d/89-x.conf",
+  ])
+    add({
+      id: `sysctl-earlier-${file.replace(/\W+/g, "-")}`,
+      description: `${file} (read before 90-koffer.conf) sets kernel.sysrq = 1, which 90-koffer.conf overrides`,
+      expect: { "BOOT-04": "pass" },
+      apply: (r) => put(r, file, "kernel.sysrq = 1\n"),
+      liveProbe: [sysrqProbe],
+    });
+  add({
+    id: "sysctl-conf-without-link",
+    description:
+      "/etc/sysctl.conf sets kernel.sysrq = 1 but /etc/sysctl.d/99-sysctl.conf is missing: not applied",
+    expect: { "BOOT-04": "pass" },
+    apply: (r) => put(r, "/etc/sysctl.conf", "kernel.sysrq = 1\n"),
+    liveProbe: [sysrqProbe],
+  });
+  add({
+    id: "sysctl-conf-with-link",
+    description:
+      "/etc/sysctl.conf sets kernel.sysrq = 1 and Debian's 99-sysctl.conf link makes systemd-sysctl read it last",
+    expect: { "BOOT-04": "fail" },
+    apply: async (r) => {
+      await put(r, "/etc/sysctl.conf", "kernel.sysrq = 1\n");
+      await link(r, "/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf");
+    },
+    liveProbe: [sysrqProbe],
+  });
+  add({
+    id: "sysctl-only-in-sysctl-conf",
+    description:
+      "kernel.sysrq = 0 moved to /etc/sysctl.conf without the 99-sysctl.conf link: never applied",
+    expect: { "BOOT-04": "fail" },
+    apply: async (r) => {
+      await rm(at(r, "/etc/sysctl.d/90-koffer.conf"));
+      await put(r, "/etc/sysctl.conf", "kernel.sysrq = 0\nfs.suid_dumpable = 0\n");
+    },
+    liveProbe: [sysrqProbe, dumpableProbe],
+  });
+  add({
+    id: "sysctl-same-name-lower",
+    description:
+      "/usr/lib/sysctl.d/90-koffer.conf (same name, lower precedence) sets kernel.sysrq = 1: hidden by /etc",
+    expect: { "BOOT-04": "pass" },
+    apply: (r) => put(r, "/usr/lib/sysctl.d/90-koffer.conf", "kernel.sysrq = 1\n"),
+    liveProbe: [sysrqProbe],
+  });
+  add({
+    id: "sysctl-same-name-higher",
+    description:
+      "/etc/sysctl.d/99-vendor.conf hides /usr/lib/sysctl.d/99-vendor.conf and sets kernel.sysrq = 1",
+    expect: { "BOOT-04": "fail" },
+    apply: async (r) => {
+      await put(r, "/usr/lib/sysctl.d/99-vendor.conf", "kernel.sysrq = 0\n");
+      await put(r, "/etc/sysctl.d/99-vendor.conf", "kernel.sysrq = 1\n");
+    },
+    liveProbe: [sysrqProbe],
+  });
+  for (const [name, line, verdict] of [
+    ["dash", "-kernel.sysrq = 1", "fail"],
+    ["slash", "kernel/sysrq = 1", "fail"],
+    ["spaces", "  kernel.sysrq=1  ", "fail"],
+    ["comment", "# kernel.sysrq = 1", "pass"],
+    ["semicolon", "; kernel.sysrq = 1", "pass"],
+  ] as const)
+    add({
+      id: `sysctl-syntax-${name}`,
+      description: `99-x.conf: "${line}"`,
+      expect: { "BOOT-04": verdict },
+      apply: (r) => put(r, "/etc/sysctl.d/99-x.conf", `${line}\n`),
+      liveProbe: [sysrqProbe],
+    });
+  add({
+    id: "sysctl-not-conf",
+    description: "99-x.conf.disabled sets kernel.sysrq = 1: not a .conf file, not read",
+    expect: { "BOOT-04": "pass" },
+    apply: (r) => put(r, "/etc/sysctl.d/99-x.conf.disabled", "kernel.sysrq = 1\n"),
+    liveProbe: [sysrqProbe],
+  });
+  for (const [file, value, verdict] of [
+    ["/etc/sysctl.d/99-dump.conf", "2", "fail"],
+    ["/etc/sysctl.d/95-dump.conf", "1", "fail"],
+    ["/etc/sysctl.d/10-dump.conf", "2", "pass"],
+    ["/run/sysctl.d/99-dump.conf", "1", "fail"],
+  ] as const)
+    add({
+      id: `sysctl-dumpable-${file.replace(/\W+/g, "-")}`,
+      description: `${file} sets fs.suid_dumpable = ${value}`,
+      expect: { "DATA-03": verdict },
+      apply: (r) => put(r, file, `fs.suid_dumpable = ${value}\n`),
+      liveProbe: [dumpableProbe],
+    });
+
+  // units: masks outrank generated units; dangling aliases are a verdict.
+  for (const dir of ["/etc/systemd/system", "/run/systemd/system"]) {
+    add({
+      id: `mask-tmp-mount-${dir.split("/")[1]}`,
+      description: `tmp.mount masked in ${dir}: the fstab tmpfs line never mounts, /tmp stays on disk`,
+      expect: { "DATA-01": "fail", "APP-01": "fail" },
+      apply: (r) => link(r, `${dir}/tmp.mount`, "/dev/null"),
+      liveProbe: [tmpProbe, noexecProbe("/tmp")],
+      exclusive: true,
+    });
+    add({
+      id: `mask-var-tmp-mount-${dir.split("/")[1]}`,
+      description: `var-tmp.mount masked in ${dir}: /var/tmp without noexec`,
+      expect: { "APP-01": "fail", "DATA-01": "pass" },
+      apply: (r) => link(r, `${dir}/var-tmp.mount`, "/dev/null"),
+      liveProbe: [noexecProbe("/var/tmp")],
+      exclusive: true,
+    });
+    add({
+      id: `mask-home-mount-${dir.split("/")[1]}`,
+      description: `home.mount masked in ${dir}: /home without noexec`,
+      expect: { "APP-01": "fail" },
+      apply: (r) => link(r, `${dir}/home.mount`, "/dev/null"),
+      liveProbe: [noexecProbe("/home")],
+      exclusive: true,
+    });
+  }
+  for (const [unit, control] of [
+    ["nftables.service", "NET-01"],
+    ["usbguard.service", "USB-01"],
+    ["auditd.service", "LOG-01"],
+  ] as const)
+    for (const dir of ["/etc/systemd/system", "/run/systemd/system"])
+      add({
+        id: `mask-${unit}-${dir.split("/")[1]}`,
+        description: `${unit} masked in ${dir}`,
+        expect: { [control]: "fail", ...(unit === "nftables.service" ? { "VPN-06": "fail" } : {}) },
+        apply: (r) => link(r, `${dir}/${unit}`, "/dev/null"),
+        liveProbe: [unitProbe(control, unit)],
+        exclusive: true,
+      });
+  add({
+    id: "dangling-sshd-alias",
+    description: "sshd.service left behind as an alias of the purged ssh.service (dangling link)",
+    expect: { "NET-02": "pass" },
+    apply: (r) => link(r, "/etc/systemd/system/sshd.service", "/lib/systemd/system/ssh.service"),
+    liveProbe: [sshdGoneProbe],
+  });
+  add({
+    id: "dangling-ssh-wants",
+    description: "multi-user.target.wants/ssh.service points at the purged unit",
+    expect: { "NET-02": "pass" },
+    apply: (r) =>
+      link(
+        r,
+        "/etc/systemd/system/multi-user.target.wants/ssh.service",
+        "/lib/systemd/system/ssh.service",
+      ),
+    liveProbe: [sshdGoneProbe],
+  });
+  add({
+    id: "dangling-usbguard-alias",
+    description:
+      "an alias usbguard-daemon.service pointing nowhere next to the real usbguard.service",
+    expect: { "USB-01": "pass" },
+    apply: (r) =>
+      link(
+        r,
+        "/etc/systemd/system/usbguard-daemon.service",
+        "/lib/systemd/system/usbguard-old.service",
+      ),
+    liveProbe: [unitProbe("USB-01", "usbguard.service")],
+  });
+
+  // audit: augenrules order, first match, -p, argument filters, exclude, -e.
+  const early = "/etc/audit/rules.d/10-quiet.rules";
+  // augenrules sorts with `ls -v`: digits before letters, so 99-local.rules comes BEFORE the
+  // laptop's koffer.rules (see audit-sorted-before) and zz-local.rules after it.
+  const late = "/etc/audit/rules.d/zz-local.rules";
+  for (const [name, rule, verdict] of [
+    ["never-execve", "-a never,exit -F arch=b64 -S execve", "fail"],
+    ["never-all", "-a never,exit", "fail"],
+    ["never-all-b64", "-a never,exit -F arch=b64", "fail"],
+    ["never-settimeofday", "-a never,exit -F arch=b64 -S settimeofday", "fail"],
+    ["never-modules", "-a never,exit -F arch=b64 -S finit_module", "fail"],
+    ["never-dir-etc", "-a never,exit -F dir=/etc", "fail"],
+    ["never-path-shadow", "-a never,exit -F path=/etc/shadow", "fail"],
+    ["never-auid", "-a never,exit -F arch=b64 -S execve -F auid=1000", "fail"],
+    ["exit-never-order", "-a exit,never -F arch=b64 -S execve", "fail"],
+    ["never-euid-1000", "-a never,exit -F arch=b64 -S execve -F euid=1000", "pass"],
+    ["never-b32-execve", "-a never,exit -F arch=b32 -S execve", "pass"],
+    // execve of a program below /tmp is not recorded any more: part of the privilege use.
+    ["never-dir-tmp", "-a never,exit -F dir=/tmp", "fail"],
+    ["never-openat-var", "-a never,exit -F arch=b64 -S openat -F dir=/var/log", "pass"],
+    ["never-user", "-a never,user", "fail"],
+    ["never-user-auid", "-a never,user -F auid=1000", "fail"],
+    ["exclude-syscall", "-a always,exclude -F msgtype=SYSCALL", "fail"],
+    ["exclude-cwd", "-a always,exclude -F msgtype=CWD", "pass"],
+    ["exclude-user-login", "-a always,exclude -F msgtype=USER_LOGIN", "fail"],
+    ["exclude-never", "-a never,exclude -F msgtype=SYSCALL", "pass"],
+    ["extra-watch", "-w /etc/hosts -p wa -k hosts", "pass"],
+  ] as const) {
+    add({
+      id: `audit-early-${name}`,
+      description: `${early}: ${rule}`,
+      expect: { "LOG-01": verdict },
+      apply: (r) => put(r, early, `${rule}\n`),
+      liveProbe: [auditProbe],
+    });
+  }
+  for (const [name, rule, verdict] of [
+    ["never-execve", "-a never,exit -F arch=b64 -S execve", "pass"],
+    ["never-all", "-a never,exit", "pass"],
+    ["prepend-never-execve", "-A never,exit -F arch=b64 -S execve", "fail"],
+    ["disable", "-e 0", "fail"],
+    ["immutable", "-e 2", "pass"],
+    ["exclude-syscall", "-a always,exclude -F msgtype=SYSCALL", "fail"],
+  ] as const)
+    add({
+      id: `audit-late-${name}`,
+      description: `${late} (after koffer.rules): ${rule}`,
+      expect: { "LOG-01": verdict },
+      apply: (r) => put(r, late, `${rule}\n`),
+      liveProbe: [auditProbe],
+    });
+  add({
+    id: "audit-sorted-before",
+    description: "99-local.rules sorts before koffer.rules (ls -v): its never rule comes first",
+    expect: { "LOG-01": "fail" },
+    apply: (r) =>
+      put(r, "/etc/audit/rules.d/99-local.rules", "-a never,exit -F arch=b64 -S execve\n"),
+    liveProbe: [auditProbe],
+  });
+  for (const path of [
+    "/etc/passwd",
+    "/etc/shadow",
+    "/etc/group",
+    "/etc/sudoers",
+    "/etc/usbguard",
+    "/etc/nftables.conf",
+    "/etc/swanctl",
+  ])
+    for (const perm of ["w", "r", "x", "a"])
+      add({
+        id: `audit-perm-${perm}-${path.replace(/\W+/g, "-")}`,
+        description: `the watch on ${path} records -p ${perm} only`,
+        expect: { "LOG-01": "fail" },
+        apply: (r) =>
+          edit(r, "/etc/audit/rules.d/koffer.rules", (t) =>
+            t.replace(`-w ${path} -p wa`, `-w ${path} -p ${perm}`),
+          ),
+        liveProbe: [auditProbe],
+      });
+  for (const [name, from, to] of [
+    ["privileged-a0", "-S execve -F euid=0", "-S execve -F euid=0 -F a0=0"],
+    ["privileged-exe", "-S execve -F euid=0", "-S execve -F euid=0 -F exe=/usr/bin/sudo"],
+    ["time-a0", "-S settimeofday,clock_settime", "-S settimeofday,clock_settime -F a0=0"],
+    ["modules-uid", "-S init_module,finit_module", "-S init_module,finit_module -F uid=1000"],
+    ["time-b32", "-F arch=b64 -S settimeofday", "-F arch=b32 -S settimeofday"],
+    ["privileged-euid-1000", "-F euid=0", "-F euid=1000"],
+    ["watch-file-below", "-w /etc/usbguard -p wa", "-w /etc/usbguard/rules.conf -p wa"],
+    ["watch-dir-above", "-w /etc/swanctl -p wa", "-w /etc -p wa"],
+  ] as const)
+    add({
+      id: `audit-filter-${name}`,
+      description: `koffer.rules: "${from}" became "${to}"`,
+      expect: { "LOG-01": name === "watch-dir-above" ? "pass" : "fail" },
+      apply: (r) => edit(r, "/etc/audit/rules.d/koffer.rules", (t) => t.replace(from, to)),
+      liveProbe: [auditProbe],
+    });
+
+  // USBGuard: what a rule admits, first match, the audit backend.
+  for (const [name, rule, expect] of [
+    ["allow-id-any", "allow id *:*", { "USB-01": "fail", "USB-02": "fail" }],
+    ["allow-bare", "allow", { "USB-01": "fail", "USB-02": "fail" }],
+    [
+      "allow-one-of",
+      "allow with-interface one-of { 03:*:* 08:*:* 09:*:* }",
+      { "USB-01": "fail", "USB-02": "fail" },
+    ],
+    [
+      "allow-one-of-hid",
+      "allow with-interface one-of { 03:*:* }",
+      { "USB-01": "fail", "USB-02": "fail" },
+    ],
+    ["allow-vendor-any", "allow id 1234:*", { "USB-01": "fail", "USB-02": "fail" }],
+    [
+      "allow-storage",
+      "allow with-interface equals { 08:06:50 }",
+      { "USB-01": "fail", "USB-02": "fail" },
+    ],
+    [
+      "allow-all-of-hid",
+      "allow with-interface all-of { 03:*:* }",
+      { "USB-01": "fail", "USB-02": "fail" },
+    ],
+    [
+      "allow-none-of-storage",
+      "allow with-interface none-of { 08:*:* }",
+      { "USB-01": "fail", "USB-02": "pass" },
+    ],
+    [
+      "allow-hid-only",
+      "allow with-interface equals { 03:01:01 }",
+      { "USB-01": "fail", "USB-02": "pass" },
+    ],
+    [
+      "allow-match-all-hid",
+      "allow with-interface match-all { 03:*:* }",
+      { "USB-01": "fail", "USB-02": "pass" },
+    ],
+    [
+      "block-storage",
+      "block with-interface one-of { 08:*:* }",
+      { "USB-01": "pass", "USB-02": "pass" },
+    ],
+    ["allow-serial", 'allow id 0c4b:0501 serial "X123"', { "USB-02": "pass" }],
+  ] as const)
+    add({
+      id: `usbguard-append-${name}`,
+      description: `rules.conf gains "${rule}" at the end`,
+      expect,
+      apply: (r) => append(r, "/etc/usbguard/rules.conf", `${rule}\n`),
+      liveProbe: [usbProbe("USB-02")],
+    });
+  for (const [name, rule, expect] of [
+    ["allow-id-any", "allow id *:*", { "USB-02": "fail", "USB-03": "fail" }],
+    ["allow-bare", "allow", { "USB-02": "fail", "USB-03": "fail" }],
+    [
+      "allow-one-of",
+      "allow with-interface one-of { 03:*:* }",
+      { "USB-02": "fail", "USB-03": "fail" },
+    ],
+    [
+      "allow-hid-only",
+      "allow with-interface equals { 03:01:01 }",
+      { "USB-02": "pass", "USB-03": "pass" },
+    ],
+  ] as const)
+    add({
+      id: `usbguard-prepend-${name}`,
+      description: `rules.conf starts with "${rule}": it matches before the reject rule`,
+      expect,
+      apply: (r) => edit(r, "/etc/usbguard/rules.conf", (t) => `${rule}\n${t}`),
+      liveProbe: [usbProbe("USB-03")],
+    });
+  add({
+    id: "usbguard-reject-storage-first",
+    description: "a reject for every storage interface comes first, then allow id *:*",
+    expect: { "USB-02": "pass", "USB-01": "fail" },
+    apply: async (r) => {
+      await edit(
+        r,
+        "/etc/usbguard/rules.conf",
+        (t) => `reject with-interface one-of { 08:*:* }\n${t}`,
+      );
+      await append(r, "/etc/usbguard/rules.conf", "allow id *:*\n");
+    },
+    liveProbe: [usbProbe("USB-02")],
+  });
+  add({
+    id: "usbguard-rule-folder",
+    description: "RuleFolder=/etc/usbguard/rules.d with a file allowing every device",
+    expect: { "USB-02": "fail", "USB-01": "fail" },
+    apply: async (r) => {
+      await append(r, "/etc/usbguard/usbguard-daemon.conf", "RuleFolder=/etc/usbguard/rules.d/\n");
+      await put(r, "/etc/usbguard/rules.d/50-vendor.conf", "allow id *:*\n");
+    },
+    liveProbe: [usbProbe("USB-02")],
+  });
+  for (const [name, fn, verdict] of [
+    [
+      "file-audit",
+      (t: string) =>
+        t.replace(
+          "AuditBackend=LinuxAudit",
+          "AuditBackend=FileAudit\nAuditFilePath=/var/log/usbguard/usbguard-audit.log",
+        ),
+      "fail",
+    ],
+    ["no-backend", (t: string) => t.replace("AuditBackend=LinuxAudit\n", ""), "fail"],
+    ["later-file-audit", (t: string) => `${t}AuditBackend=FileAudit\n`, "fail"],
+    [
+      "later-linux-audit",
+      (t: string) =>
+        `${t.replace("AuditBackend=LinuxAudit", "AuditBackend=FileAudit")}AuditBackend=LinuxAudit\n`,
+      "pass",
+    ],
+  ] as const)
+    add({
+      id: `usbguard-audit-${name}`,
+      description: `usbguard-daemon.conf: ${name}`,
+      expect: { "LOG-01": verdict },
+      apply: (r) => edit(r, "/etc/usbguard/usbguard-daemon.conf", fn),
+      liveProbe: [
+        {
+          control: "LOG-01",
+          argv: ["usbguard", "get-parameter", "AuditBackend"],
+          judge: (o) => (o.trim() === "LinuxAudit" ? "pass" : "fail"),
+        },
+      ],
+    });
+  add({
+    id: "usbguard-implicit-allow",
+    description: "ImplicitPolicyTarget=allow",
+    expect: { "USB-01": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/usbguard/usbguard-daemon.conf", (t) =>
+        t.replace("ImplicitPolicyTarget=block", "ImplicitPolicyTarget=allow"),
+      ),
+    liveProbe: [
+      {
+        control: "USB-01",
+        argv: ["usbguard", "get-parameter", "ImplicitPolicyTarget"],
+        judge: (o) => (o.trim() === "allow" ? "fail" : "pass"),
+      },
+    ],
+  });
+
+  // kernel command line: grub's shell.
+  for (const [name, text, expect] of [
+    [
+      "apparmor-0",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"',
+      { "APP-01": "fail", "BOOT-04": "pass" },
+    ],
+    [
+      "apparmor-0-braces",
+      'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} apparmor=0"',
+      { "APP-01": "fail", "BOOT-04": "pass" },
+    ],
+    [
+      "security-selinux",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX security=selinux"',
+      { "APP-01": "fail", "BOOT-04": "pass" },
+    ],
+    [
+      "lsm-without-apparmor",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX lsm=landlock,lockdown,yama"',
+      { "APP-01": "fail" },
+    ],
+    [
+      "lsm-with-apparmor",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX lsm=landlock,lockdown,yama,apparmor"',
+      { "APP-01": "pass" },
+    ],
+    [
+      "apparmor-1",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=1 security=apparmor"',
+      { "APP-01": "pass", "BOOT-04": "pass" },
+    ],
+    [
+      "append-quiet",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX splash"',
+      { "BOOT-04": "pass", "APP-01": "pass" },
+    ],
+    ["replace", 'GRUB_CMDLINE_LINUX="splash"', { "BOOT-04": "fail", "APP-01": "pass" }],
+    [
+      "export-apparmor-0",
+      'export GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"',
+      { "APP-01": "fail" },
+    ],
+    [
+      "single-quotes",
+      "GRUB_CMDLINE_LINUX='$GRUB_CMDLINE_LINUX apparmor=0'",
+      { "APP-01": "fail", "BOOT-04": "fail" },
+    ],
+    [
+      "default-iommu-off",
+      'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=off"',
+      { "BOOT-04": "fail" },
+    ],
+    ["default-apparmor-0", 'GRUB_CMDLINE_LINUX_DEFAULT="quiet apparmor=0"', { "APP-01": "fail" }],
+    ["unquoted", "GRUB_CMDLINE_LINUX=$GRUB_CMDLINE_LINUX\\ apparmor=0", { "APP-01": "fail" }],
+    [
+      "default-fallback",
+      'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX:-quiet} apparmor=0"',
+      { "APP-01": "fail", "BOOT-04": "pass" },
+    ],
+  ] as const)
+    add({
+      id: `grub-dropin-${name}`,
+      description: `/etc/default/grub.d/50-local.cfg: ${text}`,
+      expect,
+      apply: (r) => put(r, "/etc/default/grub.d/50-local.cfg", `${text}\n`),
+      liveProbe: [cmdlineProbe("APP-01"), cmdlineProbe("BOOT-04")],
+      exclusive: true,
+    });
+  add({
+    id: "grub-dropin-not-cfg",
+    description: "/etc/default/grub.d/50-local.cfg.bak sets apparmor=0: not sourced",
+    expect: { "APP-01": "pass", "BOOT-04": "pass" },
+    apply: (r) =>
+      put(r, "/etc/default/grub.d/50-local.cfg.bak", 'GRUB_CMDLINE_LINUX="apparmor=0"\n'),
+    liveProbe: [cmdlineProbe("APP-01")],
+  });
+  add({
+    id: "grub-dropin-order",
+    description: "10-a.cfg sets apparmor=0, 20-b.cfg replaces the line with the IOMMU options",
+    expect: { "APP-01": "pass", "BOOT-04": "pass" },
+    apply: async (r) => {
+      await put(r, "/etc/default/grub.d/10-a.cfg", 'GRUB_CMDLINE_LINUX="apparmor=0"\n');
+      await put(
+        r,
+        "/etc/default/grub.d/20-b.cfg",
+        'GRUB_CMDLINE_LINUX="intel_iommu=on iommu=force"\n',
+      );
+    },
+    liveProbe: [cmdlineProbe("APP-01")],
+    exclusive: true,
+  });
+  add({
+    id: "grub-main-later-line",
+    description: '/etc/default/grub gains a later GRUB_CMDLINE_LINUX="quiet" line',
+    expect: { "BOOT-04": "fail" },
+    apply: (r) => append(r, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="quiet"\n'),
+    liveProbe: [cmdlineProbe("BOOT-04")],
+    exclusive: true,
+  });
+  add({
+    id: "grub-main-continuation",
+    description: "a continued line in /etc/default/grub appends apparmor=0",
+    expect: { "APP-01": "fail", "BOOT-04": "pass" },
+    apply: (r) =>
+      append(r, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX \\\n apparmor=0"\n'),
+    liveProbe: [cmdlineProbe("APP-01")],
+    exclusive: true,
+  });
+
+  // firewall: inbound default deny, the kill switch, DNS.
+  const input = (rule: string) => (t: string) =>
+    t.replace('    iif "lo" accept\n', `    iif "lo" accept\n    ${rule}\n`);
+  const output = (rule: string) => (t: string) =>
+    t.replace('    oif "lo" accept\n', `    oif "lo" accept\n    ${rule}\n`);
+  for (const [rule, verdict] of [
+    ["tcp dport 5900 accept", "fail"],
+    ["tcp dport 22 accept", "fail"],
+    ["tcp dport 3389 accept", "fail"],
+    ["tcp dport { 139, 445 } accept", "fail"],
+    ["udp dport 5353 accept", "fail"],
+    ["tcp dport 631 accept", "fail"],
+    ["ct state new accept", "fail"],
+    ["ct state established,related,new accept", "fail"],
+    ["ip saddr 192.168.0.0/16 accept", "fail"],
+    ["meta l4proto icmp accept", "fail"],
+    ["meta l4proto ipv6-icmp accept", "fail"],
+    ['iifname "wlan0" accept', "fail"],
+    ["counter tcp dport 8080 accept", "fail"],
+    ["icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept", "pass"],
+    ['iifname "lo" accept', "pass"],
+    ["ct state related accept", "pass"],
+    ["tcp dport 5900 drop", "pass"],
+    ["ip saddr 10.0.0.0/8 counter", "pass"],
+  ] as const)
+    add({
+      id: `nft-input-${rule.replace(/\W+/g, "-")}`,
+      description: `input chain: ${rule}`,
+      expect: { "NET-01": verdict },
+      apply: (r) => edit(r, "/etc/nftables.conf", input(rule)),
+      liveProbe: [nftProbe("NET-01")],
+      exclusive: true,
+    });
+  add({
+    id: "nft-input-policy-accept",
+    description: "input chain policy accept",
+    expect: { "NET-01": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/nftables.conf", (t) =>
+        t.replace(
+          "hook input priority filter; policy drop;",
+          "hook input priority filter; policy accept;",
+        ),
+      ),
+    liveProbe: [nftProbe("NET-01")],
+    exclusive: true,
+  });
+  add({
+    id: "nft-second-table-accept",
+    description: "a second table whose input chain accepts SSH: the koffer chain still drops it",
+    expect: { "NET-01": "pass" },
+    apply: (r) =>
+      append(
+        r,
+        "/etc/nftables.conf",
+        "table inet extra {\n  chain input {\n    type filter hook input priority filter + 10; policy accept;\n    tcp dport 22 accept\n  }\n}\n",
+      ),
+    liveProbe: [nftProbe("NET-01")],
+    exclusive: true,
+  });
+  add({
+    id: "nft-jump-accept",
+    description: "the input chain jumps to a chain accepting VNC",
+    expect: { "NET-01": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/nftables.conf", (t) =>
+        input("jump admin")(t).replace(
+          "  chain output {",
+          "  chain admin {\n    tcp dport 5900 accept\n  }\n  chain output {",
+        ),
+      ),
+    liveProbe: [nftProbe("NET-01")],
+    exclusive: true,
+  });
+  for (const [rule, verdict] of [
+    ["udp dport 53 accept", "fail"],
+    ["tcp dport 53 accept", "fail"],
+    ["meta l4proto { tcp, udp } th dport 53 accept", "fail"],
+    ["ip daddr 9.9.9.9 udp dport 53 accept", "fail"],
+    ["ip daddr 192.168.178.1 udp dport domain accept", "fail"],
+    ["tcp dport 853 accept", "fail"],
+    ["udp dport 1-1024 accept", "fail"],
+    ["ip daddr 9.9.9.9 accept", "fail"],
+    ["meta l4proto udp accept", "fail"],
+    ["udp dport 123 accept", "fail"],
+    ["tcp dport 443 accept", "fail"],
+    ["meta l4proto esp accept", "pass"],
+    ["udp dport 4500 accept", "pass"],
+    ["ct state established,related accept", "pass"],
+    ["udp dport 53 drop", "pass"],
+    ["meta ipsec exists udp dport 53 accept", "pass"],
+  ] as const)
+    add({
+      id: `nft-output-${rule.replace(/\W+/g, "-")}`,
+      description: `kill switch output chain: ${rule}`,
+      expect: { "VPN-06": verdict },
+      apply: (r) => edit(r, "/etc/nftables.conf", output(rule)),
+      liveProbe: [nftProbe("VPN-06")],
+      exclusive: true,
+    });
+  add({
+    id: "nft-output-policy-accept",
+    description: "output chain policy accept",
+    expect: { "VPN-06": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/nftables.conf", (t) =>
+        t.replace(
+          "hook output priority filter; policy drop;",
+          "hook output priority filter; policy accept;",
+        ),
+      ),
+    liveProbe: [nftProbe("VPN-06")],
+    exclusive: true,
+  });
+  for (const [text, verdict] of [
+    ["nameserver 192.168.178.1\n", "fail"],
+    ["nameserver 8.8.8.8\n", "fail"],
+    ["nameserver 10.20.0.54\n", "fail"],
+    ["nameserver 172.16.0.1\n", "fail"],
+    ["nameserver 127.0.0.53\n", "pass"],
+    ["nameserver 10.20.0.53   # by strongSwan\nnameserver 10.20.0.54   # by strongSwan\n", "pass"],
+    ["nameserver 10.20.0.53   # by strongSwan\nnameserver 1.1.1.1\n", "fail"],
+  ] as const)
+    add({
+      id: `resolv-${text.split("\n")[0]!.replace(/\W+/g, "-")}${text.includes("1.1.1.1") ? "-plus-public" : ""}`,
+      description: `/etc/resolv.conf: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "VPN-07": verdict },
+      apply: (r) => put(r, "/etc/resolv.conf", text),
+      liveProbe: [resolverProbe],
+    });
+  for (const [key, value, verdict] of [
+    ["FallbackDNS", "9.9.9.9", "fail"],
+    ["DNS", "192.168.1.1", "fail"],
+    // the server the gateway pushes, also configured statically: reached through the tunnel
+    ["DNS", "10.20.0.53", "pass"],
+  ] as const)
+    add({
+      id: `resolved-${key}-${value.replace(/\W+/g, "-")}`,
+      description: `resolved.conf.d: ${key}=${value}`,
+      expect: { "VPN-07": verdict },
+      apply: (r) =>
+        put(r, "/etc/systemd/resolved.conf.d/50-local.conf", `[Resolve]\n${key}=${value}\n`),
+      liveProbe: [resolverProbe],
+    });
+
+  // desktop applications as GNOME resolves them (APP-02).
+  const entry = (name: string, extra = "") =>
+    `[Desktop Entry]\nType=Application\nName=${name}\nExec=${name.toLowerCase()}\n${extra}`;
+  for (const [name, path, text, verdict] of [
+    ["unowned-usr-share", "/usr/share/applications/xterm.desktop", entry("XTerm"), "fail"],
+    ["unowned-local", "/usr/local/share/applications/anydesk.desktop", entry("AnyDesk"), "fail"],
+    ["gnome-dir", "/usr/share/gnome/applications/vnc.desktop", entry("VNC"), "fail"],
+    [
+      "flatpak",
+      "/var/lib/flatpak/exports/share/applications/com.anydesk.Anydesk.desktop",
+      entry("AnyDesk"),
+      "fail",
+    ],
+    [
+      "nodisplay",
+      "/usr/share/applications/helper.desktop",
+      entry("Helper", "NoDisplay=true\n"),
+      "pass",
+    ],
+    ["hidden", "/usr/share/applications/old.desktop", entry("Old", "Hidden=true\n"), "pass"],
+    [
+      "shadow-allowed-visible",
+      "/usr/local/share/applications/firefox-esr.desktop",
+      entry("Firefox"),
+      "fail",
+    ],
+    [
+      "shadow-allowed-hidden",
+      "/usr/local/share/applications/firefox-esr.desktop",
+      entry("Firefox", "Hidden=true\n"),
+      "pass",
+    ],
+    ["not-desktop", "/usr/share/applications/readme.txt", "hello\n", "pass"],
+  ] as const)
+    add({
+      id: `desktop-${name}`,
+      description: `${path}`,
+      expect: { "APP-02": verdict },
+      apply: (r) => put(r, path, text),
+      liveProbe: [desktopProbe],
+    });
+  add({
+    id: "desktop-hidden-override",
+    description:
+      "an unapproved /usr/share entry hidden by a Hidden=true override in /usr/local/share/applications",
+    expect: { "APP-02": "pass" },
+    apply: async (r) => {
+      await put(r, "/usr/share/applications/vim.desktop", entry("Vim"));
+      await put(r, "/usr/local/share/applications/vim.desktop", entry("Vim", "Hidden=true\n"));
+    },
+    liveProbe: [desktopProbe],
+  });
+  add({
+    id: "desktop-override-lower",
+    description:
+      "the Hidden=true override sits in a lower directory (/var/lib/flatpak): it hides nothing",
+    expect: { "APP-02": "fail" },
+    apply: async (r) => {
+      await put(r, "/usr/share/applications/vim.desktop", entry("Vim"));
+      await put(
+        r,
+        "/var/lib/flatpak/exports/share/applications/vim.desktop",
+        entry("Vim", "Hidden=true\n"),
+      );
+    },
+    liveProbe: [desktopProbe],
+  });
+  return out;
+}
