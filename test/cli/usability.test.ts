@@ -14,3 +14,35 @@ describe("bare koffer", () => {
     expect((await koffer(["help"])).exitCode).toBe(0);
   });
 });
+
+describe("koffer validate (text)", () => {
+  it("ends every problem line with its rule id, as the README promises", async () => {
+    const run = await koffer(["validate", "test/fixtures/profiles/broken/alias-bomb.yaml"]);
+    expect(run.exitCode).toBe(78);
+    expect(run.stderr).toMatch(/ \(at \/\) \[yaml\/alias-limit\]\n$/);
+  });
+});
+
+describe("verify --facts without --profile", () => {
+  it("says on stderr that the built-in baseline judges the snapshot", async () => {
+    const { mkdtemp, mkdir, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability-"));
+    try {
+      await mkdir(join(dir, "root", "etc"), { recursive: true });
+      const facts = join(dir, "facts.json");
+      expect((await koffer(["facts", "--root", join(dir, "root"), "--out", facts])).exitCode).toBe(
+        0,
+      );
+      const run = await koffer(["verify", "--facts", facts]);
+      expect(run.stderr).toContain(
+        "koffer: no --profile given: judging the facts against the built-in baseline (koffer:baseline)",
+      );
+      const quiet = await koffer(["verify", "--facts", facts, "--profile", "koffer:baseline"]);
+      expect(quiet.stderr).not.toContain("no --profile given");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
