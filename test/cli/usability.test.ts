@@ -46,3 +46,31 @@ describe("verify --facts without --profile", () => {
     }
   });
 });
+
+describe("a missing tool", () => {
+  it("is reported once in the text output, not once per control", async () => {
+    const { mkdtemp, mkdir, readFile, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability-"));
+    try {
+      await mkdir(join(dir, "root", "etc"), { recursive: true });
+      const facts = join(dir, "facts.json");
+      expect((await koffer(["facts", "--root", join(dir, "root"), "--out", facts])).exitCode).toBe(
+        0,
+      );
+      const snapshot = JSON.parse(await readFile(facts, "utf8")) as { gatherErrors: unknown[] };
+      const missing = "tool cryptsetup is missing (Debian package cryptsetup-bin)";
+      snapshot.gatherErrors = [{ area: "disk", message: missing }];
+      await writeFile(facts, JSON.stringify(snapshot));
+      const run = await koffer(["verify", "--facts", facts, "--profile", "koffer:baseline"]);
+      expect(run.exitCode).toBe(2);
+      // Once in the list (at the first control that needs it), once as the closing warning.
+      expect(run.stdout.split("cryptsetup is missing").length - 1).toBe(1);
+      expect(run.stdout).toContain("wie bei DISK-01");
+      expect(run.stderr.split("cryptsetup is missing").length - 1).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
