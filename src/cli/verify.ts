@@ -164,7 +164,10 @@ export function register(program: Command, context: CliContext): void {
     .option("--profile <file>", "the municipality profile (default: the built-in koffer:baseline)")
     .option("--root <dir>", "an offline root filesystem (golden image, debootstrapped tree)")
     .option("--disk <path>", "a disk image or block device of the target (repeatable)", collect, [])
-    .option("--facts <file>", "judge a saved facts snapshot instead of gathering")
+    .option(
+      "--facts <file>",
+      "judge a saved facts snapshot instead of gathering (without --profile: against koffer:baseline, with a note on stderr)",
+    )
     .option(
       "--format <formats>",
       "comma-separated: text, json, junit, sarif, md, html, pdf",
@@ -232,9 +235,19 @@ export function register(program: Command, context: CliContext): void {
           );
 
         let profile: Profile;
-        if (options.profile === undefined || options.profile === "koffer:baseline")
+        if (options.profile === undefined || options.profile === "koffer:baseline") {
+          // A saved snapshot usually belongs to a municipality's laptop: say which yardstick
+          // judges it instead of silently using the baseline.
+          if (
+            options.profile === undefined &&
+            options.facts !== undefined &&
+            options.quiet !== true
+          )
+            context.io.stderr.write(
+              "koffer: no --profile given: judging the facts against the built-in baseline (koffer:baseline)\n",
+            );
           profile = await baselineProfile();
-        else {
+        } else {
           const { loadProfileOrThrow } = await import("../profiles/loader.js");
           profile = await loadProfileOrThrow(options.profile);
         }

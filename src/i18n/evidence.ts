@@ -65,6 +65,7 @@ export const evidenceTerms: Record<string, Localized> = {
     "policy drop for IPv4 and IPv6",
   ),
   "policy drop": L("Richtlinie drop", "policy drop"),
+  "policy accept": L("Richtlinie accept", "policy accept"),
   "installed and enabled": L("installiert und aktiviert", "installed and enabled"),
   "no separate mount": L("kein eigener Einhängepunkt", "no separate mount"),
   "explicit servers": L("ausdrücklich gesetzte Server", "explicit servers"),

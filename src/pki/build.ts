@@ -310,7 +310,8 @@ export interface IssueOptions {
   issuerKey: KeyObject;
   notBefore: Date;
   notAfter: Date;
-  kind: "client" | "ca";
+  /** `document`: a signer of reports (digitalSignature + nonRepudiation, EKU documentSigning). */
+  kind: "client" | "ca" | "document";
   pathLen?: number;
 }
 
@@ -329,6 +330,11 @@ export function issueCertificate(o: IssueOptions): string {
       ),
     );
     exts.push(ext(OID.keyUsage, true, der.bits(Uint8Array.of(0x06), 1))); // keyCertSign, cRLSign
+  } else if (o.kind === "document") {
+    exts.push(ext(OID.basicConstraints, true, der.seq()));
+    // digitalSignature + nonRepudiation (contentCommitment); RFC 9336 document signing.
+    exts.push(ext(OID.keyUsage, true, der.bits(Uint8Array.of(0xc0), 6)));
+    exts.push(ext(OID.extKeyUsage, false, der.seq(der.oid(OID.documentSigning))));
   } else {
     exts.push(ext(OID.basicConstraints, true, der.seq()));
     exts.push(ext(OID.keyUsage, true, der.bits(Uint8Array.of(0x80), 7))); // digitalSignature

@@ -354,11 +354,15 @@ export interface TestCaResult {
 export async function createTestCa(o: {
   outDir: string;
   name?: string;
+  /** Replace an existing CA in outDir (its key is lost for good). */
+  force?: boolean;
   keyType?: VpnKeyType;
   now?: Date;
 }): Promise<TestCaResult> {
   const label = o.name ?? "KOFFER TEST VPN CA";
-  const subject = `CN=${label} – TEST – NICHT PRODUKTIV, O=koffer (Test), C=DE`;
+  const subject = `CN=${testName(label)}, O=koffer (Test), C=DE`;
+  const base = join(o.outDir, "test-ca");
+  await refuseOverwrite([`${base}.p12`, `${base}.pem`, `${base}.pass`], o.force);
   const { privateKey, publicKey } = await generateKey(o.keyType ?? "ecdsa-p384");
   const now = o.now ?? new Date();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
@@ -374,7 +378,6 @@ export async function createTestCa(o: {
   });
   const passphrase = randomBytes(18).toString("base64url");
   const { createPkcs12 } = await import("./pkcs12.js");
-  const base = join(o.outDir, "test-ca");
   await writeFileAtomic(`${base}.pem`, certPem, 0o644);
   await writeFileAtomic(
     `${base}.p12`,
@@ -388,4 +391,91 @@ export async function createTestCa(o: {
     passphrasePath: `${base}.pass`,
     certPem,
   };
+}
+
+/** A test name says TEST once and NICHT PRODUKTIV: "KOFFER TEST VPN CA – NICHT PRODUKTIV". */
+export function testName(label: string): string {
+  return /\bTEST\b/i.test(label)
+    ? `${label} – NICHT PRODUKTIV`
+    : `${label} – TEST – NICHT PRODUKTIV`;
+}
+
+/** A key is never replaced silently: existing files are an error unless `force`. */
+async function refuseOverwrite(paths: string[], force: boolean | undefined): Promise<void> {
+  if (force === true) return;
+  for (const path of paths)
+    if (await exists(path))
+      throw new KofferError(
+        "E_EXISTS",
+        `${path} exists; koffer never replaces a key silently (use --force to replace it)`,
+        ExitCode.usage,
+      );
+}
+
+export interface TestSignerResult {
+  certPath: string;
+  keyPath: string;
+  passphrasePath: string;
+  certPem: string;
+}
+
+/**
+ * Issue a document-signing certificate (for `koffer report sign`) from the test CA that
+ * `koffer ca init` made in `caDir`. The key is written encrypted (PKCS#8, AES-256) with its
+ * passphrase in a 0600 file beside it, as the CA's own PKCS#12 is. The subject says TEST.
+ */
+export async function issueTestSigner(o: {
+  caDir: string;
+  outDir: string;
+  name: string;
+  keyType?: VpnKeyType;
+  days?: number;
+  force?: boolean;
+  now?: Date;
+}): Promise<TestSignerResult> {
+  const base = join(o.outDir, "signer");
+  const paths = { cert: `${base}.pem`, key: `${base}.key`, pass: `${base}.pass` };
+  await refuseOverwrite([paths.cert, paths.key, paths.pass], o.force);
+  const caBase = join(o.caDir, "test-ca");
+  const read = async (path: string) =>
+    readFile(path).catch((error: NodeJS.ErrnoException) => {
+      throw new InputError(
+        `${path}: ${error.code ?? error.message} (make the CA with koffer ca init)`,
+      );
+    });
+  const caPass = (await read(`${caBase}.pass`)).toString("utf8").trim();
+  const { readPkcs12 } = await import("./pkcs12.js");
+  let ca;
+  try {
+    ca = readPkcs12(await read(`${caBase}.p12`), caPass);
+  } catch (error) {
+    if (error instanceof DerError)
+      throw new InputError(`${caBase}.p12: cannot open (${error.message})`);
+    throw error;
+  }
+  const caPem = ca.certificates[0] as string;
+  const caCert = certificateFromPem(caPem);
+  const { privateKey, publicKey } = await generateKey(o.keyType ?? "ecdsa-p384");
+  const now = o.now ?? new Date();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+  const certPem = issueCertificate({
+    subject: `CN=${testName(o.name)}, O=koffer (Test), C=DE`,
+    spki: new Uint8Array(publicKey.export({ type: "spki", format: "der" })),
+    issuerCert: caCert,
+    issuerKey: ca.key,
+    notBefore,
+    notAfter: capNotAfter(notBefore, o.days ?? 730, caCert.notAfter),
+    kind: "document",
+  });
+  const passphrase = randomBytes(18).toString("base64url");
+  const keyPem = privateKey.export({
+    type: "pkcs8",
+    format: "pem",
+    cipher: "aes-256-cbc",
+    passphrase,
+  }) as string;
+  await writeFileAtomic(paths.key, keyPem, 0o600);
+  await writeFileAtomic(paths.pass, passphrase + "\n", 0o600);
+  await writeFileAtomic(paths.cert, certPem + caPem, 0o644);
+  return { certPath: paths.cert, keyPath: paths.key, passphrasePath: paths.pass, certPem };
 }

@@ -31,12 +31,17 @@ export async function validateProfiles(
   return reports;
 }
 
-/** Text output: problem lines (stderr) and one `FILE: ok` per valid file (stdout). */
+/**
+ * Text output: problem lines `FILE:LINE:COLUMN: message (at /path) [rule-id]` (stderr) and one
+ * `FILE: ok` per valid file (stdout).
+ */
 export function renderText(reports: FileReport[]): { stdout: string; stderr: string } {
   let stdout = "";
   let stderr = "";
   for (const report of reports) {
-    for (const problem of report.problems) stderr += formatProblem(problem) + "\n";
+    // The rule id lets a reader look the rule up and silence nothing by accident.
+    for (const problem of report.problems)
+      stderr += `${formatProblem(problem)} [${problem.rule}]\n`;
     if (report.valid) stdout += `${report.file}: ok\n`;
   }
   return { stdout, stderr };

@@ -14,3 +14,63 @@ describe("bare koffer", () => {
     expect((await koffer(["help"])).exitCode).toBe(0);
   });
 });
+
+describe("koffer validate (text)", () => {
+  it("ends every problem line with its rule id, as the README promises", async () => {
+    const run = await koffer(["validate", "test/fixtures/profiles/broken/alias-bomb.yaml"]);
+    expect(run.exitCode).toBe(78);
+    expect(run.stderr).toMatch(/ \(at \/\) \[yaml\/alias-limit\]\n$/);
+  });
+});
+
+describe("verify --facts without --profile", () => {
+  it("says on stderr that the built-in baseline judges the snapshot", async () => {
+    const { mkdtemp, mkdir, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability-"));
+    try {
+      await mkdir(join(dir, "root", "etc"), { recursive: true });
+      const facts = join(dir, "facts.json");
+      expect((await koffer(["facts", "--root", join(dir, "root"), "--out", facts])).exitCode).toBe(
+        0,
+      );
+      const run = await koffer(["verify", "--facts", facts]);
+      expect(run.stderr).toContain(
+        "koffer: no --profile given: judging the facts against the built-in baseline (koffer:baseline)",
+      );
+      const quiet = await koffer(["verify", "--facts", facts, "--profile", "koffer:baseline"]);
+      expect(quiet.stderr).not.toContain("no --profile given");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a missing tool", () => {
+  it("is reported once in the text output, not once per control", async () => {
+    const { mkdtemp, mkdir, readFile, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability-"));
+    try {
+      await mkdir(join(dir, "root", "etc"), { recursive: true });
+      const facts = join(dir, "facts.json");
+      expect((await koffer(["facts", "--root", join(dir, "root"), "--out", facts])).exitCode).toBe(
+        0,
+      );
+      const snapshot = JSON.parse(await readFile(facts, "utf8")) as { gatherErrors: unknown[] };
+      const missing = "tool cryptsetup is missing (Debian package cryptsetup-bin)";
+      snapshot.gatherErrors = [{ area: "disk", message: missing }];
+      await writeFile(facts, JSON.stringify(snapshot));
+      const run = await koffer(["verify", "--facts", facts, "--profile", "koffer:baseline"]);
+      expect(run.exitCode).toBe(2);
+      // Once in the list (at the first control that needs it), once as the closing warning.
+      expect(run.stdout.split("cryptsetup is missing").length - 1).toBe(1);
+      expect(run.stdout).toContain("wie bei DISK-01");
+      expect(run.stderr.split("cryptsetup is missing").length - 1).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

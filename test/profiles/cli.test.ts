@@ -23,7 +23,7 @@ describe("koffer validate", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toBe(`${file}: ok\n`);
     expect(run.stderr).toBe(
-      `${file}:19:123: warning: Expected a waiver that has not expired, found "BOOT-01" expired on 2025-12-31 (the control counts as failing) (at /waivers/1/expires)\n`,
+      `${file}:19:123: warning: Expected a waiver that has not expired, found "BOOT-01" expired on 2025-12-31 (the control counts as failing) (at /waivers/1/expires) [waiver/expired]\n`,
     );
   });
 

@@ -62,6 +62,11 @@ describe("broken profile corpus", () => {
     const run = await koffer(["validate", ...files.map((f) => `${dir}/${f}`)]);
     expect(run.exitCode).toBe(78);
     expect(run.stdout).toBe("");
-    expect(run.stderr.trimEnd().split("\n")).toEqual(files.flatMap((f) => expected(f).lines));
+    const lines = run.stderr.trimEnd().split("\n");
+    // Each line ends with the id of the rule that found it (README: "each with its rule id").
+    for (const line of lines) expect(line).toMatch(/ \[[a-z0-9]+(?:[/-][a-z0-9]+)*\]$/);
+    expect(lines.map((l) => l.replace(/ \[[^\]]+\]$/, ""))).toEqual(
+      files.flatMap((f) => expected(f).lines),
+    );
   });
 });

@@ -45,9 +45,20 @@ describe("security: a closed stdout (EPIPE) is not a failure", () => {
   });
 
   it("security: `verify --format html | head -c 10` keeps the verdict's exit code, quietly", async () => {
-    const full = await koffer(["verify", "--facts", facts, "--format", "html"]);
+    const full = await koffer([
+      "verify",
+      "--facts",
+      facts,
+      "--profile",
+      "koffer:baseline",
+      "--format",
+      "html",
+    ]);
     expect(full.stdout.length).toBeGreaterThan(65_536); // more than a pipe buffer holds
-    const run = await piped(["verify", "--facts", facts, "--format", "html"], "head -c 10");
+    const run = await piped(
+      ["verify", "--facts", facts, "--profile", "koffer:baseline", "--format", "html"],
+      "head -c 10",
+    );
     expect(run.stderr).not.toMatch(/EPIPE|Error|at /);
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(full.exitCode);
@@ -75,7 +86,17 @@ describe("security: --out-dir that does not exist", () => {
   it("security: a --out-dir that is a file is a usage error (64), no stack trace", async () => {
     const file = join(dir, "a-file");
     await writeFile(file, "x");
-    const run = await koffer(["verify", "--facts", facts, "--format", "json", "--out-dir", file]);
+    const run = await koffer([
+      "verify",
+      "--facts",
+      facts,
+      "--profile",
+      "koffer:baseline",
+      "--format",
+      "json",
+      "--out-dir",
+      file,
+    ]);
     expect(run.exitCode).toBe(64);
     expect(run.stderr).toBe(`koffer: --out-dir ${file} exists and is not a directory\n`);
   });

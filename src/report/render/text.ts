@@ -17,6 +17,7 @@ const words = {
   reason: { de: "Grund", en: "reason" },
   waiver: { de: "Ausnahme", en: "waiver" },
   until: { de: "bis", en: "until" },
+  sameAs: { de: "wie bei", en: "same as" },
   compliant: { de: "KONFORM", en: "COMPLIANT" },
   nonCompliant: { de: "NICHT KONFORM", en: "NOT COMPLIANT" },
   controls: { de: "Prüfpunkte", en: "controls" },
@@ -54,12 +55,21 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
       `${safe(result.target.hostname)}${result.target.release ? ` (${safe(result.target.release.name)})` : ""} · ${safe(result.profile.title ?? result.profile.name)} · ${safe(result.startedAt)}`,
     ),
   );
+  // A cause shared by many controls (a missing tool, an area that could not be read) is said
+  // once; the controls after the first point back to it.
+  const said = new Map<string, string>();
   for (const c of result.controls) {
     const title = safe(c.titles[lang] ?? c.title);
     lines.push(`${style(c.status, symbol[c.status])} ${safe(c.id).padEnd(idWidth)}  ${title}`);
     const indent = " ".repeat(idWidth + 4);
+    const message = c.messages[0]?.text[lang] ?? c.message;
+    const first = c.status === "error" ? said.get(message) : undefined;
+    if (first !== undefined) {
+      lines.push(style("dim", `${indent}${words.sameAs[lang]} ${safe(first)}`));
+      continue;
+    }
+    if (c.status === "error" && message) said.set(message, c.id);
     if (c.status === "fail" || c.status === "error") {
-      const message = c.messages[0]?.text[lang] ?? c.message;
       if (message) lines.push(indent + safe(message));
       for (const e of c.evidence) {
         // Evidence that matches the expectation explains nothing about a failure.
@@ -71,7 +81,12 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
         );
       }
     }
-    if (c.reason && (c.status === "skip" || c.status === "not-applicable" || c.status === "error"))
+    if (
+      c.reason &&
+      (c.status === "skip" ||
+        c.status === "not-applicable" ||
+        (c.status === "error" && c.reason !== message))
+    )
       lines.push(style("dim", `${indent}${words.reason[lang]}: ${safe(c.reason)}`));
     if (c.waiver)
       lines.push(
