@@ -19,10 +19,26 @@ function gatewayMatch(gateway: string | undefined): string | null {
   return null;
 }
 
+/**
+ * With administrative SSH allowed (NET-03: the tunnel address only), new SSH connections are
+ * admitted when they arrive through the IPsec tunnel — otherwise the first provision over
+ * ssh would leave a laptop no technician can reach again.
+ */
+function inputRules(profile: Profile): string {
+  if (!profile.spec.network.ssh) return "";
+  return [
+    "# administrative SSH, only through the IPsec tunnel (NET-03)",
+    "meta ipsec exists tcp dport 22 accept",
+  ]
+    .map((r) => `\t\t${r}\n`)
+    .join("");
+}
+
 export function nftablesConf(profile: Profile): string {
   const vpn = profile.spec.vpn;
   if (!vpn.killSwitch)
     return renderTemplate("nftables.conf", {
+      inputRules: inputRules(profile),
       outputNote: "allowed (the profile sets no kill switch).",
       outputPolicy: "accept",
       outputRules: "",
@@ -46,6 +62,7 @@ export function nftablesConf(profile: Profile): string {
   rules.push("# everything else only through the tunnel");
   rules.push("meta ipsec exists accept", "rt ipsec exists accept");
   return renderTemplate("nftables.conf", {
+    inputRules: inputRules(profile),
     outputNote: "kill switch — nothing leaves outside the IPsec tunnel.",
     outputPolicy: "drop",
     outputRules: rules.map((r) => `\t\t${r}`).join("\n"),
