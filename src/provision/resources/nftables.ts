@@ -30,10 +30,10 @@ export function nftablesConf(profile: Profile): string {
   const vpn = profile.spec.vpn;
   if (!vpn.killSwitch)
     return renderTemplate("nftables.conf", {
+      inputRules: inputRules(profile),
       outputNote: "allowed (the profile sets no kill switch).",
       outputPolicy: "accept",
       outputRules: "",
-      inputRules: inputRules(profile),
     });
   const to = gatewayMatch(vpn.gateway);
   const rules = ['oif "lo" accept'];
@@ -56,10 +56,10 @@ export function nftablesConf(profile: Profile): string {
   // through IPsec) is invalid in output; the kernel would reject the whole ruleset.
   rules.push("rt ipsec exists accept");
   return renderTemplate("nftables.conf", {
+    inputRules: inputRules(profile),
     outputNote: "kill switch — nothing leaves outside the IPsec tunnel.",
     outputPolicy: "drop",
     outputRules: rules.map((r) => `\t\t${r}`).join("\n"),
-    inputRules: inputRules(profile),
   });
 }
 
