@@ -107,18 +107,20 @@ async function weakDisk(path: string, passphrase: string): Promise<void> {
     ],
     passphrase,
   );
-  const keyFile = `${path}.key`;
-  await writeFile(keyFile, passphrase, { mode: 0o600 });
-  try {
-    await must(
-      "cryptsetup",
-      ["luksAddKey", "--batch-mode", `--key-file=${keyFile}`, ...weak, path, "-"],
-      "a-stray-passphrase-nobody-remembers",
-    );
-  } finally {
-    const { rm } = await import("node:fs/promises");
-    await rm(keyFile, { force: true });
-  }
+  // Both passphrases through stdin (the first limited by its size): nothing on disk.
+  await must(
+    "cryptsetup",
+    [
+      "luksAddKey",
+      "--batch-mode",
+      "--key-file=-",
+      `--keyfile-size=${Buffer.byteLength(passphrase)}`,
+      ...weak,
+      path,
+      "-",
+    ],
+    passphrase + "a-stray-passphrase-nobody-remembers",
+  );
 }
 
 /**
