@@ -118,6 +118,22 @@ function expectSchemaId(
   ]);
 }
 
+/**
+ * The `startedAt` of a result's bytes, or undefined when they hold none: the earliest time a
+ * signature over them can plausibly have been made (see `verifyDetached`).
+ */
+export function resultStartedAt(bytes: Buffer | string): Date | undefined {
+  try {
+    const text = bytes.toString("utf8");
+    checkJsonDepth("", text, "result");
+    const value = (JSON.parse(text) as { startedAt?: unknown } | null)?.startedAt;
+    const at = typeof value === "string" ? new Date(value) : undefined;
+    return at && !Number.isNaN(at.getTime()) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A saved facts snapshot (`koffer facts --out`). */
 export async function readFactsFile(file: string): Promise<Facts> {
   const { text, value } = parseJson(file, await readText(file, "facts"), "facts");

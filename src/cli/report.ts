@@ -179,7 +179,7 @@ export function register(program: Command, context: CliContext): void {
   report
     .command("verify")
     .description(
-      "verify a result's detached signature: bytes, signature, signer chain to the CA at signing time",
+      "verify a result's detached signature: bytes, signature, signer chain to the CA valid now; the signing time must lie between the result's start and now",
     )
     .argument("<result>", "result JSON")
     .option("--signature <sig>", "detached signature (default RESULT.p7s)")
@@ -190,7 +190,10 @@ export function register(program: Command, context: CliContext): void {
         const signature = await readInput(opts.signature ?? `${file}.p7s`, "signature");
         const ca = (await readInput(opts.ca, "CA file")).toString("utf8");
         const { verifyDetached } = await import("../report/sign.js");
-        const info = verifyDetached(bytes, signature, [ca]);
+        const { resultStartedAt } = await import("../json-input.js");
+        const info = verifyDetached(bytes, signature, [ca], {
+          notBefore: resultStartedAt(bytes),
+        });
         context.io.stdout.write(
           [
             `OK: ${file} is signed and unchanged`,
@@ -261,9 +264,13 @@ async function signatureState(
   const { verifyDetached } = await import("../report/sign.js");
   const { KofferError } = await import("../errors.js");
   try {
-    const info = verifyDetached(bytes, await readInput(sigFile, "signature"), [
-      (await readInput(caFile, "CA file")).toString("utf8"),
-    ]);
+    const { resultStartedAt } = await import("../json-input.js");
+    const info = verifyDetached(
+      bytes,
+      await readInput(sigFile, "signature"),
+      [(await readInput(caFile, "CA file")).toString("utf8")],
+      { notBefore: resultStartedAt(bytes) },
+    );
     return {
       status: "valid",
       signer: info.signer.subject,

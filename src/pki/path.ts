@@ -27,6 +27,9 @@ import {
   parseKeyIdentifier,
   parseKeyUsage,
   parseNameConstraints,
+  describeKey,
+  signatureAlgorithmName,
+  signatureHash,
   verifySignature,
   type BasicConstraints,
   type Certificate,
@@ -213,10 +216,54 @@ function caIdentity(n: Node): string {
 
 // ─── per-certificate profile checks ──────────────────────────────────────────
 
+/** Curves BSI TR-02102-1 approves for signatures (all of at least 250 bits). */
+const approvedCurves = new Set([
+  "P-256",
+  "P-384",
+  "P-521",
+  "brainpoolP256r1",
+  "brainpoolP384r1",
+  "brainpoolP512r1",
+]);
+
+/**
+ * Algorithm minimums of BSI TR-02102-1 for every certificate of a path: RSA of at least
+ * 3000 bits, EC on an approved curve of at least 250 bits, no signature made with MD5 or
+ * SHA-1 (a trust anchor's self-signature proves nothing, so only its key is judged).
+ */
+function checkAlgorithms(n: Node, anchor: boolean): void {
+  const c = n.cert;
+  const key = describeKey(c.spki, c.spkiAlgorithm);
+  const weakKey =
+    key.keyType === "rsa"
+      ? key.keyBits < 3000
+        ? `RSA-${key.keyBits} key (at least 3000 bits required)`
+        : null
+      : key.keyType === "ec"
+        ? approvedCurves.has(key.curve ?? "")
+          ? null
+          : `EC key on ${key.curve ?? "an unknown curve"} (P-256/384/521 or brainpool required)`
+        : `${key.keyType} key (RSA or EC required)`;
+  if (weakKey) throw new Fail("E_WEAK_KEY", `${n.label}: ${weakKey}, per BSI TR-02102-1`);
+  if (anchor) return;
+  let hash: string | null;
+  try {
+    hash = signatureHash(c.signatureAlgorithm);
+  } catch {
+    hash = null; // unreadable PSS parameters: not a hash koffer can approve
+  }
+  if (hash === null || hash === "md5" || hash === "sha1")
+    throw new Fail(
+      "E_WEAK_SIGNATURE",
+      `${n.label}: signed with ${signatureAlgorithmName(c.signatureAlgorithm)} (SHA-256 or stronger required), per BSI TR-02102-1`,
+    );
+}
+
 function checkCommon(n: Node, at: number, anchor = false): void {
   const c = n.cert;
   const who = n.label;
   if (n.problem) throw new Fail(n.problem.code, `${who}: ${n.problem.message}`);
+  checkAlgorithms(n, anchor);
   if (c.version !== 3)
     throw new Fail("E_VERSION", `${who}: version ${c.version} certificate (v3 required)`);
   if (c.serialValue <= 0n) throw new Fail("E_SERIAL", `${who}: serial number is not positive`);

@@ -180,6 +180,22 @@ export function signDetached(content: Uint8Array, options: SignOptions): Buffer 
   return toDer(seq(oid(OIDS.signedData), asn1.create(C.CONTEXT_SPECIFIC, 0, true, [signedData])));
 }
 
+/** Clocks of signer and verifier may differ by this much. */
+const clockSkewMs = 5 * 60 * 1000;
+
+/**
+ * The times a signature is judged at. koffer has no trusted timestamp (RFC 3161), so:
+ * the signer's certificate chain must be valid at `now`; the signing time may not be later
+ * than `now` nor earlier than `notBefore` (the signed result's own `startedAt`) or the signer
+ * certificate's own start, each with five minutes of clock skew.
+ */
+export interface VerifyTimeOptions {
+  /** The verifier's clock (default: the current time). */
+  now?: Date;
+  /** The earliest plausible signing time: the signed result's `startedAt`. */
+  notBefore?: Date;
+}
+
 /** Who signed and when, as `verifyDetached` found it. */
 export interface SignatureInfo {
   signer: {
@@ -221,6 +237,7 @@ export function verifyDetached(
   content: Uint8Array,
   signature: Uint8Array,
   caPems: string[],
+  options: VerifyTimeOptions = {},
 ): SignatureInfo {
   const root = fromDer(signatureBytes(signature), "signature");
   const [type, wrapped] = children(root);
@@ -295,6 +312,23 @@ export function verifyDetached(
       : asn1.generalizedTimeToDate(timeNode.value);
   if (Number.isNaN(signingTime.getTime()))
     fail("E_SIGNATURE_TIME", "the signing time is not a valid time");
+  // The signing time is the signer's own claim: it only bounds, it never decides validity.
+  const now = options.now ?? new Date();
+  if (signingTime.getTime() > now.getTime() + clockSkewMs)
+    fail(
+      "E_SIGNATURE_TIME",
+      `the signing time ${signingTime.toISOString()} is in the future (now ${now.toISOString()})`,
+    );
+  if (options.notBefore && signingTime.getTime() < options.notBefore.getTime() - clockSkewMs)
+    fail(
+      "E_SIGNATURE_TIME",
+      `the signing time ${signingTime.toISOString()} is before the result was made (${options.notBefore.toISOString()})`,
+    );
+  if (signingTime.getTime() < new Date(signer.validFrom).getTime() - clockSkewMs)
+    fail(
+      "E_SIGNATURE_TIME",
+      `the signing time ${signingTime.toISOString()} is before the signer certificate was valid (${new Date(signer.validFrom).toISOString()})`,
+    );
   const anchors = caPems.flatMap((p) => splitPemBundle(p));
   if (anchors.length === 0) throw new InputError("CA file: no PEM CERTIFICATE block found");
   const toPem = (d: Buffer) =>
@@ -303,7 +337,9 @@ export function verifyDetached(
     leaf: toPem(signerDer),
     intermediates: certs.filter((d) => !d.equals(signerDer)).map(toPem),
     trustAnchors: anchors,
-    at: signingTime,
+    // Without a trusted timestamp the signer must be valid now: an expired or not yet valid
+    // signer cannot be made to verify by backdating or postdating its own signing time.
+    at: now,
     // Not "any": a key certified only for, say, VPN client authentication (which sits on the
     // very laptop being audited) must not be able to sign that laptop's report.
     purpose: "document",
@@ -311,7 +347,7 @@ export function verifyDetached(
   if (!path.valid)
     fail(
       "E_SIGNATURE_CHAIN",
-      `the signer certificate (${signer.subject.replace(/\n/g, ", ")}) is not trusted at the signing time ${signingTime.toISOString()}: ${path.reason ?? "no path to the CA"}`,
+      `the signer certificate (${signer.subject.replace(/\n/g, ", ")}) is not trusted now (${now.toISOString()}): ${path.reason ?? "no path to the CA"}`,
     );
 
   return {
