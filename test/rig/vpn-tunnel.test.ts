@@ -175,6 +175,7 @@ describe.skipIf(skip !== null)("IKEv2 tunnel from the provisioned laptop to a re
     // HARNESS ONLY: kernel-libipsec hands tunnel traffic to its TUN device (ipsec0) instead of
     // the kernel's xfrm that the kill switch's `rt ipsec exists` matches; let that device out.
     const killSwitch = await machine.run(["nft", "list", "chain", "inet", "koffer", "output"]);
+    timings.killSwitchLoaded = killSwitch.exitCode === 0 ? 1 : 0;
     if (killSwitch.exitCode === 0) {
       const rule = [
         "nft",
