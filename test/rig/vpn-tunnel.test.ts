@@ -10,7 +10,7 @@
  * Addresses: the uplink 10.251.7.0/24 (laptop .1, gateway .2); behind the gateway
  * 10.252.7.0/24; the laptops' virtual IPs from 10.252.8.0/24 and fd00:252:8::/120.
  */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,21 @@ async function terminateAll(): Promise<void> {
   await gateway!.machine.run(["swanctl", "--terminate", "--ike", "rathaus", "--force"]);
 }
 
+/**
+ * The test PKI (keys of the test CAs) goes also when the run is interrupted: machines,
+ * namespaces and root copies are the rig's (tracked there), this directory is the test's.
+ */
+function removeOnSignal(path: string): void {
+  const remove = () => rmSync(path, { recursive: true, force: true });
+  process.once("exit", remove);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.once(signal, () => {
+      remove();
+      // Die of the signal as the default would, once every other handler has run.
+      setImmediate(() => process.kill(process.pid, signal));
+    });
+}
+
 /** Restart the laptop's strongswan.service (reads the credentials afresh, empty caches). */
 async function restartCharon(): Promise<void> {
   const r = await machine!.run(["systemctl", "restart", "strongswan.service"]);
@@ -124,6 +139,7 @@ async function expectRefused(reason: { laptop: RegExp } | { gateway: RegExp }): 
 describe.skipIf(skip !== null)("IKEv2 tunnel from the provisioned laptop to a real gateway", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "kof-vpn-pki-"));
+    removeOnSignal(dir);
     const profile = await loadProfileOrThrow(profilePath);
     const vpn = profile.spec.vpn;
     pki = await examplePki(dir, repoRoot);
@@ -175,6 +191,7 @@ describe.skipIf(skip !== null)("IKEv2 tunnel from the provisioned laptop to a re
     // HARNESS ONLY: kernel-libipsec hands tunnel traffic to its TUN device (ipsec0) instead of
     // the kernel's xfrm that the kill switch's `rt ipsec exists` matches; let that device out.
     const killSwitch = await machine.run(["nft", "list", "chain", "inet", "koffer", "output"]);
+    timings.killSwitchLoaded = killSwitch.exitCode === 0 ? 1 : 0;
     if (killSwitch.exitCode === 0) {
       const rule = [
         "nft",
