@@ -1,3 +1,4 @@
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Change } from "../provision/types.js";
 import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
@@ -179,7 +180,9 @@ export function register(program: Command, context: CliContext): void {
           const a = outcome.applied;
           out.push(
             `Run ${outcome.runId}: ${a.applied} applied, ${a.unchanged} already right, ${a.failed.length} failed` +
-              (a.applied > 0 ? ` (undo files with: koffer rollback ${outcome.runId})` : ""),
+              (a.applied > 0
+                ? ` (undo files with: ${undoCommand(outcome.runId, options.root)})`
+                : ""),
           );
           for (const f of a.failed) out.push(`  failed: ${f.change.summary}: ${f.message}`);
         }
@@ -194,12 +197,30 @@ export function register(program: Command, context: CliContext): void {
             .map((c) => c.id);
           out.push(`  failing: ${failing.join(", ")}`);
         }
-        for (const path of [...outcome.reports.target, ...outcome.reports.local])
-          out.push(`Report: ${path}`);
+        // Paths on an offline root are printed as the host sees them, so they can be opened.
+        for (const path of outcome.reports.target)
+          out.push(`Report: ${hostPath(path, options.root)}`);
+        for (const path of outcome.reports.local) out.push(`Report: ${path}`);
         io.stdout.write(out.join("\n") + "\n");
         return outcome.exitCode;
       }),
     );
+}
+
+/** A path on the target as the host sees it: below `--root` when there is one. */
+export function hostPath(targetPath: string, root: string | undefined): string {
+  return root === undefined ? targetPath : join(resolve(root), targetPath);
+}
+
+/** A shell word: quoted only when it needs to be, so the hint can be pasted as printed. */
+const shellWord = (word: string) =>
+  /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+
+/** The rollback command for a run, with `--root` when the run had one (works as printed). */
+export function undoCommand(runId: string, root: string | undefined): string {
+  return root === undefined
+    ? `koffer rollback ${runId}`
+    : `koffer rollback --root ${shellWord(resolve(root))} ${runId}`;
 }
 
 /** One spinner line per resource on a terminal; plain lines otherwise. */

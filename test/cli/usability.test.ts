@@ -74,3 +74,38 @@ describe("a missing tool", () => {
     }
   });
 });
+
+describe("provision --root output", () => {
+  it("prints target paths as host paths and an undo hint that works as printed", async () => {
+    const { hostPath, undoCommand } = await import("../../src/cli/provision.js");
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { execa } = await import("execa");
+    const { kofferBin } = await import("../helpers/cli.js");
+    expect(hostPath("/var/lib/koffer/reports/r.html", undefined)).toBe(
+      "/var/lib/koffer/reports/r.html",
+    );
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability- root "));
+    try {
+      expect(hostPath("/var/lib/koffer/reports/r.html", dir)).toBe(
+        join(dir, "var/lib/koffer/reports/r.html"),
+      );
+      expect(undoCommand("RUN", undefined)).toBe("koffer rollback RUN");
+      const hint = undoCommand("20261201T000000Z-abcdef", dir);
+      expect(hint).toContain("--root '");
+      // Paste the hint into a shell as a technician would (koffer = the built CLI).
+      const run = await execa(
+        "bash",
+        ["-c", hint.replace(/^koffer/, `'${process.execPath}' '${kofferBin}'`)],
+        {
+          reject: false,
+        },
+      );
+      expect(run.exitCode).not.toBe(64);
+      expect(run.stderr).toContain("20261201T000000Z-abcdef");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
