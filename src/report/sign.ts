@@ -229,8 +229,8 @@ function signatureBytes(signature: Uint8Array): Buffer {
 
 /**
  * Verify a detached CMS signature over `content`: the message digest over the bytes, the
- * signature over the signed attributes, the signer's chain to one of `caPems`, and that the
- * signer certificate was valid at the signing time.
+ * signature over the signed attributes, the signer's chain to one of `caPems` valid now, and
+ * the signing time within its bounds ({@link VerifyTimeOptions}).
  * @throws VerificationError (exit 1) with the reason; InputError (exit 78) for unreadable input.
  */
 export function verifyDetached(
