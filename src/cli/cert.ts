@@ -89,16 +89,19 @@ export function register(program: Command, context: CliContext): void {
     .requiredOption("--profile <file>", "profile (spec.vpn.certificate)")
     .option("--root <dir>", "target root", "/")
     .option("--hostname <name>", "value for {hostname} (default: the target's /etc/hostname)")
-    .option("--name <name>", "credential name in /etc/swanctl", "koffer-client")
+    .option(
+      "--name <name>",
+      "credential name in /etc/swanctl (default: the device's hostname, as provision names it)",
+    )
     .action(
       action(
         context,
-        async (o: { profile: string; root: string; hostname?: string; name: string }) => {
+        async (o: { profile: string; root: string; hostname?: string; name?: string }) => {
           const spec = (await loadVpnSpec(o.profile))!;
           const { requestCertificate } = await import("../pki/lifecycle.js");
           const r = await requestCertificate({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             subjectTemplate: spec.certificate.subject,
             hostname: await hostnameOf(o.root, o.hostname),
             keyType: spec.certificate.key,
@@ -166,7 +169,10 @@ export function register(program: Command, context: CliContext): void {
     .description("install a signed certificate next to its key (checks key and chain)")
     .argument("<cert>", "certificate (PEM)")
     .option("--root <dir>", "target root", "/")
-    .option("--name <name>", "credential name in /etc/swanctl", "koffer-client")
+    .option(
+      "--name <name>",
+      "credential name in /etc/swanctl (default: the device's hostname, as provision names it)",
+    )
     .option("--profile <file>", "check the chain against the profile's CA")
     .option("--ca <pem>", "check the chain against this CA")
     .action(
@@ -174,7 +180,7 @@ export function register(program: Command, context: CliContext): void {
         context,
         async (
           certFile: string,
-          o: { root: string; name: string; profile?: string; ca?: string },
+          o: { root: string; name?: string; profile?: string; ca?: string },
         ) => {
           const { readFile } = await import("node:fs/promises");
           const spec = await loadVpnSpec(o.profile);
@@ -182,7 +188,7 @@ export function register(program: Command, context: CliContext): void {
           const { installCertificate } = await import("../pki/lifecycle.js");
           const r = await installCertificate({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             certPem: await readFile(certFile, "utf8"),
             ...(caFile ? { caCertPem: await readFile(caFile, "utf8") } : {}),
           });
@@ -198,19 +204,22 @@ export function register(program: Command, context: CliContext): void {
     .command("status")
     .description("the installed certificate: subject, issuer, key, validity, days left, chain")
     .option("--root <dir>", "target root", "/")
-    .option("--name <name>", "credential name in /etc/swanctl", "koffer-client")
+    .option(
+      "--name <name>",
+      "credential name in /etc/swanctl (default: the device's hostname, as provision names it)",
+    )
     .option("--profile <file>", "profile (CA and renewBeforeDays)")
     .option("--format <format>", "text or json", "text")
     .action(
       action(
         context,
-        async (o: { root: string; name: string; profile?: string; format: string }) => {
+        async (o: { root: string; name?: string; profile?: string; format: string }) => {
           const { readFile } = await import("node:fs/promises");
           const spec = await loadVpnSpec(o.profile);
           const { certificateStatus } = await import("../pki/lifecycle.js");
           const s = await certificateStatus({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             ...(spec?.caCertificate
               ? { caCertPem: await readFile(spec.caCertificate, "utf8") }
               : {}),
@@ -256,7 +265,10 @@ export function register(program: Command, context: CliContext): void {
     )
     .requiredOption("--profile <file>", "profile")
     .option("--root <dir>", "target root", "/")
-    .option("--name <name>", "credential name in /etc/swanctl", "koffer-client")
+    .option(
+      "--name <name>",
+      "credential name in /etc/swanctl (default: the device's hostname, as provision names it)",
+    )
     .option("--hostname <name>", "value for {hostname}")
     .option("--force", "renew even when not due")
     .option("--reuse-key", "keep the installed key")
@@ -271,7 +283,7 @@ export function register(program: Command, context: CliContext): void {
           o: CaOptions & {
             profile: string;
             root: string;
-            name: string;
+            name?: string;
             hostname?: string;
             force?: boolean;
             reuseKey?: boolean;
@@ -283,7 +295,7 @@ export function register(program: Command, context: CliContext): void {
           const caPem = spec.caCertificate ? await readFile(spec.caCertificate, "utf8") : undefined;
           const s = await lc.certificateStatus({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             renewBeforeDays: spec.certificate.renewBeforeDays,
             ...(caPem ? { caCertPem: caPem } : {}),
           });
@@ -295,7 +307,7 @@ export function register(program: Command, context: CliContext): void {
           }
           const r = await lc.requestCertificate({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             subjectTemplate: spec.certificate.subject,
             hostname: await hostnameOf(o.root, o.hostname),
             keyType: spec.certificate.key,
@@ -319,7 +331,7 @@ export function register(program: Command, context: CliContext): void {
           });
           const inst = await lc.installCertificate({
             root: o.root,
-            name: o.name,
+            name: await credentialName(o.root, o.name),
             certPem: pem,
             ...(caPem ? { caCertPem: caPem } : {}),
           });
@@ -403,4 +415,26 @@ export function register(program: Command, context: CliContext): void {
         },
       ),
     );
+}
+
+/**
+ * The credential name when `--name` is not given: the target's hostname under the one naming
+ * rule provision uses, so `cert status` finds what provision installed.
+ */
+export async function credentialName(root: string, name: string | undefined): Promise<string> {
+  if (name !== undefined) return name;
+  const { credentialNameFor } = await import("../pki/lifecycle.js");
+  const { resolve } = await import("node:path");
+  if (resolve(root) === "/") return credentialNameFor((await import("node:os")).hostname());
+  const { existsSync } = await import("node:fs");
+  // A root that does not exist yet (or has no hostname) keeps the old default name.
+  if (!existsSync(root)) return "koffer-client";
+  const { openTarget } = await import("../targets/index.js");
+  const target = await openTarget({ root, disks: [] });
+  try {
+    const hostname = (await target.readText("/etc/hostname"))?.trim();
+    return hostname ? credentialNameFor(hostname) : "koffer-client";
+  } finally {
+    await target.close();
+  }
 }

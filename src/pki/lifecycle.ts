@@ -43,6 +43,19 @@ export interface CertPaths {
   backupDir: string;
 }
 
+/**
+ * The one naming rule for a device's VPN credential files (/etc/swanctl/{x509,private}/NAME.pem):
+ * its hostname, lower-case, anything but letters, digits, dot, dash and underscore replaced.
+ * `provision` names the files it installs so, and the `cert` commands look for them so.
+ */
+export function credentialNameFor(hostname: string): string {
+  const host = hostname
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, "-");
+  return /^[a-z0-9]/.test(host) ? host : "koffer";
+}
+
 /** Where a named client credential lives below `root`. */
 export function certPaths(root: string, name: string): CertPaths {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))

@@ -1,13 +1,15 @@
 // The certificate lifecycle through the built CLI, with openssl as the independent oracle.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { koffer, repoRoot } from "../helpers/cli.js";
 
 const certs = join(repoRoot, "examples/certs");
 const dir = mkdtempSync(join(tmpdir(), "koffer-cert-"));
+// The folder holds CA and client keys: never left behind, also when a test fails.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const root = join(dir, "root");
 const swan = join(root, "etc/swanctl");
 const outputs: string[] = [];

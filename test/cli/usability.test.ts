@@ -109,3 +109,24 @@ describe("provision --root output", () => {
     }
   });
 });
+
+describe("cert status without --name", () => {
+  it("looks for the credential provision installs: named after the device's hostname", async () => {
+    const { mkdtemp, mkdir, rm, writeFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { credentialNameFor } = await import("../../src/pki/lifecycle.js");
+    expect(credentialNameFor("Koffer-07\n")).toBe("koffer-07");
+    expect(credentialNameFor("")).toBe("koffer");
+    const dir = await mkdtemp(join(tmpdir(), "koffer-usability-"));
+    try {
+      await mkdir(join(dir, "etc"), { recursive: true });
+      await writeFile(join(dir, "etc", "hostname"), "Koffer-07\n");
+      const run = await koffer(["cert", "status", "--root", dir]);
+      expect(run.stdout + run.stderr).toContain(join(dir, "etc/swanctl/x509/koffer-07.pem"));
+      expect(run.stdout + run.stderr).not.toContain("koffer-client");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

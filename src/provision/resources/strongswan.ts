@@ -13,6 +13,7 @@ import {
 import { managedPath } from "../../facts/managed.js";
 import { releaseOf } from "../../platform/releases.js";
 import { platformProposals } from "../../profiles/proposals.js";
+import { credentialNameFor } from "../../pki/lifecycle.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, quoted, renderTemplate, type PlanContext } from "./common.js";
 
@@ -29,8 +30,7 @@ function values(list: string[]): string {
 
 /** The device's credential name: its hostname, as `koffer cert` names files. */
 export function credentialName(ctx: PlanContext): string {
-  const host = ctx.facts.host.hostname.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
-  return /^[a-z0-9]/.test(host) ? host : "koffer";
+  return credentialNameFor(ctx.facts.host.hostname);
 }
 
 /** The CA file the connection pins: one already installed with the right fingerprint, else koffer's. */
