@@ -60,6 +60,12 @@ export interface BootOptions {
   bindsRo?: string[];
   /** Extra --property= values (e.g. "DeviceAllow=/dev/net/tun rwm"); see the module note. */
   properties?: string[];
+  /**
+   * Extra capabilities (`--capability=`). systemd-nspawn grants CAP_NET_ADMIN only with
+   * --private-network; a machine joining a test namespace that runs nftables or charon's
+   * kernel-libipsec (a TUN device) needs it named here.
+   */
+  capabilities?: string[];
 }
 
 /** The PATH a login shell on Debian has; nsenter resolves argv[0] inside the machine. */
@@ -117,6 +123,7 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
     ...(opts.binds ?? []).map((b) => `--bind=${b}`),
     ...(opts.bindsRo ?? []).map((b) => `--bind-ro=${b}`),
     ...(opts.properties ?? []).map((p) => `--property=${p}`),
+    ...(opts.capabilities ?? []).map((c) => `--capability=${c}`),
   ];
   const log = openSync(logPath, "a");
   const child = spawn("systemd-nspawn", args, {
