@@ -218,8 +218,9 @@ export const log01: Control = {
           ]),
         );
     }
-    if (profile.spec.devices.allow.length > 0 || installed(facts, "usbguard")) {
-      // USB decisions reach the audit trail only through USBGuard's LinuxAudit backend.
+    if (facts.usb.usbguardInstalled) {
+      // USB decisions reach the audit trail only through USBGuard's LinuxAudit backend
+      // (without USBGuard there are no decisions to record: USB-01 fails instead).
       const backend = setting(facts.usb.daemonConf, "AuditBackend");
       if (backend?.value !== "LinuxAudit")
         findings.push(

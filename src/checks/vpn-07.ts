@@ -1,9 +1,29 @@
+import type { Facts } from "../facts/types.js";
+import type { Profile } from "../profiles/types.js";
 import type { Control, Finding } from "./types.js";
 import { ev, fail, inCidr, isDefaultRoute, list, pass } from "./util.js";
 
 /** The local stub resolver (systemd-resolved, dnsmasq): its upstreams are judged separately. */
 function loopback(address: string): boolean {
   return /^127\./.test(address) || address === "::1";
+}
+
+/**
+ * Is a resolver reached through the tunnel? A server the gateway pushed, the local stub, or
+ * one inside an internal network the tunnel carries (the profile's remote networks or a
+ * child's remote_ts, not the default route — under a full tunnel a LAN resolver stays on
+ * the LAN). Being private is not enough. Shared with the DNS provisioning resource.
+ */
+export function tunnelResolver(profile: Profile, facts: Facts): (address: string) => boolean {
+  const internal = [
+    ...profile.spec.vpn.remoteNetworks,
+    ...facts.vpn.swanctl.connections.flatMap((c) => c.children.flatMap((ch) => ch.remoteTs)),
+  ]
+    .filter((n) => n.includes(".") || n.includes(":"))
+    .filter((n) => !isDefaultRoute(n));
+  const pushed = new Set(facts.network.resolvConf?.vpnPushed ?? []);
+  return (address) =>
+    loopback(address) || pushed.has(address) || internal.some((n) => inCidr(address, n));
 }
 
 export const vpn07: Control = {
@@ -76,27 +96,16 @@ export const vpn07: Control = {
             .map((n) => `${n}|${dns.source}`),
         );
     }
-    // Through the tunnel: a server the gateway pushed, or one inside an internal network the
-    // tunnel carries (the profile's remote networks or a child's remote_ts, not the default
-    // route — under a full tunnel a LAN resolver stays on the LAN). Being private is not enough.
-    const internal = [
-      ...profile.spec.vpn.remoteNetworks,
-      ...facts.vpn.swanctl.connections.flatMap((c) => c.children.flatMap((ch) => ch.remoteTs)),
-    ]
-      .filter((n) => n.includes(".") || n.includes(":"))
-      .filter((n) => !isDefaultRoute(n));
-    const pushed = new Set(conf?.vpnPushed ?? []);
+    const through = tunnelResolver(profile, facts);
     for (const entry of resolvers) {
       const [resolver, source] = entry.split("|") as [string, string];
       const address = resolver.split("#")[0] as string;
-      const through =
-        loopback(address) || pushed.has(address) || internal.some((n) => inCidr(address, n));
-      if (!through)
+      if (!through(address))
         findings.push(
           fail("publicResolver", { resolver, source }, [
             ev(
               "DNS resolver",
-              `pushed by the gateway or inside ${list(internal, "an internal network of the tunnel")}`,
+              "pushed by the gateway or inside an internal network of the tunnel",
               resolver,
               source,
             ),

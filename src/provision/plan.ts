@@ -13,6 +13,7 @@ import { planBrowser } from "./resources/browser.js";
 import type { PlanContext, PlanOptions } from "./resources/common.js";
 import { planCoredump } from "./resources/coredump.js";
 import { planDesktop } from "./resources/desktop.js";
+import { planDns } from "./resources/dns.js";
 import { planCups } from "./resources/cups.js";
 import { planDconf } from "./resources/dconf.js";
 import { planDisk } from "./resources/disk.js";
@@ -45,6 +46,7 @@ export const resources: readonly { name: string; plan: (ctx: PlanContext) => Cha
   { name: "sleep", plan: planSleep },
   { name: "nftables", plan: planNftables },
   { name: "strongswan", plan: planStrongswan },
+  { name: "dns", plan: planDns },
   { name: "accounts", plan: planAccounts },
   { name: "dconf", plan: planDconf },
   { name: "password", plan: planPassword },
