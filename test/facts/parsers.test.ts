@@ -360,6 +360,45 @@ describe.skipIf(!canNetns)(
   },
 );
 
+describe("nftables: a live ruleset names protocols as its file does", () => {
+  it("renders nft -j's protocol numbers (no /etc/protocols on the laptop) as names", () => {
+    const match = (key: object, right: unknown) => ({ match: { op: "==", left: key, right } });
+    const json = JSON.stringify({
+      nftables: [
+        { table: { family: "inet", name: "koffer" } },
+        {
+          chain: {
+            family: "inet",
+            table: "koffer",
+            name: "output",
+            type: "filter",
+            hook: "output",
+            prio: 0,
+            policy: "drop",
+          },
+        },
+        ...[
+          [match({ meta: { key: "l4proto" } }, 50)],
+          [match({ payload: { protocol: "ip", field: "protocol" } }, { set: [6, 17] })],
+          [match({ payload: { protocol: "ip6", field: "nexthdr" } }, 253)],
+        ].map((expr) => ({
+          rule: {
+            family: "inet",
+            table: "koffer",
+            chain: "output",
+            expr: [...expr, { accept: null }],
+          },
+        })),
+      ],
+    });
+    expect(parseNftJson(json).chains[0]?.rules).toEqual([
+      "meta l4proto esp accept",
+      "ip protocol { tcp, udp } accept",
+      "ip6 nexthdr 253 accept",
+    ]);
+  });
+});
+
 describe.skipIf(!canNetns)(
   `nftables: what the kernel refuses to load is a parse error${canNetns ? "" : " (skipped: needs root for a network namespace)"}`,
   () => {

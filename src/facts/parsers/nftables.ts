@@ -544,6 +544,30 @@ function renderValue(value: unknown, quote = false): string {
   return quote && typeof value === "string" ? `"${value}"` : String(value);
 }
 
+/**
+ * nft's JSON gives a protocol a rule names by number (`meta l4proto 50`) where its text
+ * form, and so /etc/nftables.conf, has the name (`esp`): render the names, so a live
+ * ruleset reads like the file it was loaded from and the checks judge one form.
+ */
+const protocolKeys = new Set(["meta l4proto", "ip protocol", "ip6 nexthdr"]);
+const protocolNames: Readonly<Record<number, string>> = {
+  1: "icmp",
+  6: "tcp",
+  17: "udp",
+  50: "esp",
+  51: "ah",
+  58: "ipv6-icmp",
+  132: "sctp",
+  136: "udplite",
+};
+
+function protocolName(value: unknown): unknown {
+  if (typeof value === "number") return protocolNames[value] ?? value;
+  if (value !== null && typeof value === "object" && "set" in value)
+    return { set: ((value as { set: unknown[] }).set ?? []).map(protocolName) };
+  return value;
+}
+
 function renderLeft(left: unknown): { text: string; quote: boolean } {
   const o = (left ?? {}) as Record<string, Record<string, unknown>>;
   if (o["payload"])
@@ -568,7 +592,8 @@ export function renderNftStatement(stmt: Record<string, unknown>): string {
       if (typeof b["right"] === "boolean" && b["op"] === "==")
         return `${left.text} ${b["right"] ? "exists" : "missing"}`;
       const op = b["op"] === "==" || b["op"] === "in" ? "" : `${String(b["op"])} `;
-      return `${left.text} ${op}${renderValue(b["right"], left.quote)}`;
+      const right = protocolKeys.has(left.text) ? protocolName(b["right"]) : b["right"];
+      return `${left.text} ${op}${renderValue(right, left.quote)}`;
     }
     case "accept":
     case "drop":
