@@ -141,7 +141,9 @@ const weak: [string, Facts, string[]][] = [
         unitFiles: { ...base.services.unitFiles, "usbguard.service": "not-found" },
       },
     },
-    ["USB-01", "USB-03"],
+    // LOG-01 too: the profile allows USB devices, and without USBGuard (and its LinuxAudit
+    // backend) no USB decision reaches the audit trail.
+    ["LOG-01", "USB-01", "USB-03"],
   ],
   [
     "usbguard allowing mass storage",
@@ -287,7 +289,8 @@ describe("evaluate: errors, waivers, thresholds", () => {
       gatherErrors: [{ area: "usb", message: "usbguard-rule-parser crashed" }],
     });
     const errored = result.controls.filter((c) => c.status === "error").map((c) => c.id);
-    expect(errored).toEqual(["USB-01", "USB-02", "USB-03", "USB-04"]);
+    // LOG-01 reads usbguard-daemon.conf (AuditBackend) from the usb area too.
+    expect(errored).toEqual(["USB-01", "USB-02", "USB-03", "USB-04", "LOG-01"]);
     expect(result.summary.compliant).toBe(false);
   });
   it("a damaged LUKS header errors every disk check that reads it", () => {
