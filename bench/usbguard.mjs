@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { formatRule, parseRulesFile } from "../dist/facts/usbguard-rules.js";
+import { formatRule, parseRule, parseRulesFile } from "../dist/facts/usbguard-rules.js";
 
 const RULES = 10_000;
 const lines = [];
@@ -56,3 +56,20 @@ if (baseline !== undefined) {
   );
   console.log(`ratio usbguard/koffer: ${(baseline / koffer).toFixed(2)}x`);
 }
+
+// Pathological input must stay linear (the test suite checks only that it is rejected).
+const pathological = time(() => {
+  for (const line of [
+    'allow name "' + "\\\\".repeat(200_000),
+    "allow" + " \t".repeat(200_000) + "x",
+  ])
+    try {
+      parseRule(line);
+      throw new Error("pathological rule accepted");
+    } catch (error) {
+      if (error.message === "pathological rule accepted") throw error;
+    }
+}, 3);
+console.log(
+  `koffer rejects two 400,000-character pathological rules: ${pathological.toFixed(1)} ms (median of 3)`,
+);

@@ -132,6 +132,20 @@ export const evidenceTerms: Record<string, Localized> = {
     "pam_faillock nicht im PAM-Stapel",
     "pam_faillock not in the PAM stack",
   ),
+  "pushed by the gateway or inside an internal network of the tunnel": L(
+    "vom Gateway zugewiesen oder innerhalb eines internen Netzes des Tunnels",
+    "pushed by the gateway or inside an internal network of the tunnel",
+  ),
+  // Why an audit event class is (not) recorded (src/facts/parsers/audit.ts).
+  "no rule records it": L("keine Regel zeichnet es auf", "no rule records it"),
+  "a never rule before any recording rule silences it": L(
+    "eine never-Regel vor jeder aufzeichnenden Regel unterdrückt es",
+    "a never rule before any recording rule silences it",
+  ),
+  "a never rule on the user list silences logon messages": L(
+    "eine never-Regel auf der user-Liste unterdrückt die Anmeldemeldungen",
+    "a never rule on the user list silences logon messages",
+  ),
   "valid, chains to the municipality CA": L(
     "gültig, Kette bis zur CA der Kommune",
     "valid, chains to the municipality CA",
@@ -175,6 +189,14 @@ const patterns: Pattern[] = [
   [/^(\S+\.(?:service|socket|target|mount|timer|path)) (\S+)$/, (m, de) => `${m[1]} ${de(m[2]!)}`],
   [/^(\S+) \((.+)\)$/, (m, de) => `${evidenceTerms[m[1]!]?.de ?? m[1]} (${de(m[2]!)})`],
   [/^([^=\s]+)=(\(.+\)|[a-z-]+)$/, (m, de) => `${m[1]}=${de(m[2]!)}`],
+  [
+    /^pushed by the gateway or inside (.+)$/,
+    (m) => `vom Gateway zugewiesen oder innerhalb von ${m[1]}`,
+  ],
+  [
+    /^(a never rule (?:before any recording rule silences it|on the user list silences logon messages)): (.+)$/s,
+    (m) => `${evidenceTerms[m[1]!]?.de ?? m[1]}: ${m[2]}`,
+  ],
   [/^(\d+) bits?$/, (m) => `${m[1]} Bit`],
   [/^(\d+)-bit key \((\d+) bytes\)$/, (m) => `${m[1]}-Bit-Schlüssel (${m[2]} Byte)`],
   [/^(.+) is truncated$/, (m) => `${m[1]} ist abgeschnitten`],

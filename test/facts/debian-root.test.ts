@@ -103,7 +103,13 @@ describe.skipIf(skip !== null)(
       expect(acc.pamModules["common-auth"]).toContain("pam_unix.so");
       expect(acc.faillock).toEqual({});
       expect(acc.autologin).toEqual([]);
-      expect(acc.dconf).toEqual({ profileUserHasSystemDb: false, keys: {}, locks: [] });
+      // A debootstrap root has no dconf profile, so no system database to compile.
+      expect(acc.dconf).toEqual({
+        profileUserHasSystemDb: false,
+        keys: {},
+        locks: [],
+        databases: [],
+      });
     });
 
     it("network: the nftables package's default ruleset, no sshd, live facts skipped", async () => {

@@ -259,7 +259,8 @@ describe("parseRulesFile", () => {
     expect(crlf.errors.map((e) => e.line)).toEqual([1, 2]);
   });
 
-  it("parses 10,000 rules well under a second", () => {
+  // Timings live in bench/usbguard.mjs (npm run bench:usbguard); here only correctness.
+  it("parses 10,000 rules, and rejects pathological long input with a syntax error", () => {
     const lines: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       const hex = (i % 65536).toString(16).padStart(4, "0");
@@ -268,22 +269,12 @@ describe("parseRulesFile", () => {
       );
       if (i % 100 === 0) lines.push("# group " + i, "");
     }
-    const text = lines.join("\n") + "\n";
-    // Best of three: the machine running the tests is shared, a single sample is noise.
-    let best = Infinity;
-    for (let run = 0; run < 3; run++) {
-      const started = performance.now();
-      const parsed = parseRulesFile(text, "big.rules");
-      best = Math.min(best, performance.now() - started);
-      expect(parsed.errors).toEqual([]);
-      expect(parsed.rules).toHaveLength(10_000);
-    }
-    expect(best).toBeLessThan(1000);
-    // Pathological input must stay linear: a long unterminated string and a long blank run.
-    const long = performance.now();
+    const parsed = parseRulesFile(lines.join("\n") + "\n", "big.rules");
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.rules).toHaveLength(10_000);
+    expect(parsed.rules[9_999]?.rule).toMatchObject({ target: "allow" });
     expect(() => parseRule('allow name "' + "\\\\".repeat(200_000))).toThrow(UsbRuleSyntaxError);
     expect(() => parseRule("allow" + " \t".repeat(200_000) + "x")).toThrow(UsbRuleSyntaxError);
-    expect(performance.now() - long).toBeLessThan(1000);
   });
 });
 

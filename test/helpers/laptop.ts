@@ -107,6 +107,7 @@ export const laptopPackages: readonly string[] = [
   "usbguard",
   "strongswan-swanctl",
   "charon-systemd",
+  "libstrongswan",
   "libstrongswan-standard-plugins",
   "unattended-upgrades",
   "pcscd",
@@ -127,6 +128,13 @@ const desktopOwners: Record<string, string> = {
   "libreoffice-writer": "/usr/share/applications/libreoffice-writer.desktop",
   cups: "/usr/share/applications/cups.desktop",
 };
+
+/** strongSwan's plugins as Debian 12 splits them (VPN-01 asks for gcm/openssl and hmac). */
+const strongswanPlugins: Record<string, string[]> = {
+  libstrongswan: ["aes", "gmp", "hmac", "sha2", "x509", "pem", "pkcs1", "pkcs8"],
+  "libstrongswan-standard-plugins": ["openssl", "gcm"],
+};
+const pluginFile = (plugin: string) => `/usr/lib/ipsec/plugins/libstrongswan-${plugin}.so`;
 
 /** usbguard rules.conf in the canonical form usbguard 1.1.2 prints. */
 export const laptopUsbRules = [
@@ -460,14 +468,24 @@ async function buildBase(): Promise<Base> {
   const profilePath = join(dir, "profile.yaml");
   await writeFile(profilePath, laptopProfileYaml());
 
+  const ownedFiles = (name: string): string[] | undefined => {
+    if (desktopOwners[name] !== undefined) return ["/.", "/usr", desktopOwners[name]];
+    const plugins = strongswanPlugins[name];
+    return plugins === undefined ? undefined : ["/.", "/usr", ...plugins.map(pluginFile)];
+  };
   const packages: DpkgPackage[] = laptopPackages.map((name) => ({
     name,
     version: "1.0-1",
-    files: desktopOwners[name] !== undefined ? ["/.", "/usr", desktopOwners[name]] : undefined,
+    files: ownedFiles(name),
   }));
   const built = await buildRoot({
     files: {
       ...files,
+      ...Object.fromEntries(
+        Object.values(strongswanPlugins)
+          .flat()
+          .map((plugin) => [pluginFile(plugin), "\x7fELF (koffer test plugin)\n"]),
+      ),
       "/etc/usbguard/rules.conf": { content: `${laptopUsbRules.join("\n")}\n`, mode: 0o600 },
       "/etc/shadow": {
         content: [
@@ -490,6 +508,12 @@ async function buildBase(): Promise<Base> {
   // buildRoot makes its roots in its own temporary directory; keep ours together.
   const root = join(dir, "root");
   await rename(built, root);
+  // dconf reads only the compiled database: compile the keyfiles as `dconf update` does.
+  await execa("dconf", [
+    "compile",
+    join(root, "etc/dconf/db/local"),
+    join(root, "etc/dconf/db/local.d"),
+  ]);
 
   // The VPN client credential: key (0600) and CSR by src/pki, signed by the example test CA.
   const ca = readPkcs12(
