@@ -43,7 +43,9 @@ describe("koffer validate", () => {
         rule: "contradiction/ssh-denied",
         severity: "error",
         path: "/spec/network/ssh",
-        position: { file: broken, line: 8, column: 10 },
+        // Line 10: the fixture gained `apps.deny: [openssh-server]` (the baseline no longer
+        // denies it) and a listen address, so `ssh: true` moved down two lines.
+        position: { file: broken, line: 10, column: 10 },
       },
     ]);
   });
