@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile, chown } from "node:fs/
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { acquireCacheLock } from "../../src/demo/debian-root.js";
 import { track, undoLeftover } from "../rig/cleanup.js";
 import { laptopRoot } from "../rig/laptop-root.js";
 import { bootMachine, machineSkipReason, type BootedMachine } from "../rig/machine.js";
@@ -106,6 +107,9 @@ export async function sshLaptopLayer(profileYaml: string): Promise<[string, stri
       `chmod 440 /etc/sudoers.d/${technician}`,
       // openssh-server's postinst enables ssh.service (deb-systemd-helper, no bus needed).
     ].join("\n");
+    // The .deb cache is shared with koffer's own apt runs (and other tests): apt gives up at
+    // once on its archives lock, so take koffer's lock on the cache first, as they do.
+    const releaseArchives = await acquireCacheLock(join(archives, ".koffer-lock"), 30 * 60_000);
     await sh([
       "systemd-nspawn",
       "-q",
@@ -124,7 +128,7 @@ export async function sshLaptopLayer(profileYaml: string): Promise<[string, stri
       "sh",
       "-c",
       script,
-    ]);
+    ]).finally(releaseArchives);
     await sh(["umount", merged]);
     untrack();
     await rm(join(dir, "work"), { recursive: true, force: true });

@@ -184,8 +184,10 @@ export async function laptopRoot(_release: "bookworm" = "bookworm"): Promise<str
     await execa("cp", ["-a", "--reflink=auto", base, tempPath]);
     const archives = join(homedir(), ".cache", "koffer", "apt-archives");
     await mkdir(join(archives, "partial"), { recursive: true });
+    // koffer's own apt runs and other tests share the cache: hold koffer's lock on it.
+    const releaseArchives = await acquireCacheLock(join(archives, ".koffer-lock"), 30 * 60_000);
     try {
-      await nspawnRun(tempPath, buildScript(laptopPackages), archives);
+      await nspawnRun(tempPath, buildScript(laptopPackages), archives).finally(releaseArchives);
     } catch (error) {
       await rm(tempPath, { recursive: true, force: true });
       throw error;
