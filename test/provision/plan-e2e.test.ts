@@ -12,6 +12,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gatherFacts } from "../../src/facts/index.js";
 import { applyChanges } from "../../src/provision/apply.js";
+import { dconfCompileHandler } from "../../src/provision/handlers/dconf.js";
 import { planProvision } from "../../src/provision/plan.js";
 import type { Change } from "../../src/provision/types.js";
 import { evaluate } from "../../src/report/evaluate.js";
@@ -34,6 +35,9 @@ const builtin = new Set<Change["kind"]>([
   "unmask-unit",
   "set-group-members",
   "lock-account",
+  // The host's `dconf compile` (dconf-cli, in setup.sh): ACC-03 and USB-02 read the compiled
+  // database, so the keyfiles alone would not converge.
+  "compile-dconf",
 ]);
 
 /** Controls the file, unit and account resources address, that an offline root can show. */
@@ -69,6 +73,8 @@ const provided: Record<string, string[]> = {
   usbguard: ["usbguard.service"],
   "strongswan-swanctl": [],
   "charon-systemd": ["strongswan.service"],
+  // ECDSA P-384 and aes256gcm16/ecp384 need the openssl and gcm plugins (VPN-01 judges them).
+  "libstrongswan-standard-plugins": [],
   auditd: ["auditd.service"],
   apparmor: ["apparmor.service"],
   "unattended-upgrades": [],
@@ -90,6 +96,9 @@ async function weakRoot(): Promise<string> {
   };
   for (const unit of Object.values(provided).flat())
     files[`/usr/lib/systemd/system/${unit}`] = unitText(unit);
+  // What libstrongswan-standard-plugins ships and VPN-01 looks for: the plugins' shared objects.
+  for (const plugin of ["openssl", "gcm"])
+    files[`/usr/lib/x86_64-linux-gnu/ipsec/plugins/libstrongswan-${plugin}.so`] = "";
   for (const [path, content] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), content, { mode: path.includes("sudoers") ? 0o440 : 0o644 });
@@ -139,7 +148,10 @@ describe.skipIf(skipReason !== null)("plan → apply → gather → verify on a 
     const others = changes.filter((c) => !builtin.has(c.kind)).map((c) => c.kind);
     // openssh-server and bluez are unwanted; the certificate waits for a CA.
     expect(others).toEqual(["purge-packages", "vpn-certificate"]);
-    const report = await applyChanges(target, applicable, { now });
+    const report = await applyChanges(target, applicable, {
+      now,
+      handlers: { "compile-dconf": dconfCompileHandler() },
+    });
     expect(report.failed).toEqual([]);
     expect(report.applied).toBe(applicable.length);
 
