@@ -158,7 +158,13 @@ function needs(profile: Profile, facts: Facts): PluginNeed[] {
     proposals.push(...c.proposals);
     for (const child of c.children) proposals.push(...child.espProposals);
   }
-  const out = proposalNeeds(proposals.filter((p) => p.toLowerCase() !== "default"));
+  // postQuantum: preferred offers ML-KEM first and falls back to the classical proposal, which
+  // a strongSwan without ML-KEM negotiates (Debian 13's parses the keywords, src/platform/
+  // releases.ts); VPN-02 counts the fallback's days. Only `required` makes ML-KEM a need.
+  const optionalMlkem = spec.postQuantum === "preferred";
+  const out = proposalNeeds(proposals.filter((p) => p.toLowerCase() !== "default")).filter(
+    (need) => !(optionalMlkem && need.anyOf.every((p) => p === "ml")),
+  );
   const keys = new Map<string, string[]>([
     [spec.certificate.key, pluginsForKey(spec.certificate.key)],
   ]);

@@ -25,8 +25,15 @@ export const pluginPackage: Readonly<Record<string, string>> = {
   ccm: "libstrongswan-extra-plugins",
   ctr: "libstrongswan-extra-plugins",
   cmac: "libstrongswan-extra-plugins",
-  // strongSwan ≥ 6.0's ml plugin (ML-KEM); neither Debian 12 (5.9.8) nor Debian 13 (6.0.1)
-  // packages it, and their openssl plugin has no ML-KEM (upstream: only with AWS-LC).
+};
+
+/**
+ * Plugins no Debian release packages, with what to install instead (for messages only —
+ * never handed to apt). strongSwan ≥ 6.0's ml plugin (ML-KEM): neither Debian 12 (5.9.8) nor
+ * Debian 13 (6.0.1) packages it, and their openssl plugin has no ML-KEM (upstream: only with
+ * AWS-LC).
+ */
+export const unpackagedPlugin: Readonly<Record<string, string>> = {
   ml: "strongswan ≥ 6.0 built with the ml plugin (not in Debian 12 or 13)",
 };
 
@@ -72,10 +79,17 @@ export function proposalNeeds(proposals: string[]): PluginNeed[] {
   return [...out.values()];
 }
 
-/** The Debian package to install for a need: that of its first plugin. */
+/** The Debian package for a need (that of its first packaged plugin); null when Debian has none. */
+export function debianPackageFor(need: PluginNeed): string | null {
+  const plugin = need.anyOf.find((p) => pluginPackage[p] !== undefined);
+  if (plugin !== undefined) return pluginPackage[plugin] ?? null;
+  return need.anyOf.some((p) => unpackagedPlugin[p] !== undefined) ? null : "strongswan";
+}
+
+/** What to install for a need, as a message names it: the package, or what Debian lacks. */
 export function packageFor(need: PluginNeed): string {
-  const plugin = need.anyOf.find((p) => pluginPackage[p] !== undefined) ?? need.anyOf[0] ?? "";
-  return pluginPackage[plugin] ?? "strongswan";
+  const plugin = need.anyOf.find((p) => unpackagedPlugin[p] !== undefined) ?? "";
+  return debianPackageFor(need) ?? unpackagedPlugin[plugin] ?? "strongswan";
 }
 
 /** The strongSwan plugin packages a profile's proposals and key type need (for provisioning). */
@@ -87,5 +101,7 @@ export function requiredPluginPackages(
     ...proposalNeeds([...proposals.ike, ...proposals.esp]),
     { what: key, anyOf: pluginsForKey(key) },
   ];
-  return [...new Set(needs.map(packageFor))].filter((p) => p !== "libstrongswan").sort();
+  // A plugin Debian does not package is no package name for apt (VPN-01 names what is missing).
+  const packages = needs.map(debianPackageFor).filter((p): p is string => p !== null);
+  return [...new Set(packages)].filter((p) => p !== "libstrongswan").sort();
 }

@@ -70,6 +70,44 @@ testControl(vpn01, import.meta.url, [
     data: { needs: "ke1_mlkem768", plugins: "ml" },
   },
   {
+    // The trixie profile: hybrid first, classical fallback; Debian 13 negotiates the fallback.
+    name: "postQuantum preferred: no ml plugin is no failure (VPN-02 counts the fallback's days)",
+    profile: makeProfile({
+      spec: {
+        vpn: {
+          postQuantum: "preferred",
+          proposals: {
+            ike: ["aes256gcm16-prfsha384-ecp384-ke1_mlkem768", "aes256gcm16-prfsha384-ecp384"],
+          },
+        },
+      },
+    }),
+    facts: plugins({ standard: true }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "postQuantum required: no ml plugin fails, naming what Debian lacks",
+    profile: makeProfile({
+      spec: {
+        vpn: {
+          postQuantum: "required",
+          proposals: { ike: ["aes256gcm16-prfsha384-ecp384-ke1_mlkem768"] },
+        },
+      },
+    }),
+    facts: plugins({ standard: true }),
+    status: "fail",
+    messages: ["pluginMissing"],
+    exact: true,
+    data: {
+      needs: "ke1_mlkem768",
+      plugins: "ml",
+      package: "strongswan ≥ 6.0 built with the ml plugin (not in Debian 12 or 13)",
+    },
+  },
+  {
     name: "gcm disabled: openssl still does AES-GCM",
     facts: plugins({ standard: true, off: "gcm" }),
     status: "pass",
