@@ -23,6 +23,8 @@ export interface Mutation {
   description: string;
   /** Expected verdict per affected control (the others are not asserted). */
   expect: Record<string, Verdict>;
+  /** Where the reason matters: what the control's message must match. */
+  reason?: Record<string, RegExp>;
   apply: (root: string) => Promise<void>;
   liveProbe: LiveProbe[];
   /** Mutations that change what a boot does to other mutations (masks, grub, firewall) boot alone. */
@@ -764,12 +766,21 @@ export function generateMutations(): Mutation[] {
     ["udp dport 4500 accept", "pass"],
     ["ct state established,related accept", "pass"],
     ["udp dport 53 drop", "pass"],
-    ["meta ipsec exists udp dport 53 accept", "pass"],
+    // DNS only through the tunnel: in an output chain the IPsec policy is asked with `rt`.
+    ["rt ipsec exists udp dport 53 accept", "pass"],
+    // `meta ipsec` matches only on input/forward/prerouting: nft rejects the whole file
+    // ("meta ipsec" in an output hook is an error), so the kill switch never loads.
+    ["meta ipsec exists udp dport 53 accept", "fail"],
   ] as const)
     add({
       id: `nft-output-${rule.replace(/\W+/g, "-")}`,
-      description: `kill switch output chain: ${rule}`,
+      description: rule.startsWith("meta ipsec")
+        ? `kill switch output chain: ${rule} — the kernel rejects the whole ruleset (meta ipsec is not valid in an output chain), nothing loads`
+        : `kill switch output chain: ${rule}`,
       expect: { "VPN-06": verdict },
+      ...(rule.startsWith("meta ipsec")
+        ? { reason: { "VPN-06": /meta ipsec[\s\S]*rt ipsec exists/ } }
+        : {}),
       apply: (r) => edit(r, "/etc/nftables.conf", output(rule)),
       liveProbe: [nftProbe("VPN-06")],
       exclusive: true,
