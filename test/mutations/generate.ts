@@ -16,7 +16,19 @@ export interface LiveProbe {
   argv: string[];
   /** The verdict the output implies. */
   judge: (stdout: string, exitCode: number) => Verdict;
+  /**
+   * Why a running container cannot give this probe's truth (live.test.ts leaves it out and
+   * prints the reason); absent for probes the live oracle compares.
+   */
+  notLive?: string;
 }
+
+/** Probes that only list what the running system loaded: judging needs koffer's model. */
+const needsModel =
+  "the live listing must be judged with koffer's own model (not an independent oracle); recorded, not compared";
+/** Kernel sysctls are the host kernel's: /proc/sys is read-only in the container. */
+const hostKernel =
+  "kernel sysctls in a container are the host kernel's (/proc/sys is read-only, systemd-sysctl is skipped)";
 
 export interface Mutation {
   id: string;
@@ -57,16 +69,19 @@ const sysrqProbe: LiveProbe = {
   control: "BOOT-04",
   argv: ["sysctl", "-n", "kernel.sysrq"],
   judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
+  notLive: hostKernel,
 };
 const dumpableProbe: LiveProbe = {
   control: "DATA-03",
   argv: ["sysctl", "-n", "fs.suid_dumpable"],
   judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
+  notLive: hostKernel,
 };
 const tmpProbe: LiveProbe = {
   control: "DATA-01",
   argv: ["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", "/tmp"],
   judge: (out) => (out.trim() === "tmpfs" ? "pass" : "fail"),
+  notLive: "systemd-nspawn mounts a tmpfs of its own on /tmp, whether tmp.mount runs or not",
 };
 const noexecProbe = (path: string): LiveProbe => ({
   control: "APP-01",
@@ -78,6 +93,12 @@ const noexecProbe = (path: string): LiveProbe => ({
       .includes("noexec")
       ? "pass"
       : "fail",
+  ...(path === "/home"
+    ? {
+        notLive:
+          "in a container systemd-fstab-generator ignores fstab lines of devices (/home binds /dev/mapper/cryptroot)",
+      }
+    : {}),
 });
 const unitProbe = (control: string, unit: string): LiveProbe => ({
   control,
@@ -93,28 +114,37 @@ const sshdGoneProbe: LiveProbe = {
 const auditProbe: LiveProbe = {
   control: "LOG-01",
   argv: ["sh", "-c", "augenrules --load >/dev/null 2>&1; auditctl -s; auditctl -l"],
-  judge: () => "pass", // replaced in live.test.ts by judging the live rule list with the LOG-01 model
+  judge: () => "pass",
+  notLive:
+    "the kernel accepts audit netlink requests only from the initial PID namespace: auditctl gets EPERM in a container",
 };
+/** USBGuard's daemon cannot run in a container (test/rig/laptop.test.ts, containerFailures). */
+const usbguardDown =
+  "usbguard-daemon exits in a container (AuditBackend=LinuxAudit needs the initial network namespace's audit netlink)";
 const usbProbe = (control: string): LiveProbe => ({
   control,
   argv: ["usbguard", "list-rules"],
-  judge: () => "pass", // replaced in live.test.ts: the daemon's effective rule list, judged by the USB model
+  judge: () => "pass",
+  notLive: usbguardDown,
 });
 const cmdlineProbe = (control: string): LiveProbe => ({
   control,
   // the rig boots the tree's kernel command line as update-grub would write it
   argv: ["sh", "-c", "update-grub >/dev/null 2>&1; grep -m1 -o 'linux\\s.*' /boot/grub/grub.cfg"],
   judge: () => "pass",
+  notLive: "a container runs on the host's kernel command line, not the one grub.cfg would boot",
 });
 const nftProbe = (control: string): LiveProbe => ({
   control,
   argv: ["nft", "list", "ruleset"],
   judge: () => "pass",
+  notLive: needsModel,
 });
 const resolverProbe: LiveProbe = {
   control: "VPN-07",
   argv: ["sh", "-c", "resolvectl dns 2>/dev/null; cat /etc/resolv.conf"],
   judge: () => "pass",
+  notLive: needsModel,
 };
 const desktopProbe: LiveProbe = {
   control: "APP-02",
@@ -125,6 +155,7 @@ const desktopProbe: LiveProbe = {
     "XDG_DATA_DIRS=/usr/share/gnome:/usr/local/share:/usr/share:/var/lib/flatpak/exports/share gio list-apps 2>/dev/null || true",
   ],
   judge: () => "pass",
+  notLive: needsModel,
 };
 
 // ─── the generator ──────────────────────────────────────────────────────────
@@ -546,6 +577,7 @@ export function generateMutations(): Mutation[] {
           control: "LOG-01",
           argv: ["usbguard", "get-parameter", "AuditBackend"],
           judge: (o) => (o.trim() === "LinuxAudit" ? "pass" : "fail"),
+          notLive: usbguardDown,
         },
       ],
     });
@@ -562,6 +594,7 @@ export function generateMutations(): Mutation[] {
         control: "USB-01",
         argv: ["usbguard", "get-parameter", "ImplicitPolicyTarget"],
         judge: (o) => (o.trim() === "allow" ? "fail" : "pass"),
+        notLive: usbguardDown,
       },
     ],
   });
