@@ -26,9 +26,6 @@ export interface LiveProbe {
 /** Probes that only list what the running system loaded: judging needs koffer's model. */
 const needsModel =
   "the live listing must be judged with koffer's own model (not an independent oracle); recorded, not compared";
-/** Kernel sysctls are the host kernel's: /proc/sys is read-only in the container. */
-const hostKernel =
-  "kernel sysctls in a container are the host kernel's (/proc/sys is read-only, systemd-sysctl is skipped)";
 
 export interface Mutation {
   id: string;
@@ -65,18 +62,28 @@ async function link(root: string, path: string, to: string): Promise<void> {
 
 // ─── live probes ────────────────────────────────────────────────────────────
 
-const sysrqProbe: LiveProbe = {
-  control: "BOOT-04",
-  argv: ["sysctl", "-n", "kernel.sysrq"],
-  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
-  notLive: hostKernel,
-};
-const dumpableProbe: LiveProbe = {
-  control: "DATA-03",
-  argv: ["sysctl", "-n", "fs.suid_dumpable"],
-  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
-  notLive: hostKernel,
-};
+/**
+ * What the running laptop's systemd-sysctl sets a key to: it reads sysctl.d with its own
+ * precedence and logs (at debug level) "Setting '/proc/sys/KEY' to 'VALUE'" before the write,
+ * which a container refuses (/proc/sys is the host kernel's, read-only). No line: the kernel
+ * default stays (Debian: kernel.sysrq 438, fs.suid_dumpable 0).
+ */
+const sysctlProbe = (control: string, key: string, kernelDefault: string): LiveProbe => ({
+  control,
+  argv: [
+    "sh",
+    "-c",
+    "SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_COLOR=0 /lib/systemd/systemd-sysctl 2>&1 || true",
+  ],
+  judge: (out) => {
+    const set = [...out.matchAll(/^Setting '\/proc\/sys\/([^']+)' to '([^']*)'/gm)]
+      .filter((m) => m[1] === key.replace(/\./g, "/"))
+      .at(-1);
+    return (set?.[2] ?? kernelDefault).trim() === "0" ? "pass" : "fail";
+  },
+});
+const sysrqProbe = sysctlProbe("BOOT-04", "kernel.sysrq", "438");
+const dumpableProbe = sysctlProbe("DATA-03", "fs.suid_dumpable", "0");
 const tmpProbe: LiveProbe = {
   control: "DATA-01",
   argv: ["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", "/tmp"],

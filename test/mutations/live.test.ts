@@ -27,6 +27,10 @@ import { generateMutations, type Mutation } from "./generate.js";
 import { judge } from "./judge.js";
 
 const judged = (m: Mutation) => m.liveProbe.filter((p) => p.notLive === undefined);
+/** The controls a mutation is judged by, offline and live. */
+const touched = (m: Mutation) => [
+  ...new Set([...Object.keys(m.expect), ...judged(m).map((p) => p.control)]),
+];
 
 const skip = machineSkipReason() ?? laptopRootSkipReason();
 
@@ -43,19 +47,20 @@ describe.skipIf(skip !== null)(
             (notLive.get(`${p.control} ${p.notLive}`) ?? 0) + 1,
           );
       for (const [reason, n] of notLive) console.log(`not judged live (${n}x): ${reason}`);
-      const mutations = all.filter((m) => judged(m).length > 0);
+      const only = process.env.KOFFER_MUTATIONS;
+      const mutations = all.filter(
+        (m) => judged(m).length > 0 && (only === undefined || m.id.includes(only)),
+      );
       const hardened = await buildHardenedLaptop();
       const profile = await loadProfileOrThrow(hardened.profilePath);
       const cache = await laptopRoot();
       // Mutations judged by different controls do not interfere: they share a boot.
       const batches: Mutation[][] = [];
       for (const m of mutations) {
-        const controls = Object.keys(m.expect);
+        const controls = touched(m);
         const fits = (b: Mutation[]) =>
           b.length < 8 &&
-          b.every(
-            (o) => o.exclusive !== true && !Object.keys(o.expect).some((c) => controls.includes(c)),
-          );
+          b.every((o) => o.exclusive !== true && !touched(o).some((c) => controls.includes(c)));
         const batch = m.exclusive === true ? undefined : batches.find(fits);
         if (batch === undefined) batches.push([m]);
         else batch.push(m);
@@ -69,13 +74,26 @@ describe.skipIf(skip !== null)(
           await execa("cp", [
             "-a",
             "--remove-destination",
-            join(hardened.root, "etc", "."),
+            // "etc/." (path.join would drop the dot: cp would make etc/etc)
+            `${join(hardened.root, "etc")}/.`,
             join(copy.path, "etc"),
           ]);
-          for (const m of batch) await m.apply(copy.path);
+          for (const m of batch)
+            await m.apply(copy.path).catch((error: unknown) => {
+              throw new Error(`${m.id} (batch ${batch.map((b) => b.id).join(", ")})`, {
+                cause: error,
+              });
+            });
           const offline = await judge(
             copy.path,
-            [...new Set(batch.flatMap((m) => Object.keys(m.expect)))],
+            [
+              ...new Set(
+                batch.flatMap((m) => [
+                  ...Object.keys(m.expect),
+                  ...judged(m).map((p) => p.control),
+                ]),
+              ),
+            ],
             profile,
           );
           const machine = await bootMachine({
