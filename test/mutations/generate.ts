@@ -38,7 +38,13 @@ export interface Mutation {
   liveProbe: LiveProbe[];
   /** Mutations that change what a boot does to other mutations (masks, grub, firewall) boot alone. */
   exclusive?: boolean;
+  /** Why booting the mutated tree cannot show this mutation (live.test.ts leaves it out). */
+  notLive?: string;
 }
+
+/** A file in the tree's /run: on a running laptop something wrote it after boot. */
+const runHidden =
+  "a file in /run exists only on the running system: booting the tree mounts a fresh tmpfs on /run, which hides it";
 
 // ─── file helpers (paths are paths on the laptop) ───────────────────────────
 
@@ -169,7 +175,8 @@ const desktopProbe: LiveProbe = {
 
 export function generateMutations(): Mutation[] {
   const out: Mutation[] = [];
-  const add = (m: Mutation) => out.push(m);
+  const add = (m: Mutation) =>
+    out.push(/\/run\//.test(m.description) ? { notLive: runHidden, ...m } : m);
 
   // sysctl: systemd-sysctl's order and precedence (BOOT-04 kernel.sysrq, DATA-03 fs.suid_dumpable).
   for (const [file, value] of [

@@ -26,7 +26,8 @@ import { copyRoot, laptopRoot, laptopRootSkipReason } from "../rig/laptop-root.j
 import { generateMutations, type Mutation } from "./generate.js";
 import { judge } from "./judge.js";
 
-const judged = (m: Mutation) => m.liveProbe.filter((p) => p.notLive === undefined);
+const judged = (m: Mutation) =>
+  m.notLive === undefined ? m.liveProbe.filter((p) => p.notLive === undefined) : [];
 /** The controls a mutation is judged by, offline and live. */
 const touched = (m: Mutation) => [
   ...new Set([...Object.keys(m.expect), ...judged(m).map((p) => p.control)]),
@@ -46,6 +47,8 @@ describe.skipIf(skip !== null)(
             `${p.control} ${p.notLive}`,
             (notLive.get(`${p.control} ${p.notLive}`) ?? 0) + 1,
           );
+      for (const m of all)
+        if (m.notLive !== undefined) notLive.set(m.notLive, (notLive.get(m.notLive) ?? 0) + 1);
       for (const [reason, n] of notLive) console.log(`not judged live (${n}x): ${reason}`);
       const only = process.env.KOFFER_MUTATIONS;
       const mutations = all.filter(
