@@ -81,6 +81,10 @@ describe.skipIf(skip !== null)(
             `${join(hardened.root, "etc")}/.`,
             join(copy.path, "etc"),
           ]);
+          // The desktop's own accounts stay: the fixture's passwd/group lack its system users
+          // (messagebus …), without which D-Bus and everything on it never start.
+          for (const f of ["passwd", "group", "shadow", "gshadow"])
+            await execa("cp", ["-a", join(cache, "etc", f), join(copy.path, "etc", f)]);
           for (const m of batch)
             await m.apply(copy.path).catch((error: unknown) => {
               throw new Error(`${m.id} (batch ${batch.map((b) => b.id).join(", ")})`, {
