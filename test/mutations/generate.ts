@@ -16,18 +16,35 @@ export interface LiveProbe {
   argv: string[];
   /** The verdict the output implies. */
   judge: (stdout: string, exitCode: number) => Verdict;
+  /**
+   * Why a running container cannot give this probe's truth (live.test.ts leaves it out and
+   * prints the reason); absent for probes the live oracle compares.
+   */
+  notLive?: string;
 }
+
+/** Probes that only list what the running system loaded: judging needs koffer's model. */
+const needsModel =
+  "the live listing must be judged with koffer's own model (not an independent oracle); recorded, not compared";
 
 export interface Mutation {
   id: string;
   description: string;
   /** Expected verdict per affected control (the others are not asserted). */
   expect: Record<string, Verdict>;
+  /** Where the reason matters: what the control's message must match. */
+  reason?: Record<string, RegExp>;
   apply: (root: string) => Promise<void>;
   liveProbe: LiveProbe[];
   /** Mutations that change what a boot does to other mutations (masks, grub, firewall) boot alone. */
   exclusive?: boolean;
+  /** Why booting the mutated tree cannot show this mutation (live.test.ts leaves it out). */
+  notLive?: string;
 }
+
+/** A file in the tree's /run: on a running laptop something wrote it after boot. */
+const runHidden =
+  "a file in /run exists only on the running system: booting the tree mounts a fresh tmpfs on /run, which hides it";
 
 // ─── file helpers (paths are paths on the laptop) ───────────────────────────
 
@@ -51,20 +68,33 @@ async function link(root: string, path: string, to: string): Promise<void> {
 
 // ─── live probes ────────────────────────────────────────────────────────────
 
-const sysrqProbe: LiveProbe = {
-  control: "BOOT-04",
-  argv: ["sysctl", "-n", "kernel.sysrq"],
-  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
-};
-const dumpableProbe: LiveProbe = {
-  control: "DATA-03",
-  argv: ["sysctl", "-n", "fs.suid_dumpable"],
-  judge: (out) => (out.trim() === "0" ? "pass" : "fail"),
-};
+/**
+ * What the running laptop's systemd-sysctl sets a key to: it reads sysctl.d with its own
+ * precedence and logs (at debug level) "Setting '/proc/sys/KEY' to 'VALUE'" before the write,
+ * which a container refuses (/proc/sys is the host kernel's, read-only). No line: the kernel
+ * default stays (Debian: kernel.sysrq 438, fs.suid_dumpable 0).
+ */
+const sysctlProbe = (control: string, key: string, kernelDefault: string): LiveProbe => ({
+  control,
+  argv: [
+    "sh",
+    "-c",
+    "SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_COLOR=0 /lib/systemd/systemd-sysctl 2>&1 || true",
+  ],
+  judge: (out) => {
+    const set = [...out.matchAll(/^Setting '\/proc\/sys\/([^']+)' to '([^']*)'/gm)]
+      .filter((m) => m[1] === key.replace(/\./g, "/"))
+      .at(-1);
+    return (set?.[2] ?? kernelDefault).trim() === "0" ? "pass" : "fail";
+  },
+});
+const sysrqProbe = sysctlProbe("BOOT-04", "kernel.sysrq", "438");
+const dumpableProbe = sysctlProbe("DATA-03", "fs.suid_dumpable", "0");
 const tmpProbe: LiveProbe = {
   control: "DATA-01",
   argv: ["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", "/tmp"],
   judge: (out) => (out.trim() === "tmpfs" ? "pass" : "fail"),
+  notLive: "systemd-nspawn mounts a tmpfs of its own on /tmp, whether tmp.mount runs or not",
 };
 const noexecProbe = (path: string): LiveProbe => ({
   control: "APP-01",
@@ -76,6 +106,12 @@ const noexecProbe = (path: string): LiveProbe => ({
       .includes("noexec")
       ? "pass"
       : "fail",
+  ...(path === "/home"
+    ? {
+        notLive:
+          "in a container systemd-fstab-generator ignores fstab lines of devices (/home binds /dev/mapper/cryptroot)",
+      }
+    : {}),
 });
 const unitProbe = (control: string, unit: string): LiveProbe => ({
   control,
@@ -91,28 +127,37 @@ const sshdGoneProbe: LiveProbe = {
 const auditProbe: LiveProbe = {
   control: "LOG-01",
   argv: ["sh", "-c", "augenrules --load >/dev/null 2>&1; auditctl -s; auditctl -l"],
-  judge: () => "pass", // replaced in live.test.ts by judging the live rule list with the LOG-01 model
+  judge: () => "pass",
+  notLive:
+    "the kernel accepts audit netlink requests only from the initial PID namespace: auditctl gets EPERM in a container",
 };
+/** USBGuard's daemon cannot run in a container (test/rig/laptop.test.ts, containerFailures). */
+const usbguardDown =
+  "usbguard-daemon exits in a container (AuditBackend=LinuxAudit needs the initial network namespace's audit netlink)";
 const usbProbe = (control: string): LiveProbe => ({
   control,
   argv: ["usbguard", "list-rules"],
-  judge: () => "pass", // replaced in live.test.ts: the daemon's effective rule list, judged by the USB model
+  judge: () => "pass",
+  notLive: usbguardDown,
 });
 const cmdlineProbe = (control: string): LiveProbe => ({
   control,
   // the rig boots the tree's kernel command line as update-grub would write it
   argv: ["sh", "-c", "update-grub >/dev/null 2>&1; grep -m1 -o 'linux\\s.*' /boot/grub/grub.cfg"],
   judge: () => "pass",
+  notLive: "a container runs on the host's kernel command line, not the one grub.cfg would boot",
 });
 const nftProbe = (control: string): LiveProbe => ({
   control,
   argv: ["nft", "list", "ruleset"],
   judge: () => "pass",
+  notLive: needsModel,
 });
 const resolverProbe: LiveProbe = {
   control: "VPN-07",
   argv: ["sh", "-c", "resolvectl dns 2>/dev/null; cat /etc/resolv.conf"],
   judge: () => "pass",
+  notLive: needsModel,
 };
 const desktopProbe: LiveProbe = {
   control: "APP-02",
@@ -123,13 +168,15 @@ const desktopProbe: LiveProbe = {
     "XDG_DATA_DIRS=/usr/share/gnome:/usr/local/share:/usr/share:/var/lib/flatpak/exports/share gio list-apps 2>/dev/null || true",
   ],
   judge: () => "pass",
+  notLive: needsModel,
 };
 
 // ─── the generator ──────────────────────────────────────────────────────────
 
 export function generateMutations(): Mutation[] {
   const out: Mutation[] = [];
-  const add = (m: Mutation) => out.push(m);
+  const add = (m: Mutation) =>
+    out.push(/\/run\//.test(m.description) ? { notLive: runHidden, ...m } : m);
 
   // sysctl: systemd-sysctl's order and precedence (BOOT-04 kernel.sysrq, DATA-03 fs.suid_dumpable).
   for (const [file, value] of [
@@ -544,6 +591,7 @@ export function generateMutations(): Mutation[] {
           control: "LOG-01",
           argv: ["usbguard", "get-parameter", "AuditBackend"],
           judge: (o) => (o.trim() === "LinuxAudit" ? "pass" : "fail"),
+          notLive: usbguardDown,
         },
       ],
     });
@@ -560,6 +608,7 @@ export function generateMutations(): Mutation[] {
         control: "USB-01",
         argv: ["usbguard", "get-parameter", "ImplicitPolicyTarget"],
         judge: (o) => (o.trim() === "allow" ? "fail" : "pass"),
+        notLive: usbguardDown,
       },
     ],
   });
@@ -764,12 +813,21 @@ export function generateMutations(): Mutation[] {
     ["udp dport 4500 accept", "pass"],
     ["ct state established,related accept", "pass"],
     ["udp dport 53 drop", "pass"],
-    ["meta ipsec exists udp dport 53 accept", "pass"],
+    // DNS only through the tunnel: in an output chain the IPsec policy is asked with `rt`.
+    ["rt ipsec exists udp dport 53 accept", "pass"],
+    // `meta ipsec` matches only on input/forward/prerouting: nft rejects the whole file
+    // ("meta ipsec" in an output hook is an error), so the kill switch never loads.
+    ["meta ipsec exists udp dport 53 accept", "fail"],
   ] as const)
     add({
       id: `nft-output-${rule.replace(/\W+/g, "-")}`,
-      description: `kill switch output chain: ${rule}`,
+      description: rule.startsWith("meta ipsec")
+        ? `kill switch output chain: ${rule} — the kernel rejects the whole ruleset (meta ipsec is not valid in an output chain), nothing loads`
+        : `kill switch output chain: ${rule}`,
       expect: { "VPN-06": verdict },
+      ...(rule.startsWith("meta ipsec")
+        ? { reason: { "VPN-06": /meta ipsec[\s\S]*rt ipsec exists/ } }
+        : {}),
       apply: (r) => edit(r, "/etc/nftables.conf", output(rule)),
       liveProbe: [nftProbe("VPN-06")],
       exclusive: true,

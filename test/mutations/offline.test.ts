@@ -12,7 +12,7 @@ import { loadProfileOrThrow } from "../../src/index.js";
 import type { Profile } from "../../src/profiles/types.js";
 import { buildHardenedLaptop, type Laptop } from "../helpers/laptop.js";
 import { generateMutations, type Mutation } from "./generate.js";
-import { judge } from "./judge.js";
+import { judge, judgeWithMessages } from "./judge.js";
 
 const mutations = generateMutations();
 let laptop: Laptop;
@@ -31,14 +31,18 @@ afterAll(async () => {
 async function judgeMutation(
   m: Mutation,
   index: number,
-): Promise<{ agree: boolean; got: Record<string, string> }> {
+): Promise<{ agree: boolean; got: Record<string, string>; wrongReason: string[] }> {
   const root = join(scratch, `m${index}`);
   await execa("cp", ["-a", laptop.root, root]);
   try {
     await m.apply(root);
-    const got = await judge(root, Object.keys(m.expect), profile);
+    const detailed = await judgeWithMessages(root, Object.keys(m.expect), profile);
+    const got = Object.fromEntries(Object.entries(detailed).map(([id, r]) => [id, r.status]));
     const agree = Object.entries(m.expect).every(([id, v]) => got[id] === v);
-    return { agree, got };
+    const wrongReason = Object.entries(m.reason ?? {})
+      .filter(([id, re]) => !re.test(detailed[id]?.message ?? ""))
+      .map(([id, re]) => `${id} message ${JSON.stringify(detailed[id]?.message)} !~ ${re}`);
+    return { agree, got, wrongReason };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -83,9 +87,11 @@ describe("mutations judged offline (issue 11)", () => {
     // Copies and gathers wait on the disk and on systemctl: a few at a time keeps both busy.
     const results = await pool(chosen, 6, (m, i) => judgeMutation(m, i));
     chosen.forEach((m, i) => {
-      const { agree, got } = results[i]!;
+      const { agree, got, wrongReason } = results[i]!;
       if (Object.values(got).includes("error"))
         disagree.push(`${m.id}: error ${JSON.stringify(got)}`);
+      else if (agree && wrongReason.length > 0)
+        disagree.push(`${m.id}: right verdict, wrong reason: ${wrongReason.join("; ")}`);
       else if (agree) agreeing++;
       else
         disagree.push(`${m.id}: expected ${JSON.stringify(m.expect)}, got ${JSON.stringify(got)}`);
