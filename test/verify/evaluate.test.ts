@@ -141,9 +141,9 @@ const weak: [string, Facts, string[]][] = [
         unitFiles: { ...base.services.unitFiles, "usbguard.service": "not-found" },
       },
     },
-    // LOG-01 too: the profile allows USB devices, and without USBGuard (and its LinuxAudit
-    // backend) no USB decision reaches the audit trail.
-    ["LOG-01", "USB-01", "USB-03"],
+    // Not LOG-01: its USBGuard audit-backend requirement applies where USBGuard is installed;
+    // the missing USBGuard is USB-01's finding.
+    ["USB-01", "USB-03"],
   ],
   [
     "usbguard allowing mass storage",
