@@ -27,6 +27,11 @@ packages=(
   dconf-cli         # dconf compile: provisioning compiles an image's GNOME settings database
   systemd-container # systemd-nspawn: an image's apt-get and dpkg run in a container; the rig boots provisioned roots
   libtss2-tcti-swtpm0 # systemd-cryptenroll --tpm2-device=swtpm:… (TPM2+PIN against swtpm)
+  qemu-system-x86 qemu-utils # the laptop VM (TCG where there is no KVM): Secure Boot, TPM, USB bus
+  ovmf              # UEFI firmware with Microsoft's keys enrolled (OVMF_VARS_4M.ms.fd): Secure Boot
+  mtools dosfstools # the VM disk's EFI system partition, built without mounting anything
+  zstd xz-utils     # initrd inspection: decompress a target's initramfs on the host (no code of it runs)
+  tcpdump           # the kill-switch proof captures on the host side of the VM's link
 )
 
 missing=()
