@@ -12,12 +12,13 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { IncompleteError } from "../errors.js";
 import { releases, type PlatformId } from "../platform/releases.js";
 import { run } from "../targets/exec.js";
+import { acquirePidLock } from "../targets/pid-lock.js";
 
 /** Packages on top of `--variant=minbase` that give the gatherers real files to read (Debian 12). */
 export const debianRootPackages: readonly string[] = releases["debian-12"].debootstrapPackages;
@@ -85,42 +86,9 @@ export function debianRootPath(options: DebianRootOptions | readonly string[] = 
   );
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** An exclusive lock file for building a cache entry; a dead holder's lock is taken over. */
-export async function acquireCacheLock(
-  lockPath: string,
-  timeoutMs: number,
-): Promise<() => Promise<void>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return async () => {
-        await unlink(lockPath).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    // A builder that died leaves its lock behind; its pid tells us.
-    const holder = Number.parseInt(await readFile(lockPath, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
-      await unlink(lockPath).catch(() => undefined);
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockPath}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
+/** Take a cache's lock (shared with provisioning's apt archives); see src/targets/pid-lock.ts. */
+export const acquireCacheLock = (lockPath: string, timeoutMs: number) =>
+  acquirePidLock(lockPath, timeoutMs);
 
 /**
  * Return the path of the cached Debian root (Debian 12 unless `release` says otherwise),

@@ -16,9 +16,10 @@
  * only under the provision lock) removes the first, the next apt call finishes the second
  * with `dpkg --configure -a` — in the container.
  */
-import { mkdir, open, readFile, unlink } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { IncompleteError } from "../../errors.js";
+import { acquirePidLock } from "../../targets/pid-lock.js";
 import { runInSandbox, type SandboxBind } from "../../targets/sandbox.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
@@ -66,15 +67,6 @@ export async function mountsBelow(root: string): Promise<string[]> {
     .map((line) => unescapeMount(line.split(" ")[4] ?? ""))
     .filter((p) => p === root || p.startsWith(prefix));
   return [...new Set(points)].sort((a, b) => b.length - a.length || (a < b ? 1 : -1));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface CleanupReport {
@@ -219,29 +211,12 @@ async function apt(
  * once when another chroot's apt holds it. A lock left by a dead process is taken over.
  */
 async function lockArchives(dir: string): Promise<() => Promise<void>> {
-  const path = join(dir, ".koffer-lock");
-  const deadline = Date.now() + 30 * 60_000;
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  for (;;) {
-    try {
-      const handle = await open(path, "wx", 0o600);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return async () => {
-        await unlink(path).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      await unlink(path).catch(() => undefined);
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new IncompleteError("E_APT", `${dir} is still in use by process ${holder}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  return acquirePidLock(join(dir, ".koffer-lock"), 30 * 60_000, {
+    pollMs: 500,
+    onTimeout: (holder) =>
+      new IncompleteError("E_APT", `${dir} is still in use by process ${holder}`),
+  });
 }
 
 /** The handler for `install-packages` and `purge-packages`. */
