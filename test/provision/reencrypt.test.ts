@@ -464,3 +464,26 @@ describe("cryptsetup progress lines", () => {
     expect(parseProgressLine("{not json")).toBeNull();
   });
 });
+
+describe("koffer plan (built CLI)", () => {
+  it("shows the re-encryption with its size, estimate and the confirmation it needs", async () => {
+    const { koffer } = await import("../helpers/cli.js");
+    const { image, root } = await volume("cli-plan");
+    const run = await koffer([
+      "plan",
+      "--root",
+      root,
+      "--disk",
+      image,
+      "--profile",
+      join(repoRoot, "examples/meerane.yaml"),
+    ]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(
+      `disk: re-encrypt ${image} to aes-xts-plain64 512-bit (offline) [DISK-02]`,
+    );
+    expect(run.stdout).toMatch(
+      /re-encrypt from aes-xts-plain64 256-bit to aes-xts-plain64 512-bit \(112 MiB, ≈ 5 s at 25 MiB\/s; offline\) — needs --confirm-reencrypt or a typed yes/,
+    );
+  }, 120_000);
+});
