@@ -123,6 +123,8 @@ export function describeChange(change: Change): string {
         return `add an escrowed recovery key to ${change.device}`;
       case "tpm2-enrol":
         return `enrol TPM2+PIN (PCR ${change.pcrs.join("+")}) on ${change.device}`;
+      case "initrd-tpm2":
+        return `install ${change.packages.join(" ")}; regenerate the initrd of ${change.kernels.join(", ")} with dracut`;
       case "vpn-certificate":
         return `${change.action} the VPN certificate ${change.name}`;
     }

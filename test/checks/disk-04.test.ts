@@ -1,21 +1,11 @@
 import { disk04 } from "../../src/checks/disk-04.js";
-import { hardenedFacts, hardenedInitrd, hardenedVolume } from "../helpers/facts.js";
+import { hardenedFacts, hardenedInitrd, hardenedVolume, stockInitrd } from "../helpers/facts.js";
 import { makeProfile } from "../helpers/profile.js";
 import { testControl } from "./control-tester.js";
 
 const v = hardenedVolume();
 const f = hardenedFacts();
-/** What Debian 12's initramfs-tools + cryptsetup-initramfs build: no token support at all. */
-const stockInitrd = hardenedInitrd({
-  generator: "initramfs-tools+cryptsetup",
-  capabilities: {
-    systemdCryptsetup: null,
-    tpm2TokenPlugin: null,
-    tss2Esys: null,
-    tss2TctiDevice: null,
-  },
-  crypttab: { path: "/cryptroot/crypttab", entries: [{ name: "cryptroot", options: ["luks"] }] },
-});
+const stock = stockInitrd();
 testControl(disk04, import.meta.url, [
   { name: "TPM2 + PIN + PCR 7", status: "pass", messages: ["ok"], exact: true },
   {
@@ -78,7 +68,7 @@ testControl(disk04, import.meta.url, [
   },
   {
     name: "default kernel's initrd from cryptsetup-initramfs: the token cannot be used at boot",
-    facts: hardenedFacts({ boot: { initrds: [stockInitrd] } }),
+    facts: hardenedFacts({ boot: { initrds: [stock] } }),
     status: "fail",
     messages: ["initrdToken"],
     data: {
@@ -109,7 +99,7 @@ testControl(disk04, import.meta.url, [
     name: "only the default kernel's initrd is judged (an older stock initrd stays bootable by choice)",
     facts: hardenedFacts({
       boot: {
-        initrds: [{ ...stockInitrd, kver: "6.1.0-9-amd64", default: false }, hardenedInitrd()],
+        initrds: [{ ...stock, kver: "6.1.0-9-amd64", default: false }, hardenedInitrd()],
       },
     }),
     status: "pass",
@@ -174,7 +164,7 @@ testControl(disk04, import.meta.url, [
   {
     name: "passphrase unlock does not need the token in the initrd",
     profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }),
-    facts: hardenedFacts({ boot: { initrds: [stockInitrd] } }),
+    facts: hardenedFacts({ boot: { initrds: [stock] } }),
     status: "pass",
     messages: ["okPassphrase"],
     exact: true,

@@ -21,7 +21,7 @@ import {
 } from "../../src/facts/initrd.js";
 import { CpioLister, normaliseCpioName } from "../../src/facts/parsers/cpio.js";
 import { openTarget } from "../../src/targets/index.js";
-import { newc } from "../helpers/cpio.js";
+import { hostListing, newc } from "../helpers/cpio.js";
 import { buildRoot } from "../helpers/root-tree.js";
 import { kernelRoot, kernelRootSkipReason } from "../rig/kernel-root.js";
 
@@ -278,45 +278,3 @@ describe.skipIf(kernelSkip !== null)("initrd lister: real initramfs-tools initrd
     40 * 60_000,
   );
 });
-
-/** `cpio -t` over each part of an initrd, names normalised the same way. */
-export async function hostListing(data: Buffer, parts: string[]): Promise<string[]> {
-  const names: string[] = [];
-  let rest = data;
-  for (const part of parts) {
-    if (part === "none") {
-      // cpio -t stops after TRAILER!!!; its block count tells where the archive ended.
-      const r = await execa("cpio", ["-t", "-H", "newc", "--quiet"], {
-        input: rest,
-        encoding: "buffer",
-      });
-      names.push(...lines(Buffer.from(r.stdout)));
-      const lister = new CpioLister();
-      const at = lister.push(rest, true);
-      rest = at === -1 ? Buffer.alloc(0) : rest.subarray(at);
-    } else {
-      const tool = part === "gzip" ? "gzip" : part;
-      const plain = await execa(tool, ["-dc"], {
-        input: rest,
-        encoding: "buffer",
-        reject: false,
-        maxBuffer: 1 << 30,
-      });
-      const r = await execa("cpio", ["-t", "-H", "newc", "--quiet"], {
-        input: Buffer.from(plain.stdout),
-        encoding: "buffer",
-        maxBuffer: 1 << 30,
-      });
-      names.push(...lines(Buffer.from(r.stdout)));
-    }
-  }
-  return names;
-}
-
-function lines(out: Buffer): string[] {
-  return out
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map(normaliseCpioName);
-}

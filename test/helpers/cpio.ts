@@ -1,7 +1,10 @@
 /**
  * Build cpio "newc" archives byte by byte for the lister's tests: well-formed ones, and the
- * hostile ones a real `cpio` refuses to write (names with `..`, sizes that lie).
+ * hostile ones a real `cpio` refuses to write (names with `..`, sizes that lie); and the
+ * host's `cpio -t` listing of a real initrd, the second opinion on koffer's own lister.
  */
+import { execa } from "execa";
+import { CpioLister, normaliseCpioName } from "../../src/facts/parsers/cpio.js";
 
 export interface CpioFile {
   name: string;
@@ -53,4 +56,46 @@ export function newc(files: CpioFile[], align = 4): Buffer {
   const tail = (align - (length % align)) % align;
   push(Buffer.alloc(tail));
   return Buffer.concat(parts);
+}
+
+/** `cpio -t` over each part of an initrd, names normalised the same way. */
+export async function hostListing(data: Buffer, parts: string[]): Promise<string[]> {
+  const names: string[] = [];
+  let rest = data;
+  for (const part of parts) {
+    if (part === "none") {
+      // cpio -t stops after TRAILER!!!; its block count tells where the archive ended.
+      const r = await execa("cpio", ["-t", "-H", "newc", "--quiet"], {
+        input: rest,
+        encoding: "buffer",
+      });
+      names.push(...lines(Buffer.from(r.stdout)));
+      const lister = new CpioLister();
+      const at = lister.push(rest, true);
+      rest = at === -1 ? Buffer.alloc(0) : rest.subarray(at);
+    } else {
+      const tool = part === "gzip" ? "gzip" : part;
+      const plain = await execa(tool, ["-dc"], {
+        input: rest,
+        encoding: "buffer",
+        reject: false,
+        maxBuffer: 1 << 30,
+      });
+      const r = await execa("cpio", ["-t", "-H", "newc", "--quiet"], {
+        input: Buffer.from(plain.stdout),
+        encoding: "buffer",
+        maxBuffer: 1 << 30,
+      });
+      names.push(...lines(Buffer.from(r.stdout)));
+    }
+  }
+  return names;
+}
+
+function lines(out: Buffer): string[] {
+  return out
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map(normaliseCpioName);
 }

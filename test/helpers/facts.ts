@@ -11,6 +11,7 @@ import type {
   LuksVolume,
   Setting,
 } from "../../src/facts/types.js";
+import { releases } from "../../src/platform/releases.js";
 import { merge } from "./profile.js";
 
 type DeepPartial<T> = T extends (infer U)[]
@@ -108,6 +109,21 @@ export function caCertificate(overrides?: Partial<CertificateInfo>): Certificate
   });
 }
 
+/** What Debian's initramfs-tools + cryptsetup-initramfs build: no token support at all. */
+export function stockInitrd(overrides: Partial<InitrdFacts> = {}): InitrdFacts {
+  return hardenedInitrd({
+    generator: "initramfs-tools+cryptsetup",
+    capabilities: {
+      systemdCryptsetup: null,
+      tpm2TokenPlugin: null,
+      tss2Esys: null,
+      tss2TctiDevice: null,
+    },
+    crypttab: { path: "/cryptroot/crypttab", entries: [{ name: "cryptroot", options: ["luks"] }] },
+    ...overrides,
+  });
+}
+
 /** The default kernel's initrd as dracut builds it for TPM2+PIN (what koffer provisions). */
 export function hardenedInitrd(overrides: Partial<InitrdFacts> = {}): InitrdFacts {
   return {
@@ -160,6 +176,8 @@ export const hardenedPackages = [
   "systemd-coredump",
   "cryptsetup",
   "tpm2-tools",
+  // The initrd that uses the TPM2 token (DISK-04): dracut and what it copies in.
+  ...releases["debian-12"].initrd.packages.filter((n) => n !== "systemd" && n !== "tpm2-tools"),
 ].map((n) => pkg(n));
 
 export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {

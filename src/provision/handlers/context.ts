@@ -10,7 +10,7 @@ import type { Profile } from "../../profiles/types.js";
 /** A step deliberately left for later; not a failure of the run. */
 export interface DeferredNote {
   resource: string;
-  kind: "tpm2-first-boot" | "certificate-request" | "recovery-key-escrowed";
+  kind: "tpm2-first-boot" | "certificate-request" | "recovery-key-escrowed" | "initrd-bootloader";
   message: string;
   /** A file the technician needs (CSR, escrow envelope), as a target path. */
   path?: string;

@@ -10,6 +10,7 @@ import { dconfCompileHandler } from "./dconf.js";
 import type { HandlerOptions, HandlerState } from "./context.js";
 import { addRecoveryKeyHandler, convertKeyslotHandler, removeKeyslotHandler } from "./luks.js";
 import { packagesHandler } from "./packages.js";
+import { initrdTpm2Handler } from "./initrd.js";
 import { tpm2EnrolHandler } from "./tpm2.js";
 
 export type { DeferredNote, HandlerOptions, HandlerState } from "./context.js";
@@ -49,6 +50,7 @@ export function makeHandlers(
       "luks-convert-keyslot": convertKeyslotHandler(state),
       "luks-remove-keyslot": removeKeyslotHandler(state, now),
       "luks-add-recovery-key": addRecoveryKeyHandler(state, now),
+      "initrd-tpm2": initrdTpm2Handler(state),
       "tpm2-enrol": tpm2EnrolHandler(state),
       "vpn-certificate": certificateHandler(state, now),
       "compile-dconf": dconfCompileHandler(),
