@@ -51,6 +51,14 @@ export { exitCodeFor, isSeverity, severities } from "./report/exit-code.js";
 export { parseSwanctlConf, parseSwanctlFile, swanctlConnections } from "./facts/swanctl.js";
 export { describeLuksVolume, parseLuks2Json, parseCrypttab, parseFstab } from "./facts/disk.js";
 export {
+  gatherInitrds,
+  initrdCapabilities,
+  listInitrd,
+  InitrdFormatError,
+  type InitrdLimits,
+  type InitrdListing,
+} from "./facts/initrd.js";
+export {
   planProvision,
   resources as provisionResources,
   type PlanOptions,

@@ -46,6 +46,8 @@ export const managedPath = {
   gdmCustom: "/etc/gdm3/custom.conf",
   lightdm: "/etc/lightdm/lightdm.conf",
   aptSourcesList: "/etc/apt/sources.list",
+  crypttab: "/etc/crypttab",
+  dracutTpm2: "/etc/dracut.conf.d/50-koffer-tpm2.conf",
 } as const;
 
 /** Files the planner edits line by line: their text is kept in the facts. */
@@ -58,6 +60,7 @@ export const textManagedPaths: ReadonlySet<string> = new Set([
   managedPath.gdmCustom,
   managedPath.lightdm,
   managedPath.aptSourcesList,
+  managedPath.crypttab,
 ]);
 
 /** The paths looked at for a profile (today the same for every profile). */

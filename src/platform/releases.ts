@@ -42,6 +42,25 @@ export interface DebianRelease {
     /** The package shipping systemd-cryptsetup and systemd-cryptenroll (split out of systemd in 13). */
     systemdCryptsetup: string;
   };
+  /**
+   * The initrd that unlocks a LUKS2 root with its systemd-tpm2 token (TPM2 + PIN) at boot.
+   * The release's default, initramfs-tools with cryptsetup-initramfs, cannot: it unlocks with
+   * cryptsetup and a passphrase and ignores `tpm2-device=` ("ignoring unknown option").
+   * dracut with its `systemd`, `crypt` and `tpm2-tss` modules puts systemd-cryptsetup, the
+   * libcryptsetup token plugin and the TPM2 libraries into the initrd.
+   */
+  initrd: {
+    /** The dracut version the release ships (evidence, the plan's notes). */
+    dracutVersion: string;
+    /**
+     * Everything the dracut initrd needs from the release: dracut itself (it replaces
+     * initramfs-tools), `tpm2-tools` (dracut's tpm2-tss module refuses to load without the
+     * `tpm2` binary), the TPM2 libraries it copies in (their sonames are in the package names,
+     * hence `t64` on Debian 13), systemd-cryptsetup with the token plugin (in `systemd` on
+     * Debian 12, its own package on 13) and zstd (the initrd's compression).
+     */
+    packages: readonly string[];
+  };
   /** Files the release's own packages ship that koffer's settings must outrank. */
   files: {
     /**
@@ -90,6 +109,19 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
       strongswanPostQuantum: [],
       systemdCryptsetup: "systemd",
     },
+    initrd: {
+      dracutVersion: "059",
+      packages: [
+        "dracut",
+        "tpm2-tools",
+        "systemd",
+        "libtss2-esys-3.0.2-0",
+        "libtss2-mu0",
+        "libtss2-rc0",
+        "libtss2-tcti-device0",
+        "zstd",
+      ],
+    },
     files: { coredumpLimits: [] },
     debootstrapPackages: basePackages,
     exampleProfile: "meerane.yaml",
@@ -113,6 +145,19 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
       strongswan: ["strongswan-swanctl", "charon-systemd"],
       strongswanPostQuantum: [],
       systemdCryptsetup: "systemd-cryptsetup",
+    },
+    initrd: {
+      dracutVersion: "106",
+      packages: [
+        "dracut",
+        "tpm2-tools",
+        "systemd-cryptsetup",
+        "libtss2-esys-3.0.2-0t64",
+        "libtss2-mu-4.0.1-0t64",
+        "libtss2-rc0t64",
+        "libtss2-tcti-device0t64",
+        "zstd",
+      ],
     },
     files: {
       coredumpLimits: [

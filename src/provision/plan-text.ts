@@ -125,6 +125,8 @@ export function describeChange(change: Change): string {
         return `${change.resume ? "resume re-encrypting" : "re-encrypt"} ${change.device} to ${change.to.cipher} ${change.to.keyBits}-bit${change.activeName === null ? " (offline)" : ` (online, ${change.activeName})`}`;
       case "tpm2-enrol":
         return `enrol TPM2+PIN (PCR ${change.pcrs.join("+")}) on ${change.device}`;
+      case "initrd-tpm2":
+        return `install ${change.packages.join(" ")}; regenerate the initrd of ${change.kernels.join(", ")} with dracut`;
       case "vpn-certificate":
         return `${change.action} the VPN certificate ${change.name}`;
     }

@@ -17,6 +17,7 @@ import { planDns } from "./resources/dns.js";
 import { planCups } from "./resources/cups.js";
 import { planDconf } from "./resources/dconf.js";
 import { planDisk } from "./resources/disk.js";
+import { planInitrd } from "./resources/initrd.js";
 import { planJournald } from "./resources/journald.js";
 import { planModprobe } from "./resources/modprobe.js";
 import { planNftables } from "./resources/nftables.js";
@@ -62,6 +63,7 @@ export const resources: readonly { name: string; plan: (ctx: PlanContext) => Cha
   { name: "timesync", plan: planTimesync },
   { name: "updates", plan: planUpdates },
   { name: "browser", plan: planBrowser },
+  { name: "initrd", plan: planInitrd },
   { name: "disk", plan: planDisk },
 ];
 
@@ -86,6 +88,8 @@ const phase: Record<ChangeKind, number> = {
   "luks-reencrypt": 5,
   "luks-convert-keyslot": 5,
   "luks-add-recovery-key": 5,
+  // After the crypttab it copies in (phase 2); before the enrolment, in resource order.
+  "initrd-tpm2": 5,
   "tpm2-enrol": 5,
   "luks-remove-keyslot": 5,
   "vpn-certificate": 6,

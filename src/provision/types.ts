@@ -101,6 +101,19 @@ export interface Tpm2EnrolChange extends ChangeBase {
   pcrs: number[];
 }
 
+/**
+ * Switch the initrd to one that can use the systemd-tpm2 token: install dracut with what its
+ * `systemd`, `crypt` and `tpm2-tss` modules need, regenerate the initrd of every installed
+ * kernel, prove each one has the token support, and refresh the boot loader where it runs.
+ */
+export interface InitrdTpm2Change extends ChangeBase {
+  kind: "initrd-tpm2";
+  /** The release's packages for it (src/platform/releases.ts `initrd.packages`). */
+  packages: string[];
+  /** Kernel versions whose initrd is regenerated (as found when planning). */
+  kernels: string[];
+}
+
 export interface CertificateChange extends ChangeBase {
   kind: "vpn-certificate";
   /** "issue" with a CA at hand; "request" writes a CSR and leaves VPN-03/04 failing. */
@@ -127,6 +140,7 @@ export type Change =
   | RecoveryKeyChange
   | ReencryptChange
   | Tpm2EnrolChange
+  | InitrdTpm2Change
   | CertificateChange;
 
 export type ChangeKind = Change["kind"];

@@ -3,7 +3,15 @@
  * target shows it (live-only facts unavailable), and helpers for weak variants.
  * Checks are pure, so their tests pass literals like these — no mocks.
  */
-import type { CertificateInfo, Facts, Live, LuksVolume, Setting } from "../../src/facts/types.js";
+import type {
+  CertificateInfo,
+  Facts,
+  InitrdFacts,
+  Live,
+  LuksVolume,
+  Setting,
+} from "../../src/facts/types.js";
+import { releases } from "../../src/platform/releases.js";
 import { merge } from "./profile.js";
 
 type DeepPartial<T> = T extends (infer U)[]
@@ -101,6 +109,45 @@ export function caCertificate(overrides?: Partial<CertificateInfo>): Certificate
   });
 }
 
+/** What Debian's initramfs-tools + cryptsetup-initramfs build: no token support at all. */
+export function stockInitrd(overrides: Partial<InitrdFacts> = {}): InitrdFacts {
+  return hardenedInitrd({
+    generator: "initramfs-tools+cryptsetup",
+    capabilities: {
+      systemdCryptsetup: null,
+      tpm2TokenPlugin: null,
+      tss2Esys: null,
+      tss2TctiDevice: null,
+    },
+    crypttab: { path: "/cryptroot/crypttab", entries: [{ name: "cryptroot", options: ["luks"] }] },
+    ...overrides,
+  });
+}
+
+/** The default kernel's initrd as dracut builds it for TPM2+PIN (what koffer provisions). */
+export function hardenedInitrd(overrides: Partial<InitrdFacts> = {}): InitrdFacts {
+  return {
+    path: "/boot/initrd.img-6.1.0-28-amd64",
+    kver: "6.1.0-28-amd64",
+    default: true,
+    generator: "dracut",
+    parts: ["none", "zstd"],
+    entries: 2113,
+    capabilities: {
+      systemdCryptsetup: "usr/lib/systemd/systemd-cryptsetup",
+      tpm2TokenPlugin: "usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so",
+      tss2Esys: "usr/lib/x86_64-linux-gnu/libtss2-esys.so.0.0.0",
+      tss2TctiDevice: "usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0.0.0",
+    },
+    crypttab: {
+      path: "/etc/crypttab",
+      entries: [{ name: "cryptroot", options: ["luks", "discard", "tpm2-device=auto"] }],
+    },
+    source: "/boot/initrd.img-6.1.0-28-amd64",
+    ...overrides,
+  };
+}
+
 /** The clock the hardened facts are judged at (the client certificate is valid then). */
 export const judgedAt = new Date("2026-06-01T10:00:00Z");
 
@@ -129,6 +176,8 @@ export const hardenedPackages = [
   "systemd-coredump",
   "cryptsetup",
   "tpm2-tools",
+  // The initrd that uses the TPM2 token (DISK-04): dracut and what it copies in.
+  ...releases["debian-12"].initrd.packages.filter((n) => n !== "systemd" && n !== "tpm2-tools"),
 ].map((n) => pkg(n));
 
 export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
@@ -217,6 +266,7 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
         source: "/etc/default/grub:6",
       },
       efiBootEntries: unavailable(),
+      initrds: [hardenedInitrd()],
     },
     vpn: {
       strongswanInstalled: true,

@@ -54,7 +54,7 @@ describe("planProvision", () => {
     const writes = planProvision(profile, facts, { now }).filter(
       (c): c is Extract<Change, { kind: "write-file" }> => c.kind === "write-file",
     );
-    expect(writes.length).toBe(23);
+    expect(writes.length).toBe(24);
     const known = new Set(managedPaths(profile));
     for (const w of writes) expect(known, w.path).toContain(w.path);
     for (const w of writes)

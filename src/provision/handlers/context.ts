@@ -16,7 +16,8 @@ export interface DeferredNote {
     | "certificate-request"
     | "recovery-key-escrowed"
     | "reencrypt-unconfirmed"
-    | "reencrypt-header-backup";
+    | "reencrypt-header-backup"
+    | "initrd-bootloader";
   message: string;
   /** A file the technician needs (CSR, escrow envelope), as a target path. */
   path?: string;

@@ -11,6 +11,7 @@ import type { HandlerOptions, HandlerState } from "./context.js";
 import { addRecoveryKeyHandler, convertKeyslotHandler, removeKeyslotHandler } from "./luks.js";
 import { packagesHandler } from "./packages.js";
 import { reencryptHandler } from "./reencrypt.js";
+import { initrdTpm2Handler } from "./initrd.js";
 import { tpm2EnrolHandler } from "./tpm2.js";
 
 export type { DeferredNote, HandlerOptions, HandlerState, ReencryptProgress } from "./context.js";
@@ -52,6 +53,7 @@ export function makeHandlers(
       "luks-remove-keyslot": removeKeyslotHandler(state, now),
       "luks-add-recovery-key": addRecoveryKeyHandler(state, now),
       "luks-reencrypt": reencryptHandler(state),
+      "initrd-tpm2": initrdTpm2Handler(state),
       "tpm2-enrol": tpm2EnrolHandler(state),
       "vpn-certificate": certificateHandler(state, now),
       "compile-dconf": dconfCompileHandler(),

@@ -219,30 +219,36 @@ async function lockArchives(dir: string): Promise<() => Promise<void>> {
   });
 }
 
+/**
+ * Install `packages` on the target (apt in the image sandbox for a root target) unless dpkg
+ * has them all; proves afterwards that it does. Other handlers use it for their packages.
+ */
+export async function ensurePackages(
+  target: Target,
+  state: HandlerState,
+  packages: string[],
+): Promise<ChangeOutcome> {
+  const installed = await installedPackages(target, packages);
+  const missing = packages.filter((p) => !installed.has(p));
+  if (missing.length === 0 && !(await dpkgInterrupted(target))) return "unchanged";
+  await apt(target, state, ["install", ...packages], `apt-get install ${missing.join(" ")}`);
+  const after = await installedPackages(target, packages);
+  const still = packages.filter((p) => !after.has(p));
+  if (still.length > 0)
+    throw new IncompleteError(
+      "E_APT",
+      `apt-get reported success but ${still.join(", ")} is not installed`,
+    );
+  return "applied";
+}
+
 /** The handler for `install-packages` and `purge-packages`. */
 export function packagesHandler(state: HandlerState): ChangeHandler {
   return async (change: Change, target: Target): Promise<ChangeOutcome> => {
     if (change.kind !== "install-packages" && change.kind !== "purge-packages")
       throw new Error("unreachable");
+    if (change.kind === "install-packages") return ensurePackages(target, state, change.packages);
     const installed = await installedPackages(target, change.packages);
-    if (change.kind === "install-packages") {
-      const missing = change.packages.filter((p) => !installed.has(p));
-      if (missing.length === 0 && !(await dpkgInterrupted(target))) return "unchanged";
-      await apt(
-        target,
-        state,
-        ["install", ...change.packages],
-        `apt-get install ${missing.join(" ")}`,
-      );
-      const after = await installedPackages(target, change.packages);
-      const still = change.packages.filter((p) => !after.has(p));
-      if (still.length > 0)
-        throw new IncompleteError(
-          "E_APT",
-          `apt-get reported success but ${still.join(", ")} is not installed`,
-        );
-      return "applied";
-    }
     const present = change.packages.filter((p) => installed.has(p));
     if (present.length === 0) return "unchanged";
     await apt(target, state, ["purge", ...present], `apt-get purge ${present.join(" ")}`);
