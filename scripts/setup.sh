@@ -32,6 +32,7 @@ packages=(
   mtools dosfstools # the VM disk's EFI system partition, built without mounting anything
   zstd xz-utils     # initrd inspection: decompress a target's initramfs on the host (no code of it runs)
   tcpdump           # the kill-switch proof captures on the host side of the VM's link
+  socat             # the first-boot enrolment test: a pty standing in for /dev/tpmrm0, relayed to swtpm
 )
 
 missing=()
