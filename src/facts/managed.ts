@@ -46,6 +46,9 @@ export const managedPath = {
   gdmCustom: "/etc/gdm3/custom.conf",
   lightdm: "/etc/lightdm/lightdm.conf",
   aptSourcesList: "/etc/apt/sources.list",
+  tpm2EnrolScript: "/usr/lib/koffer/tpm2-enrol",
+  tpm2EnrolUnit: "/etc/systemd/system/koffer-tpm2-enrol.service",
+  tpm2EnrolConf: "/etc/koffer/tpm2-enrol.conf",
 } as const;
 
 /** Files the planner edits line by line: their text is kept in the facts. */

@@ -312,13 +312,14 @@ const nonCompliantOverrides: Record<string, Partial<ControlSeed>> = {
 function summarise(controls: ControlResult[]): Result["summary"] {
   const n = (s: Status) => controls.filter((c) => c.status === s).length;
   return {
-    compliant: n("fail") === 0 && n("error") === 0,
+    compliant: n("fail") === 0 && n("error") === 0 && n("pending") === 0,
     pass: n("pass"),
     fail: n("fail"),
     error: n("error"),
     waived: n("waived"),
     notApplicable: n("not-applicable"),
     skip: n("skip"),
+    pending: n("pending"),
   };
 }
 

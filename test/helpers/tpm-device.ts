@@ -10,17 +10,23 @@
  * swtpm's raw TCP server port unchanged. After the command, transient objects and sessions
  * are flushed (what the kernel's resource manager behind a real /dev/tpmrm0 does).
  */
-import { execa, type Options, type ResultPromise } from "execa";
+import { execa, type Options } from "execa";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSwtpm, type Swtpm } from "./swtpm.js";
 
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface TpmDevice {
   /** The underlying swtpm (its TCTI spec for `--tpm2-device=swtpm:…`). */
   swtpm: Swtpm;
   /** Run `command` with /dev/tpmrm0 (and nothing else new) visible. */
-  run(command: string, args: string[], options?: Options): ResultPromise;
+  run(command: string, args: string[], options?: Options): Promise<RunResult>;
   stop(): Promise<void>;
 }
 
@@ -62,9 +68,9 @@ export async function startTpmDevice(): Promise<TpmDevice> {
   let n = 0;
   const device: TpmDevice = {
     swtpm,
-    run: (command, args, options = {}) => {
+    run: async (command, args, options = {}) => {
       const scratch = join(dir, `dev${n++}`);
-      return execa(
+      const r = await execa(
         "unshare",
         [
           "-m",
@@ -79,8 +85,9 @@ export async function startTpmDevice(): Promise<TpmDevice> {
           command,
           ...args,
         ],
-        { reject: false, ...options },
+        { ...options, reject: false },
       );
+      return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
     },
     stop: async () => {
       relay.kill("SIGTERM");
