@@ -75,6 +75,13 @@ describe("first-boot TPM2+PIN enrolment: provision and verify of an image", () =
     expect(report.failed).toEqual([]);
     expect(report.applied).toBe(4);
 
+    // systemd itself reads the unit without a complaint (it prints unknown keys and bad values).
+    const analyze = await execa(
+      "systemd-analyze",
+      ["verify", join(root, managedPath.tpm2EnrolUnit)],
+      { reject: false },
+    );
+    expect(analyze.stderr.trim()).toBe("");
     const script = await readFile(join(root, managedPath.tpm2EnrolScript), "utf8");
     expect(script).toBe(await readFile(join(repoRoot, "templates/tpm2-enrol.sh"), "utf8"));
     expect((await stat(join(root, managedPath.tpm2EnrolScript))).mode & 0o777).toBe(0o755);
