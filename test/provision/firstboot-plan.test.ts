@@ -18,7 +18,7 @@ import type { Change } from "../../src/provision/types.js";
 import { evaluate } from "../../src/report/evaluate.js";
 import { exitCodeFor } from "../../src/report/exit-code.js";
 import { RootTarget } from "../../src/targets/root.js";
-import { repoRoot } from "../helpers/cli.js";
+import { koffer, repoRoot } from "../helpers/cli.js";
 import { makeLuksImage, type TokenSpec } from "../helpers/luks.js";
 import { makeProfile } from "../helpers/profile.js";
 import { buildRoot } from "../helpers/root-tree.js";
@@ -126,6 +126,34 @@ describe("first-boot TPM2+PIN enrolment: provision and verify of an image", () =
     expect(exitCodeFor(onlyPending)).toBe(1);
     expect(exitCodeFor(onlyPending, "low", "ok")).toBe(0);
     expect(exitCodeFor(onlyPending, "critical")).toBe(0);
+
+    // The same through the binary a pipeline runs.
+    const cli = await koffer([
+      "verify",
+      "--profile",
+      join(repoRoot, "examples/meerane.yaml"),
+      "--root",
+      root,
+      "--disk",
+      luks.path,
+      "--format",
+      "json",
+    ]);
+    const json = JSON.parse(cli.stdout) as { controls: { id: string; status: string }[] };
+    expect(json.controls.find((c) => c.id === "DISK-04")?.status).toBe("pending");
+    const text = await koffer([
+      "verify",
+      "--profile",
+      join(repoRoot, "examples/meerane.yaml"),
+      "--root",
+      root,
+      "--disk",
+      luks.path,
+      "--lang",
+      "en",
+    ]);
+    expect(text.stdout).toMatch(/^… DISK-04 /m);
+    expect(text.stdout).toContain("TPM2+PIN enrolment pending at first boot (unit installed)");
 
     // The script noted a failure on the device: DISK-04 fails and shows the note.
     await mkdir(join(root, "var/lib/koffer"), { recursive: true });
