@@ -47,7 +47,13 @@ export {
   readiness,
   type EvaluateOptions,
 } from "./report/evaluate.js";
-export { exitCodeFor, isSeverity, severities } from "./report/exit-code.js";
+export {
+  exitCodeFor,
+  isPendingGate,
+  isSeverity,
+  severities,
+  type PendingGate,
+} from "./report/exit-code.js";
 export { parseSwanctlConf, parseSwanctlFile, swanctlConnections } from "./facts/swanctl.js";
 export { describeLuksVolume, parseLuks2Json, parseCrypttab, parseFstab } from "./facts/disk.js";
 export {

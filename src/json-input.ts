@@ -174,7 +174,12 @@ export async function parseResult(file: string, bytes: string | Buffer): Promise
   const { text, value } = parseJson(file, bytes.toString("utf8"), "result");
   expectSchemaId(file, text, value, "koffer/result/v1", "result");
   const validate = await resultValidator(text.length < allProblemsBelowBytes);
-  if (validate(value)) return value as Result;
+  if (validate(value)) {
+    const result = value as Result;
+    // Results written before the `pending` status existed have no count for it.
+    result.summary.pending ??= 0;
+    return result;
+  }
   const errors = validate.errors ?? [];
   const problems = await placeErrors(file, text, value, errors.slice(0, jsonBudget.maxProblems));
   if (errors.length > jsonBudget.maxProblems) {

@@ -1,6 +1,6 @@
 import { capabilityFiles, requiredCapabilities } from "../facts/initrd-capabilities.js";
-import type { Facts } from "../facts/types.js";
 import { releaseOf } from "../platform/releases.js";
+import type { Facts, LuksVolume } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
 import {
   ev,
@@ -8,12 +8,67 @@ import {
   installed,
   list,
   pass,
+  pending,
+  unitOn,
+  unitState,
   unreadable,
   unreadableFinding,
   volumeLabel,
   noVolumesFinding,
   volumeMessages,
 } from "./util.js";
+
+const enrolUnit = "koffer-tpm2-enrol.service";
+
+/**
+ * A volume without any TPM2 token: `pending` when the first-boot enrolment is installed for it
+ * (script, unit enabled, the volume in its config with the profile's PCRs) and has not
+ * failed; `fail` with the script's own note when it failed; `fail` when nothing is installed
+ * or a part is missing.
+ */
+function noToken(facts: Facts, volume: LuksVolume, label: string, wantPcrs: number[]): Finding {
+  const subject = `LUKS volume ${volume.device}`;
+  const expected = "systemd-tpm2 token with tpm2-pin";
+  const fb = facts.disk.firstBootEnrol;
+  const entry = fb?.volumes.find(
+    (v) =>
+      (volume.uuid !== null && v.device === `/dev/disk/by-uuid/${volume.uuid}`) ||
+      (volume.crypttabName !== null && v.name === volume.crypttabName),
+  );
+  if (fb === null || fb === undefined || (entry === undefined && fb.script === null))
+    return fail("pending", { volume: label }, [
+      ev(subject, expected, "no systemd-tpm2 token", volume.source),
+    ]);
+  if (fb.failure !== null)
+    return fail("firstBootFailed", { volume: label, failure: fb.failure.text }, [
+      ev(subject, expected, "no systemd-tpm2 token", volume.source),
+      ev(enrolUnit, "enrolment done", `failed: ${fb.failure.text}`, fb.failure.source),
+    ]);
+  const state = unitState(facts, enrolUnit);
+  const missing = [
+    ...(fb.script === null ? ["no /usr/lib/koffer/tpm2-enrol"] : []),
+    ...(unitOn(state) ? [] : [`${enrolUnit} ${state}`]),
+    ...(entry === undefined ? [`${label} not in /etc/koffer/tpm2-enrol.conf`] : []),
+    ...(entry !== undefined && !wantPcrs.every((p) => entry.pcrs.includes(p))
+      ? [`PCR ${entry.pcrs.join("+")} instead of ${wantPcrs.join("+")}`]
+      : []),
+    ...(fb.done !== null ? [`marker ${fb.done} without a token`] : []),
+  ];
+  if (missing.length > 0)
+    return fail("firstBootIncomplete", { volume: label, missing: list(missing) }, [
+      ev(subject, expected, "no systemd-tpm2 token", volume.source),
+      ev(enrolUnit, "installed, enabled, volume configured", list(missing), entry?.source),
+    ]);
+  return pending(
+    "firstBootPending",
+    { volume: label, pcrs: (entry?.pcrs ?? wantPcrs).join("+"), unit: enrolUnit },
+    [
+      ev(subject, expected, "enrolment at first boot pending", volume.source),
+      ev(enrolUnit, "enabled", state, fb.unit ?? undefined),
+      ev("/etc/koffer/tpm2-enrol.conf", label, `${entry?.name} ${entry?.device}`, entry?.source),
+    ],
+  );
+}
 
 export const disk04: Control = {
   meta: {
@@ -36,7 +91,7 @@ export const disk04: Control = {
     ],
     sdmGoals: ["vertraulichkeit", "integritaet"],
     art32: ["a"],
-    facts: ["disk", "apps", "boot"],
+    facts: ["disk", "apps", "boot", "services"],
     messages: {
       ok: {
         de: "Erwartet TPM2 mit PIN und PCR {{pcrs}}, gefunden auf {{volume}}.",
@@ -47,8 +102,20 @@ export const disk04: Control = {
         en: "Expected passphrase unlock without a key file (per the profile), found on {{volume}}.",
       },
       pending: {
-        de: "Erwartet ein systemd-tpm2-Token mit PIN auf {{volume}}, gefunden keines (TPM2+PIN-Registrierung steht noch aus, erst beim ersten Start möglich).",
-        en: "Expected a systemd-tpm2 token with PIN on {{volume}}, found none (TPM2+PIN enrolment pending first boot).",
+        de: "Erwartet ein systemd-tpm2-Token mit PIN auf {{volume}}, gefunden keines (und keine Registrierung beim ersten Start eingerichtet).",
+        en: "Expected a systemd-tpm2 token with PIN on {{volume}}, found none (and no enrolment at first boot installed).",
+      },
+      firstBootPending: {
+        de: "TPM2+PIN-Registrierung beim ersten Start ausstehend (Dienst installiert): {{volume}} erhält sein systemd-tpm2-Token mit PIN (PCR {{pcrs}}) durch {{unit}}.",
+        en: "TPM2+PIN enrolment pending at first boot (unit installed): {{volume}} gets its systemd-tpm2 token with PIN (PCR {{pcrs}}) from {{unit}}.",
+      },
+      firstBootFailed: {
+        de: "Erwartet ein systemd-tpm2-Token mit PIN auf {{volume}}, gefunden keines: die Registrierung beim ersten Start ist gescheitert ({{failure}}).",
+        en: "Expected a systemd-tpm2 token with PIN on {{volume}}, found none: the enrolment at first boot failed ({{failure}}).",
+      },
+      firstBootIncomplete: {
+        de: "Erwartet für {{volume}} eine vollständige Registrierung beim ersten Start, gefunden {{missing}}.",
+        en: "Expected a complete enrolment at first boot for {{volume}}, found {{missing}}.",
       },
       noPin: {
         de: "Erwartet TPM2 mit PIN, gefunden TPM2 ohne PIN in Token {{token}} von {{volume}}.",
@@ -128,17 +195,7 @@ export const disk04: Control = {
       const before = findings.length;
       if (wantTpm) {
         const tokens = volume.tokens.filter((t) => t.type === "systemd-tpm2");
-        if (tokens.length === 0)
-          findings.push(
-            fail("pending", { volume: label }, [
-              ev(
-                subject,
-                "systemd-tpm2 token with tpm2-pin",
-                "no systemd-tpm2 token",
-                volume.source,
-              ),
-            ]),
-          );
+        if (tokens.length === 0) findings.push(noToken(facts, volume, label, wantPcrs));
         for (const token of tokens) {
           if (token.tpm2Pin !== true)
             findings.push(

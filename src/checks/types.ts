@@ -26,10 +26,12 @@ export interface ControlMeta {
 
 /**
  * One finding. A control returns one or more; the worst status wins:
- * error > fail > skip > not-applicable > pass.
+ * error > fail > pending > skip > not-applicable > pass. `pending`: what the control asks is
+ * installed to happen on the device itself and has not happened yet (TPM2+PIN enrolment at
+ * first boot) — not a pass, and not a failure of what koffer could do.
  */
 export interface Finding {
-  status: "pass" | "fail" | "skip" | "not-applicable" | "error";
+  status: "pass" | "fail" | "pending" | "skip" | "not-applicable" | "error";
   messageId: string;
   data?: Record<string, string | number>;
   evidence?: Evidence[];

@@ -31,6 +31,8 @@ export const pass = (messageId: string, data: Data = {}, evidence: Evidence[] = 
   finding("pass", messageId, data, evidence);
 export const fail = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
   finding("fail", messageId, data, evidence);
+export const pending = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
+  finding("pending", messageId, data, evidence);
 export const skip = (messageId: string, data: Data = {}, evidence: Evidence[] = []): Finding =>
   finding("skip", messageId, data, evidence);
 export const notApplicable = (messageId: string, data: Data = {}): Finding =>

@@ -253,13 +253,16 @@ export function register(program: Command, context: CliContext): void {
         for (const note of outcome.notes) out.push(`  later: ${note.message}`);
         const s = outcome.result.summary;
         out.push(
-          `Verify: ${s.compliant ? "compliant" : "NOT compliant"} — ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.waived} waived, ${s.skip} skip, ${s.notApplicable} not applicable`,
+          `Verify: ${s.compliant ? "compliant" : "NOT compliant"} — ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.waived} waived, ${s.skip} skip, ${s.notApplicable} not applicable` +
+            (s.pending > 0 ? `, ${s.pending} pending at first boot` : ""),
         );
         if (!s.compliant) {
           const failing = outcome.result.controls
             .filter((c) => c.status === "fail" || c.status === "error")
             .map((c) => c.id);
-          out.push(`  failing: ${failing.join(", ")}`);
+          if (failing.length > 0) out.push(`  failing: ${failing.join(", ")}`);
+          const pending = outcome.result.controls.filter((c) => c.status === "pending");
+          for (const c of pending) out.push(`  pending: ${c.id}: ${c.message}`);
         }
         // Paths on an offline root are printed as the host sees them, so they can be opened.
         for (const path of outcome.reports.target)

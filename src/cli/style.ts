@@ -17,6 +17,7 @@ export async function terminalStyle(io: CliIo): Promise<RenderOptions["style"]> 
     waived: chalk.yellow,
     "not-applicable": chalk.gray,
     skip: chalk.gray,
+    pending: chalk.yellow.bold,
     bold: chalk.bold,
     dim: chalk.dim,
   } as const;

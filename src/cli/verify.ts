@@ -14,6 +14,7 @@ interface VerifyOptions extends SshCliOptions {
   outDir?: string;
   lang: string;
   failOn: string;
+  pending: string;
   quiet?: boolean;
   sign?: boolean;
   key?: string;
@@ -181,6 +182,11 @@ export function register(program: Command, context: CliContext): void {
       "lowest failing severity that makes the run fail: low, medium, high, critical",
       "low",
     )
+    .option(
+      "--pending <gate>",
+      "a control pending at first boot (TPM2+PIN enrolment by the installed unit): fail (exit 1) or ok (exit 0, for image pipelines)",
+      "fail",
+    )
     .option("--quiet", "print nothing on success; only the exit code and errors")
     .option(
       "--sign",
@@ -197,7 +203,7 @@ export function register(program: Command, context: CliContext): void {
       action(context, async (options: VerifyOptions) => {
         const { UsageError } = await import("../errors.js");
         const { parseLang } = await import("../i18n/format.js");
-        const { isSeverity, exitCodeFor } = await import("../report/exit-code.js");
+        const { isPendingGate, isSeverity, exitCodeFor } = await import("../report/exit-code.js");
         const render = await import("../report/render/index.js");
         const lang = parseLang(options.lang);
         if (lang === null) throw new UsageError(`unknown language ${options.lang}; use de or en`);
@@ -205,6 +211,9 @@ export function register(program: Command, context: CliContext): void {
           throw new UsageError(
             `unknown severity ${options.failOn}; use low, medium, high or critical`,
           );
+        const pendingGate = options.pending;
+        if (!isPendingGate(pendingGate))
+          throw new UsageError(`unknown --pending ${pendingGate}; use fail or ok`);
         const formats = options.format
           .split(",")
           .map((f) => f.trim())
@@ -323,7 +332,7 @@ export function register(program: Command, context: CliContext): void {
         }
         for (const e of facts.gatherErrors)
           context.io.stderr.write(`koffer: warning: ${e.area}: ${e.message}\n`);
-        return exitCodeFor(result, options.failOn);
+        return exitCodeFor(result, options.failOn, pendingGate);
       }),
     );
 }

@@ -21,6 +21,7 @@ import type {
   CrypttabEntry,
   DiskFacts,
   EscrowRecord,
+  FirstBootEnrolFacts,
   FstabEntry,
   GatherContext,
   Live,
@@ -30,6 +31,7 @@ import type {
   LuksVolume,
   Setting,
 } from "./types.js";
+import { managedPath } from "./managed.js";
 
 export function emptyDiskFacts(): DiskFacts {
   return {
@@ -546,6 +548,47 @@ async function zramConfigured(target: Target): Promise<boolean> {
   return (dropIns ?? []).some((n) => n.endsWith(".conf"));
 }
 
+/** Where the first-boot enrolment keeps its marker and failure note (templates/tpm2-enrol.sh). */
+export const firstBootEnrolState = {
+  done: "/var/lib/koffer/tpm2-enrolled",
+  failure: "/var/lib/koffer/tpm2-enrol.failed",
+} as const;
+
+/** Parse /etc/koffer/tpm2-enrol.conf: `NAME DEVICE PCRS` per line (PCRS joined by "+"). */
+export function parseFirstBootEnrolConf(
+  text: string,
+  path: string,
+): FirstBootEnrolFacts["volumes"] {
+  return contentLines(text).flatMap(({ text: line, line: n }) => {
+    const [name, device, pcrs, ...rest] = line.trim().split(/\s+/);
+    if (name === undefined || device === undefined || pcrs === undefined || rest.length > 0)
+      return [];
+    const list = pcrs.split("+").map(Number);
+    if (list.some((p) => !Number.isInteger(p) || p < 0 || p > 23)) return [];
+    return [{ name, device, pcrs: list, source: `${path}:${n}` }];
+  });
+}
+
+async function firstBootEnrol(target: Target): Promise<FirstBootEnrolFacts | null> {
+  const isFile = async (path: string) => ((await target.stat(path))?.type === "file" ? path : null);
+  const script = await isFile(managedPath.tpm2EnrolScript);
+  const unit = await isFile(managedPath.tpm2EnrolUnit);
+  const conf = await target.readText(managedPath.tpm2EnrolConf);
+  const done = await target.readText(firstBootEnrolState.done);
+  const failure = await target.readText(firstBootEnrolState.failure);
+  if (script === null && unit === null && conf === null && done === null && failure === null)
+    return null;
+  const firstLine = (text: string) => text.split("\n")[0]?.trim().slice(0, 500) ?? "";
+  return {
+    script,
+    unit,
+    volumes: conf === null ? [] : parseFirstBootEnrolConf(conf, managedPath.tpm2EnrolConf),
+    done: done === null ? null : firstLine(done),
+    failure:
+      failure === null ? null : { text: firstLine(failure), source: firstBootEnrolState.failure },
+  };
+}
+
 /** Gather the disk area. */
 export async function gatherDisk(target: Target, _ctx: GatherContext): Promise<DiskFacts> {
   const facts = emptyDiskFacts();
@@ -574,5 +617,6 @@ export async function gatherDisk(target: Target, _ctx: GatherContext): Promise<D
   facts.initramfsKeyFiles = await initramfsKeyFiles(target);
   facts.escrowRecords = await escrowRecords(target);
   facts.zramSwap = await zramConfigured(target);
+  facts.firstBootEnrol = await firstBootEnrol(target);
   return facts;
 }

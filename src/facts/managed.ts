@@ -48,6 +48,9 @@ export const managedPath = {
   aptSourcesList: "/etc/apt/sources.list",
   crypttab: "/etc/crypttab",
   dracutTpm2: "/etc/dracut.conf.d/50-koffer-tpm2.conf",
+  tpm2EnrolScript: "/usr/lib/koffer/tpm2-enrol",
+  tpm2EnrolUnit: "/etc/systemd/system/koffer-tpm2-enrol.service",
+  tpm2EnrolConf: "/etc/koffer/tpm2-enrol.conf",
 } as const;
 
 /** Files the planner edits line by line: their text is kept in the facts. */

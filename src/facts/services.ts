@@ -15,6 +15,7 @@ export const unitsOfInterest: readonly string[] = [
   "telnet.socket",
   "rsh.socket",
   "usbguard.service",
+  "koffer-tpm2-enrol.service",
   "nftables.service",
   "auditd.service",
   "apparmor.service",

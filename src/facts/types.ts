@@ -162,6 +162,24 @@ export interface EscrowRecord {
   source: string;
 }
 
+/**
+ * The first-boot TPM2+PIN enrolment koffer installs on an image without a reachable TPM
+ * (koffer-tpm2-enrol.service + /usr/lib/koffer/tpm2-enrol + /etc/koffer/tpm2-enrol.conf).
+ * The unit's enablement is in the services area (`unitFiles["koffer-tpm2-enrol.service"]`).
+ */
+export interface FirstBootEnrolFacts {
+  /** The script, when it is a regular file. */
+  script: string | null;
+  /** The unit file in /etc/systemd/system, when present. */
+  unit: string | null;
+  /** Volumes the config names: NAME DEVICE PCRS, with the line they come from. */
+  volumes: { name: string; device: string; pcrs: number[]; source: string }[];
+  /** First line of the marker the script writes when done (/var/lib/koffer/tpm2-enrolled). */
+  done: string | null;
+  /** The last failure the script noted (/var/lib/koffer/tpm2-enrol.failed), one line, no secret. */
+  failure: { text: string; source: string } | null;
+}
+
 export interface DiskFacts {
   crypttab: CrypttabEntry[];
   fstab: FstabEntry[];
@@ -176,6 +194,8 @@ export interface DiskFacts {
   escrowRecords: EscrowRecord[];
   /** Whether zram swap is configured (zram-tools / systemd-zram-generator). */
   zramSwap: boolean;
+  /** The first-boot enrolment, when any part of it is on the target (absent in older snapshots). */
+  firstBootEnrol?: FirstBootEnrolFacts | null;
 }
 
 // ─── boot ────────────────────────────────────────────────────────────────────

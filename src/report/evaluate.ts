@@ -46,13 +46,14 @@ export interface EvaluateOptions {
   controls?: readonly Control[];
 }
 
-/** error > fail > skip > not-applicable > pass (checks/types.ts). */
+/** error > fail > pending > skip > not-applicable > pass (checks/types.ts). */
 const rank: Record<Finding["status"], number> = {
   pass: 0,
   "not-applicable": 1,
   skip: 2,
-  fail: 3,
-  error: 4,
+  pending: 3,
+  fail: 4,
+  error: 5,
 };
 
 const controlErrorText = (detail: string): Localized => ({
@@ -170,7 +171,7 @@ export function evaluateControl(
     message: first.text[lang],
     messages,
   };
-  if (worst === "skip" || worst === "not-applicable" || worst === "error")
+  if (worst === "skip" || worst === "not-applicable" || worst === "error" || worst === "pending")
     result.reason = first.text[lang];
   if (worst === "pass") {
     const attestation = attestationFor(profile, meta.id);
@@ -212,8 +213,13 @@ function summarise(results: ControlResult[]): ResultSummary {
     waived: count("waived"),
     notApplicable: count("not-applicable"),
     skip: count("skip"),
+    pending: count("pending"),
   };
-  return { compliant: summary.fail === 0 && summary.error === 0, ...summary };
+  // Pending is not compliant yet: the device is not protected as the profile asks until it happened.
+  return {
+    compliant: summary.fail === 0 && summary.error === 0 && summary.pending === 0,
+    ...summary,
+  };
 }
 
 /** Readiness: what the suitcase needs to work, reported beside the controls. */
@@ -324,7 +330,7 @@ export function factsSha256(facts: Facts): string {
  * - a control whose fact areas failed to gather is `error` (never a guess);
  * - a control that throws is `error` for itself only;
  * - a valid waiver turns `fail` into `waived`; an expired one leaves `fail` and says so;
- * - `summary.compliant` is true only with no `fail` and no `error`.
+ * - `summary.compliant` is true only with no `fail`, no `error` and no `pending`.
  */
 export function evaluate(profile: Profile, facts: Facts, options: EvaluateOptions): Result {
   const lang = options.lang ?? "de";

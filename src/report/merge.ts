@@ -29,13 +29,17 @@ export interface FleetMunicipality {
   controller: string | null;
   devices: number;
   compliantDevices: number;
-  /** Controls failing or erroring on at least one device (latest result per device), worst first. */
+  /**
+   * Controls failing, erroring or pending (first-boot enrolment not done yet) on at least one
+   * device (latest result per device), worst first.
+   */
   controls: {
     id: string;
     title: string;
     severity: Severity;
     failing: string[];
     erroring: string[];
+    pending: string[];
   }[];
   expiringWaivers: {
     hostname: string;
@@ -95,6 +99,7 @@ const statuses: ReadonlySet<string> = new Set<Status>([
   "waived",
   "not-applicable",
   "skip",
+  "pending",
 ]);
 
 /**
@@ -292,12 +297,20 @@ export async function mergeResults(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, list]) => {
       list.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
-      const controls = new Map<string, { failing: string[]; erroring: string[] }>();
+      const controls = new Map<
+        string,
+        { failing: string[]; erroring: string[]; pending: string[] }
+      >();
       for (const d of list)
         for (const [id, status] of d.latest.statuses) {
-          if (status !== "fail" && status !== "error") continue;
-          const entry = controls.get(id) ?? { failing: [], erroring: [] };
-          (status === "fail" ? entry.failing : entry.erroring).push(d.hostname);
+          if (status !== "fail" && status !== "error" && status !== "pending") continue;
+          const entry = controls.get(id) ?? { failing: [], erroring: [], pending: [] };
+          (status === "fail"
+            ? entry.failing
+            : status === "error"
+              ? entry.erroring
+              : entry.pending
+          ).push(d.hostname);
           controls.set(id, entry);
         }
       return {
@@ -316,6 +329,7 @@ export async function mergeResults(
             (a, b) =>
               severityRank[a.severity] - severityRank[b.severity] ||
               b.failing.length + b.erroring.length - (a.failing.length + a.erroring.length) ||
+              b.pending.length - a.pending.length ||
               (a.id < b.id ? -1 : 1),
           ),
         expiringWaivers: list

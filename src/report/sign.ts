@@ -74,7 +74,15 @@ function children(node: Asn1 | undefined): Asn1[] {
   return Array.isArray(node?.value) ? (node.value as Asn1[]) : [];
 }
 function oidOf(node: Asn1 | undefined): string {
-  return node && typeof node.value === "string" ? asn1.derToOid(node.value) : "";
+  if (!node || typeof node.value !== "string") return "";
+  try {
+    return asn1.derToOid(node.value);
+  } catch (error) {
+    // node-forge throws a plain Error for an OID longer than 53 bits: hostile input, not a crash.
+    throw new InputError(
+      `signature holds an invalid object identifier: ${(error as Error).message}`,
+    );
+  }
 }
 function bytesOf(node: Asn1 | undefined): Buffer {
   return Buffer.from(node && typeof node.value === "string" ? node.value : "", "binary");

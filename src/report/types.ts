@@ -4,7 +4,12 @@
  */
 import type { Level, Severity } from "../profiles/types.js";
 
-export type Status = "pass" | "fail" | "error" | "waived" | "not-applicable" | "skip";
+/**
+ * `pending`: what the control asks is installed to happen on the device itself and has not
+ * happened yet (DISK-04: TPM2+PIN enrolment at first boot). Not a pass; `verify` exits 1 on it
+ * unless `--pending=ok` (image pipelines).
+ */
+export type Status = "pass" | "fail" | "error" | "waived" | "not-applicable" | "skip" | "pending";
 export type Lang = "de" | "en";
 export type Localized = Record<Lang, string>;
 export type Art32Letter = "a" | "b" | "c" | "d";
@@ -74,6 +79,8 @@ export interface ResultSummary {
   waived: number;
   notApplicable: number;
   skip: number;
+  /** Controls waiting for the device's first boot; absent in results written before it existed (read as 0). */
+  pending: number;
 }
 
 /** Which release a run judged: `platform` is null for a release koffer does not know. */

@@ -32,8 +32,9 @@ const rank: Record<Finding["status"], number> = {
   pass: 0,
   "not-applicable": 1,
   skip: 2,
-  fail: 3,
-  error: 4,
+  pending: 3,
+  fail: 4,
+  error: 5,
 };
 
 /** Evaluate a control the way evaluate() does, returning the findings and the worst status. */

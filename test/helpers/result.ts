@@ -312,13 +312,14 @@ const nonCompliantOverrides: Record<string, Partial<ControlSeed>> = {
 function summarise(controls: ControlResult[]): Result["summary"] {
   const n = (s: Status) => controls.filter((c) => c.status === s).length;
   return {
-    compliant: n("fail") === 0 && n("error") === 0,
+    compliant: n("fail") === 0 && n("error") === 0 && n("pending") === 0,
     pass: n("pass"),
     fail: n("fail"),
     error: n("error"),
     waived: n("waived"),
     notApplicable: n("not-applicable"),
     skip: n("skip"),
+    pending: n("pending"),
   };
 }
 
@@ -389,16 +390,55 @@ export function sampleContext(): ResultContext {
   };
 }
 
-export type Scenario = "compliant" | "non-compliant";
+export type Scenario = "compliant" | "non-compliant" | "pending";
 
-/** A sample Result; `non-compliant` has a fail, an error, a skip, a waiver and a not-applicable. */
+/** An image provisioned without a TPM: DISK-04 waits for the first boot (as evaluate() words it). */
+const pendingOverrides: Record<string, Partial<ControlSeed>> = {
+  "DISK-04": {
+    status: "pending",
+    evidence: [
+      {
+        subject: "LUKS volume disk.img",
+        expected: "systemd-tpm2 token with tpm2-pin",
+        actual: "enrolment at first boot pending",
+        source: "cryptsetup luksDump --dump-json-metadata disk.img",
+      },
+      {
+        subject: "koffer-tpm2-enrol.service",
+        expected: "enabled",
+        actual: "enabled",
+        source: "/etc/systemd/system/koffer-tpm2-enrol.service",
+      },
+    ],
+    messages: [
+      {
+        id: "firstBootPending",
+        data: { volume: "cryptroot", pcrs: "7", unit: "koffer-tpm2-enrol.service" },
+        text: {
+          de: "TPM2+PIN-Registrierung beim ersten Start ausstehend (Dienst installiert): cryptroot erhält sein systemd-tpm2-Token mit PIN (PCR 7) durch koffer-tpm2-enrol.service.",
+          en: "TPM2+PIN enrolment pending at first boot (unit installed): cryptroot gets its systemd-tpm2 token with PIN (PCR 7) from koffer-tpm2-enrol.service.",
+        },
+      },
+    ],
+  },
+};
+
+/**
+ * A sample Result; `non-compliant` has a fail, an error, a skip, a waiver and a not-applicable;
+ * `pending` is the compliant one with DISK-04 pending at first boot.
+ */
 export function sampleResult(scenario: Scenario, lang: Lang = "de"): Result {
-  const controls = Object.values(seeds).map((seed) =>
-    control(
-      scenario === "non-compliant" ? { ...seed, ...nonCompliantOverrides[seed.id] } : seed,
-      lang,
-    ),
-  );
+  const overrides =
+    scenario === "non-compliant"
+      ? nonCompliantOverrides
+      : scenario === "pending"
+        ? pendingOverrides
+        : {};
+  const controls = Object.values(seeds).map((seed) => {
+    const c = control({ ...seed, ...overrides[seed.id] }, lang);
+    if (c.status === "pending") c.reason = c.message;
+    return c;
+  });
   return {
     schema: "koffer/result/v1",
     tool: { name: "koffer", version: "0.1.0", catalogueVersion: "2025.1" },

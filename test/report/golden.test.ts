@@ -10,7 +10,7 @@ import { sampleResult, type Scenario } from "../helpers/result.js";
 
 const dir = fileURLToPath(new URL("../fixtures/reports/", import.meta.url));
 const update = process.env.UPDATE_GOLDEN === "1";
-const scenarios: Scenario[] = ["compliant", "non-compliant"];
+const scenarios: Scenario[] = ["compliant", "non-compliant", "pending"];
 const source = { sha256: "0".repeat(64), signature: { status: "unsigned" as const } };
 
 describe("golden files", () => {

@@ -4,9 +4,10 @@
  * Where a TPM is reachable — the laptop itself (`auto`), or a TPM given as a TCTI spec
  * (`--tpm2-device=swtpm:host=127.0.0.1,port=2321`, which tests use with swtpm) — the volume
  * gets a systemd-tpm2 token with a PIN. An image root has no TPM of its own: sealing to the
- * build host's TPM would make a key the laptop can never unseal, so the enrolment is left
- * for the first boot on the device and reported as such. That is not a failure of the run;
- * DISK-04 keeps failing with its "pending" message until it is done.
+ * build host's TPM would make a key the laptop can never unseal, so the plan installs the
+ * first-boot enrolment instead (koffer-tpm2-enrol.service, src/provision/resources/disk.ts)
+ * and DISK-04 reports `pending` until the device has done it. Should this handler still meet
+ * a target without a TPM, it notes the step as left for later rather than failing the run.
  *
  * systemd-cryptenroll takes the current passphrase from $PASSWORD and the new PIN from
  * $NEWPIN (systemd-cryptenroll(1)); both go only into the child's environment.
@@ -43,7 +44,7 @@ export function tpm2EnrolHandler(state: HandlerState): ChangeHandler {
       state.notes.push({
         resource: "disk",
         kind: "tpm2-first-boot",
-        message: `TPM2+PIN enrolment of ${change.device} is left for the first boot on the device (no TPM reachable from ${target.location}): systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=${change.pcrs.join("+")}`,
+        message: `TPM2+PIN enrolment of ${change.device} is left for the first boot on the device (no TPM reachable from ${target.location}; koffer-tpm2-enrol.service does it when installed): systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=${change.pcrs.join("+")}`,
       });
       return "unchanged";
     }

@@ -7,11 +7,17 @@
  * Never the last way in: a passphrase slot is removed only when another way to unlock stays
  * (a TPM2 token, enrolled or planned in the same run), and one passphrase slot always stays
  * while the TPM enrolment is left for the first boot on the device.
+ *
+ * No TPM reachable (an image): the enrolment is installed for the first boot instead —
+ * /usr/lib/koffer/tpm2-enrol (templates/tpm2-enrol.sh), koffer-tpm2-enrol.service and
+ * /etc/koffer/tpm2-enrol.conf naming each volume by its LUKS UUID and the profile's PCRs,
+ * the unit enabled. DISK-04 reports such an image as `pending`.
  */
 import { minArgonMemoryKiB } from "../../checks/disk-03.js";
 import type { LuksVolume } from "../../facts/types.js";
+import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import type { PlanContext } from "./common.js";
+import { enableUnit, fileChange, header, renderTemplate, type PlanContext } from "./common.js";
 
 const resource = "disk";
 const recoveryTokens = new Set(["systemd-recovery", "koffer-recovery"]);
@@ -111,6 +117,68 @@ function planReencrypt(ctx: PlanContext, volume: LuksVolume): Change | null {
     controls: ["DISK-02"],
     summary: `${label}: ${what} (${size}; ${mode}) — needs --confirm-reencrypt or a typed yes`,
   };
+}
+
+const enrolUnit = "koffer-tpm2-enrol.service";
+
+/** Whether this volume's TPM2+PIN enrolment is left for the first boot on the device. */
+function enrolsAtFirstBoot(ctx: PlanContext, volume: LuksVolume): boolean {
+  return (
+    ctx.profile.spec.disk.unlock === "tpm2+pin" &&
+    volume.uuid !== null &&
+    !volume.tokens.some((t) => t.type === "systemd-tpm2" && t.tpm2Pin === true) &&
+    !tpmReachable(ctx)
+  );
+}
+
+/** The config line of a volume: NAME DEVICE PCRS (templates/tpm2-enrol.sh). */
+function enrolLine(ctx: PlanContext, volume: LuksVolume): string {
+  const name = (volume.crypttabName ?? `luks-${volume.uuid}`).replace(/\s+/g, "_");
+  return `${name} /dev/disk/by-uuid/${volume.uuid} ${ctx.profile.spec.disk.tpm2Pcrs.join("+")}`;
+}
+
+/** Script, unit, config and enablement of the first-boot enrolment, for the volumes that need it. */
+function planFirstBoot(ctx: PlanContext, volumes: LuksVolume[]): Change[] {
+  if (volumes.length === 0) return [];
+  const fb = ctx.facts.disk.firstBootEnrol ?? null;
+  const controls = ["DISK-04"];
+  const conf =
+    header() +
+    "# Volumes koffer-tpm2-enrol.service enrols at the first boot: NAME DEVICE PCRS\n" +
+    volumes.map((v) => enrolLine(ctx, v) + "\n").join("");
+  const wanted = volumes.map((v) => enrolLine(ctx, v));
+  return [
+    ...fileChange(ctx, {
+      resource: "disk",
+      path: managedPath.tpm2EnrolScript,
+      content: renderTemplate("tpm2-enrol.sh", {}),
+      mode: 0o755,
+      summary: "first-boot TPM2+PIN enrolment script (/usr/lib/koffer/tpm2-enrol)",
+      controls,
+      satisfied: fb?.script != null,
+    }),
+    ...fileChange(ctx, {
+      resource: "disk",
+      path: managedPath.tpm2EnrolUnit,
+      content: renderTemplate("koffer-tpm2-enrol.service", {}),
+      summary: `${enrolUnit}: asks the technician's passphrase and a new PIN on the console at first boot`,
+      controls,
+      satisfied: fb?.unit != null,
+    }),
+    ...fileChange(ctx, {
+      resource: "disk",
+      path: managedPath.tpm2EnrolConf,
+      content: conf,
+      summary: `TPM2+PIN enrolment at first boot for ${volumes.map((v) => v.crypttabName ?? v.device).join(", ")} (PCR ${ctx.profile.spec.disk.tpm2Pcrs.join("+")})`,
+      controls,
+      satisfied:
+        fb !== null &&
+        wanted.every((w) =>
+          fb.volumes.some((v) => `${v.name} ${v.device} ${v.pcrs.join("+")}` === w),
+        ),
+    }),
+    ...enableUnit(ctx, enrolUnit, "disk", controls),
+  ];
 }
 
 function planVolume(ctx: PlanContext, volume: LuksVolume): Change[] {
@@ -218,7 +286,12 @@ function planKeyslots(ctx: PlanContext, volume: LuksVolume, reencrypting: boolea
 
 export function planDisk(ctx: PlanContext): Change[] {
   // Unreadable or LUKS1 volumes are reported (DISK-01/02); conversion is a separate operation.
-  return ctx.facts.disk.volumes
-    .filter((v) => v.error === undefined && v.version === 2)
-    .flatMap((v) => planVolume(ctx, v));
+  const volumes = ctx.facts.disk.volumes.filter((v) => v.error === undefined && v.version === 2);
+  return [
+    ...volumes.flatMap((v) => planVolume(ctx, v)),
+    ...planFirstBoot(
+      ctx,
+      volumes.filter((v) => enrolsAtFirstBoot(ctx, v)),
+    ),
+  ];
 }

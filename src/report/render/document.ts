@@ -57,6 +57,7 @@ export const statusMark: Record<string, string> = {
   waived: "~",
   "not-applicable": "–",
   skip: "?",
+  pending: "…",
 };
 
 export const headings = {
@@ -199,19 +200,38 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
 
   // 1. Cover. The verdict never claims more than was checked: skipped controls limit it.
   const limited = s.compliant && s.skip > 0;
-  const verdict = !s.compliant
-    ? L("Nicht konform – Abweichungen festgestellt", "Not compliant – deviations found")
-    : limited
-      ? L(
-          `Konform, mit Einschränkungen: ${requirements(s.skip).de} nicht prüfbar`,
-          `Compliant, with limitations: ${requirements(s.skip).en} could not be checked`,
-        )
-      : L(
-          "Konform – alle anwendbaren Prüfpunkte erfüllt oder mit genehmigter Ausnahme",
-          "Compliant – every applicable control passed or is waived",
-        );
-  const verdictStatus: Status = !s.compliant ? "fail" : limited ? "skip" : "pass";
-  const verdictClass = !s.compliant ? "verdict-fail" : limited ? "verdict-limited" : "verdict-pass";
+  // Nothing failed, only what the device does at its first boot is outstanding.
+  const onlyPending = !s.compliant && s.fail === 0 && s.error === 0 && (s.pending ?? 0) > 0;
+  const verdict = onlyPending
+    ? L(
+        `Noch nicht konform – ${requirements(s.pending).de} beim ersten Start ausstehend`,
+        `Not compliant yet – ${requirements(s.pending).en} pending at first boot`,
+      )
+    : !s.compliant
+      ? L("Nicht konform – Abweichungen festgestellt", "Not compliant – deviations found")
+      : limited
+        ? L(
+            `Konform, mit Einschränkungen: ${requirements(s.skip).de} nicht prüfbar`,
+            `Compliant, with limitations: ${requirements(s.skip).en} could not be checked`,
+          )
+        : L(
+            "Konform – alle anwendbaren Prüfpunkte erfüllt oder mit genehmigter Ausnahme",
+            "Compliant – every applicable control passed or is waived",
+          );
+  const verdictStatus: Status = onlyPending
+    ? "pending"
+    : !s.compliant
+      ? "fail"
+      : limited
+        ? "skip"
+        : "pass";
+  const verdictClass = onlyPending
+    ? "verdict-limited"
+    : !s.compliant
+      ? "verdict-fail"
+      : limited
+        ? "verdict-limited"
+        : "verdict-pass";
   const sig = options.source?.signature;
   const sigStatus: Record<string, Localized> = {
     valid: L("gültig signiert", "validly signed"),
@@ -315,11 +335,13 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
     ["not-applicable", s.notApplicable],
     ["error", s.error],
     ["skip", s.skip],
+    ...((s.pending ?? 0) > 0 ? [["pending", s.pending] as [Status, number]] : []),
   ];
   const critical = result.controls
     .filter((c) => c.status === "fail" || c.status === "error")
     .sort(bySeverity);
   const unchecked = result.controls.filter((c) => c.status === "skip").sort(bySeverity);
+  const pendingControls = result.controls.filter((c) => c.status === "pending").sort(bySeverity);
   const waivers =
     ctx.waivers ??
     result.controls.flatMap((c) => (c.waiver ? [{ control: c.id, ...c.waiver }] : []));
@@ -409,6 +431,37 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
               plain(`${title(c)}: ${message(c) || c.reason || ""}`.replace(/: $/, "")),
             ]),
           },
+      ...(pendingControls.length > 0
+        ? [
+            {
+              kind: "h3" as const,
+              text: tr(L("Ausstehend beim ersten Start", "Pending at first boot")),
+            },
+            {
+              kind: "p" as const,
+              className: "note" as const,
+              text: tr(
+                L(
+                  "Diese Prüfpunkte werden erst auf dem Gerät selbst erfüllt (ein eingerichteter Dienst erledigt es beim ersten Start); bis dahin ist das Gerät nicht konform.",
+                  "These controls are met only on the device itself (an installed unit does it at first boot); until then the device is not compliant.",
+                ),
+              ),
+            },
+            {
+              kind: "table" as const,
+              head: [
+                tr(L("Prüfpunkt", "Control")),
+                tr(L("Schwere", "Severity")),
+                tr(L("Befund", "Finding")),
+              ],
+              rows: pendingControls.map((c): Cell[] => [
+                code(c.id),
+                plain(severityLabel[c.severity][lang]),
+                { text: message(c) || c.reason || title(c), status: "pending" },
+              ]),
+            },
+          ]
+        : []),
       {
         kind: "h3",
         text: tr(L("Nicht geprüft (nicht prüfbar)", "Not checked (could not be checked)")),
@@ -734,7 +787,10 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
           if (expected.length === 0 && wanted) expected.push(wanted);
           // An errored or unchecked control has no trustworthy observation: show why.
           const finding =
-            c.status === "error" || c.status === "skip" || c.status === "not-applicable"
+            c.status === "error" ||
+            c.status === "skip" ||
+            c.status === "not-applicable" ||
+            c.status === "pending"
               ? (c.reason ?? message(c))
               : actual.length > 0
                 ? unique(actual).join("; ")

@@ -28,6 +28,7 @@ const words = {
   severity: { de: "Schwere", en: "Severity" },
   failDevices: { de: "nicht erfüllt auf", en: "failing on" },
   errorDevices: { de: "Fehler auf", en: "error on" },
+  pendingDevices: { de: "ausstehend (erster Start) auf", en: "pending (first boot) on" },
   waivers: {
     de: "Ausnahmen, die innerhalb von {n} Tagen ablaufen",
     en: "Waivers expiring within {n} days",
@@ -82,12 +83,13 @@ export function renderFleetHtml(overview: FleetOverview, lang: Lang = "de"): str
       m.controls.length === 0
         ? none
         : table(
-            [w("control"), w("severity"), w("failDevices"), w("errorDevices")],
+            [w("control"), w("severity"), w("failDevices"), w("errorDevices"), w("pendingDevices")],
             m.controls.map((c) => [
               `<code>${h(c.id)}</code> ${h(c.title)}`,
               h(severityLabel[c.severity][lang]),
               h(c.failing.join(", ")),
               h(c.erroring.join(", ")),
+              h(c.pending.join(", ")),
             ]),
           ),
     );

@@ -39,6 +39,7 @@ code, .code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; fon
 .st-fail, .st-error { color: var(--fail); }
 .st-waived { color: var(--waived); }
 .st-skip, .st-not-applicable { color: var(--muted); }
+.st-pending { color: var(--waived); font-weight: bold; }
 p.note { color: var(--muted); font-size: 9pt; }
 p.verdict-pass, p.verdict-fail { font-weight: bold; padding: 2mm 3mm; border-left: 3pt solid; }
 p.verdict-pass { border-color: var(--pass); background: #eef7f0; }

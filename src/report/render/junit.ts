@@ -35,6 +35,8 @@ function testcase(c: ControlResult, classname: string, lang: Lang): string {
       body = `      <skipped type="waived" message="${x(why)}"/>`;
       break;
     }
+    // Pending is not a test failure; the run's exit code is the gate (README "CI gates").
+    case "pending":
     case "not-applicable":
     case "skip":
       body = `      <skipped type="${c.status}" message="${x(c.reason ?? statusLabel[c.status][lang])}"/>`;
@@ -45,7 +47,8 @@ function testcase(c: ControlResult, classname: string, lang: Lang): string {
 
 /**
  * JUnit XML in the Jenkins xunit dialect: one testsuite per run, one testcase per control
- * named by its id; waived, not-applicable and skip are `skipped` with the reason.
+ * named by its id; waived, not-applicable, skip and pending are `skipped` (type = status)
+ * with the reason.
  */
 export function renderJunit(result: Result, options: RenderOptions = {}): string {
   const lang = options.lang ?? result.lang;
@@ -61,7 +64,7 @@ export function renderJunit(result: Result, options: RenderOptions = {}): string
     ["catalogueVersion", result.tool.catalogueVersion],
     ["compliant", String(s.compliant)],
   ];
-  const skipped = s.waived + s.notApplicable + s.skip;
+  const skipped = s.waived + s.notApplicable + s.skip + (s.pending ?? 0);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<testsuites name="koffer" tests="${result.controls.length}" failures="${s.fail}" errors="${s.error}" time="${time}">`,

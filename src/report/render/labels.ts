@@ -11,6 +11,7 @@ export const statusLabel: Record<Status, Localized> = {
   waived: { de: "Ausnahme genehmigt", en: "waived" },
   "not-applicable": { de: "nicht anwendbar", en: "not applicable" },
   skip: { de: "nicht prüfbar", en: "skipped" },
+  pending: { de: "ausstehend (erster Start)", en: "pending (first boot)" },
 };
 
 export const severityLabel: Record<Severity, Localized> = {
@@ -33,7 +34,15 @@ export const riskLabel: Record<"low" | "medium" | "high", Localized> = {
 };
 
 /** Order in which statuses are listed: what needs attention first. */
-export const statusOrder: Status[] = ["fail", "error", "waived", "skip", "not-applicable", "pass"];
+export const statusOrder: Status[] = [
+  "fail",
+  "error",
+  "pending",
+  "waived",
+  "skip",
+  "not-applicable",
+  "pass",
+];
 export const severityOrder: Severity[] = ["critical", "high", "medium", "low"];
 
 export function t(text: Localized, lang: Lang): string {

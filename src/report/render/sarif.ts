@@ -32,7 +32,7 @@ function location(e: Evidence): Record<string, unknown> {
 /**
  * SARIF 2.1.0: one rule per control (id, short and full description, help with the basis),
  * one result per failing or erroring control (waived failures as suppressed results),
- * level from severity.
+ * level from severity; a pending control (first-boot enrolment) as kind "open", level "none".
  */
 export function renderSarif(result: Result, options: RenderOptions = {}): string {
   const lang = options.lang ?? result.lang;
@@ -66,6 +66,7 @@ export function renderSarif(result: Result, options: RenderOptions = {}): string
   const reported = (c: ControlResult) =>
     c.status === "fail" ||
     c.status === "error" ||
+    c.status === "pending" ||
     (c.status === "waived" && c.evidence.some((e) => e.expected !== e.actual));
   const results = result.controls.flatMap((c, ruleIndex) => {
     if (!reported(c)) return [];
@@ -78,8 +79,9 @@ export function renderSarif(result: Result, options: RenderOptions = {}): string
       {
         ruleId: c.id,
         ruleIndex,
-        kind: "fail",
-        level: c.status === "error" ? "error" : level[c.severity],
+        // SARIF 2.1.0 §3.27.9: "open" = not decided yet; any kind but "fail" has level "none".
+        kind: c.status === "pending" ? "open" : "fail",
+        level: c.status === "pending" ? "none" : c.status === "error" ? "error" : level[c.severity],
         message: { text: message || c.id },
         ...(failing.length > 0 ? { locations: failing.map(location) } : {}),
         ...(c.status === "waived" && c.waiver

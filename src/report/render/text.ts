@@ -9,6 +9,7 @@ const symbol: Record<Status, string> = {
   waived: "~",
   "not-applicable": "-",
   skip: "?",
+  pending: "…",
 };
 
 const words = {
@@ -84,6 +85,7 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
     if (
       c.reason &&
       (c.status === "skip" ||
+        c.status === "pending" ||
         c.status === "not-applicable" ||
         (c.status === "error" && c.reason !== message))
     )
@@ -105,8 +107,10 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
       ["waived", s.waived],
       ["not-applicable", s.notApplicable],
       ["skip", s.skip],
+      ["pending", s.pending ?? 0],
     ] as const
   )
+    .filter(([status, n]) => status !== "pending" || n > 0)
     .map(([status, n]) => `${n} ${statusLabel[status][lang]}`)
     .join(", ");
   const verdict = s.compliant ? words.compliant[lang] : words.nonCompliant[lang];

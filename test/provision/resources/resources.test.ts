@@ -14,6 +14,14 @@ import { makeProfile } from "../../helpers/profile.js";
 const now = judgedAt;
 const profile = makeProfile();
 
+/** What an image without a reachable TPM gets for its TPM2+PIN enrolment at first boot. */
+const firstBootChanges = [
+  "write-file /usr/lib/koffer/tpm2-enrol",
+  "write-file /etc/systemd/system/koffer-tpm2-enrol.service",
+  "write-file /etc/koffer/tpm2-enrol.conf",
+  "enable-unit koffer-tpm2-enrol.service",
+];
+
 function describeChanges(changes: Change[]): string[] {
   return changes.map((c) => {
     switch (c.kind) {
@@ -373,8 +381,8 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
         ],
       },
     }),
-    expected: ["luks-convert-keyslot 2"],
-    controls: ["DISK-03"],
+    // No TPM reachable: the enrolment is installed for the first boot (DISK-04) beside it.
+    expected: [...firstBootChanges, "luks-convert-keyslot 2"],
   },
 ];
 
@@ -403,6 +411,7 @@ describe("resources", () => {
     });
     const facts = hardenedFacts({ disk: { volumes: [volume], escrowRecords: [] } });
     expect(describeChanges(planProvision(profileWithEscrow, facts, { now }))).toEqual([
+      ...firstBootChanges,
       "luks-add-recovery-key",
     ]);
     // With a TPM at hand: enrol, then the passphrase slot may go.
