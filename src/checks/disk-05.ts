@@ -41,8 +41,8 @@ export const disk05: Control = {
         en: "Expected exactly one recovery key, found {{count}} on {{volume}}.",
       },
       strayPassphrase: {
-        de: "Erwartet höchstens {{allowed}} Passphrasen-Schlüsselplätze, gefunden {{count}} ({{keyslots}}) auf {{volume}}.",
-        en: "Expected at most {{allowed}} passphrase keyslots, found {{count}} ({{keyslots}}) on {{volume}}.",
+        de: "Erwartet höchstens {{allowed|Passphrasen-Schlüsselplatz|Passphrasen-Schlüsselplätze}}, gefunden {{count}} ({{keyslots}}) auf {{volume}}.",
+        en: "Expected at most {{allowed|passphrase keyslot|passphrase keyslots}}, found {{count}} ({{keyslots}}) on {{volume}}.",
       },
       notEscrowed: {
         de: "Erwartet einen Hinterlegungsnachweis für Schlüsselplatz {{keyslot}} von {{volume}}, gefunden keinen.",

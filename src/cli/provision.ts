@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Change } from "../provision/types.js";
 import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext, type CliIo } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 // Everything heavy (execa, ora, node-forge via pki) is imported inside the action.
 
@@ -42,7 +43,7 @@ async function secret(
 /** "3 changes" — the plan as a technician reads it. */
 function planText(changes: Change[]): string {
   if (changes.length === 0) return "Plan: nothing to change.\n";
-  const lines = [`Plan: ${changes.length} change${changes.length === 1 ? "" : "s"}`];
+  const lines = [`Plan: ${countOf(changes.length, "change", "changes")}`];
   for (const change of changes) {
     const controls = change.controls.length > 0 ? `  [${change.controls.join(", ")}]` : "";
     lines.push(`  ${change.resource.padEnd(11)} ${change.summary}${controls}`);
@@ -168,7 +169,10 @@ export function register(program: Command, context: CliContext): void {
             ? {}
             : {
                 confirm: (changes: Change[]) =>
-                  ask(io, `Apply these ${changes.length} changes? [y/N] `),
+                  ask(
+                    io,
+                    `Apply ${changes.length === 1 ? "this change" : `these ${changes.length} changes`}? [y/N] `,
+                  ),
               }),
           progress: progress.apply,
         });

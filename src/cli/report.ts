@@ -7,6 +7,7 @@ import { InputError, KofferError, UsageError } from "../errors.js";
 import type { RenderOptions, SignatureState } from "../report/render/index.js";
 import type { Lang } from "../report/types.js";
 import { action, type CliContext } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 function parseLang(value: string | undefined): Lang | undefined {
   if (value === undefined) return undefined;
@@ -248,7 +249,7 @@ export function register(program: Command, context: CliContext): void {
             0o644,
           );
           context.io.stdout.write(
-            `merged ${overview.results} results of ${overview.devices} devices in ${overview.municipalities.length} municipalities → ${join(opts.outDir, "fleet.html")}, fleet.json\n`,
+            `merged ${countOf(overview.results, "result", "results")} of ${countOf(overview.devices, "device", "devices")} in ${countOf(overview.municipalities.length, "municipality", "municipalities")} → ${join(opts.outDir, "fleet.html")}, fleet.json\n`,
           );
           return 0;
         },

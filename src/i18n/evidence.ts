@@ -7,6 +7,7 @@
  * stays as it is, and the German report test (test/report/german-report.test.ts) fails on it.
  */
 import type { Lang, Localized } from "../report/types.js";
+import { countOf } from "./format.js";
 
 const L = (de: string, en: string): Localized => ({ de, en });
 
@@ -174,7 +175,10 @@ const patterns: Pattern[] = [
   [/^attested by (.+) on (.+)$/, (m) => `bestätigt von ${m[1]} am ${m[2]}`],
   [/^keyslot (\S+) escrowed$/, (m) => `Schlüsselplatz ${m[1]} hinterlegt`],
   [/^keyslots? (.+) escrowed$/, (m) => `Schlüsselplätze ${m[1]} hinterlegt`],
-  [/^(\d+) connection\(s\) in (.+)$/, (m, de) => `${m[1]} Verbindung(en) in ${de(m[2]!)}`],
+  [
+    /^(\d+) connections? in (.+)$/,
+    (m, de) => `${countOf(m[1]!, "Verbindung", "Verbindungen")} in ${de(m[2]!)}`,
+  ],
   [/^missing packages: (.+)$/, (m) => `fehlende Pakete: ${m[1]}`],
   [/^packages installed: (.+)$/, (m, de) => `Pakete installiert: ${de(m[1]!)}`],
   [/^not enabled: (.+)$/, (m, de) => `nicht aktiviert: ${de(m[1]!)}`],

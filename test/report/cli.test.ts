@@ -380,6 +380,6 @@ describe("koffer report merge", () => {
       "2025-05-06T00:00:00Z",
     ]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain("merged 2 results of 1 devices");
+    expect(r.stdout).toContain("merged 2 results of 1 device in 1 municipality");
   });
 });
