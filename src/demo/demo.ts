@@ -24,6 +24,7 @@ import { readPkcs12 } from "../pki/pkcs12.js";
 import type { Result } from "../report/types.js";
 import { run } from "../targets/exec.js";
 import { RootTarget } from "../targets/root.js";
+import { demoCacheDir } from "./cache.js";
 import { debianMirror, debianRoot, debianRootPath } from "./debian-root.js";
 
 export interface DemoOptions {
@@ -174,8 +175,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const reason = await demoPreconditions(release);
   if (reason !== null) throw new IncompleteError("E_DEMO_PRECONDITION", reason);
   const cache = join(homedir(), ".cache", "koffer");
-  await mkdir(join(cache, "demo"), { recursive: true });
-  const workDir = options.workDir ?? (await mkdtemp(join(cache, "demo", "laptop-")));
+  await mkdir(demoCacheDir(), { recursive: true });
+  const workDir = options.workDir ?? (await mkdtemp(join(demoCacheDir(), "laptop-")));
   await mkdir(workDir, { recursive: true });
 
   const which = { release: release.platform };
