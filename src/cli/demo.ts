@@ -35,19 +35,27 @@ export function register(program: Command, context: CliContext): void {
         const { runDemo } = await import("../demo/demo.js");
         const { demoCacheLine, diskUsage, displayPath, formatSize } =
           await import("../demo/cache.js");
-        const say = (line: string) => io.stderr.write(`koffer demo: ${line}\n`);
+        const { stepDisplay } = await import("./progress.js");
+        const steps = await stepDisplay(io);
+        const say = (line: string) => steps.log(`demo: ${line}`);
+        let endChange: ((outcome: "done" | "failed") => void) | null = null;
         const outcome = await runDemo({
           ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
           log: say,
           env: io.env,
           release: release.platform,
+          steps,
           progress: {
+            // Each change is a step: apt in the sandbox takes minutes and is shown.
+            onStart: (change) => (endChange = steps.begin(change.summary)),
             onDone: (change, result, message) => {
+              endChange?.(result === "failed" ? "failed" : "done");
+              endChange = null;
               if (result !== "unchanged")
                 say(`  ${result}: ${change.summary}${message ? ` — ${message}` : ""}`);
             },
           },
-        });
+        }).finally(() => steps.close());
         const b = outcome.before.summary;
         const p = outcome.provision;
         const a = p.result.summary;

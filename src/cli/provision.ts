@@ -175,8 +175,8 @@ export function register(program: Command, context: CliContext): void {
                   ),
               }),
           progress: progress.apply,
-        });
-        progress.stop();
+          steps: progress.steps,
+        }).finally(() => progress.stop());
 
         const out: string[] = [];
         if (outcome.declined) out.push("Nothing applied (not confirmed).");
@@ -227,42 +227,44 @@ export function undoCommand(runId: string, root: string | undefined): string {
     : `koffer rollback --root ${shellWord(resolve(root))} ${runId}`;
 }
 
-/** One spinner line per resource on a terminal; plain lines otherwise. */
+/**
+ * One line per resource with its counts; every step over 2 s (gathering facts, one change
+ * such as apt in the sandbox, the reports) as a spinner with elapsed time on a terminal, or
+ * as timestamped lines otherwise (src/cli/progress.ts).
+ */
 async function progressReporter(io: CliIo) {
-  type Spinner = import("ora").Ora;
-  let spinner: Spinner | null = null;
+  const { stepDisplay } = await import("./progress.js");
+  const steps = await stepDisplay(io);
   let current: string | null = null;
   let counts = { applied: 0, unchanged: 0, failed: 0 };
-  const ora = io.interactive ? (await import("ora")).default : null;
+  let endChange: ((outcome: "done" | "failed") => void) | null = null;
   const finish = () => {
     if (current === null) return;
-    const text = `${current}: ${counts.applied} applied, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ""}`;
-    if (spinner !== null) {
-      if (counts.failed > 0) spinner.fail(text);
-      else spinner.succeed(text);
-    } else io.stderr.write(`koffer: ${text}\n`);
-    spinner = null;
+    steps.log(
+      `${current}: ${counts.applied} applied, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ""}`,
+    );
     current = null;
   };
   return {
-    log(line: string) {
-      if (spinner !== null) spinner.text = `${current}: ${line}`;
-      else io.stderr.write(`koffer: ${line}\n`);
+    steps,
+    log: (line: string) => steps.log(line),
+    stop() {
+      finish();
+      steps.close();
     },
-    stop: finish,
     apply: {
       onStart(change: Change) {
         if (change.resource !== current) {
           finish();
           current = change.resource;
           counts = { applied: 0, unchanged: 0, failed: 0 };
-          if (ora !== null)
-            spinner = ora({ stream: io.stderr as NodeJS.WriteStream, text: current }).start();
         }
-        if (spinner !== null) spinner.text = `${current}: ${change.summary}`;
+        endChange = steps.begin(`${change.resource}: ${change.summary}`);
       },
       onDone(_change: Change, outcome: "applied" | "unchanged" | "failed") {
         counts[outcome]++;
+        endChange?.(outcome === "failed" ? "failed" : "done");
+        endChange = null;
       },
     },
   };

@@ -116,8 +116,13 @@ export function register(program: Command, context: CliContext): void {
               : undefined;
           for (const format of formats) {
             let out: string | Buffer;
-            if (format === "pdf") out = await render.renderReportPdf(result, { lang, source });
-            else
+            if (format === "pdf") {
+              const { stepDisplay } = await import("./progress.js");
+              const { step } = await import("../progress.js");
+              out = await step(await stepDisplay(context.io), "rendering the PDF (chromium)", () =>
+                render.renderReportPdf(result, { lang, source }),
+              );
+            } else
               out = render.render(result, format as (typeof render.formats)[number], {
                 lang,
                 source,
