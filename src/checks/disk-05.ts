@@ -1,4 +1,5 @@
 import type { Control, Finding } from "./types.js";
+import { countOf } from "../i18n/format.js";
 import {
   ev,
   fail,
@@ -83,7 +84,7 @@ export const disk05: Control = {
             ev(
               subject,
               "1 recovery keyslot",
-              `${recovery.length} recovery keyslots`,
+              countOf(recovery.length, "recovery keyslot", "recovery keyslots"),
               volume.source,
             ),
           ]),
