@@ -256,7 +256,7 @@ export function register(program: Command, context: CliContext): void {
         // failure, so nothing is left spinning.
         const { stepDisplay } = await import("./progress.js");
         const { step } = await import("../progress.js");
-        const steps = await stepDisplay(context.io);
+        const steps = options.quiet === true ? undefined : await stepDisplay(context.io);
         let facts: Facts;
         if (options.facts !== undefined) facts = await readFacts(options.facts);
         else {

@@ -80,6 +80,12 @@ describe("koffer verify shows gathering facts", () => {
     expect(run.exitCode).toBe(1);
   });
 
+  it("--quiet prints no progress", async () => {
+    const run = await koffer([...args(), "--quiet"], { env: { KOFFER_PROGRESS_AFTER_MS: "0" } });
+    expect(run.stderr).not.toContain("gathering facts");
+    expect(run.exitCode).toBe(1);
+  });
+
   it("on a terminal: a spinner with the elapsed time, kept as a ✔ line", async () => {
     const run = await kofferInTty(args(), [], {
       cwd: repoRoot,
