@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // Each run has its own TMPDIR and fails on any koffer-* entry a test leaves in it.
+    globalSetup: ["test/setup/tmp-guard.ts"],
+    setupFiles: ["test/setup/remove-temp-dirs.ts"],
     // The JSON summary lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", ["json", { outputFile: "test-artifacts/vitest-results.json" }]],
   },

@@ -25,8 +25,8 @@ export const app02: Control = {
     facts: ["apps"],
     messages: {
       ok: {
-        de: "Erwartet nur freigegebene Software, gefunden {{apps}} Desktop-Anwendungen, alle freigegeben, und kein verbotenes Paket.",
-        en: "Expected approved software only, found {{apps}} desktop applications, all approved, and no denied package.",
+        de: "Erwartet nur freigegebene Software, gefunden {{apps|Desktop-Anwendung|Desktop-Anwendungen}}, alle freigegeben, und kein verbotenes Paket.",
+        en: "Expected approved software only, found {{apps|desktop application|desktop applications}}, all approved, and no denied package.",
       },
       denied: {
         de: "Erwartet das verbotene Paket {{package}} nicht installiert, gefunden Version {{version}}.",

@@ -20,8 +20,8 @@ export const app03: Control = {
     facts: ["apps"],
     messages: {
       ok: {
-        de: "Erwartet signierte Quellen, gefunden {{count}} Quellen mit Signed-By.",
-        en: "Expected signed sources, found {{count}} sources with Signed-By.",
+        de: "Erwartet signierte Quellen, gefunden {{count|Quelle|Quellen}} mit Signed-By.",
+        en: "Expected signed sources, found {{count|source|sources}} with Signed-By.",
       },
       trusted: {
         de: "Erwartet keine Quelle mit trusted=yes, gefunden {{uri}} ({{source}}).",

@@ -1,4 +1,5 @@
 import type { Control, Finding } from "./types.js";
+import { countOf } from "../i18n/format.js";
 import {
   ev,
   fail,
@@ -41,8 +42,8 @@ export const disk05: Control = {
         en: "Expected exactly one recovery key, found {{count}} on {{volume}}.",
       },
       strayPassphrase: {
-        de: "Erwartet höchstens {{allowed}} Passphrasen-Schlüsselplätze, gefunden {{count}} ({{keyslots}}) auf {{volume}}.",
-        en: "Expected at most {{allowed}} passphrase keyslots, found {{count}} ({{keyslots}}) on {{volume}}.",
+        de: "Erwartet höchstens {{allowed|Passphrasen-Schlüsselplatz|Passphrasen-Schlüsselplätze}}, gefunden {{count}} ({{keyslots}}) auf {{volume}}.",
+        en: "Expected at most {{allowed|passphrase keyslot|passphrase keyslots}}, found {{count}} ({{keyslots}}) on {{volume}}.",
       },
       notEscrowed: {
         de: "Erwartet einen Hinterlegungsnachweis für Schlüsselplatz {{keyslot}} von {{volume}}, gefunden keinen.",
@@ -83,7 +84,7 @@ export const disk05: Control = {
             ev(
               subject,
               "1 recovery keyslot",
-              `${recovery.length} recovery keyslots`,
+              countOf(recovery.length, "recovery keyslot", "recovery keyslots"),
               volume.source,
             ),
           ]),

@@ -136,8 +136,8 @@ export const log01: Control = {
     facts: ["logging", "apps", "services", "usb"],
     messages: {
       ok: {
-        de: "Erwartet auditd mit den Pflichtregeln, gefunden {{count}} Regeln.",
-        en: "Expected auditd with the required rules, found {{count}} rules.",
+        de: "Erwartet auditd mit den Pflichtregeln, gefunden {{count|Regel|Regeln}}.",
+        en: "Expected auditd with the required rules, found {{count|rule|rules}}.",
       },
       notRequired: {
         de: "Das Profil verlangt kein auditd (spec.logging.auditd: false).",

@@ -113,12 +113,12 @@ export const vpn02: Control = {
         en: "Expected hybrid key exchange (classical and ML-KEM), found {{proposals}}.",
       },
       pqCountdown: {
-        de: "Erwartet spätestens ab dem Tag nach dem {{horizon}} hybriden Schlüsselaustausch mit ML-KEM (BSI TR-02102-1), gefunden möglichen rein klassischen Schlüsselaustausch ({{groups}}): noch {{days}} Tage.",
-        en: "Expected hybrid key exchange with ML-KEM after {{horizon}} at the latest (BSI TR-02102-1), found purely classical key exchange possible ({{groups}}): {{days}} days left.",
+        de: "Erwartet spätestens ab dem Tag nach dem {{horizon}} hybriden Schlüsselaustausch mit ML-KEM (BSI TR-02102-1), gefunden möglichen rein klassischen Schlüsselaustausch ({{groups}}): noch {{days|Tag|Tage}}.",
+        en: "Expected hybrid key exchange with ML-KEM after {{horizon}} at the latest (BSI TR-02102-1), found purely classical key exchange possible ({{groups}}): {{days|day|days}} left.",
       },
       pqExpired: {
-        de: "Erwartet hybriden Schlüsselaustausch mit ML-KEM nach dem {{horizon}} (BSI TR-02102-1), gefunden möglichen rein klassischen Schlüsselaustausch ({{groups}}), {{days}} Tage nach dieser Frist.",
-        en: "Expected hybrid key exchange with ML-KEM after {{horizon}} (BSI TR-02102-1), found purely classical key exchange possible ({{groups}}), {{days}} days past that date.",
+        de: "Erwartet hybriden Schlüsselaustausch mit ML-KEM nach dem {{horizon}} (BSI TR-02102-1), gefunden möglichen rein klassischen Schlüsselaustausch ({{groups}}), {{days|Tag|Tage}} nach dieser Frist.",
+        en: "Expected hybrid key exchange with ML-KEM after {{horizon}} (BSI TR-02102-1), found purely classical key exchange possible ({{groups}}), {{days|day|days}} past that date.",
       },
       pqRequired: {
         de: "Erwartet einen hybriden Vorschlag (klassische Gruppe und ML-KEM, Profil postQuantum: required), gefunden {{proposal}} ({{where}}).",

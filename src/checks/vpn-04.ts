@@ -40,8 +40,8 @@ export const vpn04: Control = {
         en: "Expected a valid certificate, found {{subject}} expired on {{notAfter}}.",
       },
       renew: {
-        de: "Erwartet mehr als {{days}} Tage Restlaufzeit, gefunden {{left}} Tage für {{subject}} (bis {{notAfter}}).",
-        en: "Expected more than {{days}} days left, found {{left}} days for {{subject}} (until {{notAfter}}).",
+        de: "Erwartet mehr als {{days|Tag|Tage}} Restlaufzeit, gefunden {{left|Tag|Tage}} für {{subject}} (bis {{notAfter}}).",
+        en: "Expected more than {{days|day|days}} left, found {{left|day|days}} for {{subject}} (until {{notAfter}}).",
       },
       horizon: {
         de: "Erwartet ein Ablaufdatum spätestens am 31.12.2035, gefunden {{notAfter}} für {{subject}}.",

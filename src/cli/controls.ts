@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { action, type CliContext } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 interface ControlsOptions {
   format: string;
@@ -57,7 +58,7 @@ export function register(program: Command, context: CliContext): void {
                   `${m.id.padEnd(width)}  ${m.severity.padEnd(8)}  ${m.kind.padEnd(11)}  ${m.title[lang]}  (${m.references.join("; ")})`,
               )
               .join("\n");
-            out += `\n${metas.length} ${lang === "de" ? "Prüfpunkte, Katalog" : "controls, catalogue"} ${catalogueVersion}\n`;
+            out += `\n${lang === "de" ? countOf(metas.length, "Prüfpunkt", "Prüfpunkte") + ", Katalog" : countOf(metas.length, "control", "controls") + ", catalogue"} ${catalogueVersion}\n`;
             break;
           }
           default:

@@ -6,6 +6,7 @@ import { action, type CliContext } from "./context.js";
 interface DemoCliOptions {
   workDir?: string;
   release: string;
+  clean?: boolean;
 }
 
 export function register(program: Command, context: CliContext): void {
@@ -16,26 +17,45 @@ export function register(program: Command, context: CliContext): void {
     )
     .option("--work-dir <dir>", "where the laptop, disk image and reports go")
     .option(`--release <${codenames.join("|")}>`, "the Debian release of the laptop", "bookworm")
+    .option("--clean", "remove the laptops earlier demos left under ~/.cache/koffer/demo, and exit")
     .action(
       action(context, async (options: DemoCliOptions) => {
         const io = context.io;
+        if (options.clean) {
+          const { cleanDemoCache, displayPath, formatSize } = await import("../demo/cache.js");
+          const removed = await cleanDemoCache();
+          io.stdout.write(
+            `gelöscht / removed: ${displayPath(removed.dir)} (${formatSize(removed.bytes)})\n`,
+          );
+          return 0;
+        }
         const release = findRelease(options.release);
         if (release === undefined)
           throw new UsageError(`unknown release ${options.release}; use ${codenames.join(" or ")}`);
         const { runDemo } = await import("../demo/demo.js");
-        const say = (line: string) => io.stderr.write(`koffer demo: ${line}\n`);
+        const { demoCacheLine, diskUsage, displayPath, formatSize } =
+          await import("../demo/cache.js");
+        const { stepDisplay } = await import("./progress.js");
+        const steps = await stepDisplay(io);
+        const say = (line: string) => steps.log(`demo: ${line}`);
+        let endChange: ((outcome: "done" | "failed") => void) | null = null;
         const outcome = await runDemo({
           ...(options.workDir === undefined ? {} : { workDir: options.workDir }),
           log: say,
           env: io.env,
           release: release.platform,
+          steps,
           progress: {
+            // Each change is a step: apt in the sandbox takes minutes and is shown.
+            onStart: (change) => (endChange = steps.begin(change.summary)),
             onDone: (change, result, message) => {
+              endChange?.(result === "failed" ? "failed" : "done");
+              endChange = null;
               if (result !== "unchanged")
                 say(`  ${result}: ${change.summary}${message ? ` — ${message}` : ""}`);
             },
           },
-        });
+        }).finally(() => steps.close());
         const b = outcome.before.summary;
         const p = outcome.provision;
         const a = p.result.summary;
@@ -52,6 +72,9 @@ export function register(program: Command, context: CliContext): void {
           `3. verify after:   exit ${p.exitCode} — ${a.compliant ? "compliant" : "NOT compliant"}: ${a.pass} pass, ${a.fail} fail${a.compliant ? "" : ` (${failing(p.result)})`}, ${a.skip} skip (live-only), ${a.waived} waived`,
           `Report (HTML): ${outcome.htmlReport}`,
           `Undo the files: koffer rollback ${p.runId} --root ${outcome.root}`,
+          options.workDir === undefined
+            ? await demoCacheLine()
+            : `Work dir: ${displayPath(outcome.workDir)} (${formatSize((await diskUsage(outcome.workDir)) ?? 0)})`,
         ];
         io.stdout.write(lines.join("\n") + "\n");
         return p.exitCode;

@@ -4,6 +4,7 @@ import type { ReencryptProgress } from "../provision/handlers/context.js";
 import type { Change, ReencryptChange } from "../provision/types.js";
 import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext, type CliIo } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 // Everything heavy (execa, ora, node-forge via pki) is imported inside the action.
 
@@ -45,7 +46,7 @@ async function secret(
 /** "3 changes" — the plan as a technician reads it. */
 function planText(changes: Change[]): string {
   if (changes.length === 0) return "Plan: nothing to change.\n";
-  const lines = [`Plan: ${changes.length} change${changes.length === 1 ? "" : "s"}`];
+  const lines = [`Plan: ${countOf(changes.length, "change", "changes")}`];
   for (const change of changes) {
     const controls = change.controls.length > 0 ? `  [${change.controls.join(", ")}]` : "";
     lines.push(`  ${change.resource.padEnd(11)} ${change.summary}${controls}`);
@@ -232,11 +233,14 @@ export function register(program: Command, context: CliContext): void {
             ? {}
             : {
                 confirm: (changes: Change[]) =>
-                  ask(io, `Apply these ${changes.length} changes? [y/N] `),
+                  ask(
+                    io,
+                    `Apply ${changes.length === 1 ? "this change" : `these ${changes.length} changes`}? [y/N] `,
+                  ),
               }),
           progress: progress.apply,
-        });
-        progress.stop();
+          steps: progress.steps,
+        }).finally(() => progress.stop());
 
         const out: string[] = [];
         if (outcome.declined) out.push("Nothing applied (not confirmed).");
@@ -290,65 +294,49 @@ export function undoCommand(runId: string, root: string | undefined): string {
     : `koffer rollback --root ${shellWord(resolve(root))} ${runId}`;
 }
 
-/** One spinner line per resource on a terminal; plain lines otherwise. */
+/**
+ * One line per resource with its counts; every step over 2 s (gathering facts, one change
+ * such as apt in the sandbox, the reports) as a spinner with elapsed time on a terminal, or
+ * as timestamped lines otherwise (src/cli/progress.ts).
+ */
 async function progressReporter(io: CliIo) {
-  type Spinner = import("ora").Ora;
-  let spinner: Spinner | null = null;
+  const { stepDisplay } = await import("./progress.js");
+  const steps = await stepDisplay(io);
   let current: string | null = null;
   let counts = { applied: 0, unchanged: 0, failed: 0 };
-  const ora = io.interactive ? (await import("ora")).default : null;
+  let endChange: ((outcome: "done" | "failed") => void) | null = null;
   const finish = () => {
     if (current === null) return;
-    const text = `${current}: ${counts.applied} applied, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ""}`;
-    if (spinner !== null) {
-      if (counts.failed > 0) spinner.fail(text);
-      else spinner.succeed(text);
-    } else io.stderr.write(`koffer: ${text}\n`);
-    spinner = null;
+    steps.log(
+      `${current}: ${counts.applied} applied, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ""}`,
+    );
     current = null;
   };
-  // Without a terminal a progress line every 10 s (cryptsetup reports every second) and the last.
-  let lastLine = 0;
   return {
-    log(line: string) {
-      if (spinner !== null) spinner.text = `${current}: ${line}`;
-      else io.stderr.write(`koffer: ${line}\n`);
+    steps,
+    log: (line: string) => steps.log(line),
+    stop() {
+      finish();
+      steps.close();
     },
     reencrypt(p: ReencryptProgress) {
-      const line = formatReencryptProgress(p);
-      if (spinner !== null) {
-        spinner.text = `${current}: ${line}`;
-        return;
-      }
-      const now = Date.now();
-      if (p.doneBytes < p.totalBytes && now - lastLine < 10_000) return;
-      lastLine = now;
-      io.stderr.write(`koffer: ${line}\n`);
+      // Without a terminal a line every 10 s (cryptsetup reports every second) and the last.
+      steps.detail(formatReencryptProgress(p), { final: p.doneBytes >= p.totalBytes });
     },
-    /** Stop the spinner while a question is asked, then go on. */
-    async pause<T>(question: () => Promise<T>): Promise<T> {
-      const active = spinner;
-      active?.stop();
-      try {
-        return await question();
-      } finally {
-        active?.start();
-      }
-    },
-    stop: finish,
+    pause: <T>(question: () => Promise<T>) => steps.pause(question),
     apply: {
       onStart(change: Change) {
         if (change.resource !== current) {
           finish();
           current = change.resource;
           counts = { applied: 0, unchanged: 0, failed: 0 };
-          if (ora !== null)
-            spinner = ora({ stream: io.stderr as NodeJS.WriteStream, text: current }).start();
         }
-        if (spinner !== null) spinner.text = `${current}: ${change.summary}`;
+        endChange = steps.begin(`${change.resource}: ${change.summary}`);
       },
       onDone(_change: Change, outcome: "applied" | "unchanged" | "failed") {
         counts[outcome]++;
+        endChange?.(outcome === "failed" ? "failed" : "done");
+        endChange = null;
       },
     },
   };

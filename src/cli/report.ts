@@ -7,6 +7,7 @@ import { InputError, KofferError, UsageError } from "../errors.js";
 import type { RenderOptions, SignatureState } from "../report/render/index.js";
 import type { Lang } from "../report/types.js";
 import { action, type CliContext } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 function parseLang(value: string | undefined): Lang | undefined {
   if (value === undefined) return undefined;
@@ -115,8 +116,13 @@ export function register(program: Command, context: CliContext): void {
               : undefined;
           for (const format of formats) {
             let out: string | Buffer;
-            if (format === "pdf") out = await render.renderReportPdf(result, { lang, source });
-            else
+            if (format === "pdf") {
+              const { stepDisplay } = await import("./progress.js");
+              const { step } = await import("../progress.js");
+              out = await step(await stepDisplay(context.io), "rendering the PDF (chromium)", () =>
+                render.renderReportPdf(result, { lang, source }),
+              );
+            } else
               out = render.render(result, format as (typeof render.formats)[number], {
                 lang,
                 source,
@@ -248,7 +254,7 @@ export function register(program: Command, context: CliContext): void {
             0o644,
           );
           context.io.stdout.write(
-            `merged ${overview.results} results of ${overview.devices} devices in ${overview.municipalities.length} municipalities → ${join(opts.outDir, "fleet.html")}, fleet.json\n`,
+            `merged ${countOf(overview.results, "result", "results")} of ${countOf(overview.devices, "device", "devices")} in ${countOf(overview.municipalities.length, "municipality", "municipalities")} → ${join(opts.outDir, "fleet.html")}, fleet.json\n`,
           );
           return 0;
         },

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { action, type CliContext } from "./context.js";
+import { countOf } from "../i18n/format.js";
 
 /**
  * Largest rules file `koffer usb rules` reads: 16 MiB, some 150,000 rules — far beyond any
@@ -58,7 +59,7 @@ async function rulesCommand(context: CliContext, file: string): Promise<number> 
     (a, b) => a - b,
   );
   throw new InputError(
-    `${name}: ${parsed.errors.length} rule line(s) usbguard would refuse`,
+    `${name}: ${countOf(parsed.errors.length, "rule line", "rule lines")} usbguard would refuse`,
     parsed.errors.map((e) => ({
       severity: "error" as const,
       rule: "usbguard/rule-syntax",

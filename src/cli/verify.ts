@@ -261,6 +261,11 @@ export function register(program: Command, context: CliContext): void {
           profile = await loadProfileOrThrow(options.profile);
         }
         const startedAt = new Date();
+        // Long steps are shown on stderr (a spinner on a terminal); a step always ends, also on
+        // failure, so nothing is left spinning.
+        const { stepDisplay } = await import("./progress.js");
+        const { step } = await import("../progress.js");
+        const steps = options.quiet === true ? undefined : await stepDisplay(context.io);
         let facts: Facts;
         if (options.facts !== undefined) facts = await readFacts(options.facts);
         else {
@@ -272,7 +277,9 @@ export function register(program: Command, context: CliContext): void {
             ...sshTargetOptions(options),
           });
           try {
-            facts = await gatherFacts(target, { profile, now: startedAt });
+            facts = await step(steps, "gathering facts", () =>
+              gatherFacts(target, { profile, now: startedAt }),
+            );
           } finally {
             await target.close();
           }
@@ -295,14 +302,18 @@ export function register(program: Command, context: CliContext): void {
         if (signing) {
           const jsonFile = options.out ?? join(options.outDir as string, "result.json");
           const bytes = Buffer.from(json, "utf8");
-          const state = await signResult(context, options, bytes);
+          const state = await step(steps, "signing the result", () =>
+            signResult(context, options, bytes),
+          );
           source = { sha256: state.sha256, signature: state.signature };
           signature = { bytes: state.der, file: `${jsonFile}.p7s` };
         }
         for (const format of formats) {
           const out: string | Buffer =
             format === "pdf"
-              ? await render.renderReportPdf(result, { lang, source })
+              ? await step(steps, "rendering the PDF (chromium)", () =>
+                  render.renderReportPdf(result, { lang, source }),
+                )
               : format === "json"
                 ? json
                 : render.render(result, format as (typeof render.formats)[number], {

@@ -24,6 +24,8 @@ import { readPkcs12 } from "../pki/pkcs12.js";
 import type { Result } from "../report/types.js";
 import { run } from "../targets/exec.js";
 import { RootTarget } from "../targets/root.js";
+import { step, type StepEvents } from "../progress.js";
+import { demoCacheDir } from "./cache.js";
 import { debianMirror, debianRoot, debianRootPath } from "./debian-root.js";
 
 export interface DemoOptions {
@@ -35,6 +37,8 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv;
   /** The Debian release of the laptop (default debian-12). */
   release?: PlatformId;
+  /** Long steps (debootstrap, copying, apt in the sandbox …) for the CLI to show. */
+  steps?: StepEvents;
 }
 
 export interface DemoOutcome {
@@ -174,31 +178,37 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
   const reason = await demoPreconditions(release);
   if (reason !== null) throw new IncompleteError("E_DEMO_PRECONDITION", reason);
   const cache = join(homedir(), ".cache", "koffer");
-  await mkdir(join(cache, "demo"), { recursive: true });
-  const workDir = options.workDir ?? (await mkdtemp(join(cache, "demo", "laptop-")));
+  await mkdir(demoCacheDir(), { recursive: true });
+  const workDir = options.workDir ?? (await mkdtemp(join(demoCacheDir(), "laptop-")));
   await mkdir(workDir, { recursive: true });
 
   const which = { release: release.platform };
   log(
     `${release.name} root: ${debianRootPath(which)} (built once with debootstrap; a few minutes the first time)`,
   );
-  const base = await debianRoot(which);
+  const steps = options.steps;
+  const base = await step(steps, `${release.name} root (debootstrap when not cached)`, () =>
+    debianRoot(which),
+  );
   const root = join(workDir, "root");
   log(`copying it to ${root}`);
-  await must("cp", ["-a", base, root]);
+  await step(steps, "copying the root", () => must("cp", ["-a", base, root]));
   // debootstrap copies the build host's name; the throwaway laptop gets one of its own.
   await writeFile(join(root, "etc/hostname"), `${demoHostname}\n`);
   const disk = join(workDir, "disk.img");
   const passphrase = randomBytes(12).toString("base64url");
   await writeFile(join(workDir, "disk-passphrase"), `${passphrase}\n`, { mode: 0o600 });
   log(`weak LUKS2 disk image ${disk} (pbkdf2, a stray passphrase slot)`);
-  await weakDisk(disk, passphrase);
+  await step(steps, "making the weak LUKS2 disk image", () => weakDisk(disk, passphrase));
 
   const profileFile = join(examplesDir, release.exampleProfile);
   const profile = await loadProfileOrThrow(profileFile);
   const target = await RootTarget.open({ root, disks: [disk] });
   log("verify before provisioning");
-  const { result: before } = await verifyTarget(target, profile, { now: new Date() });
+  const { result: before } = await verifyTarget(target, profile, {
+    now: new Date(),
+    ...(steps === undefined ? {} : { steps }),
+  });
   await target.close();
   const { exitCodeFor } = await import("../report/exit-code.js");
 
@@ -229,6 +239,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoOutcome> {
         log,
       },
       ...(options.progress === undefined ? {} : { progress: options.progress }),
+      ...(steps === undefined ? {} : { steps }),
     });
     const htmlReport = outcome.reports.local.find((p) => p.endsWith(".html")) ?? "";
     return {

@@ -7,6 +7,7 @@
  * stays as it is, and the German report test (test/report/german-report.test.ts) fails on it.
  */
 import type { Lang, Localized } from "../report/types.js";
+import { countOf } from "./format.js";
 
 const L = (de: string, en: string): Localized => ({ de, en });
 
@@ -150,6 +151,61 @@ export const evidenceTerms: Record<string, Localized> = {
     "gültig, Kette bis zur CA der Kommune",
     "valid, chains to the municipality CA",
   ),
+  // The checks' fixed evidence vocabulary (src/checks/*.ts, ev(subject, expected, actual)).
+  "%sudo and the admins": L("%sudo und die Administratoren", "%sudo and the admins"),
+  "locked (! or *)": L("gesperrt (! oder *)", "locked (! or *)"),
+  "a package in spec.apps.allow": L("ein Paket in spec.apps.allow", "a package in spec.apps.allow"),
+  "trusted not set": L("trusted nicht gesetzt", "trusted not set"),
+  "localhost or socket": L("localhost oder Socket", "localhost or socket"),
+  "no passwords, no form data, cleared on exit": L(
+    "keine Passwörter, keine Formulardaten, beim Beenden gelöscht",
+    "no passwords, no form data, cleared on exit",
+  ),
+  "/dev/mapper/<crypttab name> or zram": L(
+    "/dev/mapper/<crypttab-Name> oder zram",
+    "/dev/mapper/<crypttab name> or zram",
+  ),
+  "no unknown mandatory requirements": L(
+    "keine unbekannten zwingenden Anforderungen",
+    "no unknown mandatory requirements",
+  ),
+  "not available": L("nicht verfügbar", "not available"),
+  "key file none": L("Schlüsseldatei „none“", "key file none"),
+  "no key files": L("keine Schlüsseldateien", "no key files"),
+  "no systemd-tpm2 token": L("kein systemd-tpm2-Token", "no systemd-tpm2 token"),
+  "systemd-tpm2 token with tpm2-pin": L(
+    "systemd-tpm2-Token mit tpm2-pin",
+    "systemd-tpm2 token with tpm2-pin",
+  ),
+  "encrypted or zram": L("verschlüsselt oder zram", "encrypted or zram"),
+  "not world-writable": L("nicht für alle schreibbar", "not world-writable"),
+  "a valid ruleset": L("ein gültiger Regelsatz", "a valid ruleset"),
+  "the tunnel address": L("die Tunneladresse", "the tunnel address"),
+  "no errors": L("keine Fehler", "no errors"),
+  "no rule admitting class 08": L(
+    "keine Regel, die Klasse 08 zulässt",
+    "no rule admitting class 08",
+  ),
+  "not certified": L("nicht zertifiziert", "not certified"),
+  "load = no": L("„load = no“", "load = no"),
+  "(default)": L("(Voreinstellung)", "(default)"),
+  default: L("Voreinstellung", "default"),
+  "explicit proposals": L("ausdrücklich gesetzte Proposals", "explicit proposals"),
+  "ECDSA P-256/384/521, Brainpool or RSA ≥ 3000": L(
+    "ECDSA P-256/384/521, Brainpool oder RSA ≥ 3000",
+    "ECDSA P-256/384/521, Brainpool or RSA ≥ 3000",
+  ),
+  "the municipality CA": L("die CA der Kommune", "the municipality CA"),
+  "a child with remote_ts = 0.0.0.0/0": L(
+    "ein Child-SA mit remote_ts = 0.0.0.0/0",
+    "a child with remote_ts = 0.0.0.0/0",
+  ),
+  "no DNS outside the tunnel": L("kein DNS außerhalb des Tunnels", "no DNS outside the tunnel"),
+  "no children": L("keine Child-SAs", "no children"),
+  "outside the tunnel only IKE, ESP, DHCP, loopback, replies, neighbour discovery": L(
+    "außerhalb des Tunnels nur IKE, ESP, DHCP, Loopback, Antworten, Neighbour Discovery",
+    "outside the tunnel only IKE, ESP, DHCP, loopback, replies, neighbour discovery",
+  ),
 };
 
 type Pattern = [RegExp, (m: RegExpExecArray, de: (v: string) => string) => string];
@@ -169,12 +225,22 @@ const patterns: Pattern[] = [
         : `${m[1]} hinterlegte Wiederherstellungs-Schlüsselplätze`,
   ],
   [/^valid until (\S+)$/, (m) => `gültig bis ${m[1]}`],
+  [/^valid at (\S+)$/, (m) => `gültig am ${m[1]}`],
+  [/^not installed \((.+)\)$/, (m) => `nicht installiert (${m[1]})`],
+  [
+    /^(\d+) recovery keyslots?$/,
+    (m) =>
+      countOf(m[1]!, "Wiederherstellungs-Schlüsselplatz", "Wiederherstellungs-Schlüsselplätze"),
+  ],
   [/^(\S+): version (\d+)$/, (m) => `${m[1]}: Version ${m[2]}`],
   [/^attested: (.*)$/s, (m) => `bestätigt: ${m[1]}`],
   [/^attested by (.+) on (.+)$/, (m) => `bestätigt von ${m[1]} am ${m[2]}`],
   [/^keyslot (\S+) escrowed$/, (m) => `Schlüsselplatz ${m[1]} hinterlegt`],
   [/^keyslots? (.+) escrowed$/, (m) => `Schlüsselplätze ${m[1]} hinterlegt`],
-  [/^(\d+) connection\(s\) in (.+)$/, (m, de) => `${m[1]} Verbindung(en) in ${de(m[2]!)}`],
+  [
+    /^(\d+) connections? in (.+)$/,
+    (m, de) => `${countOf(m[1]!, "Verbindung", "Verbindungen")} in ${de(m[2]!)}`,
+  ],
   [/^missing packages: (.+)$/, (m) => `fehlende Pakete: ${m[1]}`],
   [/^packages installed: (.+)$/, (m, de) => `Pakete installiert: ${de(m[1]!)}`],
   [/^not enabled: (.+)$/, (m, de) => `nicht aktiviert: ${de(m[1]!)}`],

@@ -4,19 +4,33 @@
  */
 import type { Lang, Localized } from "../report/types.js";
 
-const placeholder = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+/** `{{name}}`, or `{{name|one|other}}` for a count with its noun ("1 Regel", "3 Regeln"). */
+const placeholder = /\{\{\s*([A-Za-z0-9_]+)\s*(?:\|([^|}]*)\|([^|}]*))?\}\}/g;
 
 /**
- * Fill `{{name}}` placeholders in `template` from `data`.
- * A placeholder without a value is left as written, so a missing value is visible
- * in the output instead of silently becoming an empty string.
+ * A count with its noun in the right number: "0 Geräte", "1 Gerät", "2 Geräte" /
+ * "0 devices", "1 device". German and English both use the singular for exactly one.
+ */
+export function countOf(n: number | string, one: string, other: string): string {
+  return `${n} ${Number(n) === 1 ? one : other}`;
+}
+
+/**
+ * Fill `{{name}}` placeholders in `template` from `data`; `{{name|one|other}}` renders the
+ * number with the singular or plural noun. A placeholder without a value is left as
+ * written, so a missing value is visible in the output instead of silently becoming "".
  */
 export function formatMessage(
   template: string,
   data: Record<string, string | number> = {},
 ): string {
-  return template.replace(placeholder, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(data, name) ? String(data[name]) : whole,
+  return template.replace(
+    placeholder,
+    (whole, name: string, one: string | undefined, other: string | undefined) => {
+      if (!Object.prototype.hasOwnProperty.call(data, name)) return whole;
+      const value = data[name]!;
+      return one === undefined ? String(value) : countOf(value, one, other!);
+    },
   );
 }
 

@@ -77,7 +77,7 @@ export async function loadProfile(file: string, options: LoadOptions = {}): Prom
     if (!isPlainObject(value)) complete = false;
     const parents = extendsList(value);
     if (!validate(value)) {
-      const findings = schemaFindings(validate.errors ?? [], value);
+      const findings = dedentedChildren(schemaFindings(validate.errors ?? [], value), value);
       problems.push(...findings.map((f) => place(f, source)));
     }
     for (const { ref, index } of parents) {
@@ -221,6 +221,43 @@ function extendsList(value: unknown): { ref: string; index: number }[] {
   return ext.flatMap((ref, index) =>
     typeof ref === "string" && ref !== "" ? [{ ref, index }] : [],
   );
+}
+
+/**
+ * A child key dedented to its parent's column is valid YAML that leaves the parent empty and
+ * the child unknown beside it: two findings for one mistake, neither on the line to fix. Give
+ * the one finding at the child instead.
+ */
+function dedentedChildren(findings: Finding[], value: unknown): Finding[] {
+  const drop = new Set<Finding>();
+  const merged = new Map<Finding, Finding>();
+  for (const unknown of findings) {
+    if (unknown.rule !== "schema/unknown-key") continue;
+    const parentPath = unknown.path.slice(0, -1);
+    const parent = parentPath.reduce<unknown>(
+      (v, s) => (isPlainObject(v) ? v[s as string] : undefined),
+      value,
+    );
+    if (!isPlainObject(parent)) continue;
+    const keys = Object.keys(parent);
+    const above = keys[keys.indexOf(String(unknown.path.at(-1))) - 1];
+    const empty = findings.find(
+      (f) =>
+        f.rule === "schema/type" &&
+        above !== undefined &&
+        parent[above] === null &&
+        pointer(f.path) === pointer([...parentPath, above]),
+    );
+    if (!empty || drop.has(empty)) continue;
+    drop.add(empty);
+    merged.set(unknown, {
+      rule: "yaml/indentation",
+      path: unknown.path,
+      atKey: true,
+      message: `Expected "${String(unknown.path.at(-1))}" indented under "${above}", found it at the same column (so "${above}" is empty and "${String(unknown.path.at(-1))}" unknown here)`,
+    });
+  }
+  return findings.filter((f) => !drop.has(f)).map((f) => merged.get(f) ?? f);
 }
 
 function place(finding: Finding, source: SourceFile): Problem {

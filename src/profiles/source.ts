@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import type { Document, LineCounter, Node as YamlNode } from "yaml";
 import type { Problem, SourcePosition } from "../errors.js";
+import { findMisindentedKey } from "./indentation.js";
 
 /** Profiles are small; anything bigger is a mistake or an attack, refused before parsing. */
 export const maxProfileBytes = 256 * 1024;
@@ -175,6 +176,12 @@ export async function readSource(
     profileLike: looksLikeProfile(text),
   };
   const problems: Problem[] = [];
+  // One mis-indented key makes yaml report a cascade at the wrong lines; name the one line instead.
+  const misindented = doc.errors.length > 0 ? findMisindentedKey(text) : undefined;
+  if (misindented) {
+    const { line, column, message } = misindented;
+    return { source, problems: [problemAt(display, line, column, "yaml/indentation", message)] };
+  }
   for (const error of [...doc.errors, ...doc.warnings]) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     problems.push(

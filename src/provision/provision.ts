@@ -11,6 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IncompleteError, InputError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
+import { step, type StepEvents } from "../progress.js";
 import type { Facts } from "../facts/types.js";
 import type { Lang } from "../report/types.js";
 import type { Profile } from "../profiles/types.js";
@@ -46,6 +47,8 @@ export interface ProvisionOptions {
   /** Called with the plan before confirmation (the CLI prints it). */
   onPlan?: (changes: Change[]) => void;
   progress?: ApplyProgress;
+  /** Long steps (gathering facts, writing the reports) for the CLI to show. */
+  steps?: StepEvents;
   /** Secrets and options for the handlers (the profile is added here). */
   handlers?: Omit<HandlerOptions, "profile">;
   /** Local directory for the reports (and copies of escrow envelopes). */
@@ -73,9 +76,11 @@ export interface ProvisionOutcome {
 export async function verifyTarget(
   target: Target,
   profile: Profile,
-  options: { now: Date; lang?: Lang; startedAt?: Date },
+  options: { now: Date; lang?: Lang; startedAt?: Date; steps?: StepEvents },
 ): Promise<{ facts: Facts; result: Result }> {
-  const facts = await gatherFacts(target, { profile, now: options.now });
+  const facts = await step(options.steps, "gathering facts", () =>
+    gatherFacts(target, { profile, now: options.now }),
+  );
   const vpnCa = await readVpnCa(profile);
   const result = evaluate(profile, facts, {
     now: options.now,
@@ -125,7 +130,9 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
         await lock.release();
       }
     }
-    const facts = await gatherFacts(target, { profile, now: startedAt });
+    const facts = await step(options.steps, "gathering facts", () =>
+      gatherFacts(target, { profile, now: startedAt }),
+    );
     const changes = planProvision(profile, facts, {
       now: startedAt,
       vpnCa,
@@ -154,12 +161,15 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       now: now(),
       startedAt,
       ...(options.lang === undefined ? {} : { lang: options.lang }),
+      ...(options.steps === undefined ? {} : { steps: options.steps }),
     });
     await after.close();
     // Declined: the target stays exactly as it was, reports included.
     const reports = declined
       ? { target: [], local: [] }
-      : await writeReports(target, result, runId, options.outDir, options.lang);
+      : await step(options.steps, "writing the reports (HTML, PDF with chromium)", () =>
+          writeReports(target, result, runId, options.outDir, options.lang),
+        );
     const exitCode =
       applied !== null && applied.failed.length > 0 ? 2 : declined ? 1 : exitCodeFor(result);
     return { runId, changes, applied, declined, notes: set.state.notes, result, reports, exitCode };

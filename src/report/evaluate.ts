@@ -14,7 +14,7 @@ import type {
 import { attestationFor, installed, unitOn, unitState } from "../checks/util.js";
 import type { Facts } from "../facts/types.js";
 import { localizeData } from "../i18n/evidence.js";
-import { formatMessage } from "../i18n/format.js";
+import { formatMessage, countOf } from "../i18n/format.js";
 import { verifyCertificatePath } from "../pki/path.js";
 import { releaseOf } from "../platform/releases.js";
 import type { Profile, Waiver } from "../profiles/types.js";
@@ -257,7 +257,7 @@ export function readiness(profile: Profile, facts: Facts): Result["readiness"] {
     detail:
       swan.parseErrors.length > 0
         ? swan.parseErrors.join("; ")
-        : `${swan.connections.length} connection(s) in ${swan.files.join(", ") || "no file"}`,
+        : `${countOf(swan.connections.length, "connection", "connections")} in ${swan.files.join(", ") || "no file"}`,
   });
   const sync = facts.logging.timeSynchronized;
   // Offline targets cannot show the clock state; leave the item out rather than guess.

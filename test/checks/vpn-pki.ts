@@ -3,10 +3,10 @@
  * a client certificate it signed, and a foreign CA with its own client certificate.
  */
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { issue, makeCa } from "../helpers/openssl.js";
+import { tempDir } from "../helpers/tmp.js";
 
 export interface TestCa {
   pem: string;
@@ -45,7 +45,7 @@ async function makeClient(dir: string, ca: string, name: string): Promise<string
 let cached: Promise<VpnPki> | null = null;
 export function vpnPki(): Promise<VpnPki> {
   cached ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), "koffer-vpn-pki-"));
+    const dir = tempDir("vpn-pki");
     const ca = await makeVpnCa(dir, "ca", "Meerane VPN CA");
     const foreignCa = await makeVpnCa(dir, "foreign", "Foreign VPN CA");
     return {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { koffer } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const fixtures = "test/fixtures/usbguard";
 
@@ -67,7 +67,7 @@ describe("koffer usb rules", () => {
   });
 
   it("writes bytes that are not UTF-8 back unchanged", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "koffer-usb-cli-"));
+    const dir = tempDir("usb-cli");
     const file = join(dir, "bytes.rules");
     // A raw 0xff byte in a string is escaped; in a condition parameter it is kept raw.
     writeFileSync(file, Buffer.from('allow name "\xff" if random(0.5\xff)\n', "latin1"));

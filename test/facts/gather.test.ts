@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtemp, readFile, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { openTarget } from "../../src/targets/index.js";
 import { areaGatherers, factAreas, gatherFacts } from "../../src/facts/index.js";
@@ -8,6 +7,7 @@ import type { Target } from "../../src/targets/types.js";
 import { buildRoot } from "../helpers/root-tree.js";
 import { makeLuksImage } from "../helpers/luks.js";
 import { koffer } from "../helpers/cli.js";
+import { tempDir } from "../helpers/tmp.js";
 
 describe("gatherFacts", () => {
   it("returns every area, the target and host, and no gather errors on a small root", async () => {
@@ -69,7 +69,7 @@ describe("koffer facts", () => {
     expect(printed.exitCode).toBe(0);
     const facts = JSON.parse(printed.stdout);
     expect(facts.disk.volumes[0]).toMatchObject({ crypttabName: "root", version: 2 });
-    const out = join(await mkdtemp(join(tmpdir(), "koffer-facts-")), "facts.json");
+    const out = join(tempDir("facts"), "facts.json");
     const saved = await koffer(["facts", "--root", root, "--out", out]);
     expect(saved.exitCode).toBe(0);
     expect(saved.stdout).toBe("");

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatRule, parseRuleLine } from "../../src/facts/usbguard-rules.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const BINARY = "usbguard-rule-parser";
 
@@ -188,7 +188,7 @@ describe.skipIf(!available)("differential: koffer vs usbguard-rule-parser 1.1.2"
     const r = rng(0x5eed);
     const rules = Array.from({ length: 3000 }, () => generateRule(r));
     // One usbguard process for the whole file: it prints INPUT:/OUTPUT: per line.
-    const dir = mkdtempSync(join(tmpdir(), "koffer-usbguard-"));
+    const dir = tempDir("usbguard");
     const file = join(dir, "generated.rules");
     writeFileSync(file, rules.join("\n") + "\n");
     const result = await execa(BINARY, ["-f", file], { reject: false, encoding: "buffer" });

@@ -8,11 +8,12 @@
  *
  * Weak variants change one thing each (see {@link LaptopOptions}). The hardened base is
  * built once per test process and copied (`cp -a`) per variant; LUKS images are cached by
- * their shape in `$TMPDIR/koffer-test-laptop/` and shared read-only.
+ * their shape in `$TMPDIR/run-cache-laptop/` (the run's own TMPDIR, removed at its end by
+ * test/setup/tmp-guard.ts) and shared read-only.
  */
 import { execa } from "execa";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import {
   appendFile,
   chmod,
@@ -38,6 +39,7 @@ import { installCertificate, requestCertificate, signRequest } from "../../src/p
 import { readPkcs12 } from "../../src/pki/pkcs12.js";
 import { makeLuksImage, tokenJson, type LuksImageOptions } from "./luks.js";
 import { buildRoot, type DpkgPackage } from "./root-tree.js";
+import { tempDir } from "./tmp.js";
 
 /** One weakening each; all off = the hardened laptop. */
 export interface LaptopOptions {
@@ -89,9 +91,9 @@ const exampleCerts = join(repo, "examples", "certs");
 let processBase: string | null = null;
 function baseDir(): string {
   if (processBase === null) {
-    processBase = mkdtempSync(join(tmpdir(), "koffer-laptops-"));
-    const dir = processBase;
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    // Removed after the test file (test/setup/remove-temp-dirs.ts): an "exit" handler never
+    // ran when vitest ended its worker, and every run left a tree behind.
+    processBase = tempDir("laptops");
   }
   return processBase;
 }
@@ -432,7 +434,7 @@ async function laptopImage(o: LaptopOptions): Promise<{ path: string; uuid: stri
     .update(JSON.stringify({ laptop: 1, shape }))
     .digest("hex")
     .slice(0, 16);
-  const cacheDir = join(tmpdir(), "koffer-test-laptop");
+  const cacheDir = join(tmpdir(), "run-cache-laptop");
   await mkdir(cacheDir, { recursive: true });
   const path = join(cacheDir, `${hash}.img`);
   const made = await makeLuksImage(shape);

@@ -3,7 +3,8 @@
  *
  * Formatting uses `--pbkdf-force-iterations 4 --pbkdf-memory 32768` so an image takes
  * milliseconds, not seconds. Images are sparse files and cached by their options in
- * `$TMPDIR/koffer-test-luks/` (built under a temporary name and renamed into place, so
+ * `$TMPDIR/run-cache-luks/` — the run's own TMPDIR, removed at its end by
+ * test/setup/tmp-guard.ts — (built under a temporary name and renamed into place, so
  * parallel test files never see a half-made image). Treat returned images as read-only;
  * pass `copyTo` for one you may change.
  *
@@ -141,7 +142,7 @@ export async function makeLuksImage(options: LuksImageOptions = {}): Promise<Luk
   const { copyTo, ...shape } = options;
   const hash = createHash("sha256").update(JSON.stringify(shape)).digest("hex");
   const uuid = shape.uuid ?? uuidFrom(hash);
-  const dir = join(tmpdir(), "koffer-test-luks");
+  const dir = join(tmpdir(), "run-cache-luks");
   await mkdir(dir, { recursive: true });
   const cached = join(dir, `${hash.slice(0, 16)}.img`);
   const exists = await stat(cached).then(

@@ -11,10 +11,9 @@
  * Roots are made under one temporary directory per test process and removed at exit.
  */
 import { execa } from "execa";
-import { mkdtempSync, rmSync } from "node:fs";
 import { chown, cp, mkdir, mkdtemp, symlink, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { tempDir } from "./tmp.js";
 
 export interface FileSpec {
   content: string | Buffer;
@@ -57,9 +56,9 @@ export interface RootSpec {
 let processBase: string | null = null;
 function baseDir(): string {
   if (processBase === null) {
-    processBase = mkdtempSync(join(tmpdir(), "koffer-roots-"));
-    const dir = processBase;
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    // Removed after the test file (test/setup/remove-temp-dirs.ts): an "exit" handler never
+    // ran when vitest ended its worker, and every run left a tree behind.
+    processBase = tempDir("roots");
   }
   return processBase;
 }

@@ -24,12 +24,12 @@ const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 export async function kofferInTty(
   args: string[],
   steps: TtyStep[],
-  options: { cwd: string; timeoutMs?: number },
+  options: { cwd: string; timeoutMs?: number; env?: Record<string, string> },
 ): Promise<TtyRun> {
   const command = [process.execPath, kofferBin, ...args].map(quote).join(" ");
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
     cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: "1", TERM: "dumb" },
+    env: { ...process.env, NO_COLOR: "1", TERM: "dumb", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";

@@ -1,13 +1,13 @@
 // Path validation against chains built with openssl (an independent issuer) in a temp dir.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyCertificatePath } from "../../src/pki/path.js";
 import { describeCertificate, splitPemBundle } from "../../src/pki/certificate.js";
+import { tempDir } from "../helpers/tmp.js";
 
-const dir = mkdtempSync(join(tmpdir(), "koffer-path-"));
+const dir = tempDir("path");
 const ossl = (...a: string[]) =>
   execFileSync("openssl", a, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
 const read = (f: string) => readFileSync(join(dir, f), "utf8");

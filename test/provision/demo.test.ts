@@ -44,6 +44,8 @@ describe("koffer demo", () => {
         // setup.sh installs swtpm, so TPM2+PIN enrolment can happen and the laptop ends compliant.
         expect(run.stdout).toMatch(/^3\. verify after: {3}exit 0 — compliant: \d+ pass, 0 fail/m);
         expect(run.exitCode).toBe(0);
+        // It says what it leaves on disk and how big (a Debian root and a disk image).
+        expect(run.stdout).toMatch(/^Work dir: \S+ \(\d+(\.\d)? (MB|GB)\)$/m);
         const html = /^Report \(HTML\): (\S+)$/m.exec(run.stdout)?.[1] ?? "";
         expect((await stat(html)).mode & 0o777).toBe(0o600);
         const report = await readFile(html, "utf8");

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { koffer } from "../helpers/cli.js";
 import { debianRoot, debianRootSkipReason } from "../helpers/debian-root.js";
 import { buildRoot } from "../helpers/root-tree.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const skipReason = debianRootSkipReason();
 
@@ -20,7 +20,7 @@ async function treeHash(root: string): Promise<string> {
 
 describe("koffer plan", () => {
   it("refuses an invalid profile with exit 78 and changes nothing", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "koffer-plan-"));
+    const dir = tempDir("plan");
     const file = join(dir, "broken.yaml");
     await writeFile(
       file,
@@ -86,7 +86,7 @@ describe("koffer plan", () => {
     });
 
     it("plans on a saved snapshot as on the target", async () => {
-      const dir = await mkdtemp(join(tmpdir(), "koffer-plan-"));
+      const dir = tempDir("plan");
       const factsFile = join(dir, "facts.json");
       const saved = await koffer([
         "facts",

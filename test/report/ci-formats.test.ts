@@ -2,8 +2,7 @@
  * The CI formats validate against the schemas CI servers use: JUnit against the Jenkins xunit
  * XSD with the real xmllint, SARIF against the OASIS 2.1.0 JSON schema with ajv.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -12,6 +11,7 @@ import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { render } from "../../src/report/render/index.js";
 import { sampleResult } from "../helpers/result.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const schemas = fileURLToPath(new URL("../fixtures/schemas/", import.meta.url));
 const cases = [
@@ -21,7 +21,7 @@ const cases = [
 ] as const;
 
 describe("JUnit XML", () => {
-  const dir = mkdtempSync(join(tmpdir(), "koffer-junit-"));
+  const dir = tempDir("junit");
   for (const [scenario, lang] of cases)
     it(`${scenario} (${lang}) validates against the Jenkins xunit XSD (xmllint)`, async () => {
       const file = join(dir, `${scenario}.${lang}.xml`);

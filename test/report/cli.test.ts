@@ -1,15 +1,7 @@
 /**
  * `koffer report render|sign|verify|merge` through the built binary, as a user runs it.
  */
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderJson } from "../../src/report/render/index.js";
@@ -17,6 +9,7 @@ import type { Result } from "../../src/report/types.js";
 import { koffer } from "../helpers/cli.js";
 import { sampleResult } from "../helpers/result.js";
 import { makeSigningPki, passphrase, type SigningPki } from "./signing-pki.js";
+import { tempDir } from "../helpers/tmp.js";
 
 let pki: SigningPki;
 let dir: string;
@@ -24,7 +17,7 @@ let resultFile: string;
 
 beforeAll(async () => {
   pki = await makeSigningPki();
-  dir = mkdtempSync(join(tmpdir(), "koffer-report-cli-"));
+  dir = tempDir("report-cli");
   resultFile = join(dir, "koffer-01.json");
   writeFileSync(resultFile, renderJson(sampleResult("non-compliant")));
 }, 60_000);
@@ -380,6 +373,6 @@ describe("koffer report merge", () => {
       "2025-05-06T00:00:00Z",
     ]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain("merged 2 results of 1 devices");
+    expect(r.stdout).toContain("merged 2 results of 1 device in 1 municipality");
   });
 });

@@ -7,11 +7,13 @@
 import { execa } from "execa";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { controls } from "../../src/checks/index.js";
 import { placeholders, formatMessage } from "../../src/i18n/format.js";
-import { localizeData } from "../../src/i18n/evidence.js";
+import { evidenceText, localizeData } from "../../src/i18n/evidence.js";
 import {
   chromiumArgs,
   chromiumPath,
@@ -58,6 +60,56 @@ describe("every control's German texts", () => {
       ] as const)
         for (const w of englishIn(text)) problems.push(`${meta.id} ${what}: ${w}`);
     }
+    expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * The fixed vocabulary of the checks' evidence: every literal (or template with its variable
+ * parts filled) the controls pass as `expected` or `actual` to `ev()`, read from the source.
+ */
+function evidenceLiterals(): { file: string; value: string }[] {
+  const dir = join(repoRoot, "src", "checks");
+  const found: { file: string; value: string }[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(join(dir, file), "utf8"),
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isIdentifier(node.expression) &&
+        node.expression.text === "ev"
+      )
+        for (const arg of node.arguments.slice(1, 3)) {
+          if (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg))
+            found.push({ file, value: arg.text });
+          else if (ts.isTemplateExpression(arg))
+            found.push({
+              file,
+              value: arg.head.text + arg.templateSpans.map((s) => "2" + s.literal.text).join(""),
+            });
+        }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return found;
+}
+
+describe("every control's evidence", () => {
+  it("renders every fixed evidence value of the checks in German, without English words", () => {
+    const literals = evidenceLiterals();
+    expect(literals.length).toBeGreaterThan(100);
+    const problems = literals.flatMap(({ file, value }) => {
+      const de = evidenceText(value, "de");
+      return englishIn(de).map(
+        (w) => `${file}: ${JSON.stringify(value)} → ${JSON.stringify(de)}: ${w}`,
+      );
+    });
     expect(problems).toEqual([]);
   });
 });

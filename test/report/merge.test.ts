@@ -2,14 +2,14 @@
  * mergeResults on its own: drift against the *previous* run whatever order files arrive in,
  * latest result decides the failing devices, expired waivers are flagged.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mergeResults } from "../../src/report/merge.js";
 import { renderJson } from "../../src/report/render/index.js";
 import type { Result } from "../../src/report/types.js";
 import { sampleResult } from "../helpers/result.js";
+import { tempDir } from "../helpers/tmp.js";
 
 function at(r: Result, startedAt: string): Result {
   r.startedAt = startedAt;
@@ -18,7 +18,7 @@ function at(r: Result, startedAt: string): Result {
 
 describe("mergeResults", () => {
   it("drift compares the latest run with the one before it, regardless of file order", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
+    const dir = tempDir("merge");
     const runs: [string, Result][] = [
       ["c.json", at(sampleResult("compliant"), "2025-03-01T00:00:00Z")],
       ["a.json", at(sampleResult("non-compliant"), "2025-04-01T00:00:00Z")],
@@ -43,7 +43,7 @@ describe("mergeResults", () => {
   });
 
   it("flags expired waivers and certificates, and skips what is not a result", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
+    const dir = tempDir("merge");
     writeFileSync(join(dir, "r.json"), renderJson(sampleResult("non-compliant")));
     writeFileSync(join(dir, "broken.json"), "{");
     const o = await mergeResults(
@@ -64,7 +64,7 @@ describe("mergeResults", () => {
   });
 
   it("skips a damaged result with a reason instead of failing the whole merge", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
+    const dir = tempDir("merge");
     const good = sampleResult("non-compliant");
     const write = (name: string, value: unknown) => {
       writeFileSync(join(dir, name), JSON.stringify(value));
@@ -93,7 +93,7 @@ describe("mergeResults", () => {
   });
 
   it("a waiver beyond the window is not listed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "koffer-merge-"));
+    const dir = tempDir("merge");
     writeFileSync(join(dir, "r.json"), renderJson(sampleResult("non-compliant")));
     const o = await mergeResults([join(dir, "r.json")], { now: new Date("2025-04-01T00:00:00Z") });
     expect(o.municipalities[0]!.expiringWaivers).toEqual([]);

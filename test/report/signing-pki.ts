@@ -3,10 +3,10 @@
  * with an encrypted PKCS#8 key, an RSA-3072 signer with an encrypted traditional PEM key, and a
  * signer certificate issued by the foreign CA. Built once per test file in a temp dir.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { issue, makeCa, openssl } from "../helpers/openssl.js";
+import { tempDir } from "../helpers/tmp.js";
 
 export const passphrase = "Koffer-Pass-7f3a91";
 
@@ -49,7 +49,7 @@ async function issueSigner(dir: string, ca: string, name: string, cn: string): P
 }
 
 export async function makeSigningPki(): Promise<SigningPki> {
-  const dir = mkdtempSync(join(tmpdir(), "koffer-sign-"));
+  const dir = tempDir("sign");
   await makeCa(dir, "ca", "/O=Test/CN=Meerane Report CA", { curve: "P-256" });
   await makeCa(dir, "foreign-ca", "/O=Test/CN=Foreign CA", { curve: "P-256" });
   await openssl(dir, [

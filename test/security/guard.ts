@@ -3,9 +3,9 @@
  * A snapshot lists every path below a directory with its type, size, mode and mtime (not
  * following links), so a write, a removal or a new file anywhere below it shows.
  */
-import { lstat, mkdtemp, readdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lstat, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { tempDir } from "../helpers/tmp.js";
 
 export async function treeSnapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -24,7 +24,7 @@ export async function treeSnapshot(dir: string): Promise<Record<string, string>>
 
 /** A directory on the host with one canary file an attack must neither read nor change. */
 export async function hostCanary(text: string): Promise<{ dir: string; file: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "koffer-canary-"));
+  const dir = tempDir("canary");
   const file = join(dir, "canary");
   await writeFile(file, text, { mode: 0o600 });
   return { dir, file };

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { koffer } from "../helpers/cli.js";
 import { hardenedFacts } from "../helpers/facts.js";
+import { tempDir } from "../helpers/tmp.js";
 
 describe("koffer controls / verify (built CLI)", () => {
   it("controls --format json lists the 50 controls", async () => {
@@ -13,7 +13,7 @@ describe("koffer controls / verify (built CLI)", () => {
     expect(parsed.controls.map((c) => c.id)).toHaveLength(50);
   });
   it("verify --facts judges a snapshot against the baseline and exits 1", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "koffer-verify-"));
+    const dir = tempDir("verify");
     const file = join(dir, "facts.json");
     await writeFile(file, JSON.stringify(hardenedFacts()));
     const run = await koffer([
@@ -36,7 +36,7 @@ describe("koffer controls / verify (built CLI)", () => {
     expect(result.controls.some((c) => c.status === "error")).toBe(false);
   });
   it("verify --facts with broken JSON exits 78 naming the position", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "koffer-verify-"));
+    const dir = tempDir("verify");
     const file = join(dir, "bad.json");
     await writeFile(file, '{"schema": "koffer/facts/v1",\n  oops\n}');
     const run = await koffer(["verify", "--facts", file]);

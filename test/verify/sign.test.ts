@@ -4,13 +4,13 @@
  * `koffer report verify` accepts the pair, and neither key nor passphrase appears anywhere.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { koffer } from "../helpers/cli.js";
 import { buildHardenedLaptop, type Laptop } from "../helpers/laptop.js";
 import { makeSigningPki, passphrase, type SigningPki } from "../report/signing-pki.js";
+import { tempDir } from "../helpers/tmp.js";
 
 let pki: SigningPki;
 let laptop: Laptop;
@@ -29,7 +29,7 @@ const target = () => [
 
 describe("koffer verify --sign", () => {
   it("writes result.json, its .p7s and an HTML naming the JSON's SHA-256 and a valid signature", async () => {
-    const out = await mkdtemp(join(tmpdir(), "koffer-vsign-"));
+    const out = tempDir("vsign");
     const run = await koffer([
       "verify",
       ...target(),
@@ -77,7 +77,7 @@ describe("koffer verify --sign", () => {
   });
 
   it("a changed byte in the signed JSON fails report verify (exit 1)", async () => {
-    const out = await mkdtemp(join(tmpdir(), "koffer-vsign-"));
+    const out = tempDir("vsign");
     const file = join(out, "r.json");
     const run = await koffer(
       [
@@ -111,7 +111,7 @@ describe("koffer verify --sign", () => {
       [undefined, "signed, not checked"],
       [pki.files.foreignCa, "signature INVALID"],
     ] as const) {
-      const out = await mkdtemp(join(tmpdir(), "koffer-vsign-"));
+      const out = tempDir("vsign");
       const run = await koffer([
         "verify",
         ...target(),
@@ -159,7 +159,7 @@ describe("koffer verify --sign", () => {
   });
 
   it("a wrong passphrase is an input error (exit 78) that names neither key nor passphrase", async () => {
-    const out = await mkdtemp(join(tmpdir(), "koffer-vsign-"));
+    const out = tempDir("vsign");
     const run = await koffer(
       [
         "verify",

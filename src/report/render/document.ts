@@ -13,6 +13,7 @@ import {
   statusLabel,
 } from "./labels.js";
 import type { RenderOptions } from "./options.js";
+import { countOf } from "../../i18n/format.js";
 
 export interface Cell {
   text: string;
@@ -145,7 +146,7 @@ const certRole: Record<string, Localized> = {
 
 /** "1 Anforderung" / "2 Anforderungen": German plural by count. */
 const requirements = (n: number): Localized =>
-  n === 1 ? L("1 Anforderung", "1 requirement") : L(`${n} Anforderungen`, `${n} requirements`);
+  L(countOf(n, "Anforderung", "Anforderungen"), countOf(n, "requirement", "requirements"));
 
 const unique = (items: string[]) => [...new Set(items)];
 
@@ -1122,8 +1123,8 @@ export function buildDocument(result: Result, options: RenderOptions = {}): Repo
         pageBreak: true,
         text: tr(
           L(
-            `Anhang: Softwareinventar (${software.length} Pakete, dpkg)`,
-            `Appendix: software inventory (${software.length} packages, dpkg)`,
+            `Anhang: Softwareinventar (${countOf(software.length, "Paket", "Pakete")}, dpkg)`,
+            `Appendix: software inventory (${countOf(software.length, "package", "packages")}, dpkg)`,
           ),
         ),
       },

@@ -1,6 +1,7 @@
 import type { FleetOverview } from "../merge.js";
 import type { Lang } from "../types.js";
 import { formatDate } from "./document.js";
+import { countOf } from "../../i18n/format.js";
 import { escapeXml as h } from "./escape.js";
 import { severityLabel, statusLabel } from "./labels.js";
 
@@ -19,8 +20,7 @@ th { background: #e8edf4; overflow-wrap: normal; }
 const words = {
   title: { de: "Flottenübersicht Bürgerkoffer", en: "Bürgerkoffer fleet overview" },
   generated: { de: "Erstellt", en: "Generated" },
-  results: { de: "Ergebnisse", en: "results" },
-  devices: { de: "Geräte", en: "devices" },
+  device: { de: "Gerät", en: "Device" },
   compliant: { de: "konform", en: "compliant" },
   controller: { de: "Verantwortliche Stelle", en: "Controller" },
   failing: { de: "Abweichende Prüfpunkte", en: "Failing controls" },
@@ -30,15 +30,14 @@ const words = {
   errorDevices: { de: "Fehler auf", en: "error on" },
   pendingDevices: { de: "ausstehend (erster Start) auf", en: "pending (first boot) on" },
   waivers: {
-    de: "Ausnahmen, die innerhalb von {n} Tagen ablaufen",
-    en: "Waivers expiring within {n} days",
+    de: "Ausnahmen, die innerhalb von {n} ablaufen",
+    en: "Waivers expiring within {n}",
   },
   certs: {
     de: "VPN-Zertifikate in der Erneuerungsfrist",
     en: "VPN certificates in their renewal window",
   },
   drift: { de: "Veränderungen seit der vorigen Prüfung", en: "Drift since the previous run" },
-  device: { de: "Gerät", en: "Device" },
   expires: { de: "Gültig bis", en: "Expires" },
   approvedBy: { de: "Genehmigt von", en: "Approved by" },
   reason: { de: "Begründung", en: "Reason" },
@@ -53,6 +52,14 @@ const words = {
   absent: { de: "nicht vorhanden", en: "absent" },
 } as const;
 
+/** Counted nouns: singular and plural ("1 Gerät", "2 Geräte"). */
+const nouns = {
+  results: { de: ["Ergebnis", "Ergebnisse"], en: ["result", "results"] },
+  devices: { de: ["Gerät", "Geräte"], en: ["device", "devices"] },
+  // Dative after "innerhalb von": "1 Tag", "30 Tagen".
+  days: { de: ["Tag", "Tagen"], en: ["day", "days"] },
+} as const;
+
 function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((x) => `<th>${h(x)}</th>`).join("")}</tr></thead><tbody>\n${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
@@ -62,6 +69,8 @@ function table(head: string[], rows: string[][]): string {
 /** The fleet overview as one self-contained HTML page (inline CSS, no scripts, no requests). */
 export function renderFleetHtml(overview: FleetOverview, lang: Lang = "de"): string {
   const w = (k: keyof typeof words) => words[k][lang];
+  const count = (n: number, noun: keyof typeof nouns) =>
+    countOf(n, nouns[noun][lang][0], nouns[noun][lang][1]);
   const none = `<p class="muted">${h(w("none"))}</p>`;
   const status = (s: string) =>
     s === "absent" ? w("absent") : (statusLabel[s as keyof typeof statusLabel]?.[lang] ?? s);
@@ -71,12 +80,12 @@ export function renderFleetHtml(overview: FleetOverview, lang: Lang = "de"): str
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     `<title>${h(w("title"))}</title><style>${css}</style></head><body>`,
     `<h1>${h(w("title"))}</h1>`,
-    `<p>${h(w("generated"))}: ${h(formatDate(overview.generatedAt, lang))} · ${overview.results} ${h(w("results"))} · ${overview.devices} ${h(w("devices"))}</p>`,
+    `<p>${h(w("generated"))}: ${h(formatDate(overview.generatedAt, lang))} · ${h(count(overview.results, "results"))} · ${h(count(overview.devices, "devices"))}</p>`,
   ];
   for (const m of overview.municipalities) {
     out.push(`<section id="m-${h(m.name)}"><h2>${h(m.name)}</h2>`);
     out.push(
-      `<p>${h(w("controller"))}: ${h(m.controller ?? "—")} · ${m.devices} ${h(w("devices"))}, ${m.compliantDevices} ${h(w("compliant"))}</p>`,
+      `<p>${h(w("controller"))}: ${h(m.controller ?? "—")} · ${h(count(m.devices, "devices"))}, ${m.compliantDevices} ${h(w("compliant"))}</p>`,
     );
     out.push(`<h3>${h(w("failing"))}</h3>`);
     out.push(
@@ -93,7 +102,7 @@ export function renderFleetHtml(overview: FleetOverview, lang: Lang = "de"): str
             ]),
           ),
     );
-    out.push(`<h3>${h(w("waivers").replace("{n}", String(overview.waiverDays)))}</h3>`);
+    out.push(`<h3>${h(w("waivers").replace("{n}", count(overview.waiverDays, "days")))}</h3>`);
     out.push(
       m.expiringWaivers.length === 0
         ? none

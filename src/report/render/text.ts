@@ -1,6 +1,7 @@
 import type { Result, Status } from "../types.js";
 import type { RenderOptions, StyleRole } from "./options.js";
 import { statusLabel } from "./labels.js";
+import { countOf } from "../../i18n/format.js";
 
 const symbol: Record<Status, string> = {
   pass: "✔",
@@ -21,7 +22,7 @@ const words = {
   sameAs: { de: "wie bei", en: "same as" },
   compliant: { de: "KONFORM", en: "COMPLIANT" },
   nonCompliant: { de: "NICHT KONFORM", en: "NOT COMPLIANT" },
-  controls: { de: "Prüfpunkte", en: "controls" },
+  controls: { de: ["Prüfpunkt", "Prüfpunkte"], en: ["control", "controls"] },
 } as const;
 
 // eslint-disable-next-line no-control-regex
@@ -116,7 +117,7 @@ export function renderText(result: Result, options: RenderOptions = {}): string 
   const verdict = s.compliant ? words.compliant[lang] : words.nonCompliant[lang];
   lines.push("");
   lines.push(
-    `${style(s.compliant ? "pass" : "fail", verdict)}: ${result.controls.length} ${words.controls[lang]} — ${counts}`,
+    `${style(s.compliant ? "pass" : "fail", verdict)}: ${countOf(result.controls.length, words.controls[lang][0], words.controls[lang][1])} — ${counts}`,
   );
   return lines.join("\n") + "\n";
 }
