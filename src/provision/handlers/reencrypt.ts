@@ -294,9 +294,26 @@ async function start(
       "E_NO_PASSPHRASE",
       `re-encrypting ${device} needs a key that opens one of its keyslots (the passphrase or the recovery key)`,
     );
-  // Sealed slots go first (a held key proven above opens another slot; killSlot checks again).
+  // Sealed slots go first (a held key proven above opens another slot; killSlot checks again),
+  // and their tokens with them: cryptsetup 2.6 unassigns a killed slot from its token and
+  // leaves the token behind with no keyslot, which would look like an enrolment.
   for (const slot of [...sealed].filter((s) => header.keyslots.some((k) => k.id === s)))
     await killSlot(target, device, state, slot);
+  const sealedTokenIds = header.tokens.filter((t) => sealedTokens.has(t.type)).map((t) => t.id);
+  for (const token of (await readHeader(target, device)).tokens)
+    if (sealedTokenIds.includes(token.id)) {
+      const removed = await target.exec("cryptsetup", [
+        "token",
+        "remove",
+        `--token-id=${token.id}`,
+        device,
+      ]);
+      if (removed.exitCode !== 0)
+        throw new IncompleteError(
+          "E_LUKS",
+          `cryptsetup token remove ${token.id} of ${device} failed: ${removed.stderr.trim()}`,
+        );
+    }
 
   plan.sort((a, b) => Number(a.slot) - Number(b.slot));
   const result = await runReencrypt(
