@@ -132,6 +132,7 @@ good_token() { # good_token HEADER PCRS → id of a systemd-tpm2 token with PIN 
 enrol_volume() { # enrol_volume NAME DEVICE PCRS
   name=$1 dev=$2 pcrs=$3
   [ -e "$dev" ] || fail "$name: $dev nicht gefunden/not found"
+  cryptsetup isLuks --type luks2 "$dev" || fail "$name: $dev ist kein LUKS2-Datenträger/is not a LUKS2 volume"
   h=$(header "$dev") || fail "$name: cryptsetup luksDump $dev"
   recovery=$(slots_of "$h" systemd-recovery koffer-recovery)
   tpm2=$(slots_of "$h" systemd-tpm2)

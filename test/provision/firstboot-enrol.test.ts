@@ -228,6 +228,15 @@ describe("first-boot TPM2+PIN enrolment script", () => {
     expect(await opens(v.image, pin, true)).not.toBeNull();
   }, 180_000);
 
+  it("a config naming something that is not a LUKS2 volume: fails before asking anything", async () => {
+    const v = await volume("not-luks");
+    await writeFile(v.image, Buffer.alloc(1024 * 1024));
+    const r = await run(v, [testPassphrase, pin, pin]);
+    expect(r.exitCode).toBe(1);
+    expect(r.prompts).toEqual([]);
+    expect(r.stderr).toContain("ist kein LUKS2-Datenträger/is not a LUKS2 volume");
+  }, 60_000);
+
   it("nobody at the console: fails, notes why (no secret), changes nothing, runs again next boot", async () => {
     const v = await volume("walked-away");
     const r = await run(v, []);

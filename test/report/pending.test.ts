@@ -68,6 +68,40 @@ describe("pending in the CI formats", () => {
   });
 });
 
+describe("pending in the PDF", () => {
+  it("German and English: the cover verdict and the pending section (Chromium, pdftotext)", async () => {
+    for (const lang of ["de", "en"] as const) {
+      const json = join(dir, `pending.${lang}.json`);
+      writeFileSync(json, renderJson(sampleResult("pending", lang)));
+      const pdf = join(dir, `pending.${lang}.pdf`);
+      const r = await koffer([
+        "report",
+        "render",
+        json,
+        "--format",
+        "pdf",
+        "--lang",
+        lang,
+        "--out",
+        pdf,
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const text = (await execa("pdftotext", ["-layout", pdf, "-"])).stdout.replace(/\s+/g, " ");
+      if (lang === "de") {
+        expect(text).toContain("Noch nicht konform – 1 Anforderung beim ersten Start ausstehend");
+        expect(text).toContain("Ausstehend beim ersten Start");
+        expect(text).toContain(
+          "TPM2+PIN-Registrierung beim ersten Start ausstehend (Dienst installiert)",
+        );
+      } else {
+        expect(text).toContain("Not compliant yet – 1 requirement pending at first boot");
+        expect(text).toContain("Pending at first boot");
+        expect(text).toContain("TPM2+PIN enrolment pending at first boot (unit installed)");
+      }
+    }
+  }, 120_000);
+});
+
 describe("pending in the result schema", () => {
   it("a result with a pending control validates; an unknown status does not", () => {
     const r = sampleResult("pending", "en");
