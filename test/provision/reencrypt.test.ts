@@ -307,30 +307,69 @@ async function cryptsetupChildOf(parent: number): Promise<number | null> {
   return null;
 }
 
+/** Bytes the process has written so far (/proc/PID/io wchar), or null when it is gone. */
+async function written(pid: number): Promise<number | null> {
+  const io = await readFile(`/proc/${pid}/io`, "utf8").catch(() => null);
+  const m = io === null ? null : /^wchar: (\d+)$/m.exec(io);
+  return m ? Number(m[1]) : null;
+}
+
 /**
- * Watch for the cryptsetup child of `parent` from now on, so a progress line can kill it at
- * once: the data pass of a small volume leaves well under a second after the first line.
+ * Watch for the cryptsetup child of `parent` and stop it mid-way, whatever the machine's
+ * speed: it is held with SIGSTOP as soon as it is seen and let run in slices of 20 ms until
+ * it has written `afterBytes`; then `interrupt(pid)` runs while it is still held, and it is
+ * let go. (Waiting for a progress line was not enough: an idle machine re-encrypts the test
+ * volume within cryptsetup's one-second progress period.)
  */
-function watchCryptsetup(parent: () => number | undefined) {
+function watchCryptsetup(
+  parent: () => number | undefined,
+  afterBytes: number,
+  interrupt: (pid: number) => void,
+) {
   let pid: number | null = null;
   let stopped = false;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const poll = async () => {
     while (!stopped && pid === null) {
       const owner = parent();
       if (owner !== undefined) pid = await cryptsetupChildOf(owner);
-      if (pid === null) await new Promise((r) => setTimeout(r, 20));
+      if (pid === null) await sleep(5);
+    }
+    if (pid === null) return;
+    const held = pid;
+    process.kill(held, "SIGSTOP");
+    try {
+      for (;;) {
+        const bytes = await written(held);
+        if (bytes === null) return;
+        if (bytes >= afterBytes) break;
+        process.kill(held, "SIGCONT");
+        await sleep(20);
+        process.kill(held, "SIGSTOP");
+      }
+      interrupt(held);
+    } finally {
+      try {
+        process.kill(held, "SIGCONT");
+      } catch {
+        // gone already
+      }
     }
   };
-  void poll();
+  const done = poll();
   return {
     get pid() {
       return pid;
     },
+    done,
     stop() {
       stopped = true;
     },
   };
 }
+
+/** Mid-way through the 112 MiB test volume (cryptsetup's header work writes a few MiB first). */
+const midway = 48 * 1024 * 1024;
 
 async function gone(pid: number, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -433,20 +472,23 @@ describe("luks-reencrypt interrupted and resumed", () => {
       const { image, target } = await volume(`cryptsetup-${signal}`);
       const [change] = await reencryptPlan(target);
       let killed: number | null = null;
-      const watch = watchCryptsetup(() => process.pid);
+      const watch = watchCryptsetup(
+        () => process.pid,
+        midway,
+        (pid) => {
+          killed = pid;
+          process.kill(pid, signal);
+        },
+      );
       const set = handlers({
         recoveryKey,
         confirmReencrypt: true,
         // Small hot zones: a graceful stop ends within 4 MiB of the signal, well before the end.
         reencryptHotzoneMiB: 4,
-        onReencryptProgress: (p) => {
-          if (killed !== null || p.doneBytes >= p.totalBytes || watch.pid === null) return;
-          killed = watch.pid;
-          process.kill(killed, signal);
-        },
       });
       const report = await applyChanges(target, [change as Change], { handlers: set.handlers });
       watch.stop();
+      await watch.done;
       expect(killed).toBeGreaterThan(0);
       expect(report.failed[0]?.message).toMatch(/cryptsetup reencrypt of .* failed/);
       await resumeAndProve(image, target);
@@ -476,22 +518,20 @@ describe("luks-reencrypt interrupted and resumed", () => {
         input: JSON.stringify({ change, profile, passphrase, recoveryKey }),
         reject: false,
       });
-      const watch = watchCryptsetup(() => proc.pid);
       let cryptsetupPid: number | null = null;
-      let lines = "";
-      proc.stdout?.on("data", (chunk: Buffer) => {
-        lines += String(chunk);
-        const progress = lines
-          .split("\n")
-          .filter((l) => l.startsWith("{"))
-          .map((l) => JSON.parse(l) as ReencryptProgress);
-        if (cryptsetupPid !== null || watch.pid === null) return;
-        if (!progress.some((p) => p.doneBytes < p.totalBytes)) return;
-        cryptsetupPid = watch.pid;
-        proc.kill(signal);
-      });
+      // koffer dies while its cryptsetup is held mid-way; cryptsetup then runs on only until
+      // the signal pdeathsig sends it (or SIGPIPE at its next progress line) stops it.
+      const watch = watchCryptsetup(
+        () => proc.pid,
+        midway,
+        (pid) => {
+          cryptsetupPid = pid;
+          proc.kill(signal);
+        },
+      );
       const result = await proc;
       watch.stop();
+      await watch.done;
       expect(cryptsetupPid).toBeGreaterThan(0);
       expect(result.signal).toBe(signal);
       // cryptsetup does not run on unsupervised. (Without pdeathsig it dies of SIGPIPE at its

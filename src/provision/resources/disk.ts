@@ -291,7 +291,8 @@ export function planDisk(ctx: PlanContext): Change[] {
     ...volumes.flatMap((v) => planVolume(ctx, v)),
     ...planFirstBoot(
       ctx,
-      volumes.filter((v) => enrolsAtFirstBoot(ctx, v)),
+      // An interrupted re-encryption is resumed first; the rest of the volume's work follows.
+      volumes.filter((v) => !reencryptInterrupted(v) && enrolsAtFirstBoot(ctx, v)),
     ),
   ];
 }
