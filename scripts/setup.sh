@@ -31,6 +31,7 @@ packages=(
   ovmf              # UEFI firmware with Microsoft's keys enrolled (OVMF_VARS_4M.ms.fd): Secure Boot
   mtools dosfstools # the VM disk's EFI system partition, built without mounting anything
   zstd xz-utils     # initrd inspection: decompress a target's initramfs on the host (no code of it runs)
+  cpio              # the tests' second opinion on koffer's own initrd lister (cpio -t)
   tcpdump           # the kill-switch proof captures on the host side of the VM's link
 )
 

@@ -1,3 +1,5 @@
+import { capabilityFiles, requiredCapabilities } from "../facts/initrd-capabilities.js";
+import type { Facts } from "../facts/types.js";
 import { releaseOf } from "../platform/releases.js";
 import type { Control, Finding } from "./types.js";
 import {
@@ -34,7 +36,7 @@ export const disk04: Control = {
     ],
     sdmGoals: ["vertraulichkeit", "integritaet"],
     art32: ["a"],
-    facts: ["disk", "apps"],
+    facts: ["disk", "apps", "boot"],
     messages: {
       ok: {
         de: "Erwartet TPM2 mit PIN und PCR {{pcrs}}, gefunden auf {{volume}}.",
@@ -72,11 +74,23 @@ export const disk04: Control = {
         de: "Erwartet keine Schlüsseldatei in der initramfs, gefunden {{files}}.",
         en: "Expected no key file in the initramfs, found {{files}}.",
       },
+      initrdToken: {
+        de: "Erwartet eine initramfs, die das systemd-tpm2-Token nutzen kann, in {{initrd}} (Standardkernel), gefunden {{generator}} ohne {{missing}}.",
+        en: "Expected an initramfs that can use the systemd-tpm2 token in {{initrd}} (default kernel), found {{generator}} without {{missing}}.",
+      },
+      initrdCrypttab: {
+        de: "Erwartet tpm2-device=auto für {{name}} in der Crypttab der initramfs {{initrd}}, gefunden {{found}}.",
+        en: "Expected tpm2-device=auto for {{name}} in the crypttab inside the initramfs {{initrd}}, found {{found}}.",
+      },
+      initrdUnreadable: {
+        de: "Erwartet eine lesbare initramfs {{initrd}} (Standardkernel), gefunden: {{error}}.",
+        en: "Expected a readable initramfs {{initrd}} (default kernel), found: {{error}}.",
+      },
       ...volumeMessages,
     },
     fix: {
-      de: "TPM2 mit PIN registrieren (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7) und tpm2-device=auto in /etc/crypttab eintragen.",
-      en: "Enrol TPM2 with PIN (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7) and add tpm2-device=auto to /etc/crypttab.",
+      de: "TPM2 mit PIN registrieren (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7), tpm2-device=auto in /etc/crypttab eintragen und die initramfs mit dracut (Module systemd, crypt, tpm2-tss) neu erzeugen (koffer provision erledigt alles).",
+      en: "Enrol TPM2 with PIN (systemd-cryptenroll --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7), add tpm2-device=auto to /etc/crypttab and regenerate the initramfs with dracut (modules systemd, crypt, tpm2-tss); koffer provision does all of it.",
     },
   },
   evaluate(profile, facts) {
@@ -102,6 +116,8 @@ export const disk04: Control = {
           ),
         ]),
       );
+    // The initrd is judged once per laptop; while it cannot use the token no volume passes.
+    const boot = wantTpm && facts.disk.volumes.length > 0 ? initrdFindings(facts) : [];
     for (const volume of facts.disk.volumes) {
       if (unreadable(volume)) {
         findings.push(unreadableFinding(volume));
@@ -174,7 +190,7 @@ export const disk04: Control = {
             ]),
           );
       }
-      if (findings.length === before)
+      if (findings.length === before && boot.length === 0)
         findings.push(
           wantTpm
             ? pass("ok", { pcrs: wantPcrs.join("+"), volume: label }, [
@@ -185,7 +201,82 @@ export const disk04: Control = {
               ]),
         );
     }
+    findings.push(...boot);
     if (facts.disk.volumes.length === 0) findings.push(noVolumesFinding(facts));
     return findings;
   },
 };
+
+/** The crypttab name of the volume holding `/` (fstab, else the kernel's `root=`), if any. */
+function rootMapping(facts: Facts): string | null {
+  const specs = [
+    facts.disk.fstab.find((e) => e.file === "/")?.spec,
+    facts.boot.kernelCmdline?.value.find((w) => w.startsWith("root="))?.slice(5),
+  ];
+  for (const spec of specs) {
+    const name = /^\/dev\/mapper\/(.+)$/.exec(spec ?? "")?.[1];
+    if (name !== undefined && facts.disk.crypttab.some((c) => c.name === name)) return name;
+  }
+  return null;
+}
+
+/**
+ * The initrd of the default kernel is what unlocks the root at boot: it must hold
+ * systemd-cryptsetup, the libcryptsetup systemd-tpm2 token plugin and the TPM2 libraries, and
+ * its crypttab must ask for the token. A root without kernels (a container tree) has no
+ * initrd to judge, and snapshots from before koffer listed initrds say nothing about them.
+ */
+function initrdFindings(facts: Facts): Finding[] {
+  const initrd = facts.boot.initrds?.find((i) => i.default);
+  if (initrd === undefined) return [];
+  const subject = `initramfs ${initrd.path}`;
+  if (initrd.error !== undefined)
+    return [
+      fail("initrdUnreadable", { initrd: initrd.path, error: initrd.error }, [
+        ev(subject, "a complete cpio listing", initrd.error, initrd.source),
+      ]),
+    ];
+  const missing = requiredCapabilities
+    .filter((c) => initrd.capabilities[c] === null)
+    .map((c) => capabilityFiles[c]);
+  if (missing.length > 0)
+    return [
+      fail(
+        "initrdToken",
+        { initrd: initrd.path, generator: initrd.generator, missing: list(missing) },
+        [
+          ev(
+            subject,
+            requiredCapabilities.map((c) => capabilityFiles[c]).join(", "),
+            `${initrd.generator}, missing ${list(missing)}`,
+            initrd.source,
+          ),
+        ],
+      ),
+    ];
+  const name = rootMapping(facts);
+  if (name === null) return [];
+  // Without a crypttab inside, systemd-cryptsetup only sees rd.luks.options= on the command line.
+  const cmdline = (facts.boot.kernelCmdline?.value ?? []).filter((w) =>
+    w.startsWith("rd.luks.options="),
+  );
+  if (cmdline.some((w) => w.split(/[=,]/).includes("tpm2-device"))) return [];
+  const entry = initrd.crypttab?.entries.find((e) => e.name === name);
+  if (entry?.options.includes("tpm2-device=auto")) return [];
+  const found =
+    initrd.crypttab === null
+      ? "no crypttab"
+      : entry === undefined
+        ? `no line for ${name}`
+        : list(entry.options);
+  return [
+    fail("initrdCrypttab", { name, initrd: initrd.path, found }, [
+      ev(
+        `${subject} ${initrd.crypttab?.path ?? "/etc/crypttab"}`,
+        `${name} … tpm2-device=auto`,
+        found,
+        initrd.source,
+      ),
+    ]),
+  ];
+}

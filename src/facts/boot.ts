@@ -4,6 +4,7 @@
  * unavailable with the reason, and the command line comes from /etc/default/grub.
  */
 import type { Target } from "../targets/types.js";
+import { gatherInitrds } from "./initrd.js";
 import { grubCmdline, readGrubDefaults, sourceShellFile } from "./parsers/grub.js";
 import type { BootFacts, GatherContext, Live } from "./types.js";
 
@@ -17,6 +18,7 @@ export function emptyBootFacts(): BootFacts {
     tpm: { available: false, reason: "not gathered" },
     kernelCmdline: null,
     efiBootEntries: { available: false, reason: "not gathered" },
+    initrds: [],
   };
 }
 
@@ -111,5 +113,6 @@ export async function gatherBoot(target: Target, _ctx: GatherContext): Promise<B
     tpm: await tpm(target),
     kernelCmdline: await kernelCmdline(target),
     efiBootEntries: await efiBootEntries(target),
+    initrds: await gatherInitrds(target),
   };
 }

@@ -177,6 +177,43 @@ export interface BootFacts {
   /** Kernel command line: live /proc/cmdline, or GRUB_CMDLINE_LINUX(+_DEFAULT) from /etc/default/grub. */
   kernelCmdline: { value: string[]; source: string; chain?: ChainLink[] } | null;
   efiBootEntries: Live<string[]>;
+  /**
+   * The initrds in /boot, listed from the host (src/facts/initrd.ts). Absent in snapshots
+   * taken before koffer looked at initrds.
+   */
+  initrds?: InitrdFacts[];
+}
+
+/** Which program built an initrd, told from its contents. */
+export type InitrdGenerator =
+  "dracut" | "initramfs-tools+cryptsetup" | "initramfs-tools" | "unknown";
+
+/** Paths inside the initrd of what a systemd-tpm2 token unlock needs (null: missing). */
+export interface InitrdCapabilities {
+  systemdCryptsetup: string | null;
+  /** libcryptsetup's token plugin `cryptsetup/libcryptsetup-token-systemd-tpm2.so`. */
+  tpm2TokenPlugin: string | null;
+  tss2Esys: string | null;
+  tss2TctiDevice: string | null;
+}
+
+/** One initrd of the target, as the host's cpio lister saw it. */
+export interface InitrdFacts {
+  /** /boot/initrd.img-<kver> */
+  path: string;
+  kver: string;
+  /** The initrd of the kernel the boot loader starts by default. */
+  default: boolean;
+  generator: InitrdGenerator;
+  /** Compression of each part in order ("none" for the early microcode cpio, then "zstd" …). */
+  parts: string[];
+  entries: number;
+  capabilities: InitrdCapabilities;
+  /** The crypttab inside the initrd (dracut: /etc/crypttab; cryptsetup-initramfs: /cryptroot/crypttab). */
+  crypttab: { path: string; entries: { name: string; options: string[] }[] } | null;
+  /** Why it could not be listed (truncated, over the budget, unsupported compression …). */
+  error?: string;
+  source: string;
 }
 
 // ─── vpn ─────────────────────────────────────────────────────────────────────

@@ -1,10 +1,21 @@
 import { disk04 } from "../../src/checks/disk-04.js";
-import { hardenedFacts, hardenedVolume } from "../helpers/facts.js";
+import { hardenedFacts, hardenedInitrd, hardenedVolume } from "../helpers/facts.js";
 import { makeProfile } from "../helpers/profile.js";
 import { testControl } from "./control-tester.js";
 
 const v = hardenedVolume();
 const f = hardenedFacts();
+/** What Debian 12's initramfs-tools + cryptsetup-initramfs build: no token support at all. */
+const stockInitrd = hardenedInitrd({
+  generator: "initramfs-tools+cryptsetup",
+  capabilities: {
+    systemdCryptsetup: null,
+    tpm2TokenPlugin: null,
+    tss2Esys: null,
+    tss2TctiDevice: null,
+  },
+  crypttab: { path: "/cryptroot/crypttab", entries: [{ name: "cryptroot", options: ["luks"] }] },
+});
 testControl(disk04, import.meta.url, [
   { name: "TPM2 + PIN + PCR 7", status: "pass", messages: ["ok"], exact: true },
   {
@@ -64,6 +75,109 @@ testControl(disk04, import.meta.url, [
     }),
     status: "pass",
     messages: ["ok"],
+  },
+  {
+    name: "default kernel's initrd from cryptsetup-initramfs: the token cannot be used at boot",
+    facts: hardenedFacts({ boot: { initrds: [stockInitrd] } }),
+    status: "fail",
+    messages: ["initrdToken"],
+    data: {
+      initrd: "/boot/initrd.img-6.1.0-28-amd64",
+      generator: "initramfs-tools+cryptsetup",
+      missing:
+        "systemd-cryptsetup, libcryptsetup-token-systemd-tpm2.so, libtss2-esys, libtss2-tcti-device",
+    },
+    exact: true,
+  },
+  {
+    name: "dracut initrd without the token plugin",
+    facts: hardenedFacts({
+      boot: {
+        initrds: [
+          hardenedInitrd({
+            capabilities: { ...hardenedInitrd().capabilities, tpm2TokenPlugin: null },
+          }),
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["initrdToken"],
+    data: { generator: "dracut", missing: "libcryptsetup-token-systemd-tpm2.so" },
+    exact: true,
+  },
+  {
+    name: "only the default kernel's initrd is judged (an older stock initrd stays bootable by choice)",
+    facts: hardenedFacts({
+      boot: {
+        initrds: [{ ...stockInitrd, kver: "6.1.0-9-amd64", default: false }, hardenedInitrd()],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "unreadable initrd (hostile or truncated) fails with its reason",
+    facts: hardenedFacts({
+      boot: {
+        initrds: [hardenedInitrd({ error: "the initrd decompresses to more than 2 bytes" })],
+      },
+    }),
+    status: "fail",
+    messages: ["initrdUnreadable"],
+    data: { error: "the initrd decompresses to more than 2 bytes" },
+    exact: true,
+  },
+  {
+    name: "stale initrd: its crypttab does not ask for the token",
+    facts: hardenedFacts({
+      boot: {
+        initrds: [
+          hardenedInitrd({
+            crypttab: {
+              path: "/etc/crypttab",
+              entries: [{ name: "cryptroot", options: ["luks", "discard"] }],
+            },
+          }),
+        ],
+      },
+    }),
+    status: "fail",
+    messages: ["initrdCrypttab"],
+    data: { name: "cryptroot", found: "luks, discard" },
+    exact: true,
+  },
+  {
+    name: "initrd without crypttab fails, unless rd.luks.options asks for the token",
+    facts: hardenedFacts({ boot: { initrds: [hardenedInitrd({ crypttab: null })] } }),
+    status: "fail",
+    messages: ["initrdCrypttab"],
+    data: { found: "no crypttab" },
+  },
+  {
+    name: "initrd without crypttab, rd.luks.options=tpm2-device=auto on the command line",
+    facts: hardenedFacts({
+      boot: {
+        initrds: [hardenedInitrd({ crypttab: null })],
+        kernelCmdline: { value: ["quiet", "rd.luks.options=tpm2-device=auto"], source: "x" },
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "a tree without kernels has no initrd to judge",
+    facts: hardenedFacts({ boot: { initrds: [] } }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "passphrase unlock does not need the token in the initrd",
+    profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }),
+    facts: hardenedFacts({ boot: { initrds: [stockInitrd] } }),
+    status: "pass",
+    messages: ["okPassphrase"],
+    exact: true,
   },
   {
     name: "key file in crypttab",

@@ -3,7 +3,14 @@
  * target shows it (live-only facts unavailable), and helpers for weak variants.
  * Checks are pure, so their tests pass literals like these — no mocks.
  */
-import type { CertificateInfo, Facts, Live, LuksVolume, Setting } from "../../src/facts/types.js";
+import type {
+  CertificateInfo,
+  Facts,
+  InitrdFacts,
+  Live,
+  LuksVolume,
+  Setting,
+} from "../../src/facts/types.js";
 import { merge } from "./profile.js";
 
 type DeepPartial<T> = T extends (infer U)[]
@@ -99,6 +106,30 @@ export function caCertificate(overrides?: Partial<CertificateInfo>): Certificate
     file: { path: "/etc/swanctl/x509ca/meerane-vpn-ca.pem", mode: 0o644, uid: 0, gid: 0 },
     ...overrides,
   });
+}
+
+/** The default kernel's initrd as dracut builds it for TPM2+PIN (what koffer provisions). */
+export function hardenedInitrd(overrides: Partial<InitrdFacts> = {}): InitrdFacts {
+  return {
+    path: "/boot/initrd.img-6.1.0-28-amd64",
+    kver: "6.1.0-28-amd64",
+    default: true,
+    generator: "dracut",
+    parts: ["none", "zstd"],
+    entries: 2113,
+    capabilities: {
+      systemdCryptsetup: "usr/lib/systemd/systemd-cryptsetup",
+      tpm2TokenPlugin: "usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so",
+      tss2Esys: "usr/lib/x86_64-linux-gnu/libtss2-esys.so.0.0.0",
+      tss2TctiDevice: "usr/lib/x86_64-linux-gnu/libtss2-tcti-device.so.0.0.0",
+    },
+    crypttab: {
+      path: "/etc/crypttab",
+      entries: [{ name: "cryptroot", options: ["luks", "discard", "tpm2-device=auto"] }],
+    },
+    source: "/boot/initrd.img-6.1.0-28-amd64",
+    ...overrides,
+  };
 }
 
 /** The clock the hardened facts are judged at (the client certificate is valid then). */
@@ -217,6 +248,7 @@ export function hardenedFacts(overrides?: DeepPartial<Facts>): Facts {
         source: "/etc/default/grub:6",
       },
       efiBootEntries: unavailable(),
+      initrds: [hardenedInitrd()],
     },
     vpn: {
       strongswanInstalled: true,

@@ -63,17 +63,24 @@ export const laptopPackages: readonly string[] = [
   "kmod",
 ];
 
-const buildScript = (packages: readonly string[]) => `
+/** The shell script that installs `packages` inside a tree (no daemon starts), then `tail`. */
+export const aptLayerScript = (packages: readonly string[], tail = "") => `
 printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 apt-get update -q
 apt-get install -y -q --no-install-recommends \\
   -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.join(" ")}
 rm -f /usr/sbin/policy-rc.d /var/cache/apt/*.bin
-echo koffer-laptop > /etc/hostname
+${tail}`;
+
+const buildScript = (packages: readonly string[]) =>
+  aptLayerScript(
+    packages,
+    `echo koffer-laptop > /etc/hostname
 printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-laptop\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > /etc/hosts
 : > /etc/machine-id
-`;
+`,
+  );
 
 function recipe(): { base: string; packages: string[]; mirror: string; script: string } {
   return {
@@ -127,7 +134,15 @@ export async function laptopManifest(root: string): Promise<Manifest> {
   return JSON.parse(await readFile(manifestPath(root), "utf8")) as Manifest;
 }
 
+<<<<<<< HEAD
 export async function nspawnRun(root: string, script: string, bindArchives: string): Promise<void> {
+=======
+async function nspawnRun(
+  root: string,
+  script: string,
+  bindArchives: string,
+  what = "the laptop root",
+): Promise<void> {
   const result = await execa(
     "systemd-nspawn",
     [
@@ -159,7 +174,7 @@ export async function nspawnRun(root: string, script: string, bindArchives: stri
   );
   if (result.exitCode !== 0)
     throw new Error(
-      `building the laptop root failed (${result.exitCode}):\n${String(result.all).slice(-4000)}`,
+      `building ${what} failed (${result.exitCode}):\n${String(result.all).slice(-4000)}`,
     );
 }
 
@@ -170,32 +185,64 @@ export async function nspawnRun(root: string, script: string, bindArchives: stri
 export async function laptopRoot(_release: "bookworm" = "bookworm"): Promise<string> {
   const skip = laptopRootSkipReason();
   if (skip !== null) throw new Error(skip);
-  const finalPath = laptopRootPath();
-  if (existsSync(manifestPath(finalPath))) return verified(finalPath);
-  const base = await debianRoot();
+  return cachedLayer({
+    finalPath: laptopRootPath(),
+    base: () => debianRoot(),
+    script: buildScript(laptopPackages),
+    archives: join(homedir(), ".cache", "koffer", "apt-archives"),
+    what: "laptop root",
+    recipe: recipe(),
+  });
+}
+
+/** A cached tree made by running `script` in a container on a copy of `base`. */
+export interface LayerSpec {
+  finalPath: string;
+  base: () => Promise<string>;
+  script: string;
+  /** Host directory bound over the tree's /var/cache/apt/archives (koffer's lock held). */
+  archives: string;
+  /** "laptop root", "kernel root": for messages. */
+  what: string;
+  /** Recorded in the manifest (the path's hash is taken over it by the caller). */
+  recipe: unknown;
+}
+
+/**
+ * Build a layer once (under a lock; the manifest is the commit point) or return the cached
+ * one after re-checking its tree checksum, so a test that wrote into the cache is caught.
+ */
+export async function cachedLayer(spec: LayerSpec): Promise<string> {
+  const { finalPath } = spec;
+  if (existsSync(manifestPath(finalPath))) return verified(finalPath, spec.what);
+  const base = await spec.base();
   await mkdir(join(finalPath, ".."), { recursive: true });
   const release = await acquireCacheLock(`${finalPath}.lock`, 60 * 60_000);
   try {
-    if (existsSync(manifestPath(finalPath))) return await verified(finalPath);
+    if (existsSync(manifestPath(finalPath))) return await verified(finalPath, spec.what);
     const started = Date.now();
     const tempPath = `${finalPath}.tmp-${process.pid}`;
     await rm(tempPath, { recursive: true, force: true });
     await rm(finalPath, { recursive: true, force: true });
     await execa("cp", ["-a", "--reflink=auto", base, tempPath]);
-    const archives = join(homedir(), ".cache", "koffer", "apt-archives");
-    await mkdir(join(archives, "partial"), { recursive: true });
+    await mkdir(join(spec.archives, "partial"), { recursive: true });
     // koffer's own apt runs and other tests share the cache: hold koffer's lock on it.
-    const releaseArchives = await acquireCacheLock(join(archives, ".koffer-lock"), 30 * 60_000);
+    const releaseArchives = await acquireCacheLock(
+      join(spec.archives, ".koffer-lock"),
+      30 * 60_000,
+    );
     try {
-      await nspawnRun(tempPath, buildScript(laptopPackages), archives).finally(releaseArchives);
+      await nspawnRun(tempPath, spec.script, spec.archives, `the ${spec.what}`).finally(
+        releaseArchives,
+      );
     } catch (error) {
       await rm(tempPath, { recursive: true, force: true });
       throw error;
     }
     const sum = await treeChecksum(tempPath);
     await rename(tempPath, finalPath);
-    const manifest: Manifest = {
-      recipe: recipe(),
+    const manifest = {
+      recipe: spec.recipe,
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
       bytes: sum.bytes,
@@ -210,12 +257,12 @@ export async function laptopRoot(_release: "bookworm" = "bookworm"): Promise<str
   }
 }
 
-async function verified(path: string): Promise<string> {
+async function verified(path: string, what: string): Promise<string> {
   const manifest = await laptopManifest(path);
   const sum = await treeChecksum(path);
   if (sum.sha256 !== manifest.treeSha256)
     throw new Error(
-      `the cached laptop root ${path} changed since it was built (tree checksum ${sum.sha256}, ` +
+      `the cached ${what} ${path} changed since it was built (tree checksum ${sum.sha256}, ` +
         `manifest ${manifest.treeSha256}); something wrote into the cache. Remove it and its ` +
         `.manifest.json to rebuild.`,
     );
