@@ -33,6 +33,7 @@ packages=(
   zstd xz-utils     # initrd inspection: decompress a target's initramfs on the host (no code of it runs)
   cpio              # the tests' second opinion on koffer's own initrd lister (cpio -t)
   tcpdump           # the kill-switch proof captures on the host side of the VM's link
+  socat             # the first-boot enrolment test: a pty standing in for /dev/tpmrm0, relayed to swtpm
 )
 
 missing=()
