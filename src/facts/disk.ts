@@ -177,24 +177,28 @@ export function parseLuks2Json(
   json: string,
 ): Pick<LuksVolume, "keyslots" | "tokens" | "segments" | "requirements"> {
   const doc = asRecord(JSON.parse(json));
-  const keyslots: LuksKeyslot[] = entries(asRecord(doc.keyslots)).map(([id, slot]) => {
-    const kdf = asRecord(slot.kdf);
-    const out: LuksKeyslot = {
-      id,
-      type: String(slot.type ?? "unknown"),
-      keyBytes: numeric(slot.key_size) ?? 0,
-      kdf: { type: String(kdf.type ?? "unknown") },
-    };
-    if (typeof kdf.hash === "string") out.kdf.hash = kdf.hash;
-    for (const key of ["iterations", "time", "memory", "cpus"] as const) {
-      const v = numeric(kdf[key]);
-      if (v !== undefined) out.kdf[key] = v;
-    }
-    if (typeof slot.priority === "string" || typeof slot.priority === "number") {
-      out.priority = String(slot.priority);
-    }
-    return out;
-  });
+  // A "reencrypt" keyslot holds no key (it stores the resilience data of an interrupted
+  // re-encryption, key_size 1): it is described by the requirement, not listed as a keyslot.
+  const keyslots: LuksKeyslot[] = entries(asRecord(doc.keyslots))
+    .filter(([, slot]) => slot.type !== "reencrypt")
+    .map(([id, slot]) => {
+      const kdf = asRecord(slot.kdf);
+      const out: LuksKeyslot = {
+        id,
+        type: String(slot.type ?? "unknown"),
+        keyBytes: numeric(slot.key_size) ?? 0,
+        kdf: { type: String(kdf.type ?? "unknown") },
+      };
+      if (typeof kdf.hash === "string") out.kdf.hash = kdf.hash;
+      for (const key of ["iterations", "time", "memory", "cpus"] as const) {
+        const v = numeric(kdf[key]);
+        if (v !== undefined) out.kdf[key] = v;
+      }
+      if (typeof slot.priority === "string" || typeof slot.priority === "number") {
+        out.priority = String(slot.priority);
+      }
+      return out;
+    });
   const tokens: LuksToken[] = entries(asRecord(doc.tokens)).map(([id, token]) => {
     const out: LuksToken = {
       id,
@@ -217,6 +221,10 @@ export function parseLuks2Json(
     };
     const sectorSize = numeric(segment.sector_size);
     if (sectorSize !== undefined) out.sectorSize = sectorSize;
+    const offset = numeric(segment.offset);
+    if (offset !== undefined) out.offset = offset;
+    const size = segment.size === "dynamic" ? "dynamic" : numeric(segment.size);
+    if (size !== undefined) out.size = size;
     const integrity = asRecord(segment.integrity);
     if (typeof integrity.type === "string") out.integrity = integrity.type;
     return out;
@@ -361,8 +369,37 @@ export async function describeLuksVolume(target: Target, device: string): Promis
     Object.assign(volume, parseLuks2Json(json.stdout));
   } catch (error) {
     volume.error = `LUKS2 metadata is not valid JSON: ${(error as Error).message}`;
+    return volume;
   }
+  const bytes = dataBytes(volume.segments, await deviceBytes(target, device));
+  if (bytes !== undefined) volume.dataBytes = bytes;
   return volume;
+}
+
+/** Size of an image file or block device in bytes, or undefined when it cannot be read. */
+async function deviceBytes(target: Target, device: string): Promise<number | undefined> {
+  if (target.kind !== "ssh") {
+    const { stat } = await import("node:fs/promises");
+    const stats = await stat(device).catch(() => null);
+    if (stats?.isFile()) return stats.size;
+    if (stats !== null && !stats.isBlockDevice()) return undefined;
+  }
+  const r = await target.exec("blockdev", ["--getsize64", device], { timeoutMs: 30_000 });
+  return r.exitCode === 0 && /^\d+\s*$/.test(r.stdout) ? Number(r.stdout.trim()) : undefined;
+}
+
+/**
+ * The encrypted bytes: from the lowest crypt segment's offset to the end of the last one (the
+ * end of the device for a "dynamic" segment). While a re-encryption is under way several
+ * segments cover the area (new, old, backups), so the span counts, not the sum.
+ */
+export function dataBytes(segments: LuksSegment[], device: number | undefined): number | undefined {
+  const crypt = segments.filter((s) => s.type === "crypt" && s.offset !== undefined);
+  if (crypt.length === 0) return undefined;
+  const start = Math.min(...crypt.map((s) => s.offset ?? 0));
+  if (crypt.some((s) => s.size === "dynamic" || s.size === undefined))
+    return device === undefined ? undefined : Math.max(0, device - start);
+  return Math.max(...crypt.map((s) => (s.offset ?? 0) + (s.size as number))) - start;
 }
 
 /** The crypttab entry naming this volume by UUID (any case) or by the device path. */

@@ -114,6 +114,10 @@ export interface LuksSegment {
   keyBytes?: number;
   sectorSize?: number;
   integrity?: string;
+  /** LUKS2: byte offset of the segment on the device. */
+  offset?: number;
+  /** LUKS2: the segment's length in bytes, or "dynamic" (up to the end of the device). */
+  size?: number | "dynamic";
 }
 
 export interface LuksVolume {
@@ -128,6 +132,11 @@ export interface LuksVolume {
   segments: LuksSegment[];
   /** LUKS2 `config.requirements.mandatory` (unknown requirements make a volume unusable). */
   requirements: string[];
+  /**
+   * Bytes of encrypted data (the crypt segments: device size minus the data offset for a
+   * "dynamic" segment), when the device size could be read. Re-encryption estimates use it.
+   */
+  dataBytes?: number;
   /** Set when the header could not be read or is damaged; the volume then counts as unverifiable. */
   error?: string;
   source: string; // e.g. "cryptsetup luksDump --dump-json-metadata IMG"

@@ -121,6 +121,8 @@ export function describeChange(change: Change): string {
         return `${change.kind === "luks-convert-keyslot" ? "convert" : "remove"} keyslot ${change.keyslot} of ${change.device}`;
       case "luks-add-recovery-key":
         return `add an escrowed recovery key to ${change.device}`;
+      case "luks-reencrypt":
+        return `${change.resume ? "resume re-encrypting" : "re-encrypt"} ${change.device} to ${change.to.cipher} ${change.to.keyBits}-bit${change.activeName === null ? " (offline)" : ` (online, ${change.activeName})`}`;
       case "tpm2-enrol":
         return `enrol TPM2+PIN (PCR ${change.pcrs.join("+")}) on ${change.device}`;
       case "vpn-certificate":

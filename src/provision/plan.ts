@@ -82,6 +82,8 @@ const phase: Record<ChangeKind, number> = {
   "mask-unit": 3,
   "set-group-members": 4,
   "lock-account": 4,
+  // Disk changes keep the disk resource's order: a re-encryption before the keyslot changes.
+  "luks-reencrypt": 5,
   "luks-convert-keyslot": 5,
   "luks-add-recovery-key": 5,
   "tpm2-enrol": 5,

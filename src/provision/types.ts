@@ -67,6 +67,34 @@ export interface RecoveryKeyChange extends ChangeBase {
   escrowCertificate: string;
 }
 
+/**
+ * Re-encrypt a volume whose data segment uses a weak key or cipher (DISK-02) to
+ * aes-xts-plain64 with a 512-bit volume key (`cryptsetup reencrypt`), re-wrapping the keyslots
+ * koffer holds a key for; or resume one that was interrupted (LUKS2 requirement
+ * `online-reencrypt-v2`). It rewrites every data sector, so applying it needs a confirmation
+ * beyond `--yes`.
+ */
+export interface ReencryptChange extends ChangeBase {
+  kind: "luks-reencrypt";
+  /** Disk image or block device (host path). */
+  device: string;
+  /** The opened dm-crypt mapping of a running laptop (online re-encryption), else null (offline). */
+  activeName: string | null;
+  /** An interrupted re-encryption is resumed (`--resume-only`) instead of started. */
+  resume: boolean;
+  /** What the data segment uses now (null when resuming: the header describes both). */
+  from: { cipher: string; keyBits: number } | null;
+  to: { cipher: "aes-xts-plain64"; keyBits: 512 };
+  /** Encrypted bytes to rewrite, when the device size is known. */
+  dataBytes: number | null;
+  /** Throughput the estimate assumes (MiB/s): measured, or a conservative figure. */
+  mibPerSecond: number;
+  /** Estimated duration in seconds (dataBytes / mibPerSecond), null when the size is unknown. */
+  estimateSeconds: number | null;
+  /** Applying needs `--confirm-reencrypt` or a typed "yes" at a terminal; `--yes` is not enough. */
+  confirmation: "explicit";
+}
+
 export interface Tpm2EnrolChange extends ChangeBase {
   kind: "tpm2-enrol";
   device: string;
@@ -97,6 +125,7 @@ export type Change =
   | LockAccountChange
   | KeyslotChange
   | RecoveryKeyChange
+  | ReencryptChange
   | Tpm2EnrolChange
   | CertificateChange;
 

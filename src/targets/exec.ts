@@ -22,6 +22,11 @@ export interface ExecOptions {
    * of {@link childEnvironment}. The ssh target runs OpenSSH this way.
    */
   isolateEnv?: boolean;
+  /**
+   * Called with each chunk of stdout as it arrives (progress of a long command); stdout is
+   * still collected for the result.
+   */
+  onStdout?: (text: string) => void;
 }
 
 const sshVariables = ["USER", "LOGNAME", "SSH_AUTH_SOCK"];
@@ -58,6 +63,7 @@ export const debianPackageOf: Record<string, string> = {
   swtpm_setup: "swtpm-tools",
   debootstrap: "debootstrap",
   lsblk: "util-linux",
+  blockdev: "util-linux",
   findmnt: "util-linux",
   swapon: "util-linux",
   nft: "nftables",
@@ -105,7 +111,7 @@ export async function run(
   options: ExecOptions = {},
 ): Promise<ExecResult> {
   const { execa } = await import("execa");
-  const result = await execa(command, args, {
+  const subprocess = execa(command, args, {
     reject: false,
     shell: false,
     stdin: options.input === undefined ? "ignore" : "pipe",
@@ -119,6 +125,10 @@ export async function run(
     extendEnv: false,
     stripFinalNewline: false,
   });
+  const onStdout = options.onStdout;
+  if (onStdout !== undefined)
+    subprocess.stdout?.on("data", (chunk: Buffer | string) => onStdout(String(chunk)));
+  const result = await subprocess;
   const spawnError = (result as { code?: string }).code;
   if (result.failed && result.exitCode === undefined && !result.timedOut) {
     if (spawnError === "ENOENT") {

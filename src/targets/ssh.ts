@@ -700,6 +700,7 @@ async function runRemote(
       timeoutMs: options.timeoutMs ?? 120_000,
       isolateEnv: true,
       ...(options.binary ? { binary: true } : {}),
+      ...(options.onStdout === undefined ? {} : { onStdout: options.onStdout }),
     },
   );
   if (

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openTarget } from "../../src/targets/index.js";
 import {
+  dataBytes,
   gatherDisk,
   parseCrypttab,
   parseFstab,
@@ -156,8 +157,17 @@ describe("LUKS volumes through real cryptsetup", () => {
     ]);
     expect(v.keyslots[0]?.kdf.memory).toBe(32768);
     expect(v.segments).toEqual([
-      { id: "0", type: "crypt", encryption: "aes-xts-plain64", sectorSize: expect.any(Number) },
+      {
+        id: "0",
+        type: "crypt",
+        encryption: "aes-xts-plain64",
+        sectorSize: expect.any(Number),
+        offset: 16 * 1024 * 1024,
+        size: "dynamic",
+      },
     ]);
+    // A 20 MiB image with the data from 16 MiB: what a re-encryption would rewrite.
+    expect(v.dataBytes).toBe(4 * 1024 * 1024);
     expect(v.tokens).toEqual([
       { id: "0", type: "systemd-tpm2", keyslots: ["1"], tpm2Pin: true, tpm2Pcrs: [7] },
       { id: "1", type: "systemd-recovery", keyslots: ["2"] },
@@ -268,5 +278,23 @@ describe("the rest of the disk area", () => {
       sleepConf: {},
       volumes: [],
     });
+  });
+});
+
+describe("dataBytes", () => {
+  const crypt = (offset: number, size: number | "dynamic") => ({
+    id: "0",
+    type: "crypt",
+    encryption: "aes-xts-plain64",
+    offset,
+    size,
+  });
+  it("is the span of the crypt segments, to the end of the device for a dynamic one", () => {
+    expect(dataBytes([crypt(16, "dynamic")], 100)).toBe(84);
+    expect(dataBytes([crypt(16, "dynamic")], undefined)).toBeUndefined();
+    expect(dataBytes([crypt(16, 50)], undefined)).toBe(50);
+    // Mid re-encryption: new (fixed), old (dynamic) and backup segments overlap — the span counts.
+    expect(dataBytes([crypt(16, 32), crypt(48, "dynamic"), crypt(16, "dynamic")], 100)).toBe(84);
+    expect(dataBytes([], 100)).toBeUndefined();
   });
 });

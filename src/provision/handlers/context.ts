@@ -6,11 +6,17 @@
  */
 import type { KeyObject } from "node:crypto";
 import type { Profile } from "../../profiles/types.js";
+import type { ReencryptChange } from "../types.js";
 
 /** A step deliberately left for later; not a failure of the run. */
 export interface DeferredNote {
   resource: string;
-  kind: "tpm2-first-boot" | "certificate-request" | "recovery-key-escrowed";
+  kind:
+    | "tpm2-first-boot"
+    | "certificate-request"
+    | "recovery-key-escrowed"
+    | "reencrypt-unconfirmed"
+    | "reencrypt-header-backup";
   message: string;
   /** A file the technician needs (CSR, escrow envelope), as a target path. */
   path?: string;
@@ -42,6 +48,25 @@ export interface HandlerOptions {
   escrowCopyDir?: string;
   /** Log a line of progress (apt output is not streamed; this names the step). */
   log?: (line: string) => void;
+  /**
+   * A re-encryption (`luks-reencrypt`) may run: true with `--confirm-reencrypt`, or a question
+   * asked per volume at a terminal. Absent or false: the change is skipped (DISK-02 keeps failing).
+   */
+  confirmReencrypt?: boolean | ((change: ReencryptChange) => Promise<boolean>);
+  /** The volume's recovery key, when the technician brought it: its keyslot is re-wrapped too. */
+  recoveryKey?: string;
+  /** Progress of a running re-encryption, from cryptsetup's `--progress-json` lines. */
+  onReencryptProgress?: (progress: ReencryptProgress) => void;
+}
+
+/** One progress report of `cryptsetup reencrypt --progress-json`. */
+export interface ReencryptProgress {
+  device: string;
+  /** Bytes done of `totalBytes`. */
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number;
 }
 
 /** Mutable state of one run, shared by all handlers. */

@@ -10,9 +10,11 @@ import { dconfCompileHandler } from "./dconf.js";
 import type { HandlerOptions, HandlerState } from "./context.js";
 import { addRecoveryKeyHandler, convertKeyslotHandler, removeKeyslotHandler } from "./luks.js";
 import { packagesHandler } from "./packages.js";
+import { reencryptHandler } from "./reencrypt.js";
 import { tpm2EnrolHandler } from "./tpm2.js";
 
-export type { DeferredNote, HandlerOptions, HandlerState } from "./context.js";
+export type { DeferredNote, HandlerOptions, HandlerState, ReencryptProgress } from "./context.js";
+export { parseProgressLine } from "./reencrypt.js";
 export { pbkdfArgs, pbkdfCostFromEnv } from "./context.js";
 export {
   cleanupChroot,
@@ -49,6 +51,7 @@ export function makeHandlers(
       "luks-convert-keyslot": convertKeyslotHandler(state),
       "luks-remove-keyslot": removeKeyslotHandler(state, now),
       "luks-add-recovery-key": addRecoveryKeyHandler(state, now),
+      "luks-reencrypt": reencryptHandler(state),
       "tpm2-enrol": tpm2EnrolHandler(state),
       "vpn-certificate": certificateHandler(state, now),
       "compile-dconf": dconfCompileHandler(),

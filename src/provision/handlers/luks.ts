@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IncompleteError } from "../../errors.js";
 import { parseLuks2Json } from "../../facts/disk.js";
-import type { LuksKeyslot, LuksToken } from "../../facts/types.js";
+import type { LuksKeyslot, LuksSegment, LuksToken } from "../../facts/types.js";
 import { escrowRecoveryKey } from "../../pki/escrow.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
@@ -49,6 +49,9 @@ export interface LuksHeader {
   uuid: string | null;
   keyslots: LuksKeyslot[];
   tokens: LuksToken[];
+  segments: LuksSegment[];
+  /** LUKS2 mandatory requirements (`online-reencrypt-v2` while a re-encryption is unfinished). */
+  requirements: string[];
 }
 
 /** The keyslots and tokens of a LUKS2 header, from `cryptsetup luksDump --dump-json-metadata`. */
@@ -65,6 +68,8 @@ export async function readHeader(target: Target, device: string): Promise<LuksHe
     uuid: uuid.exitCode === 0 ? uuid.stdout.trim() : null,
     keyslots: parsed.keyslots,
     tokens: parsed.tokens,
+    segments: parsed.segments,
+    requirements: parsed.requirements,
   };
 }
 
@@ -162,7 +167,7 @@ async function removeOrphanTokens(target: Target, device: string): Promise<void>
  * the passphrase may go (`allowPassphrase`). Nothing read from the volume or the image —
  * tokens, escrow records, pending markers — can make that decision.
  */
-async function killSlot(
+export async function killSlot(
   target: Target,
   device: string,
   state: HandlerState,
@@ -217,7 +222,7 @@ function firstFreeSlot(header: LuksHeader): string {
   throw new IncompleteError("E_LUKS", "no free keyslot");
 }
 
-interface EscrowRecordFile {
+export interface EscrowRecordFile {
   volumeUuid: string;
   keyslot: string;
   escrowCertificateSha256: string;
@@ -226,7 +231,7 @@ interface EscrowRecordFile {
   format: string;
 }
 
-async function readRecord(target: Target, uuid: string): Promise<EscrowRecordFile | null> {
+export async function readRecord(target: Target, uuid: string): Promise<EscrowRecordFile | null> {
   try {
     return JSON.parse(
       (await target.readText(`${ESCROW_DIR}/${uuid}.json`)) ?? "null",

@@ -24,6 +24,8 @@ export interface PlanOptions {
   canIssue?: boolean;
   /** A TPM is reachable for enrolment (`--tpm2-device`), besides one the live facts show. */
   tpm2Device?: string;
+  /** Measured re-encryption throughput (MiB/s) for the estimate; else a conservative figure. */
+  reencryptMiBPerSecond?: number;
 }
 
 export interface PlanContext extends PlanOptions {

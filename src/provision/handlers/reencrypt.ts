@@ -1,0 +1,369 @@
+/**
+ * `luks-reencrypt` (DISK-02): a volume whose data segment uses a weak key or cipher is
+ * re-encrypted in place to aes-xts-plain64 with a 512-bit volume key by the real
+ * `cryptsetup reencrypt` — offline for image files and closed block devices (`--disk`), online
+ * through the opened mapping of a running laptop (`--active-name`).
+ *
+ * - Confirmation: it rewrites every data sector and takes long, so `--yes` is not enough: the
+ *   run needs `--confirm-reencrypt` (or a typed yes at a terminal). Unconfirmed, the change is
+ *   skipped with a note and DISK-02 keeps failing (exit 1). Resuming an interrupted one needs
+ *   no second confirmation: it was confirmed when it started, and a half re-encrypted volume
+ *   is the riskier state.
+ * - Keys: cryptsetup re-wraps every keyslot with the new volume key and asks for each slot's
+ *   passphrase, in slot order, one line each on stdin (never argv, environment or a file).
+ *   koffer supplies the keys it holds (the technician's passphrase, the recovery key given
+ *   with `--recovery-key-file` or added in this run) and proves beforehand which opens which
+ *   slot; a slot no held key opens stops the change before anything is written. TPM2, FIDO2
+ *   and PKCS#11 slots cannot be re-wrapped (their key is sealed in the device): they are
+ *   removed first and enrolled again afterwards (`tpm2-enrol`), or at first boot.
+ * - Before starting, `cryptsetup luksHeaderBackup` into the run's backup directory (root
+ *   only, 0600), so a damaged header can be restored.
+ * - Interrupted (SIGINT/SIGTERM, kill -9 of koffer or of cryptsetup, power loss) the header
+ *   keeps the `online-reencrypt-v2` requirement; the next provision plans `resume` and runs
+ *   `cryptsetup reencrypt --resume-only`, which recovers the hot zone from its checksums.
+ *   cryptsetup runs under `setpriv --pdeathsig TERM`: if koffer dies, cryptsetup gets SIGTERM
+ *   and stops at a safe point instead of running on unsupervised.
+ */
+import { chmod, stat } from "node:fs/promises";
+import { IncompleteError } from "../../errors.js";
+import type { Target } from "../../targets/types.js";
+import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
+import { BACKUP_DIR } from "../state.js";
+import type { Change, ReencryptChange } from "../types.js";
+import { pbkdfArgs, type HandlerState, type ReencryptProgress } from "./context.js";
+import {
+  ESCROW_DIR,
+  killSlot,
+  opensSlot,
+  readHeader,
+  readRecord,
+  type LuksHeader,
+} from "./luks.js";
+
+/** Token types whose keyslot key lives in a device (TPM, security key): not re-wrappable. */
+const sealedTokens = new Set(["systemd-tpm2", "systemd-fido2", "systemd-pkcs11"]);
+const recoveryTokens = new Set(["systemd-recovery", "koffer-recovery"]);
+
+export function interrupted(header: Pick<LuksHeader, "requirements">): boolean {
+  return header.requirements.some((r) => r.startsWith("online-reencrypt"));
+}
+
+/** True when every crypt segment is aes-xts-plain64 and every keyslot holds a 512-bit key. */
+export function strong(header: Pick<LuksHeader, "segments" | "keyslots">): boolean {
+  const crypt = header.segments.filter((s) => s.type === "crypt");
+  return (
+    crypt.length > 0 &&
+    crypt.every((s) => s.encryption === "aes-xts-plain64") &&
+    header.keyslots.length > 0 &&
+    header.keyslots.every((k) => k.keyBytes === 64)
+  );
+}
+
+/** Parse the JSON progress lines of `cryptsetup reencrypt --progress-json` (others are ignored). */
+export function parseProgressLine(line: string): ReencryptProgress | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const doc = JSON.parse(line) as Record<string, unknown>;
+    const num = (key: string) => Number(doc[key]);
+    const progress = {
+      device: String(doc.device ?? ""),
+      doneBytes: num("device_bytes"),
+      totalBytes: num("device_size"),
+      bytesPerSecond: num("speed"),
+      etaSeconds: Math.round(num("eta_ms") / 1000),
+    };
+    return Object.values(progress).some((v) => typeof v === "number" && !Number.isFinite(v))
+      ? null
+      : progress;
+  } catch {
+    return null;
+  }
+}
+
+/** The keys koffer holds for a volume: technician's passphrase, recovery key (given or new). */
+function heldKeys(state: HandlerState, uuid: string | null): string[] {
+  const keys = [
+    state.options.passphrase,
+    state.options.recoveryKey,
+    uuid === null ? undefined : state.recoveryKeys.get(uuid),
+  ].filter((k): k is string => k !== undefined && k !== "");
+  for (const key of keys)
+    if (/[\n\r\0]/.test(key))
+      throw new IncompleteError(
+        "E_REENCRYPT_KEY",
+        "a key with a line break or NUL cannot be handed to cryptsetup reencrypt (one key per line)",
+      );
+  return [...new Set(keys)];
+}
+
+async function isBlockDevice(target: Target, device: string): Promise<boolean> {
+  return (await target.exec("test", ["-b", device])).exitCode === 0;
+}
+
+/** `cryptsetup luksHeaderBackup` into the run's backup directory, root-only. */
+async function backupHeader(
+  target: Target,
+  device: string,
+  uuid: string,
+  run: RunContext,
+): Promise<string> {
+  const dir = `${BACKUP_DIR}/${run.runId}`;
+  await target.mkdirp(dir, 0o700);
+  const file = `${dir}/luks-header-${uuid}-${Date.now().toString(36)}.img`;
+  const hostFile = (await target.resolve?.(file, false)) ?? file;
+  const result = await target.exec("cryptsetup", [
+    "luksHeaderBackup",
+    "--batch-mode",
+    `--header-backup-file=${hostFile}`,
+    device,
+  ]);
+  if (result.exitCode !== 0)
+    throw new IncompleteError(
+      "E_LUKS",
+      `cryptsetup luksHeaderBackup of ${device} failed: ${result.stderr.trim()}`,
+    );
+  if (target.kind !== "ssh") {
+    await chmod(hostFile, 0o600);
+    const mode = (await stat(hostFile)).mode & 0o777;
+    if (mode !== 0o600)
+      throw new IncompleteError("E_LUKS", `the header backup ${file} is not 0600`);
+  } else {
+    await target.exec("chmod", ["0600", file]);
+  }
+  return file;
+}
+
+/**
+ * Run cryptsetup (through `setpriv --pdeathsig TERM` where the host runs it) with `input` on
+ * stdin, reporting its JSON progress lines.
+ */
+async function runReencrypt(
+  target: Target,
+  state: HandlerState,
+  change: ReencryptChange,
+  args: string[],
+  input: string,
+): Promise<{ exitCode: number; stderr: string }> {
+  const argv = ["cryptsetup", ...args];
+  const [command, rest] =
+    target.kind === "ssh"
+      ? ["cryptsetup", args]
+      : ["setpriv", ["--pdeathsig", "TERM", "--", ...argv]];
+  let pending = "";
+  const result = await target.exec(command, rest, {
+    input,
+    // Hours on a large disk: no timeout; the technician interrupts with Ctrl-C.
+    timeoutMs: 0,
+    onStdout: (text) => {
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const progress = parseProgressLine(line.trim());
+        if (progress !== null)
+          state.options.onReencryptProgress?.({ ...progress, device: change.device });
+      }
+    },
+  });
+  return { exitCode: result.exitCode, stderr: result.stderr };
+}
+
+/** Where cryptsetup finds the volume: the opened mapping (online) or the device (offline). */
+async function placement(target: Target, change: ReencryptChange): Promise<string[]> {
+  if (change.activeName !== null) return [`--active-name=${change.activeName}`];
+  // An image file cannot be checked for an active mapping; koffer's --disk images are offline.
+  return (await isBlockDevice(target, change.device))
+    ? [change.device]
+    : ["--force-offline-reencrypt", change.device];
+}
+
+const progressArgs = ["--progress-frequency=1", "--progress-json"];
+
+/**
+ * Hot zone of at most 32 MiB: cryptsetup 2.6 re-encrypts an image offline in one hot zone
+ * otherwise (no progress until the end, and a long zone to recover after a crash).
+ */
+const hotzone = "--hotzone-size=32M";
+
+async function resume(
+  target: Target,
+  state: HandlerState,
+  change: ReencryptChange,
+  header: LuksHeader,
+): Promise<string[]> {
+  const keys = heldKeys(state, header.uuid);
+  if (keys.length === 0)
+    throw new IncompleteError(
+      "E_NO_PASSPHRASE",
+      `resuming the re-encryption of ${change.device} needs its passphrase or recovery key`,
+    );
+  const where = await placement(target, change);
+  const errors: string[] = [];
+  // Any key of a re-wrapped slot unlocks both volume keys; try each held key once.
+  for (const key of keys) {
+    const result = await runReencrypt(
+      target,
+      state,
+      change,
+      [
+        "reencrypt",
+        "--resume-only",
+        "--batch-mode",
+        "--tries=1",
+        "--key-file=-",
+        hotzone,
+        ...progressArgs,
+        ...where,
+      ],
+      key,
+    );
+    if (result.exitCode === 0) return [key];
+    errors.push(result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`);
+  }
+  throw new IncompleteError(
+    "E_REENCRYPT",
+    `cryptsetup reencrypt --resume-only of ${change.device} failed: ${errors.join("; ")} (the header backup of this run is in ${BACKUP_DIR})`,
+  );
+}
+
+async function start(
+  target: Target,
+  state: HandlerState,
+  change: ReencryptChange,
+  header: LuksHeader,
+): Promise<string[]> {
+  const device = change.device;
+  const keys = heldKeys(state, header.uuid);
+  const sealed = new Set(
+    header.tokens.filter((t) => sealedTokens.has(t.type)).flatMap((t) => t.keyslots),
+  );
+  // Which held key opens which slot — proven before anything is written.
+  const plan: { slot: string; key: string }[] = [];
+  const unopened: string[] = [];
+  for (const slot of header.keyslots) {
+    if (sealed.has(slot.id)) continue;
+    let found: string | undefined;
+    for (const key of keys)
+      if (await opensSlot(target, device, key, slot.id)) {
+        found = key;
+        break;
+      }
+    if (found === undefined) unopened.push(slot.id);
+    else plan.push({ slot: slot.id, key: found });
+  }
+  if (unopened.length > 0) {
+    const recovery = new Set(
+      header.tokens.filter((t) => recoveryTokens.has(t.type)).flatMap((t) => t.keyslots),
+    );
+    const what = unopened
+      .map((s) => (recovery.has(s) ? `${s} (recovery key: --recovery-key-file)` : s))
+      .join(", ");
+    throw new IncompleteError(
+      "E_REENCRYPT_KEYS",
+      `re-encrypting ${device} re-wraps every keyslot, but no key koffer holds opens keyslot ${what}; give that key, or remove the slot first — nothing was changed`,
+    );
+  }
+  if (plan.length === 0)
+    throw new IncompleteError(
+      "E_NO_PASSPHRASE",
+      `re-encrypting ${device} needs a key that opens one of its keyslots (the passphrase or the recovery key)`,
+    );
+  // Sealed slots go first (a held key proven above opens another slot; killSlot checks again).
+  for (const slot of [...sealed].filter((s) => header.keyslots.some((k) => k.id === s)))
+    await killSlot(target, device, state, slot);
+
+  plan.sort((a, b) => Number(a.slot) - Number(b.slot));
+  const result = await runReencrypt(
+    target,
+    state,
+    change,
+    [
+      "reencrypt",
+      "--batch-mode",
+      "--tries=1",
+      `--cipher=${change.to.cipher}`,
+      `--key-size=${change.to.keyBits}`,
+      ...pbkdfArgs(state.options.pbkdfCost),
+      hotzone,
+      ...progressArgs,
+      ...(await placement(target, change)),
+    ],
+    // One line per keyslot, in slot order: cryptsetup asks for each in turn.
+    plan.map((p) => `${p.key}\n`).join(""),
+  );
+  if (result.exitCode !== 0)
+    throw new IncompleteError(
+      "E_REENCRYPT",
+      `cryptsetup reencrypt of ${device} failed (exit ${result.exitCode}): ${result.stderr.trim().split("\n").slice(-2).join(" ")}`,
+    );
+  return [...new Set(plan.map((p) => p.key))];
+}
+
+/** The escrow record names its keyslot: cryptsetup gave the recovery key a new slot number. */
+async function followRecoverySlot(target: Target, header: LuksHeader): Promise<void> {
+  if (header.uuid === null) return;
+  const record = await readRecord(target, header.uuid);
+  if (record === null) return;
+  const slots = header.tokens
+    .filter((t) => recoveryTokens.has(t.type))
+    .flatMap((t) => t.keyslots)
+    .filter((s) => header.keyslots.some((k) => k.id === s));
+  if (slots.length !== 1 || slots[0] === record.keyslot) return;
+  await target.writeFileAtomic(
+    `${ESCROW_DIR}/${header.uuid}.json`,
+    JSON.stringify({ ...record, keyslot: slots[0] }, null, 2) + "\n",
+    { mode: 0o600 },
+  );
+}
+
+export function reencryptHandler(state: HandlerState): ChangeHandler {
+  return async (change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> => {
+    if (change.kind !== "luks-reencrypt") throw new Error("unreachable");
+    let header = await readHeader(target, change.device);
+    const resuming = interrupted(header);
+    if (!resuming && strong(header)) return "unchanged";
+    if (!resuming) {
+      const confirm = state.options.confirmReencrypt;
+      const confirmed =
+        confirm === true || (typeof confirm === "function" && (await confirm(change)));
+      if (!confirmed) {
+        state.notes.push({
+          resource: "disk",
+          kind: "reencrypt-unconfirmed",
+          message: `re-encryption of ${change.device} skipped: not confirmed (run provision with --confirm-reencrypt, or answer yes at the terminal); DISK-02 keeps failing`,
+        });
+        return "unchanged";
+      }
+    }
+    const uuid = header.uuid ?? "unknown";
+    const backup = await backupHeader(target, change.device, uuid, run);
+    state.notes.push({
+      resource: "disk",
+      kind: "reencrypt-header-backup",
+      message: `LUKS header of ${change.device} saved before re-encrypting (root only)`,
+      path: backup,
+    });
+    state.options.log?.(
+      `${change.resume || resuming ? "resuming the re-encryption of" : "re-encrypting"} ${change.device}`,
+    );
+    const used = resuming
+      ? await resume(target, state, change, header)
+      : await start(target, state, change, header);
+
+    header = await readHeader(target, change.device);
+    if (interrupted(header) || !strong(header))
+      throw new IncompleteError(
+        "E_REENCRYPT",
+        `${change.device} is not aes-xts-plain64 with a 512-bit key after cryptsetup reencrypt`,
+      );
+    // Every key that opened a slot before still opens the volume (its slot was re-wrapped).
+    for (const key of used)
+      if (!(await opensSlot(target, change.device, key)))
+        throw new IncompleteError(
+          "E_REENCRYPT",
+          `a key that opened ${change.device} before the re-encryption no longer opens it`,
+        );
+    await followRecoverySlot(target, header);
+    return "applied";
+  };
+}

@@ -1,0 +1,312 @@
+/**
+ * `luks-reencrypt` with the real cryptsetup 2.6 on image files (offline re-encryption needs no
+ * device-mapper): a LUKS2 volume made by encrypting known plaintext with a 256-bit XTS key is
+ * planned for re-encryption with an estimate, skipped without confirmation, re-encrypted to a
+ * 512-bit key with the recovery keyslot re-wrapped, and interrupted (kill -9 / SIGINT of
+ * cryptsetup) then resumed. Every proof decrypts a copy offline (`reencrypt --decrypt`) and
+ * compares the SHA-256 of the plaintext.
+ */
+import { execa } from "execa";
+import { createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { disk02 } from "../../src/checks/disk-02.js";
+import { gatherFacts } from "../../src/facts/index.js";
+import { loadProfileOrThrow } from "../../src/profiles/loader.js";
+import type { Profile } from "../../src/profiles/types.js";
+import { applyChanges } from "../../src/provision/apply.js";
+import {
+  makeHandlers,
+  opensSlot,
+  readHeader,
+  type HandlerOptions,
+  type ReencryptProgress,
+} from "../../src/provision/handlers/index.js";
+import { planProvision } from "../../src/provision/plan.js";
+import type { Change, ReencryptChange } from "../../src/provision/types.js";
+import { RootTarget } from "../../src/targets/root.js";
+import { repoRoot } from "../helpers/cli.js";
+
+const PLAIN = 64 * 1024 * 1024;
+const passphrase = "technician passphrase";
+const recoveryKey = "cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv";
+const fast = ["--pbkdf=argon2id", "--pbkdf-force-iterations=4", "--pbkdf-memory=32768"];
+
+let dir: string;
+let profile: Profile;
+let weakImage: string;
+let plainSha: string;
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+async function cryptsetup(args: string[], input?: string) {
+  return execa("cryptsetup", args, { input, env: { LC_ALL: "C" } });
+}
+
+/**
+ * The SHA-256 of the first PLAIN bytes of plaintext of `image`, decrypted independently of
+ * cryptsetup: the volume key (`luksDump --dump-volume-key`, test only, kept in memory) and
+ * AES-XTS per sector with the plain64 IV (LUKS2: counted in units of the sector size).
+ * cryptsetup 2.6.1 cannot `reencrypt --decrypt` a volume it has re-encrypted (datashift
+ * decryption fails to initialise), so its own decryption proves only the untouched volume.
+ */
+async function decryptedSha(image: string, key: string): Promise<string> {
+  const dump = await cryptsetup(
+    ["luksDump", "--dump-volume-key", "--batch-mode", "--key-file=-", image],
+    key,
+  );
+  const volumeKey = Buffer.from(
+    dump.stdout.slice(dump.stdout.indexOf("MK dump:") + 8).replace(/[^0-9a-f]/g, ""),
+    "hex",
+  );
+  const meta = JSON.parse((await cryptsetup(["luksDump", "--dump-json-metadata", image])).stdout);
+  const segment = meta.segments["0"];
+  expect(meta.config.requirements).toBeUndefined();
+  expect(segment.encryption).toBe("aes-xts-plain64");
+  const offset = Number(segment.offset);
+  const sector = Number(segment.sector_size);
+  const data = (await readFile(image)).subarray(offset, offset + PLAIN);
+  const hash = createHash("sha256");
+  const iv = Buffer.alloc(16);
+  const cipher = volumeKey.length === 64 ? "aes-256-xts" : "aes-128-xts";
+  for (let n = 0; n < PLAIN / sector; n++) {
+    iv.fill(0);
+    iv.writeBigUInt64LE(BigInt(n));
+    const decipher = createDecipheriv(cipher, volumeKey, iv);
+    decipher.setAutoPadding(false);
+    hash.update(decipher.update(data.subarray(n * sector, (n + 1) * sector)));
+    decipher.final();
+  }
+  volumeKey.fill(0);
+  return hash.digest("hex");
+}
+
+/** cryptsetup's own offline decryption (datashift, header exported) of a copy. */
+async function cryptsetupDecryptedSha(image: string, key: string): Promise<string> {
+  const copy = `${image}.dec`;
+  const header = `${image}.dec.hdr`;
+  await rm(header, { force: true });
+  await copyFile(image, copy);
+  try {
+    await cryptsetup(
+      [
+        "reencrypt",
+        "--decrypt",
+        "--batch-mode",
+        "--force-offline-reencrypt",
+        `--header=${header}`,
+        "--key-file=-",
+        copy,
+      ],
+      key,
+    );
+    return sha256((await readFile(copy)).subarray(0, PLAIN));
+  } finally {
+    await rm(copy, { force: true });
+    await rm(header, { force: true });
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "koffer-reencrypt-"));
+  profile = await loadProfileOrThrow(join(repoRoot, "examples/meerane.yaml"));
+  // Known plaintext, encrypted in place with a 256-bit XTS key (what an installer left).
+  const plain = randomBytes(PLAIN);
+  plainSha = sha256(plain);
+  weakImage = join(dir, "weak.img");
+  await writeFile(weakImage, plain);
+  await execa("truncate", ["-s", "96M", weakImage]);
+  await cryptsetup(
+    [
+      "reencrypt",
+      "--encrypt",
+      "--type=luks2",
+      "--batch-mode",
+      "--force-offline-reencrypt",
+      "--cipher=aes-xts-plain64",
+      "--key-size=256",
+      "--reduce-device-size=32M",
+      ...fast,
+      "--key-file=-",
+      weakImage,
+    ],
+    passphrase,
+  );
+  // A recovery key in keyslot 1 with systemd's token, as koffer or systemd-cryptenroll adds it.
+  await cryptsetup(
+    [
+      "luksAddKey",
+      "--batch-mode",
+      "--key-file=-",
+      `--keyfile-size=${Buffer.byteLength(passphrase)}`,
+      "--key-slot=1",
+      ...fast,
+      weakImage,
+      "-",
+    ],
+    passphrase + recoveryKey,
+  );
+  await cryptsetup(
+    ["token", "import", weakImage],
+    JSON.stringify({ type: "systemd-recovery", keyslots: ["1"] }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function volume(name: string) {
+  const image = join(dir, `${name}.img`);
+  await copyFile(weakImage, image);
+  const root = join(dir, `${name}-root`);
+  await mkdir(join(root, "etc"), { recursive: true });
+  const target = await RootTarget.open({ root, disks: [image] });
+  return { image, root, target };
+}
+
+function handlers(extra: Partial<HandlerOptions> = {}) {
+  return makeHandlers({ profile, passphrase, pbkdfCost: "fast", ...extra });
+}
+
+async function reencryptPlan(target: RootTarget): Promise<ReencryptChange[]> {
+  const facts = await gatherFacts(target, { profile, now: new Date() }, { areas: ["disk"] });
+  return planProvision(profile, facts, { now: new Date() }).filter(
+    (c): c is ReencryptChange => c.kind === "luks-reencrypt",
+  );
+}
+
+describe("luks-reencrypt", () => {
+  it("the weak volume decrypts to the known plaintext both ways (the proof works without dm)", async () => {
+    expect(await cryptsetupDecryptedSha(weakImage, passphrase)).toBe(plainSha);
+    expect(await decryptedSha(weakImage, recoveryKey)).toBe(plainSha);
+    // …and the proof can fail: one flipped ciphertext byte changes the plaintext's hash.
+    const other = join(dir, "tampered.img");
+    await copyFile(weakImage, other);
+    const bytes = await readFile(other);
+    bytes[32 * 1024 * 1024] = (bytes[32 * 1024 * 1024] as number) ^ 1;
+    await writeFile(other, bytes);
+    expect(await decryptedSha(other, passphrase)).not.toBe(plainSha);
+    await rm(other);
+  }, 120_000);
+
+  it("is planned for a 256-bit XTS key, with the size, an estimate and the confirmation it needs", async () => {
+    const { image, target } = await volume("plan");
+    const [change, ...rest] = await reencryptPlan(target);
+    expect(rest).toEqual([]);
+    expect(change).toMatchObject({
+      device: image,
+      activeName: null,
+      resume: false,
+      from: { cipher: "aes-xts-plain64", keyBits: 256 },
+      to: { cipher: "aes-xts-plain64", keyBits: 512 },
+      dataBytes: 80 * 1024 * 1024,
+      mibPerSecond: 25,
+      estimateSeconds: 4,
+      confirmation: "explicit",
+      controls: ["DISK-02"],
+    });
+    expect(change?.summary).toMatch(/80 MiB, ≈ 4 s at 25 MiB\/s; offline/);
+    expect(change?.summary).toMatch(/--confirm-reencrypt/);
+    await target.close();
+  }, 60_000);
+
+  it("without confirmation is skipped: nothing written, a note, DISK-02 still fails", async () => {
+    const { image, target } = await volume("unconfirmed");
+    const before = sha256(await readFile(image));
+    const [change] = await reencryptPlan(target);
+    const set = handlers();
+    const report = await applyChanges(target, [change as Change], { handlers: set.handlers });
+    expect(report).toMatchObject({ applied: 0, unchanged: 1, failed: [] });
+    expect(set.state.notes.map((n) => n.kind)).toEqual(["reencrypt-unconfirmed"]);
+    expect(sha256(await readFile(image))).toBe(before);
+    const facts = await gatherFacts(target, { profile, now: new Date() }, { areas: ["disk"] });
+    expect(disk02.evaluate(profile, facts, { now: new Date() }).map((f) => f.status)).toContain(
+      "fail",
+    );
+    await target.close();
+  }, 60_000);
+
+  it("confirmed: 512-bit key, recovery slot re-wrapped, header backed up 0600, progress, data intact; again: nothing", async () => {
+    const { image, root, target } = await volume("confirmed");
+    const [change] = await reencryptPlan(target);
+    const progress: ReencryptProgress[] = [];
+    const set = handlers({
+      recoveryKey,
+      confirmReencrypt: true,
+      onReencryptProgress: (p) => progress.push(p),
+    });
+    const report = await applyChanges(target, [change as Change], { handlers: set.handlers });
+    expect(report.failed).toEqual([]);
+    expect(report.applied).toBe(1);
+
+    const header = await readHeader(target, image);
+    expect(header.requirements).toEqual([]);
+    expect(header.segments.map((s) => s.encryption)).toEqual(["aes-xts-plain64"]);
+    expect(header.keyslots.map((k) => k.keyBytes)).toEqual([64, 64]);
+    const recoverySlot = header.tokens.find((t) => t.type === "systemd-recovery")?.keyslots[0];
+    expect(recoverySlot).toBeDefined();
+    expect(await opensSlot(target, image, recoveryKey, recoverySlot)).toBe(true);
+    expect(await opensSlot(target, image, passphrase)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({
+      doneBytes: 80 * 1024 * 1024,
+      totalBytes: 80 * 1024 ** 2,
+    });
+
+    // The header backup: root-only, in the run's backup directory, a LUKS header of the old key.
+    const backupDir = join(root, "var/lib/koffer/backups", report.runId);
+    const [backup] = (await readdir(backupDir)).filter((n) => n.startsWith("luks-header-"));
+    expect(backup).toBeDefined();
+    const backupPath = join(backupDir, backup as string);
+    expect((await stat(backupPath)).mode & 0o777).toBe(0o600);
+    expect((await stat(backupDir)).mode & 0o777).toBe(0o700);
+    const dump = await cryptsetup(["luksDump", "--dump-json-metadata", backupPath]);
+    expect(JSON.parse(dump.stdout).keyslots["0"].key_size).toBe(32);
+
+    expect(await decryptedSha(image, recoveryKey)).toBe(plainSha);
+
+    const facts = await gatherFacts(target, { profile, now: new Date() }, { areas: ["disk"] });
+    expect(disk02.evaluate(profile, facts, { now: new Date() }).map((f) => f.status)).toEqual([
+      "pass",
+    ]);
+    expect(await reencryptPlan(target)).toEqual([]);
+    const again = await applyChanges(target, [change as Change], { handlers: set.handlers });
+    expect(again).toMatchObject({ applied: 0, unchanged: 1, failed: [] });
+    await target.close();
+  }, 120_000);
+
+  it("refuses before writing anything when a keyslot opens with no key koffer holds", async () => {
+    const { image, target } = await volume("no-recovery-key");
+    const before = sha256(await readFile(image));
+    const [change] = await reencryptPlan(target);
+    const set = handlers({ confirmReencrypt: true });
+    const report = await applyChanges(target, [change as Change], { handlers: set.handlers });
+    expect(report.failed[0]?.message).toMatch(
+      /no key koffer holds opens keyslot 1 \(recovery key: --recovery-key-file\)/,
+    );
+    expect(sha256(await readFile(image))).toBe(before);
+    await target.close();
+  }, 60_000);
+});
+
+describe("cryptsetup progress lines", () => {
+  it("parses --progress-json lines and ignores anything else", async () => {
+    const { parseProgressLine } = await import("../../src/provision/handlers/index.js");
+    expect(
+      parseProgressLine(
+        '{"device":"x.img","device_bytes":"33554432","device_size":"83886080","speed":"31596343","eta_ms":"1592","time_ms":"1061"}',
+      ),
+    ).toEqual({
+      device: "x.img",
+      doneBytes: 33554432,
+      totalBytes: 83886080,
+      bytesPerSecond: 31596343,
+      etaSeconds: 2,
+    });
+    expect(parseProgressLine("Progress:  40.0%, ETA 00:02")).toBeNull();
+    expect(parseProgressLine('{"device":"x","device_bytes":"many"}')).toBeNull();
+    expect(parseProgressLine("{not json")).toBeNull();
+  });
+});
