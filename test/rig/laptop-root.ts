@@ -134,10 +134,7 @@ export async function laptopManifest(root: string): Promise<Manifest> {
   return JSON.parse(await readFile(manifestPath(root), "utf8")) as Manifest;
 }
 
-<<<<<<< HEAD
-export async function nspawnRun(root: string, script: string, bindArchives: string): Promise<void> {
-=======
-async function nspawnRun(
+export async function nspawnRun(
   root: string,
   script: string,
   bindArchives: string,
