@@ -254,13 +254,54 @@ export async function writeInstallerConfig(root: string, layout: DiskLayout): Pr
   );
   await writeAt(root, "/etc/crypttab", `cryptroot UUID=${layout.luksUuid} none luks,discard\n`);
   await mkdir(join(root, "boot", "efi"), { recursive: true });
-  // The harness drives the serial console: root logs in there without a password (test image
-  // only; getty on ttyS0 is what console=ttyS0 starts anyway).
+  // The harness logs in on the serial console as root with this test password (the installer
+  // asks for one; koffer removes any autologin).
+  const hash = (
+    await execa("openssl", ["passwd", "-6", "-stdin"], { input: rootPassword })
+  ).stdout.trim();
+  const shadow = await readFile(join(root, "etc", "shadow"), "utf8");
+  await writeFile(join(root, "etc", "shadow"), shadow.replace(/^root:[^:]*:/m, `root:${hash}:`));
+}
+
+/** The root password of the test image (test material). */
+export const rootPassword = "Koffer-VM-root-2026";
+
+/**
+ * Until provisioning installs it itself (branch h/firstboot), the builder installs the
+ * first-boot TPM2+PIN enrolment exactly as that branch ships it (templates/): the script, the
+ * unit (enabled) and its volume list. Skipped when provisioning already installed the unit.
+ */
+export async function installFirstBootStandIn(root: string, layout: DiskLayout): Promise<boolean> {
+  const unit = "/etc/systemd/system/koffer-tpm2-enrol.service";
+  if (
+    existsSync(join(root, unit)) ||
+    existsSync(join(root, "/usr/lib/systemd/system/koffer-tpm2-enrol.service"))
+  )
+    return false;
   await writeAt(
     root,
-    "/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf",
-    "[Service]\nExecStart=\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I $TERM\n",
+    "/usr/lib/koffer/tpm2-enrol",
+    await readFile(join(repo, "templates", "tpm2-enrol.sh"), "utf8"),
+    0o755,
   );
+  await writeAt(
+    root,
+    unit,
+    await readFile(join(repo, "templates", "koffer-tpm2-enrol.service"), "utf8"),
+  );
+  await writeAt(
+    root,
+    "/etc/koffer/tpm2-enrol.conf",
+    `cryptroot /dev/disk/by-uuid/${layout.luksUuid} 7\n`,
+    0o600,
+  );
+  await mkdir(join(root, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
+  await execa("ln", [
+    "-sf",
+    unit,
+    join(root, "etc/systemd/system/multi-user.target.wants/koffer-tpm2-enrol.service"),
+  ]);
+  return true;
 }
 
 /** The newest kernel version of the tree (from /boot/vmlinuz-*). */
@@ -357,7 +398,8 @@ export async function assembleDisk(opts: {
   await must("mcopy", ["-i", esp, cfg, "::/EFI/BOOT/grub.cfg"], mt);
 
   // /boot as its own ext4; the root gets an empty /boot mount point.
-  const bootTree = join(work, "boot-tree");
+  // Next to the tree (same filesystem: a rename, not a copy).
+  const bootTree = join(dirname(root), "boot-tree");
   await rm(bootTree, { recursive: true, force: true });
   await rename(join(root, "boot"), bootTree);
   await mkdir(join(root, "boot"), { mode: 0o755 });
@@ -397,7 +439,7 @@ export async function assembleDisk(opts: {
     rootImg,
     `${Math.floor(fsBytes / 4096)}`,
   ]);
-  await rename(join(root, "boot"), join(work, "boot-empty")).catch(() => undefined);
+  await rm(join(root, "boot"), { recursive: true, force: true });
   await rename(bootTree, join(root, "boot"));
 
   // The disk: GPT, then each partition at its offset.
@@ -458,15 +500,15 @@ if ! dpkg-query -W -f='\${Status}' dracut 2>/dev/null | grep -q 'ok installed'; 
   printf '%s\\n' 'add_dracutmodules+=" systemd crypt tpm2-tss "' 'hostonly="no"' 'compress="zstd"' \\
     'install_items+=" /etc/crypttab /usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so "' \\
     > /etc/dracut.conf.d/50-koffer-tpm2.conf
+  grep -q 'tpm2-device=' /etc/crypttab || sed -i -E '/^cryptroot /s/[[:space:]]+([^[:space:]]+)$/ \\1,tpm2-device=auto/' /etc/crypttab
   printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
+  # The package's kernel hook builds the initrd with the drop-in above.
   apt-get install -y -q --no-install-recommends \\
     -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \\
     dracut tpm2-tools libtss2-tcti-device0 libtss2-rc0
   rm -f /usr/sbin/policy-rc.d
 fi
-grep -q 'tpm2-device=' /etc/crypttab || sed -i -E '/^cryptroot /s/[[:space:]]+([^[:space:]]+)$/ \\1,tpm2-device=auto/' /etc/crypttab
-for k in /lib/modules/*; do dracut -f /boot/initrd.img-\${k##*/} \${k##*/}; done
 `;
 
 /** koffer as installed on the laptop for `koffer verify` there: node + the build + its modules. */
@@ -512,6 +554,8 @@ export interface DiskManifest {
   buildSeconds: number;
   provisionSeconds: number;
   provisionExitCode: number;
+  /** Stand-ins the builder used because provisioning did not (yet) do it. */
+  standIns: string[];
   kernel: string;
   imageSha256: string;
   bytes: number;
@@ -559,8 +603,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const started = Date.now();
     tree = await copyRoot(base, "tmpfs");
     const root = tree.path;
-    const rootMiB = Math.ceil(((await treeMiB(root)) + 700) * 1.4 + 512);
-    const layout = newLayout(rootMiB);
+    // The root partition's size is fixed at assembly, when the provisioned tree is complete
+    // (the LUKS2 data segment runs to the end of the device: growing the file is enough).
+    const layout = newLayout(64);
     const luksFile = join(work, "root.luks");
     await formatLuksPartition(luksFile, layout, { keyBits: 256 }, technicianPassphrase);
     await writeInstallerConfig(root, layout);
@@ -616,7 +661,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
       join(root, "var", "lib", "koffer", "escrow", `${layout.luksUuid}.cms`),
       `${image}.escrow.cms`,
     );
+    const firstBootStandIn = await installFirstBootStandIn(root, layout);
     log("initrd (dracut + systemd-cryptsetup + tpm2-tss) in the image sandbox");
+    const initrdByProvision = existsSync(join(root, "etc/dracut.conf.d/50-koffer-tpm2.conf"));
     await aptInTree(root, initrdStandIn);
     await installKoffer(root);
     const { espCfg } = await writeGrubConfig(
@@ -624,7 +671,16 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
       layout,
       "console=ttyS0,115200 systemd.show_status=1",
     );
-    log("assembling the disk (no mount, no device-mapper)");
+    // apt's downloads are not part of the installed system.
+    await execa("sh", [
+      "-c",
+      'rm -f "$1"/var/cache/apt/archives/*.deb "$1"/var/cache/apt/*.bin',
+      "sh",
+      root,
+    ]);
+    layout.rootMiB = Math.ceil((await treeMiB(root)) * 1.3 + 512);
+    await truncate(luksFile, layout.rootMiB * mib);
+    log(`assembling the disk (no mount, no device-mapper): root ${layout.rootMiB} MiB`);
     const temp = `${image}.tmp-${process.pid}`;
     await assembleDisk({
       root,
@@ -644,6 +700,10 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
       buildSeconds: Math.round((Date.now() - started) / 1000),
       provisionSeconds,
       provisionExitCode: provision.exitCode ?? -1,
+      standIns: [
+        ...(firstBootStandIn ? ["first-boot unit"] : []),
+        ...(initrdByProvision ? [] : ["initrd"]),
+      ],
       kernel: await kernelVersion(root),
       imageSha256: await fileSha256(temp),
       bytes: info.size,

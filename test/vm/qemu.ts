@@ -307,9 +307,13 @@ export async function bootVm(state: VmState, opts: BootOptions): Promise<Vm> {
   return vm;
 }
 
-/** Log in state: the autologin root shell on ttyS0, made quiet for scripting. */
-export async function prepareShell(vm: Vm, timeoutMs: number): Promise<void> {
-  await vm.expect(/root@[\w-]+:~# /, timeoutMs);
+/** Log in as root on the serial console (getty's prompt) and make the shell quiet for scripting. */
+export async function prepareShell(vm: Vm, password: string, timeoutMs: number): Promise<void> {
+  await vm.expect(/login: $/m, timeoutMs);
+  vm.send("root");
+  await vm.expect(/Password: ?$/m, 60_000);
+  vm.send(password);
+  await vm.expect(/root@[\w-]+:~# /, 120_000);
   vm.send(
     "stty -echo cols 500; dmesg -n 1; export PS1='# ' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb",
   );
