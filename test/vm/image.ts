@@ -45,6 +45,7 @@ import {
   debianRoot,
   debianRootPath,
 } from "../../src/demo/debian-root.js";
+import { runInSandbox } from "../../src/targets/sandbox.js";
 import { nspawnRun, treeChecksum } from "../rig/laptop-root.js";
 import { luksSegment, luksVolumeKey, packIntoLuks } from "./luks-pack.js";
 
@@ -434,6 +435,9 @@ export async function assembleDisk(opts: {
     // Every block is encrypted (zeros too), so the kernel finds initialised tables.
     "-E",
     "lazy_itable_init=0,lazy_journal_init=0",
+    // With -b the size below counts 4 KiB blocks (without it, KiB).
+    "-b",
+    "4096",
     "-d",
     root,
     rootImg,
@@ -575,7 +579,15 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     .update(
       JSON.stringify({
         base: baseManifest.treeSha256,
-        code: await contentHash(["src", "test/vm", "bin", "package.json"]),
+        code: await contentHash([
+          "src",
+          "bin",
+          "templates",
+          "package.json",
+          "test/vm/image.ts",
+          "test/vm/luks-pack.ts",
+          "test/vm/profile",
+        ]),
         initrdStandIn,
       }),
     )
@@ -666,10 +678,23 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const initrdByProvision = existsSync(join(root, "etc/dracut.conf.d/50-koffer-tpm2.conf"));
     await aptInTree(root, initrdStandIn);
     await installKoffer(root);
+    // What update-grub would put on the kernel command line (provisioning adds to it through
+    // /etc/default/grub.d), read by the image's own shell in its sandbox, never on the host.
+    const grubDefaults = await runInSandbox(
+      root,
+      "/bin/sh",
+      [
+        "-c",
+        'GRUB_CMDLINE_LINUX=; for f in /etc/default/grub /etc/default/grub.d/*.cfg; do [ -f "$f" ] && . "$f"; done; echo "$GRUB_CMDLINE_LINUX"',
+      ],
+      { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } },
+    );
+    if (grubDefaults.exitCode !== 0)
+      throw new Error(`reading the GRUB defaults failed: ${grubDefaults.stderr}`);
     const { espCfg } = await writeGrubConfig(
       root,
       layout,
-      "console=ttyS0,115200 systemd.show_status=1",
+      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1`.trim(),
     );
     // apt's downloads are not part of the installed system.
     await execa("sh", [

@@ -90,10 +90,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
     // The first-boot unit (koffer-tpm2-enrol) asks for the technician's passphrase and the
     // new PIN (twice) on the console, before the login.
     for (let i = 0; i < 6; i++) {
-      const m = await vm.expect(
-        /(login: $)|(TPM-PIN[^\n]*:)|(passphrase[^\n]*:)/im,
-        bootTimeout,
-      );
+      const m = await vm.expect(/(login: $)|(TPM-PIN[^\n]*:)|(passphrase[^\n]*:)/im, bootTimeout);
       if (m[1] !== undefined) break;
       figures.firstBootUnit = "koffer-tpm2-enrol";
       vm.send(m[2] !== undefined ? pin : technicianPassphrase);
@@ -212,9 +209,22 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
     await vm.expect(pinPrompt, bootTimeout);
     figures.boot3ToPinPromptSeconds = seconds(t);
     vm.send(pin);
-    // The TPM refuses to unseal under the changed PCR 7: systemd-cryptsetup falls back to
-    // asking for a passphrase.
-    await vm.expect(passphrasePrompt, bootTimeout);
+    // The TPM refuses to unseal under the changed PCR 7 however often the right PIN is
+    // typed: systemd-cryptsetup ends up asking for a passphrase.
+    let pinTries = 1;
+    for (;;) {
+      const m = await vm.expect(
+        new RegExp(`(${pinPrompt.source})|(${passphrasePrompt.source})|(login: $)`, "im"),
+        bootTimeout,
+      );
+      expect(m[0], "the right PIN must not open the root with Secure Boot off").not.toMatch(
+        /login/,
+      );
+      if (m[0].match(passphrasePrompt)) break;
+      expect(++pinTries).toBeLessThanOrEqual(5);
+      vm.send(pin);
+    }
+    figures.pcr7PinTries = pinTries;
     const pass = (await readFile(join("examples", "certs", "test-escrow.pass"), "utf8")).trim();
     const key = readPkcs12(await readFile(join("examples", "certs", "test-escrow.p12")), pass).key;
     const recovery = openEscrow(await readFile(disk.escrow, "utf8"), key).toString("utf8");
