@@ -573,6 +573,12 @@ export interface DiskManifest {
  * koffer in /opt/koffer → disk assembled.
  */
 export async function vmDisk(log: (line: string) => void = () => {}): Promise<VmDisk> {
+  // KOFFER_VM_DISK=<image>: boot that built disk as it is (debugging a boot without a rebuild).
+  const pinned = process.env.KOFFER_VM_DISK;
+  if (pinned !== undefined && pinned !== "") {
+    const manifest = JSON.parse(await readFile(`${pinned}.manifest.json`, "utf8")) as DiskManifest;
+    return { image: pinned, escrow: `${pinned}.escrow.cms`, manifest };
+  }
   const base = await vmBaseRoot(log);
   const baseManifest = await vmBaseManifest();
   const key = createHash("sha256")
