@@ -134,6 +134,10 @@ export const disk01: Control = {
         de: "Erwartet ein nutzbares LUKS2-Volume, gefunden unbekannte Pflichtanforderungen {{requirements}} auf {{volume}}.",
         en: "Expected a usable LUKS2 volume, found unknown mandatory requirements {{requirements}} on {{volume}}.",
       },
+      reencryptInterrupted: {
+        de: "Erwartet ein nutzbares LUKS2-Volume, gefunden eine unterbrochene Neuverschlüsselung ({{requirements}}) auf {{volume}}; koffer provision setzt sie fort.",
+        en: "Expected a usable LUKS2 volume, found an interrupted re-encryption ({{requirements}}) on {{volume}}; koffer provision resumes it.",
+      },
       headerMissing: {
         de: "Der LUKS-Header von {{name}} ({{device}}) liegt nicht vor; mit --disk angeben.",
         en: "The LUKS header of {{name}} ({{device}}) is not available; pass it with --disk.",
@@ -192,6 +196,22 @@ export const disk01: Control = {
           fail("luks1", { version: volume.version, volume: label }, [
             ev(`LUKS volume ${volume.device}`, "LUKS2", `LUKS${volume.version}`, volume.source),
           ]),
+        );
+      } else if (volume.requirements.some((r) => r.startsWith("online-reencrypt"))) {
+        // Known to cryptsetup, but the volume opens only with tools that can finish it.
+        findings.push(
+          fail(
+            "reencryptInterrupted",
+            { requirements: volume.requirements.join(", "), volume: label },
+            [
+              ev(
+                `LUKS volume ${volume.device}`,
+                "no unfinished re-encryption",
+                volume.requirements.join(", "),
+                volume.source,
+              ),
+            ],
+          ),
         );
       } else if (volume.requirements.length > 0) {
         findings.push(

@@ -50,7 +50,10 @@ export const disk02: Control = {
       },
       ...volumeMessages,
     },
-    fix: null,
+    fix: {
+      de: "Datenträger neu verschlüsseln: koffer provision --confirm-reencrypt (cryptsetup reencrypt auf aes-xts-plain64 mit 512-Bit-Schlüssel; dauert je nach Größe Stunden, eine Unterbrechung setzt der nächste Lauf fort).",
+      en: "Re-encrypt the volume: koffer provision --confirm-reencrypt (cryptsetup reencrypt to aes-xts-plain64 with a 512-bit key; takes hours on a large disk, an interruption is resumed by the next run).",
+    },
   },
   evaluate(_profile, facts) {
     const findings: Finding[] = [];

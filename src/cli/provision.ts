@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import type { Change } from "../provision/types.js";
+import type { ReencryptProgress } from "../provision/handlers/context.js";
+import type { Change, ReencryptChange } from "../provision/types.js";
 import { addSshOptions, sshTargetOptions, type SshCliOptions } from "./ssh-options.js";
 import { action, type CliContext, type CliIo } from "./context.js";
 
@@ -16,6 +17,8 @@ interface ProvisionCliOptions extends SshCliOptions {
   caPassphraseFile?: string;
   tpm2Device?: string;
   tpm2PinFile?: string;
+  confirmReencrypt?: boolean;
+  recoveryKeyFile?: string;
   outDir?: string;
   lang: string;
 }
@@ -50,6 +53,34 @@ function planText(changes: Change[]): string {
   return lines.join("\n") + "\n";
 }
 
+/** A question only an explicit "yes" (or "ja") answers: no default, no "y". */
+async function askExactly(io: CliIo, question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+  try {
+    return /^(yes|ja)$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
+
+/** "80 MiB, ≈ 4 s at 25 MiB/s" — what the plan estimated. */
+async function reencryptSize(change: ReencryptChange): Promise<string> {
+  if (change.dataBytes === null || change.estimateSeconds === null) return "size unknown";
+  const { formatDuration } = await import("../provision/resources/disk.js");
+  return `${mib(change.dataBytes)}, ${formatDuration(change.estimateSeconds)} at ${change.mibPerSecond} MiB/s`;
+}
+
+/** "re-encrypting disk.img: 40% (32/80 MiB), 31 MiB/s, 2 s left" */
+export function formatReencryptProgress(p: ReencryptProgress): string {
+  const percent = p.totalBytes > 0 ? Math.floor((100 * p.doneBytes) / p.totalBytes) : 0;
+  const rate = p.bytesPerSecond > 0 ? `, ${(p.bytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s` : "";
+  const eta = p.doneBytes < p.totalBytes && p.etaSeconds > 0 ? `, ${p.etaSeconds} s left` : "";
+  return `re-encrypting ${p.device}: ${percent}% (${mib(p.doneBytes)}/${mib(p.totalBytes)})${rate}${eta}`;
+}
+
 async function ask(io: CliIo, question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
@@ -81,6 +112,14 @@ export function register(program: Command, context: CliContext): void {
       "TPM for enrolment: auto, a device path, or a TCTI like swtpm:host=127.0.0.1,port=2321",
     )
     .option("--tpm2-pin-file <file>", "TPM2 PIN to set (else KOFFER_TPM2_PIN, else prompt)")
+    .option(
+      "--confirm-reencrypt",
+      "apply planned re-encryptions of weak volume keys (they rewrite every data sector and take long; --yes alone skips them)",
+    )
+    .option(
+      "--recovery-key-file <file>",
+      "the volume's recovery key (else KOFFER_RECOVERY_KEY): its keyslot is re-wrapped when re-encrypting",
+    )
     .option("--out-dir <dir>", "also write the reports (and escrow envelopes) here")
     .option("--lang <lang>", "report language: de or en", "de")
     .action(
@@ -123,6 +162,17 @@ export function register(program: Command, context: CliContext): void {
                 "--tpm2-pin-file",
               )
             : undefined;
+        // Only read when given: without it a re-encryption stops at a recovery slot it cannot re-wrap.
+        const recoveryKey =
+          options.recoveryKeyFile !== undefined || io.env.KOFFER_RECOVERY_KEY !== undefined
+            ? await secret(
+                io,
+                options.recoveryKeyFile,
+                "KOFFER_RECOVERY_KEY",
+                "recovery key",
+                "--recovery-key-file",
+              )
+            : undefined;
         let ca: { certPem: string; key: import("node:crypto").KeyObject } | undefined;
         if (options.caP12 !== undefined) {
           const { readFile } = await import("node:fs/promises");
@@ -162,6 +212,20 @@ export function register(program: Command, context: CliContext): void {
             ...(ca === undefined ? {} : { ca }),
             ...(io.env.KOFFER_APT_ARCHIVES ? { aptArchives: io.env.KOFFER_APT_ARCHIVES } : {}),
             log: (line) => progress.log(line),
+            ...(recoveryKey === undefined ? {} : { recoveryKey }),
+            // --yes is not enough: the flag, or a typed "yes" per volume at a terminal.
+            confirmReencrypt:
+              options.confirmReencrypt === true ||
+              (tty
+                ? (change: ReencryptChange) =>
+                    progress.pause(async () =>
+                      askExactly(
+                        io,
+                        `Re-encrypt ${change.device} to ${change.to.cipher} ${change.to.keyBits}-bit (${await reencryptSize(change)})? Every data sector is rewritten; an interruption is resumed by the next provision. Type "yes" to start: `,
+                      ),
+                    )
+                : false),
+            onReencryptProgress: (p) => progress.reencrypt(p),
           },
           onPlan: (changes) => io.stdout.write(planText(changes)),
           ...(options.yes === true
@@ -240,10 +304,33 @@ async function progressReporter(io: CliIo) {
     spinner = null;
     current = null;
   };
+  // Without a terminal a progress line every 10 s (cryptsetup reports every second) and the last.
+  let lastLine = 0;
   return {
     log(line: string) {
       if (spinner !== null) spinner.text = `${current}: ${line}`;
       else io.stderr.write(`koffer: ${line}\n`);
+    },
+    reencrypt(p: ReencryptProgress) {
+      const line = formatReencryptProgress(p);
+      if (spinner !== null) {
+        spinner.text = `${current}: ${line}`;
+        return;
+      }
+      const now = Date.now();
+      if (p.doneBytes < p.totalBytes && now - lastLine < 10_000) return;
+      lastLine = now;
+      io.stderr.write(`koffer: ${line}\n`);
+    },
+    /** Stop the spinner while a question is asked, then go on. */
+    async pause<T>(question: () => Promise<T>): Promise<T> {
+      const active = spinner;
+      active?.stop();
+      try {
+        return await question();
+      } finally {
+        active?.start();
+      }
     },
     stop: finish,
     apply: {

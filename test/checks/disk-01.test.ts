@@ -100,6 +100,14 @@ testControl(disk01, import.meta.url, [
     messages: ["requirements"],
   },
   {
+    name: "an interrupted re-encryption",
+    facts: hardenedFacts({
+      disk: { volumes: [hardenedVolume({ requirements: ["online-reencrypt-v2"] })] },
+    }),
+    status: "fail",
+    messages: ["reencryptInterrupted"],
+  },
+  {
     name: "damaged header",
     facts: hardenedFacts({
       disk: {

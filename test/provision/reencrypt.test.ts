@@ -29,7 +29,7 @@ import type { Change, ReencryptChange } from "../../src/provision/types.js";
 import { RootTarget } from "../../src/targets/root.js";
 import { repoRoot } from "../helpers/cli.js";
 
-const PLAIN = 64 * 1024 * 1024;
+const PLAIN = 96 * 1024 * 1024;
 const passphrase = "technician passphrase";
 const recoveryKey = "cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv-cbdefghi-jklnrtuv";
 const fast = ["--pbkdf=argon2id", "--pbkdf-force-iterations=4", "--pbkdf-memory=32768"];
@@ -117,7 +117,7 @@ beforeAll(async () => {
   plainSha = sha256(plain);
   weakImage = join(dir, "weak.img");
   await writeFile(weakImage, plain);
-  await execa("truncate", ["-s", "96M", weakImage]);
+  await execa("truncate", ["-s", "128M", weakImage]);
   await cryptsetup(
     [
       "reencrypt",
@@ -202,13 +202,13 @@ describe("luks-reencrypt", () => {
       resume: false,
       from: { cipher: "aes-xts-plain64", keyBits: 256 },
       to: { cipher: "aes-xts-plain64", keyBits: 512 },
-      dataBytes: 80 * 1024 * 1024,
-      mibPerSecond: 25,
-      estimateSeconds: 4,
+      dataBytes: 112 * 1024 * 1024,
+      mibPerSecond: 10,
+      estimateSeconds: 12,
       confirmation: "explicit",
       controls: ["DISK-02"],
     });
-    expect(change?.summary).toMatch(/80 MiB, ≈ 4 s at 25 MiB\/s; offline/);
+    expect(change?.summary).toMatch(/112 MiB, ≈ 12 s at 10 MiB\/s; offline/);
     expect(change?.summary).toMatch(/--confirm-reencrypt/);
     await target.close();
   }, 60_000);
@@ -251,8 +251,8 @@ describe("luks-reencrypt", () => {
     expect(await opensSlot(target, image, recoveryKey, recoverySlot)).toBe(true);
     expect(await opensSlot(target, image, passphrase)).toBe(true);
     expect(progress.at(-1)).toMatchObject({
-      doneBytes: 80 * 1024 * 1024,
-      totalBytes: 80 * 1024 ** 2,
+      doneBytes: 112 * 1024 * 1024,
+      totalBytes: 112 * 1024 ** 2,
     });
 
     // The header backup: root-only, in the run's backup directory, a LUKS header of the old key.
@@ -291,6 +291,217 @@ describe("luks-reencrypt", () => {
   }, 60_000);
 });
 
+/**
+ * The `cryptsetup reencrypt` process whose parent is `parent` (setpriv execs into it), or
+ * null. Other cryptsetup children (the --test-passphrase probes) are not it.
+ */
+async function cryptsetupChildOf(parent: number): Promise<number | null> {
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const line = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(line);
+    if (m?.[1] !== "cryptsetup" || Number(m[2]) !== parent) continue;
+    const argv = (await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (argv[1] === "reencrypt") return Number(name);
+  }
+  return null;
+}
+
+/**
+ * Watch for the cryptsetup child of `parent` from now on, so a progress line can kill it at
+ * once: the data pass of a small volume leaves well under a second after the first line.
+ */
+function watchCryptsetup(parent: () => number | undefined) {
+  let pid: number | null = null;
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped && pid === null) {
+      const owner = parent();
+      if (owner !== undefined) pid = await cryptsetupChildOf(owner);
+      if (pid === null) await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  void poll();
+  return {
+    get pid() {
+      return pid;
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+async function gone(pid: number, timeoutMs = 60_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/** Resume through the plan (the next provision): exactly one change, `resume`, then intact. */
+async function resumeAndProve(image: string, target: RootTarget): Promise<void> {
+  const header = await readHeader(target, image);
+  expect(header.requirements).toEqual(["online-reencrypt-v2"]);
+  const facts = await gatherFacts(target, { profile, now: new Date() }, { areas: ["disk"] });
+  const disk = planProvision(profile, facts, { now: new Date() }).filter(
+    (c) => c.resource === "disk",
+  );
+  expect(disk.map((c) => [c.kind, c.kind === "luks-reencrypt" && c.resume])).toEqual([
+    ["luks-reencrypt", true],
+  ]);
+  // No confirmation needed to finish what was confirmed; one held key suffices.
+  const set = handlers();
+  const report = await applyChanges(target, disk, { handlers: set.handlers });
+  expect(report.failed).toEqual([]);
+  expect(report.applied).toBe(1);
+  const after = await readHeader(target, image);
+  expect(after.requirements).toEqual([]);
+  expect(after.keyslots.map((k) => k.keyBytes)).toEqual([64, 64]);
+  const recoverySlot = after.tokens.find((t) => t.type === "systemd-recovery")?.keyslots[0];
+  expect(await opensSlot(target, image, recoveryKey, recoverySlot)).toBe(true);
+  expect(await decryptedSha(image, passphrase)).toBe(plainSha);
+  expect(await reencryptPlan(target)).toEqual([]);
+}
+
+describe("luks-reencrypt with a TPM2 keyslot", () => {
+  it("drops the sealed slot it cannot re-wrap and enrols TPM2+PIN again (swtpm); the other keys and the data stay", async () => {
+    const { startSwtpm } = await import("../helpers/swtpm.js");
+    const { tokenJson } = await import("../helpers/luks.js");
+    const swtpm = await startSwtpm();
+    try {
+      const { image, target } = await volume("tpm2");
+      // A TPM2 slot whose key only the (absent) TPM could unseal: koffer cannot re-wrap it.
+      await cryptsetup(
+        [
+          "luksAddKey",
+          "--batch-mode",
+          "--key-file=-",
+          `--keyfile-size=${Buffer.byteLength(passphrase)}`,
+          "--key-slot=2",
+          ...fast,
+          image,
+          "-",
+        ],
+        passphrase + randomBytes(32).toString("base64"),
+      );
+      await cryptsetup(
+        ["token", "import", image],
+        JSON.stringify(tokenJson({ type: "systemd-tpm2", pin: true, pcrs: [7] }, "2")),
+      );
+      const facts = await gatherFacts(target, { profile, now: new Date() }, { areas: ["disk"] });
+      const changes = planProvision(profile, facts, {
+        now: new Date(),
+        tpm2Device: swtpm.device,
+      }).filter((c) => c.kind === "luks-reencrypt" || c.kind === "tpm2-enrol");
+      // The re-encryption first, then the enrolment the dropped slot needs.
+      expect(changes.map((c) => c.kind)).toEqual(["luks-reencrypt", "tpm2-enrol"]);
+      const set = handlers({
+        recoveryKey,
+        confirmReencrypt: true,
+        tpm2Device: swtpm.device,
+        tpm2Pin: "4711",
+      });
+      const report = await applyChanges(target, changes, { handlers: set.handlers });
+      expect(report.failed).toEqual([]);
+      expect(report.applied).toBe(2);
+      const header = await readHeader(target, image);
+      const tpm = header.tokens.filter((t) => t.type === "systemd-tpm2");
+      expect(tpm).toHaveLength(1);
+      expect(tpm[0]).toMatchObject({ tpm2Pin: true, tpm2Pcrs: [7] });
+      expect(header.keyslots.find((k) => k.id === tpm[0]?.keyslots[0])?.keyBytes).toBe(64);
+      expect(header.keyslots.map((k) => k.keyBytes)).toEqual([64, 64, 64]);
+      const recoverySlot = header.tokens.find((t) => t.type === "systemd-recovery")?.keyslots[0];
+      expect(await opensSlot(target, image, recoveryKey, recoverySlot)).toBe(true);
+      expect(await decryptedSha(image, passphrase)).toBe(plainSha);
+      await target.close();
+    } finally {
+      await swtpm.stop();
+    }
+  }, 240_000);
+});
+
+describe("luks-reencrypt interrupted and resumed", () => {
+  for (const signal of ["SIGKILL", "SIGINT"] as const) {
+    it(`${signal} to cryptsetup mid-way: the next provision resumes, no data lost`, async () => {
+      const { image, target } = await volume(`cryptsetup-${signal}`);
+      const [change] = await reencryptPlan(target);
+      let killed: number | null = null;
+      const watch = watchCryptsetup(() => process.pid);
+      const set = handlers({
+        recoveryKey,
+        confirmReencrypt: true,
+        // Small hot zones: a graceful stop ends within 4 MiB of the signal, well before the end.
+        reencryptHotzoneMiB: 4,
+        onReencryptProgress: (p) => {
+          if (killed !== null || p.doneBytes >= p.totalBytes || watch.pid === null) return;
+          killed = watch.pid;
+          process.kill(killed, signal);
+        },
+      });
+      const report = await applyChanges(target, [change as Change], { handlers: set.handlers });
+      watch.stop();
+      expect(killed).toBeGreaterThan(0);
+      expect(report.failed[0]?.message).toMatch(/cryptsetup reencrypt of .* failed/);
+      await resumeAndProve(image, target);
+      await target.close();
+    }, 240_000);
+  }
+
+  for (const signal of ["SIGKILL", "SIGINT"] as const) {
+    it(`${signal} to the koffer process mid-way: cryptsetup stops (pdeathsig), the next provision resumes`, async () => {
+      const { image, root, target } = await volume(`koffer-${signal}`);
+      const [change] = await reencryptPlan(target);
+      // The child applies the change through the built library, as `koffer provision` does.
+      const child = `
+        const { applyChanges } = await import(${JSON.stringify(join(repoRoot, "dist/provision/apply.js"))});
+        const { makeHandlers } = await import(${JSON.stringify(join(repoRoot, "dist/provision/handlers/index.js"))});
+        const { RootTarget } = await import(${JSON.stringify(join(repoRoot, "dist/targets/root.js"))});
+        let input = "";
+        for await (const chunk of process.stdin) input += chunk;
+        const { change, profile, passphrase, recoveryKey } = JSON.parse(input);
+        const target = await RootTarget.open({ root: process.argv[1], disks: [change.device] });
+        const set = makeHandlers({ profile, passphrase, recoveryKey, pbkdfCost: "fast",
+          confirmReencrypt: true, reencryptHotzoneMiB: 4,
+          onReencryptProgress: (p) => process.stdout.write(JSON.stringify(p) + "\\n") });
+        await applyChanges(target, [change], { handlers: set.handlers });
+      `;
+      const proc = execa(process.execPath, ["--input-type=module", "-e", child, root], {
+        input: JSON.stringify({ change, profile, passphrase, recoveryKey }),
+        reject: false,
+      });
+      const watch = watchCryptsetup(() => proc.pid);
+      let cryptsetupPid: number | null = null;
+      let lines = "";
+      proc.stdout?.on("data", (chunk: Buffer) => {
+        lines += String(chunk);
+        const progress = lines
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as ReencryptProgress);
+        if (cryptsetupPid !== null || watch.pid === null) return;
+        if (!progress.some((p) => p.doneBytes < p.totalBytes)) return;
+        cryptsetupPid = watch.pid;
+        proc.kill(signal);
+      });
+      const result = await proc;
+      watch.stop();
+      expect(cryptsetupPid).toBeGreaterThan(0);
+      expect(result.signal).toBe(signal);
+      // cryptsetup does not run on unsupervised: it stops at a safe point.
+      expect(await gone(cryptsetupPid as unknown as number)).toBe(true);
+      await resumeAndProve(image, target);
+      await target.close();
+    }, 240_000);
+  }
+});
+
 describe("cryptsetup progress lines", () => {
   it("parses --progress-json lines and ignores anything else", async () => {
     const { parseProgressLine } = await import("../../src/provision/handlers/index.js");
@@ -309,4 +520,27 @@ describe("cryptsetup progress lines", () => {
     expect(parseProgressLine('{"device":"x","device_bytes":"many"}')).toBeNull();
     expect(parseProgressLine("{not json")).toBeNull();
   });
+});
+
+describe("koffer plan (built CLI)", () => {
+  it("shows the re-encryption with its size, estimate and the confirmation it needs", async () => {
+    const { koffer } = await import("../helpers/cli.js");
+    const { image, root } = await volume("cli-plan");
+    const run = await koffer([
+      "plan",
+      "--root",
+      root,
+      "--disk",
+      image,
+      "--profile",
+      join(repoRoot, "examples/meerane.yaml"),
+    ]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(
+      `disk: re-encrypt ${image} to aes-xts-plain64 512-bit (offline) [DISK-02]`,
+    );
+    expect(run.stdout).toMatch(
+      /re-encrypt from aes-xts-plain64 256-bit to aes-xts-plain64 512-bit \(112 MiB, ≈ 12 s at 10 MiB\/s; offline\) — needs --confirm-reencrypt or a typed yes/,
+    );
+  }, 120_000);
 });

@@ -55,6 +55,11 @@ export interface HandlerOptions {
   confirmReencrypt?: boolean | ((change: ReencryptChange) => Promise<boolean>);
   /** The volume's recovery key, when the technician brought it: its keyslot is re-wrapped too. */
   recoveryKey?: string;
+  /**
+   * Hot zone of a re-encryption in MiB (default 32): the data rewritten between two metadata
+   * commits, and what a graceful stop (SIGINT/SIGTERM) finishes before it exits.
+   */
+  reencryptHotzoneMiB?: number;
   /** Progress of a running re-encryption, from cryptsetup's `--progress-json` lines. */
   onReencryptProgress?: (progress: ReencryptProgress) => void;
 }

@@ -119,10 +119,14 @@ function needPassphrase(state: HandlerState, device: string): string {
   return passphrase;
 }
 
-/** Keys koffer holds for this volume: the technician's passphrase and this run's recovery key. */
+/**
+ * Keys koffer holds for this volume: the technician's passphrase, the recovery key the
+ * technician gave (`--recovery-key-file`) and this run's recovery key.
+ */
 function heldKeys(state: HandlerState, uuid: string | null): string[] {
   const keys: string[] = [];
   if (state.options.passphrase) keys.push(state.options.passphrase);
+  if (state.options.recoveryKey) keys.push(state.options.recoveryKey);
   const recovery = uuid === null ? undefined : state.recoveryKeys.get(uuid);
   if (recovery !== undefined) keys.push(recovery);
   return keys;

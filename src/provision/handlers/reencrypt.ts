@@ -150,7 +150,7 @@ async function runReencrypt(
       ? ["cryptsetup", args]
       : ["setpriv", ["--pdeathsig", "TERM", "--", ...argv]];
   let pending = "";
-  const result = await target.exec(command, rest, {
+  const running = target.exec(command, rest, {
     input,
     // Hours on a large disk: no timeout; the technician interrupts with Ctrl-C.
     timeoutMs: 0,
@@ -165,7 +165,15 @@ async function runReencrypt(
       }
     },
   });
-  return { exitCode: result.exitCode, stderr: result.stderr };
+  try {
+    const result = await running;
+    return { exitCode: result.exitCode, stderr: result.stderr };
+  } catch (error) {
+    // Killed by a signal (kill -9 of cryptsetup): the header says how far it got.
+    if (error instanceof IncompleteError && error.code === "E_EXEC")
+      return { exitCode: -1, stderr: `interrupted: ${error.message}` };
+    throw error;
+  }
 }
 
 /** Where cryptsetup finds the volume: the opened mapping (online) or the device (offline). */
@@ -180,10 +188,28 @@ async function placement(target: Target, change: ReencryptChange): Promise<strin
 const progressArgs = ["--progress-frequency=1", "--progress-json"];
 
 /**
- * Hot zone of at most 32 MiB: cryptsetup 2.6 re-encrypts an image offline in one hot zone
+ * Hot zone of 32 MiB unless set: cryptsetup 2.6 re-encrypts an image offline in one hot zone
  * otherwise (no progress until the end, and a long zone to recover after a crash).
  */
-const hotzone = "--hotzone-size=32M";
+const hotzone = (state: HandlerState) =>
+  `--hotzone-size=${Math.max(1, Math.floor(state.options.reencryptHotzoneMiB ?? 32))}M`;
+
+/**
+ * A `cryptsetup reencrypt` of `device` still running on this host — e.g. the one of a koffer
+ * killed a moment ago, finishing its hot zone after SIGTERM. Starting another one beside it
+ * must not happen, whatever cryptsetup's own lock would say.
+ */
+async function runningReencrypt(target: Target, device: string): Promise<number | null> {
+  if (target.kind === "ssh") return null;
+  const { readdir, readFile } = await import("node:fs/promises");
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const argv = (await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (argv[0]?.endsWith("cryptsetup") && argv[1] === "reencrypt" && argv.includes(device))
+      return Number(name);
+  }
+  return null;
+}
 
 async function resume(
   target: Target,
@@ -211,7 +237,7 @@ async function resume(
         "--batch-mode",
         "--tries=1",
         "--key-file=-",
-        hotzone,
+        hotzone(state),
         ...progressArgs,
         ...where,
       ],
@@ -284,7 +310,7 @@ async function start(
       `--cipher=${change.to.cipher}`,
       `--key-size=${change.to.keyBits}`,
       ...pbkdfArgs(state.options.pbkdfCost),
-      hotzone,
+      hotzone(state),
       ...progressArgs,
       ...(await placement(target, change)),
     ],
@@ -294,7 +320,7 @@ async function start(
   if (result.exitCode !== 0)
     throw new IncompleteError(
       "E_REENCRYPT",
-      `cryptsetup reencrypt of ${device} failed (exit ${result.exitCode}): ${result.stderr.trim().split("\n").slice(-2).join(" ")}`,
+      `cryptsetup reencrypt of ${device} failed (exit ${result.exitCode}): ${result.stderr.trim().split("\n").slice(-2).join(" ")}; if the header shows the re-encryption under way, the next provision resumes it`,
     );
   return [...new Set(plan.map((p) => p.key))];
 }
@@ -335,6 +361,12 @@ export function reencryptHandler(state: HandlerState): ChangeHandler {
         return "unchanged";
       }
     }
+    const busy = await runningReencrypt(target, change.device);
+    if (busy !== null)
+      throw new IncompleteError(
+        "E_REENCRYPT_RUNNING",
+        `cryptsetup reencrypt of ${change.device} is still running (pid ${busy}), e.g. stopping after an interruption; wait until it has exited, then provision again`,
+      );
     const uuid = header.uuid ?? "unknown";
     const backup = await backupHeader(target, change.device, uuid, run);
     state.notes.push({
