@@ -56,7 +56,7 @@ async function stopVm(): Promise<void> {
 }
 
 /** The LUKS prompt of systemd-cryptsetup in the initrd (passphrase or TPM2 PIN). */
-const passphrasePrompt = /Please enter passphrase for disk[^\n]*:/;
+const passphrasePrompt = /Please enter passphrase (or recovery key )?for disk[^\n]*:/;
 const pinPrompt = /(Please enter|Enter) (LUKS2 token |TPM2 )?PIN[^\n]*:/i;
 const rootDevice = "/dev/nvme0n1p3";
 
