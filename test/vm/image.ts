@@ -684,6 +684,8 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const initrdByProvision = existsSync(join(root, "etc/dracut.conf.d/50-koffer-tpm2.conf"));
     await aptInTree(root, initrdStandIn);
     await installKoffer(root);
+    // Under TCG on a busy host udev needs minutes for the ESP (measured: the default 90 s
+    // device timeout sent the first boot to emergency mode), hence the longer device timeout.
     // What update-grub would put on the kernel command line (provisioning adds to it through
     // /etc/default/grub.d), read by the image's own shell in its sandbox, never on the host.
     const grubDefaults = await runInSandbox(
@@ -700,7 +702,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const { espCfg } = await writeGrubConfig(
       root,
       layout,
-      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1`.trim(),
+      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1 systemd.default_device_timeout_sec=900`.trim(),
     );
     // apt's downloads are not part of the installed system.
     await execa("sh", [
