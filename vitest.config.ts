@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The laptop VM runs on its own: npm run test:vm (vitest.vm.config.ts).
+    exclude: ["test/vm/**", "**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: "forks",

@@ -113,7 +113,7 @@ interface Manifest {
 }
 
 /** sha256 over the sorted listing of the tree (metadata, not content: cheap, ~1 s). */
-async function treeChecksum(
+export async function treeChecksum(
   path: string,
 ): Promise<{ sha256: string; files: number; bytes: number }> {
   const { stdout } = await execa(
@@ -134,7 +134,7 @@ export async function laptopManifest(root: string): Promise<Manifest> {
   return JSON.parse(await readFile(manifestPath(root), "utf8")) as Manifest;
 }
 
-async function nspawnRun(
+export async function nspawnRun(
   root: string,
   script: string,
   bindArchives: string,
