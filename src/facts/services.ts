@@ -17,6 +17,8 @@ export const unitsOfInterest: readonly string[] = [
   "usbguard.service",
   "nftables.service",
   "auditd.service",
+  // Debian 13: loads the audit rules; auditd.service requires it (src/platform/releases.ts).
+  "audit-rules.service",
   "apparmor.service",
   "bluetooth.service",
   "avahi-daemon.service",
