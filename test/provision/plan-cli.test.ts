@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -30,6 +30,21 @@ describe("koffer plan", () => {
     expect(run.exitCode).toBe(78);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/broken\.yaml:\d+:\d+/);
+  });
+
+  it("says the profile's warnings on stderr, the plan stays clean JSON on stdout", async () => {
+    // Debian 13's strongSwan implements no ML-KEM: whoever plans the trixie example must hear
+    // that the hybrid proposal will stay classical (issue 13), not only whoever runs validate.
+    const dir = await mkdtemp(join(tmpdir(), "koffer-plan-"));
+    const run = await koffer([
+      ...["plan", "--profile", "examples/meerane-trixie.yaml", "--root", dir, "--format", "json"],
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /^examples\/meerane-trixie\.yaml:\d+:\d+: warning: Expected an ML-KEM implementation in Debian 13 \(trixie\)'s strongSwan for postQuantum: preferred, .*stays classical \(at \/spec\/vpn\/postQuantum\) \[platform\/post-quantum-provider\]$/m,
+    );
+    expect(JSON.parse(run.stdout)).toHaveProperty("changes");
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("rejects an unknown format with exit 64", async () => {
