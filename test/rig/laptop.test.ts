@@ -373,7 +373,7 @@ describe.skipIf(skip !== null).each(rigReleases)(
           expect(start.exitCode).not.toBe(0);
           expect(start.stderr).toContain(`Unit ${unit} is masked.`);
           const target = ["--root", copy.path, "--profile", profile];
-          const verified = await koffer([...["verify", ...target], "--format", "json"]);
+          const verified = await koffer(["verify", ...target, "--format", "json", "--lang", "en"]);
           const log01 = (JSON.parse(verified.stdout) as ResultJson).controls.find(
             (c) => c.id === "LOG-01",
           );
