@@ -7,7 +7,18 @@ import {
 } from "../facts/parsers/audit.js";
 import type { Control, Finding } from "./types.js";
 import { explain } from "../facts/effective.js";
-import { ev, fail, installed, notApplicable, pass, setting, unitOn, unitState } from "./util.js";
+import { releaseOf } from "../platform/releases.js";
+import {
+  ev,
+  fail,
+  installed,
+  isMasked,
+  notApplicable,
+  pass,
+  setting,
+  unitOn,
+  unitState,
+} from "./util.js";
 
 /** Files and directories whose changes must be recorded. */
 const watched = [
@@ -151,6 +162,10 @@ export const log01: Control = {
         de: "Erwartet auditd.service aktiviert, gefunden {{state}}.",
         en: "Expected auditd.service enabled, found {{state}}.",
       },
+      rulesUnit: {
+        de: "Erwartet {{unit}} vorhanden und nicht maskiert ({{release}}: es lädt die Auditregeln, auditd.service setzt es voraus), gefunden {{state}}.",
+        en: "Expected {{unit}} present and not masked ({{release}}: it loads the audit rules and auditd.service requires it), found {{state}}.",
+      },
       watch: {
         de: "Erwartet, dass Schreib- und Attributänderungen an {{path}} protokolliert werden, gefunden: {{actual}}.",
         en: "Expected writes and attribute changes of {{path}} recorded, found: {{actual}}.",
@@ -192,6 +207,18 @@ export const log01: Control = {
           ev("auditd.service", "enabled", state, "systemctl is-enabled"),
         ]),
       );
+    // Debian 13: without its rules unit auditd does not start (Requires=), whatever its state.
+    const release = releaseOf(profile.spec.platform);
+    const rulesUnit = release.units.auditRules;
+    if (rulesUnit !== null && installed(facts, "auditd")) {
+      const rulesState = unitState(facts, rulesUnit);
+      if (isMasked(rulesState) || rulesState === "not-found")
+        findings.push(
+          fail("rulesUnit", { unit: rulesUnit, state: rulesState, release: release.name }, [
+            ev(rulesUnit, "present, not masked", rulesState, "systemctl is-enabled"),
+          ]),
+        );
+    }
     for (const gap of auditGapList(facts.logging.auditRules)) {
       const actual = verdictText(gap.verdict);
       const source = gap.verdict.rule?.source ?? "/etc/audit/rules.d";

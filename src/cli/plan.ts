@@ -44,8 +44,14 @@ export function register(program: Command, context: CliContext): void {
           throw new UsageError(
             "--facts plans on a saved snapshot; do not combine it with --root, --disk or --ssh",
           );
-        const { loadProfileOrThrow } = await import("../profiles/loader.js");
-        const profile = await loadProfileOrThrow(options.profile as string);
+        const { loadProfile, loadProfileOrThrow } = await import("../profiles/loader.js");
+        const loaded = await loadProfile(options.profile as string);
+        const profile = loaded.profile ?? (await loadProfileOrThrow(options.profile as string));
+        // The profile's warnings belong in the plan: e.g. that the platform cannot do the
+        // post-quantum key exchange the profile requires, so the tunnel will not come up.
+        const { formatProblem } = await import("../errors.js");
+        for (const problem of loaded.problems.filter((p) => p.severity === "warning"))
+          context.io.stderr.write(`${formatProblem(problem)} [${problem.rule}]\n`);
         const vpnCa = await (await import("../profiles/vpn-ca.js")).readVpnCa(profile);
         const { planProvision } = await import("../provision/plan.js");
         const { renderPlanText } = await import("../provision/plan-text.js");

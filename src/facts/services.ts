@@ -18,6 +18,8 @@ export const unitsOfInterest: readonly string[] = [
   "koffer-tpm2-enrol.service",
   "nftables.service",
   "auditd.service",
+  // Debian 13: loads the audit rules; auditd.service requires it (src/platform/releases.ts).
+  "audit-rules.service",
   "apparmor.service",
   "bluetooth.service",
   "avahi-daemon.service",

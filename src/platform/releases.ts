@@ -61,6 +61,16 @@ export interface DebianRelease {
      */
     packages: readonly string[];
   };
+  /** Units whose role moved between releases. */
+  units: {
+    /**
+     * The unit that loads /etc/audit/rules.d into the kernel at boot, when it is not
+     * auditd.service itself: Debian 12's auditd 3.0 runs `augenrules --load` in auditd.service;
+     * Debian 13's auditd 4.0 has audit-rules.service for it, which auditd.service Requires=,
+     * so masking it keeps auditd from starting at all.
+     */
+    auditRules: string | null;
+  };
   /** Files the release's own packages ship that koffer's settings must outrank. */
   files: {
     /**
@@ -122,6 +132,7 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
         "zstd",
       ],
     },
+    units: { auditRules: null },
     files: { coredumpLimits: [] },
     debootstrapPackages: basePackages,
     exampleProfile: "meerane.yaml",
@@ -159,6 +170,7 @@ export const releases: Readonly<Record<PlatformId, DebianRelease>> = {
         "zstd",
       ],
     },
+    units: { auditRules: "audit-rules.service" },
     files: {
       coredumpLimits: [
         "/etc/security/limits.d/10-coredump-debian.conf",

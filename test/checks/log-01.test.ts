@@ -5,8 +5,53 @@ import { testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
 const rules = f.logging.auditRules;
+const trixie = makeProfile({ spec: { platform: "debian-13" } });
+const rulesUnit = (state: string) =>
+  hardenedFacts({
+    services: { unitFiles: { ...f.services.unitFiles, "audit-rules.service": state } },
+  } as Parameters<typeof hardenedFacts>[0]);
 testControl(log01, import.meta.url, [
   { name: "all required rules", status: "pass", messages: ["ok"], exact: true },
+  {
+    name: "Debian 13: audit-rules.service enabled (it loads the rules)",
+    profile: trixie,
+    facts: rulesUnit("enabled"),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "Debian 13: audit-rules.service disabled still runs (auditd.service Requires= it)",
+    profile: trixie,
+    facts: rulesUnit("disabled"),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "Debian 13: audit-rules.service masked keeps auditd from starting",
+    profile: trixie,
+    facts: rulesUnit("masked"),
+    status: "fail",
+    messages: ["rulesUnit"],
+    data: { unit: "audit-rules.service", state: "masked", release: "Debian 13 (trixie)" },
+    exact: true,
+  },
+  {
+    name: "Debian 13: audit-rules.service missing",
+    profile: trixie,
+    facts: hardenedFacts(),
+    status: "fail",
+    messages: ["rulesUnit"],
+    data: { state: "not-found" },
+  },
+  {
+    name: "Debian 12: no separate rules unit (auditd.service loads the rules itself)",
+    facts: rulesUnit("masked"),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "auditd absent",
     facts: withPackages(

@@ -32,6 +32,20 @@ describe("koffer plan", () => {
     expect(run.stderr).toMatch(/broken\.yaml:\d+:\d+/);
   });
 
+  it("says the profile's warnings on stderr, the plan stays clean JSON on stdout", async () => {
+    // Debian 13's strongSwan implements no ML-KEM: whoever plans the trixie example must hear
+    // that the hybrid proposal will stay classical (issue 13), not only whoever runs validate.
+    const dir = tempDir("plan");
+    const run = await koffer([
+      ...["plan", "--profile", "examples/meerane-trixie.yaml", "--root", dir, "--format", "json"],
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /^examples\/meerane-trixie\.yaml:\d+:\d+: warning: Expected an ML-KEM implementation in Debian 13 \(trixie\)'s strongSwan for postQuantum: preferred, .*stays classical \(at \/spec\/vpn\/postQuantum\) \[platform\/post-quantum-provider\]$/m,
+    );
+    expect(JSON.parse(run.stdout)).toHaveProperty("changes");
+  });
+
   it("rejects an unknown format with exit 64", async () => {
     const run = await koffer(["plan", "--profile", "examples/meerane.yaml", "--format", "yaml"]);
     expect(run.exitCode).toBe(64);

@@ -1,13 +1,15 @@
 /**
- * The desktop laptop root as KISA ships it before koffer provisions it: Debian 12 with GNOME
- * (gdm3), NetworkManager, ModemManager, CUPS, firefox-esr, pcscd and the reader drivers of
- * the example profiles. README "The running-laptop rig" says what is in it and why.
+ * The desktop laptop root as KISA ships it before koffer provisions it: Debian 12 or Debian 13
+ * with GNOME (gdm3), NetworkManager, ModemManager, CUPS, firefox-esr, pcscd and the reader
+ * drivers of the example profiles. README "The running-laptop rig" says what is in it and why.
+ * Both releases get the same package list (every name exists in both), so the rig's tests
+ * judge the same desktop on either.
  *
  * Built once on top of the cached plain Debian root (src/demo/debian-root.ts): a copy of
  * that tree, then `apt-get install --no-install-recommends` run INSIDE the tree by
  * systemd-nspawn (own PID, mount, IPC and UTS namespaces; no host /proc or /dev; a
  * policy-rc.d keeps maintainer scripts from starting daemons), never by chroot on the host.
- * The result is renamed into ~/.cache/koffer/laptop-12-<recipe hash>; next to it,
+ * The result is renamed into ~/.cache/koffer/laptop-<12|13>-<recipe hash>; next to it,
  * `<dir>.manifest.json` holds the recipe and a checksum over the tree's listing (path,
  * type, mode, owner, size, mtime) that every use re-checks (~1 s), so a test that wrote
  * into the cache is caught instead of silently shared.
@@ -25,6 +27,7 @@ import {
   debianRootPath,
   debianRootSkipReason,
 } from "../../src/demo/debian-root.js";
+import { releases, type PlatformId } from "../../src/platform/releases.js";
 import { sweepStale, track, undoLeftover } from "./cleanup.js";
 import { machineSkipReason } from "./machine.js";
 
@@ -82,9 +85,16 @@ printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-laptop\\n::1\\tlocalhost ip6-
 `,
   );
 
-function recipe(): { base: string; packages: string[]; mirror: string; script: string } {
+function recipe(platform: PlatformId): {
+  base: string;
+  packages: string[];
+  mirror: string;
+  script: string;
+} {
   return {
-    base: debianRootPath(),
+    // The release enters the recipe through its base root's path (debian-12-… / debian-13-…),
+    // so the Debian 12 recipe and its cache name are the ones built before releases existed.
+    base: debianRootPath({ release: platform }),
     packages: [...laptopPackages].sort(),
     mirror: debianMirror(),
     // The build steps themselves: changing them makes a new cache entry.
@@ -92,10 +102,14 @@ function recipe(): { base: string; packages: string[]; mirror: string; script: s
   };
 }
 
-/** Where the laptop root for the current recipe lives (whether built yet or not). */
-export function laptopRootPath(): string {
-  const key = createHash("sha256").update(JSON.stringify(recipe())).digest("hex").slice(0, 12);
-  return join(homedir(), ".cache", "koffer", `laptop-12-${key}`);
+/** The releases the rig builds laptops of; the rig's laptop tests run once for each. */
+export const rigReleases: readonly PlatformId[] = ["debian-12", "debian-13"];
+
+/** Where the laptop root of a release's current recipe lives (whether built yet or not). */
+export function laptopRootPath(platform: PlatformId = "debian-12"): string {
+  const material = JSON.stringify(recipe(platform));
+  const key = createHash("sha256").update(material).digest("hex").slice(0, 12);
+  return join(homedir(), ".cache", "koffer", `laptop-${releases[platform].versionId}-${key}`);
 }
 
 /** Why the laptop root cannot be built or booted here, or null when it can. */
@@ -104,7 +118,7 @@ export function laptopRootSkipReason(): string | null {
 }
 
 interface Manifest {
-  recipe: ReturnType<typeof recipe>;
+  recipe: unknown;
   builtAt: string;
   buildSeconds: number;
   bytes: number;
@@ -176,19 +190,21 @@ export async function nspawnRun(
 }
 
 /**
- * The desktop laptop root, built on first use (root, a Debian mirror, ~10 min) and cached
- * with a checksum; returns the cached path. Read-only: use {@link copyRoot} for a test.
+ * The desktop laptop root of a release (default Debian 12), built on first use (root, a
+ * Debian mirror, ~10-16 min) and cached with a checksum; returns the cached path. Read-only:
+ * use {@link copyRoot} for a test.
  */
-export async function laptopRoot(_release: "bookworm" = "bookworm"): Promise<string> {
+export async function laptopRoot(platform: PlatformId = "debian-12"): Promise<string> {
   const skip = laptopRootSkipReason();
   if (skip !== null) throw new Error(skip);
   return cachedLayer({
-    finalPath: laptopRootPath(),
-    base: () => debianRoot(),
+    finalPath: laptopRootPath(platform),
+    base: () => debianRoot({ release: platform }),
     script: buildScript(laptopPackages),
-    archives: join(homedir(), ".cache", "koffer", "apt-archives"),
+    // Each release has its own .deb cache: same package names, different versions.
+    archives: join(homedir(), ".cache", "koffer", releases[platform].aptArchiveCache),
     what: "laptop root",
-    recipe: recipe(),
+    recipe: recipe(platform),
   });
 }
 
@@ -238,7 +254,7 @@ export async function cachedLayer(spec: LayerSpec): Promise<string> {
     }
     const sum = await treeChecksum(tempPath);
     await rename(tempPath, finalPath);
-    const manifest = {
+    const manifest: Manifest = {
       recipe: spec.recipe,
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),

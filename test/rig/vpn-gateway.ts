@@ -1,6 +1,6 @@
 /**
- * The municipality's VPN gateway for the rig: a second machine (a plain Debian 12 root with
- * strongSwan, booted with the rig's bootMachine) running charon-systemd/swanctl as the IKEv2
+ * The municipality's VPN gateway for the rig: a second machine (a plain Debian 12 or 13 root
+ * with strongSwan, booted with the rig's bootMachine) running charon-systemd/swanctl as the IKEv2
  * responder, with a server certificate from the test CA, the profile's gateway identity, only
  * the TR-02102-3 proposals, and a remote network behind it (a dummy interface in
  * 10.252.x.y, a host in its own network namespace routed by the gateway) that traffic
@@ -18,13 +18,13 @@ import { execa } from "execa";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { debianRoot, debianRootPackages } from "../../src/demo/debian-root.js";
+import { releases, type PlatformId } from "../../src/platform/releases.js";
 import { issue, makeCa, openssl } from "../helpers/openssl.js";
 import { bootMachine, type BootedMachine } from "./machine.js";
 import { createNetns, deleteNetns, linkNetns } from "./netns.js";
 
-/** The gateway's root: the plain Debian root plus strongSwan (with kernel-libipsec) and tools. */
-export const gatewayPackages: readonly string[] = [
-  ...debianRootPackages,
+/** What a gateway root has on top of the release's plain root (the same names in 12 and 13). */
+const gatewayExtras = [
   "strongswan-swanctl",
   "charon-systemd",
   "libstrongswan-standard-plugins",
@@ -34,11 +34,23 @@ export const gatewayPackages: readonly string[] = [
   "iputils-ping",
   // Captures on the gateway's uplink: only UDP 4500 (ESP in UDP) may carry the laptop's traffic.
   "tcpdump",
-];
+] as const;
 
-/** The cached gateway root (read-only; boot a copy). */
-export function gatewayRoot(): Promise<string> {
-  return debianRoot(gatewayPackages);
+/** The Debian 12 gateway's root: the plain Debian root plus strongSwan (with kernel-libipsec) and tools. */
+export const gatewayPackages: readonly string[] = [...debianRootPackages, ...gatewayExtras];
+
+/**
+ * The cached gateway root of a release (default Debian 12; read-only, boot a copy). The
+ * Debian 13 one also serves as the minimal laptop koffer provisions for the post-quantum
+ * tunnel cases (test/rig/vpn-pq.test.ts).
+ */
+export function gatewayRoot(platform: PlatformId = "debian-12"): Promise<string> {
+  if (platform === "debian-12") return debianRoot(gatewayPackages);
+  const release = releases[platform];
+  return debianRoot({
+    release: platform,
+    packages: [...release.debootstrapPackages, ...gatewayExtras],
+  });
 }
 
 /** HARNESS ONLY: load strongSwan's userspace IPsec data path (see the module note). */

@@ -3,7 +3,9 @@
  * configuration of USBGuard, firewall and tunnel, clock changes and module loads.
  */
 import { auditGaps } from "../../checks/log-01.js";
+import { isMasked, unitState } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
+import { releaseOf } from "../../platform/releases.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, header, type PlanContext } from "./common.js";
 
@@ -52,5 +54,13 @@ export function planAuditd(ctx: PlanContext): Change[] {
       satisfied,
     }),
     ...enableUnit(ctx, "auditd.service", "auditd", ["LOG-01"], "auditd"),
+    ...rulesUnit(ctx),
   ];
+}
+
+/** Debian 13's audit-rules.service, unmasked and enabled when a mask keeps auditd down. */
+function rulesUnit(ctx: PlanContext): Change[] {
+  const unit = releaseOf(ctx.profile.spec.platform).units.auditRules;
+  if (unit === null || !isMasked(unitState(ctx.facts, unit))) return [];
+  return enableUnit(ctx, unit, "auditd", ["LOG-01"], "auditd");
 }
