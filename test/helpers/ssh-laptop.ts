@@ -181,6 +181,24 @@ function kofferBinds(): string[] {
   ];
 }
 
+const keys = new Map<string, Promise<void>>();
+/**
+ * The controller's key, made once even when several laptops boot at the same time (a second
+ * ssh-keygen on an existing file asks "Overwrite?" and waits for ever).
+ */
+function controllerKey(identity: string): Promise<void> {
+  let made = keys.get(identity);
+  if (made === undefined) {
+    made = existsSync(identity)
+      ? Promise.resolve()
+      : sh(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", identity]).then(
+          () => undefined,
+        );
+    keys.set(identity, made);
+  }
+  return made;
+}
+
 /** A controller namespace shared by several laptops. */
 export async function controllerNetns(): Promise<string> {
   return createNetns("kof-sshc");
@@ -201,9 +219,7 @@ export async function bootSshLaptop(options: {
   routeTunnelAddress?: boolean;
 }): Promise<SshLaptop> {
   const { index, layer, controllerNs, identity, workDir } = options;
-  if (!existsSync(identity)) {
-    await sh(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", identity]);
-  }
+  await controllerKey(identity);
   const dir = await mkdtemp(join("/var/tmp", "kof-root-"));
   const root = await mountOverlay(layer, dir);
   const item = { kind: "mount" as const, name: dir.split("/").pop() as string, path: root, dir };
