@@ -56,35 +56,62 @@ export function emptyAppsFacts(): AppsFacts {
   };
 }
 
+/**
+ * `fn` over `items`, at most `limit` at a time, results in the order of `items`. Reads over
+ * ssh cost a round trip each; in flight together they cost about one (a slow link).
+ */
+async function mapOrdered<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += limit) {
+    out.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
+  }
+  return out;
+}
+
+/** Files read at once by the gatherers below. */
+const readsInFlight = 16;
+
 /** Path → package for the given paths only (dpkg's *.list files are large; keep what is asked). */
 async function owners(target: Target, wanted: Set<string>): Promise<Map<string, string>> {
   const index = new Map<string, string>();
   if (wanted.size === 0) return index;
   const infoDir = "/var/lib/dpkg/info";
-  for (const name of ((await target.readDir(infoDir)) ?? []).sort(compareC)) {
+  const lists = ((await target.readDir(infoDir)) ?? []).sort(compareC).flatMap((name) => {
     const pkg = packageOfListFile(name);
-    if (pkg === null) continue;
+    return pkg === null ? [] : [{ name, pkg }];
+  });
+  const texts = await mapOrdered(lists, readsInFlight, async ({ name }) => {
     const text = await target.readText(joinPath(infoDir, name));
-    if (text === null) continue;
-    const relevant = text
-      .split("\n")
+    // Keep only the wanted lines while the next files are read.
+    return text
+      ?.split("\n")
       .filter((p) => wanted.has(p))
       .join("\n");
-    indexFileList(index, pkg, relevant);
-  }
+  });
+  lists.forEach(({ pkg }, i) => {
+    const relevant = texts[i];
+    if (relevant !== undefined) indexFileList(index, pkg, relevant);
+  });
   return index;
 }
 
 async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
-  const found: { path: string; text: string }[] = [];
+  const paths: string[] = [];
   for (const dir of desktopEntryDirs) {
     for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
-      if (!name.endsWith(".desktop")) continue;
-      const path = joinPath(dir, name);
-      const text = await target.readText(path);
-      if (text !== null) found.push({ path, text });
+      if (name.endsWith(".desktop")) paths.push(joinPath(dir, name));
     }
   }
+  const found = (
+    await mapOrdered(paths, readsInFlight, async (path) => ({
+      path,
+      text: await target.readText(path),
+    }))
+  ).flatMap((f) => (f.text === null ? [] : [{ path: f.path, text: f.text }]));
   const index = await owners(target, new Set(found.map((f) => f.path)));
   const winner = new Map<string, string>();
   return found.map(({ path, text }) => {

@@ -99,10 +99,17 @@ export async function gatherNetwork(target: Target, _ctx: GatherContext): Promis
   const nftPath = "/etc/nftables.conf";
   // On a running machine the kernel's ruleset is what filters; the file is only what loads at boot.
   if (target.live) {
+    const source = "nft -j list ruleset";
     const r = await target.exec("nft", ["-j", "list", "ruleset"]).catch(() => null);
     if (r !== null && r.exitCode === 0) {
       const live = parseNftJson(r.stdout);
-      return finish(target, { ...live, source: "nft -j list ruleset" });
+      return finish(target, { ...live, source });
+    }
+    // nft is there but cannot list (no CAP_NET_ADMIN, say): what filters is unknown. The file
+    // is only what would load at boot; judging it would pass a machine with no firewall.
+    if (r !== null) {
+      const reason = (r.stderr.trim() || `exit ${r.exitCode}`).split("\n").pop() as string;
+      return finish(target, { chains: [], parseErrors: [`${source} failed: ${reason}`], source });
     }
   }
   const nft =

@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { IncompleteError } from "../errors.js";
+import { runInSandbox } from "../targets/sandbox.js";
 import type { Target } from "../targets/types.js";
 import { BACKUP_DIR, JOURNAL_DIR, acquireLock, newRunId } from "./state.js";
 import type { BackupRecord, Change, JournalEntry, WriteFileChange } from "./types.js";
@@ -255,7 +256,73 @@ async function writeFile(change: Change, target: Target, run: RunContext): Promi
     uid: change.uid,
     gid: change.gid,
   });
+  if (change.check !== undefined) {
+    const putBack = async () => {
+      if (current === null || stat === null) await target.remove(change.path);
+      else await target.writeFileAtomic(change.path, current, stat);
+    };
+    await checkAndReload(target, change.path, change.check, putBack);
+  }
   return "applied";
+}
+
+/** PATH of a configuration test in an image's sandbox. */
+const sandboxPath = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * The configuration test of a written file, then the reload of its service on a running
+ * machine. sshd keeps every existing connection across a reload or restart (each session is
+ * its own process), so the run that wrote the file goes on; only new connections see it.
+ */
+async function checkAndReload(
+  target: Target,
+  path: string,
+  check: NonNullable<WriteFileChange["check"]>,
+  putBack: () => Promise<void>,
+): Promise<void> {
+  const root = target.kind === "root" ? target.hostPath("/") : null;
+  const [command, ...args] = (root !== null ? (check.image ?? check.command) : check.command) as [
+    string,
+    ...string[],
+  ];
+  const tested =
+    root !== null
+      ? await runInSandbox(root, command, args, { env: { PATH: sandboxPath }, timeoutMs: 60_000 })
+      : await target.exec(command, args, { timeoutMs: 60_000 });
+  if (tested.exitCode !== 0) {
+    await putBack();
+    const why = (tested.stderr.trim() || tested.stdout.trim() || `exit ${tested.exitCode}`)
+      .split("\n")
+      .slice(-3)
+      .join("; ");
+    throw new IncompleteError(
+      "E_CONFIG_TEST",
+      `${check.command.join(" ")} refused ${path} (${why}); the previous file is back in place`,
+    );
+  }
+  if (!target.live || check.reload === undefined) return;
+  const unit = check.reload;
+  const systemctl = (...a: string[]) =>
+    target.exec("systemctl", a, { env: { SYSTEMCTL_SKIP_SYSV: "1" }, timeoutMs: 60_000 });
+  if ((await systemctl("is-active", "--quiet", unit)).exitCode !== 0) return;
+  const reloaded = await systemctl("try-reload-or-restart", unit);
+  // A reload that leaves the service dead (an address it cannot bind) locks out every new
+  // connection: put the old file back and bring the service back with it.
+  const up = async () => {
+    for (let i = 0; i < 10; i++) {
+      if ((await systemctl("is-active", "--quiet", unit)).exitCode === 0) return true;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return false;
+  };
+  if (reloaded.exitCode === 0 && (await up())) return;
+  await putBack();
+  await systemctl("reset-failed", unit);
+  await systemctl("restart", unit);
+  throw new IncompleteError(
+    "E_RELOAD",
+    `${unit} did not come back with the new ${path} (${reloaded.stderr.trim().split("\n").pop() || "not active"}); the previous file is back and ${unit} restarted`,
+  );
 }
 
 async function removeFile(change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> {

@@ -23,6 +23,13 @@ export interface WriteFileChange extends ChangeBase {
   mode: number;
   uid: number;
   gid: number;
+  /**
+   * A configuration test run after writing (`sshd -t`): on the running machine, or in the
+   * sandbox for an image (`image`, when it differs there). When it fails, the previous file is put back and the change fails.
+   * On a running machine `reload` is then reloaded (or restarted) if it runs, and must still
+   * run afterwards, else the previous file is put back and the unit reloaded again.
+   */
+  check?: { command: string[]; image?: string[]; reload?: string };
 }
 
 export interface RemoveFileChange extends ChangeBase {

@@ -20,7 +20,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { IncompleteError, UsageError } from "../errors.js";
+import { FileRefusedError, IncompleteError, UsageError } from "../errors.js";
 import {
   isolatedEnv,
   run,
@@ -29,7 +29,7 @@ import {
   type ExecResult,
   type SpawnedProcess,
 } from "./exec.js";
-import { assertTargetPath } from "./files.js";
+import { assertTargetPath, defaultMaxFileBytes } from "./files.js";
 import { SftpClient, SftpError, openFlags, status, type SftpAttrs } from "./sftp.js";
 import {
   fingerprintOf,
@@ -210,25 +210,37 @@ export class SshTarget implements Target {
     }
   }
 
-  /** Only regular files are read (a FIFO would block the one SFTP server for the whole run). */
-  async readFile(path: string): Promise<Buffer | null> {
+  /**
+   * Only regular files are read (a FIFO would block the one SFTP server for the whole run),
+   * so the file is stat'ed before it is opened; its size then lets all reads go out at once,
+   * and the handle is closed without waiting (the server answers in order). At most
+   * `maxBytes` (default 8 MiB) are read; a larger file is refused (FileRefusedError).
+   */
+  async readFile(path: string, limits: { maxBytes?: number } = {}): Promise<Buffer | null> {
+    const maxBytes = limits.maxBytes ?? defaultMaxFileBytes;
     const a = await this.attrs(path, true);
     if (a === null || toTargetStat(a).type !== "file") return null;
+    const tooLarge = (found: string) =>
+      new FileRefusedError("size", path, `expected at most ${maxBytes} bytes, found ${found}`);
+    if ((a.size ?? 0) > maxBytes) throw tooLarge(`${a.size} bytes`);
+    let bytes: Buffer;
     try {
       const handle = await this.sftp.open(path, openFlags.read);
       try {
-        return await this.sftp.readAll(handle);
+        bytes = await this.sftp.readAll(handle, a.size ?? 0, maxBytes);
       } finally {
-        await this.sftp.close(handle).catch(() => undefined);
+        void this.sftp.close(handle).catch(() => undefined);
       }
     } catch (error) {
       if (error instanceof SftpError && error.status === status.noSuchFile) return null;
       return this.lost(error, path);
     }
+    if (bytes.length > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
+    return bytes;
   }
 
-  async readText(path: string): Promise<string | null> {
-    return (await this.readFile(path))?.toString("utf8") ?? null;
+  async readText(path: string, limits: { maxBytes?: number } = {}): Promise<string | null> {
+    return (await this.readFile(path, limits))?.toString("utf8") ?? null;
   }
 
   async readDir(path: string): Promise<string[] | null> {

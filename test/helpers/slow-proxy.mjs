@@ -1,30 +1,85 @@
-/* global process, setTimeout */
-// A slow link for ssh's ProxyCommand: relays stdin/stdout to HOST:PORT with a one-way delay
-// (ms) and a rate limit (bytes/s) in each direction, keeping byte order.
+/* global process, setTimeout, performance */
+// A slow link for ssh's ProxyCommand (this kernel has no sch_netem): relays stdin/stdout to
+// HOST:PORT with a one-way delay (ms) and a rate limit (bytes/s) in each direction.
 //   ProxyCommand node slow-proxy.mjs %h %p DELAY_MS BYTES_PER_SECOND [COUNT_FILE]
 // COUNT_FILE receives the number of bytes relayed, so a test can tell the link was used.
+//
+// Each direction is a FIFO: a chunk leaves the "wire" when the previous one has (rate), and
+// is delivered DELAY_MS later, strictly in order. (One timer per chunk is not enough: timers
+// start from libuv's cached loop time, so two chunks close together can swap, and ssh
+// rightly drops a connection whose bytes arrive out of order.) The reader is paused while
+// more than a bandwidth-delay product is queued or the writer pushes back, and an end of
+// input is passed on (half-close) only after everything before it was delivered.
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 
-const [host, port, delay, rate, countFile] = process.argv.slice(2);
+const [host, port, delayArg, rateArg, countFile] = process.argv.slice(2);
+const delay = Number(delayArg);
+const rate = Number(rateArg);
+/** Pause reading when this much is in flight (at least 64 KiB). */
+const window = Math.max(64 * 1024, Math.ceil((rate * 2 * delay) / 1000));
 let relayed = 0;
 const socket = connect(Number(port), host);
+socket.setNoDelay(true);
 
-function relay(from, to) {
-  let busyUntil = 0;
-  let last = 0;
+function relay(from, to, onDone) {
+  /** @type {{ chunk: Buffer | null, due: number }[]} */
+  const queue = [];
+  let queued = 0;
+  let wireFreeAt = 0;
+  let timer = null;
+  let blocked = false;
+
+  const pump = () => {
+    timer = null;
+    while (queue.length > 0 && !blocked) {
+      const head = queue[0];
+      const wait = head.due - performance.now();
+      if (wait > 0) {
+        timer = setTimeout(pump, Math.max(1, Math.ceil(wait)));
+        return;
+      }
+      queue.shift();
+      if (head.chunk === null) {
+        to.end();
+        onDone();
+        return;
+      }
+      queued -= head.chunk.length;
+      if (!to.write(head.chunk)) {
+        blocked = true;
+        to.once("drain", () => {
+          blocked = false;
+          pump();
+        });
+      }
+      if (queued < window && from.isPaused()) from.resume();
+    }
+  };
+  const schedule = () => {
+    if (timer === null && !blocked) pump();
+  };
+
   from.on("data", (chunk) => {
-    const now = Date.now();
+    const now = performance.now();
     relayed += chunk.length;
     // Written as it goes: ssh ends a ProxyCommand with a signal, not a clean exit.
     if (countFile) writeFileSync(countFile, `${relayed}\n`);
-    busyUntil = Math.max(now, busyUntil) + (chunk.length / Number(rate)) * 1000;
-    last = busyUntil + Number(delay);
-    setTimeout(() => to.write(chunk), last - now);
+    wireFreeAt = Math.max(now, wireFreeAt) + (chunk.length / rate) * 1000;
+    queue.push({ chunk, due: wireFreeAt + delay });
+    queued += chunk.length;
+    if (queued >= window) from.pause();
+    schedule();
   });
-  from.on("end", () => setTimeout(() => to.end(), Math.max(0, last - Date.now())));
+  from.on("end", () => {
+    queue.push({ chunk: null, due: Math.max(performance.now(), wireFreeAt) + delay });
+    schedule();
+  });
 }
-relay(process.stdin, socket);
-relay(socket, process.stdout);
+
+// ssh's end of stdin: half-close towards the server. The server's end: once delivered, exit,
+// which closes our stdout (stdout to a pipe is written synchronously on Linux, nothing lost).
+relay(process.stdin, socket, () => undefined);
+relay(socket, process.stdout, () => process.exit(0));
 socket.on("error", () => process.exit(1));
-socket.on("close", () => setTimeout(() => process.exit(0), Number(delay) + 10));
+process.stdout.on("error", () => process.exit(0));

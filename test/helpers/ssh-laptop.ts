@@ -30,6 +30,8 @@ export function sshLaptopSkipReason(): string | null {
 /** Bump when the layer recipe changes. */
 const layerVersion = 1;
 const technician = "technik";
+/** test/fixtures/ssh/rig-laptop.yaml's sshListenAddress. */
+export const tunnelAddress = "10.8.0.7";
 
 async function sh(argv: string[], input?: string): Promise<string> {
   const r = await execa(argv[0] as string, argv.slice(1), {
@@ -148,6 +150,8 @@ export interface SshLaptop {
   address: string;
   /** `technik@10.251.N.2`. */
   destination: string;
+  /** `technik@10.8.0.7`: the profile's sshListenAddress, where sshd listens once provisioned. */
+  tunnelDestination: string;
   knownHosts: string;
   identity: string;
   /** SHA256 fingerprint of its ECDSA host key. */
@@ -177,6 +181,24 @@ function kofferBinds(): string[] {
   ];
 }
 
+const keys = new Map<string, Promise<void>>();
+/**
+ * The controller's key, made once even when several laptops boot at the same time (a second
+ * ssh-keygen on an existing file asks "Overwrite?" and waits for ever).
+ */
+function controllerKey(identity: string): Promise<void> {
+  let made = keys.get(identity);
+  if (made === undefined) {
+    made = existsSync(identity)
+      ? Promise.resolve()
+      : sh(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", identity]).then(
+          () => undefined,
+        );
+    keys.set(identity, made);
+  }
+  return made;
+}
+
 /** A controller namespace shared by several laptops. */
 export async function controllerNetns(): Promise<string> {
   return createNetns("kof-sshc");
@@ -193,11 +215,11 @@ export async function bootSshLaptop(options: {
   /** Private key (its .pub beside it) for the technician's login; made when missing. */
   identity: string;
   workDir: string;
+  /** Route the tunnel address (10.8.0.7) from the controller namespace to this laptop. */
+  routeTunnelAddress?: boolean;
 }): Promise<SshLaptop> {
   const { index, layer, controllerNs, identity, workDir } = options;
-  if (!existsSync(identity)) {
-    await sh(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "384", "-N", "", "-f", identity]);
-  }
+  await controllerKey(identity);
   const dir = await mkdtemp(join("/var/tmp", "kof-root-"));
   const root = await mountOverlay(layer, dir);
   const item = { kind: "mount" as const, name: dir.split("/").pop() as string, path: root, dir };
@@ -240,11 +262,21 @@ export async function bootSshLaptop(options: {
       `10.251.${index}.2/24`,
     );
     const address = `10.251.${index}.2`;
+    // The profile's sshListenAddress stands in for the laptop's tunnel address (harness only:
+    // no tunnel here). Every laptop has it, so an sshd restarted onto it can bind; the
+    // controller routes it to the laptop that asks (one per controller namespace).
+    await sh(["ip", "-n", laptopNs, "addr", "add", `${tunnelAddress}/32`, "dev", link.ifB]);
+    if (options.routeTunnelAddress) {
+      await sh(["ip", "-n", controllerNs, "route", "add", `${tunnelAddress}/32`, "via", address]);
+    }
     const pub = (await readFile(join(root, "etc", "ssh", "ssh_host_ecdsa_key.pub"), "utf8")).split(
       " ",
     );
     const knownHosts = join(workDir, `known_hosts-${index}`);
-    await writeFile(knownHosts, `${address} ${pub[0]} ${pub[1]}\n`);
+    await writeFile(
+      knownHosts,
+      `${address} ${pub[0]} ${pub[1]}\n${tunnelAddress} ${pub[0]} ${pub[1]}\n`,
+    );
     const fingerprint = (
       await sh(["ssh-keygen", "-lf", join(root, "etc", "ssh", "ssh_host_ecdsa_key.pub")])
     ).split(/\s+/)[1] as string;
@@ -274,6 +306,7 @@ export async function bootSshLaptop(options: {
       root,
       address,
       destination: `${technician}@${address}`,
+      tunnelDestination: `${technician}@${tunnelAddress}`,
       knownHosts,
       identity,
       fingerprint,

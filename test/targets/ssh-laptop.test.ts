@@ -2,15 +2,20 @@
  * The ssh target on running laptops of the rig (systemd as PID 1, sshd, sudo), reached from
  * a controller network namespace over a veth pair:
  * - `koffer verify --ssh` gives the same verdicts as `koffer verify` run inside the laptop,
- *   before and after `koffer provision --ssh`;
+ *   all 50 controls, before and after `koffer provision --ssh`;
+ * - sshd's drop-in is checked with `sshd -t` (a broken configuration puts the old file back)
+ *   and sshd is reloaded onto the profile's ListenAddress while the provisioning connection
+ *   goes on; new connections then reach only that address;
  * - a connection dropped mid-provision leaves every managed file old or new, and the re-run
- *   (taking over the dead run's lock) writes them all;
- * A container laptop cannot end compliant (no LUKS, firmware, TPM or VPN tunnel; and the
- * provisioned firewall admits new SSH connections only through the tunnel), so the
- * compliant end state is not asserted here.
+ *   (taking over the dead run's lock) writes them all.
+ * A container laptop cannot end compliant: no LUKS, TPM, firmware, IOMMU or time sync (the
+ * kernel is the host's), no CAP_NET_ADMIN over its network namespace (nftables cannot load),
+ * no CA to issue the VPN certificate, and attestations are for people to give. Which controls
+ * stay failing is logged and must be the same over ssh and locally.
  */
 import { execa } from "execa";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,6 +46,8 @@ const verdicts = (json: string) => {
 describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
   let work: string;
   let ctl: string;
+  let ctl2: string | undefined;
+  let ctl3: string | undefined;
   let layer: [string, string];
   const laptops: SshLaptop[] = [];
 
@@ -53,6 +60,8 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
   afterAll(async () => {
     for (const l of laptops) await l.stop();
     if (ctl) await deleteNetns(ctl);
+    if (ctl2) await deleteNetns(ctl2);
+    if (ctl3) await deleteNetns(ctl3);
     if (work) await rm(work, { recursive: true, force: true });
   }, 120_000);
 
@@ -65,19 +74,33 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
     l.knownHosts,
   ];
 
-  it("verify --ssh equals the local verify on the laptop, before and after provision --ssh", async () => {
+  it("verify --ssh equals the local verify; sshd -t refuses a broken sshd config (old file back); the reload keeps the run and moves sshd to the tunnel address", async () => {
     const laptop = await bootSshLaptop({
       index: 11,
       layer,
       controllerNs: ctl,
       identity: join(work, "id_ecdsa"),
       workDir: work,
+      routeTunnelAddress: true,
     });
     laptops.push(laptop);
     const profileInside = join("/root", "rig-laptop.yaml");
     await execa("cp", [profileFile, join(laptop.root, profileInside)]);
     const verifyArgs = ["verify", ...sshArgs(laptop), "--profile", profileFile, "--format", "json"];
     const localArgs = ["verify", "--profile", profileInside, "--format", "json"];
+    const provision = (destination: string) =>
+      laptop.koffer([
+        "provision",
+        ...sshArgs(laptop).map((a) => (a === laptop.destination ? destination : a)),
+        "--profile",
+        profileFile,
+        "--yes",
+      ]);
+    const summary = (r: { exitCode: number; stdout: string; stderr: string }) =>
+      `exit ${r.exitCode}\n${r.stderr.slice(-600)}\n${r.stdout
+        .split("\n")
+        .filter((l) => /^(Run| {2}failed|Verify| {2}failing)/.test(l))
+        .join("\n")}`;
 
     const remote = await laptop.koffer(verifyArgs);
     const local = await laptop.kofferInside(localArgs);
@@ -86,44 +109,71 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
     expect(local.exitCode).toBe(remote.exitCode);
     expect(verdicts(remote.stdout)).toEqual(verdicts(local.stdout));
 
-    const run = await laptop.koffer([
-      "provision",
-      ...sshArgs(laptop),
-      "--profile",
-      profileFile,
-      "--yes",
-    ]);
-    const applied = Number(/^Run \S+: (\d+) applied/m.exec(run.stdout)?.[1] ?? "0");
-    console.log(
-      `provision --ssh on kof-lap-11: exit ${run.exitCode}\n${run.stderr}\n${run.stdout
-        .split("\n")
-        .filter((l) => /^(Run| {2}failed|Verify| {2}failing)/.test(l))
-        .join("\n")}`,
+    // A broken sshd configuration already on the laptop: sshd -t refuses the result, koffer's
+    // drop-in is taken back, sshd keeps running where it was.
+    const dropIn = join(laptop.root, "etc", "ssh", "sshd_config.d", "00-koffer.conf");
+    const broken = join(laptop.root, "etc", "ssh", "sshd_config.d", "50-broken.conf");
+    await writeFile(broken, "NoSuchSshdOption yes\n");
+    const refused = await provision(laptop.destination);
+    console.log(`provision --ssh with a broken sshd config: ${summary(refused)}`);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(
+      /sshd -t refused \/etc\/ssh\/sshd_config\.d\/00-koffer\.conf/,
     );
-    expect(applied).toBeGreaterThanOrEqual(25);
-    // The run's own verdicts (gathered right after applying, while units may still be
-    // settling) are logged; the comparison that counts is verify --ssh against local below.
-    const report = /Report: (\/var\/lib\/koffer\/reports\/\S+\.json)/.exec(run.stdout)?.[1];
-    expect(report).toBeDefined();
+    expect(existsSync(dropIn)).toBe(false);
+    expect(
+      (await laptop.machine.run(["systemctl", "is-active", "ssh.service"])).stdout.trim(),
+    ).toBe("active");
+    await rm(broken);
+
+    // Now it passes sshd -t; sshd is reloaded onto ListenAddress 10.8.0.7 while this run's own
+    // connection (to 10.251.11.2) goes on to the end: the run's closing verify is printed.
+    const run = await provision(laptop.destination);
+    console.log(`provision --ssh on kof-lap-11: ${summary(run)}`);
+    // The run went on after the reload to its closing verify. Its one failure is the
+    // container's: nftables.service cannot load a ruleset without CAP_NET_ADMIN.
+    expect(run.stdout).toMatch(/^Verify: /m);
+    expect(run.stderr).toMatch(/^koffer: ssh: 1 applied/m);
+    expect(
+      run.stdout.split("\n").filter((l) => /^ {2}failed: /.test(l) && !/nftables\.service/.test(l)),
+    ).toEqual([]);
+    expect(await readFile(dropIn, "utf8")).toContain("ListenAddress 10.8.0.7");
+    const listening = await laptop.machine.run(["ss", "-Hltn", "sport", "=", ":22"]);
+    expect(listening.stdout).toContain("10.8.0.7:22");
+    expect(listening.stdout).not.toMatch(/(0\.0\.0\.0|\*|\[::\]):22/);
+    // New connections: to the old address refused, to the tunnel address fine.
+    const old = await laptop.koffer(verifyArgs);
+    expect(old.exitCode).toBe(2);
+    expect(old.stderr).toMatch(/cannot reach|refused/i);
+    const tunnelArgs = verifyArgs.map((a) =>
+      a === laptop.destination ? laptop.tunnelDestination : a,
+    );
+    const after = await laptop.koffer(tunnelArgs);
     const afterLocal = await laptop.kofferInside(localArgs);
-    const after = await laptop.koffer(verifyArgs);
-    // KNOWN DISCREPANCY (open): on this container, where nftables.service fails to start,
-    // NET-01 and VPN-06 pass over ssh but fail locally after provisioning (the live
-    // `nft -j list ruleset` is read differently). Every other verdict must match; a new
-    // difference fails this test. Before provisioning all 50 verdicts match (above).
-    const differing = verdicts(after.stdout).controls.filter(
-      (c, i) => c !== verdicts(afterLocal.stdout).controls[i],
+    expect(after.stderr).toBe("");
+    console.log(
+      `verify --ssh after provisioning: exit ${after.exitCode}, local: exit ${afterLocal.exitCode}`,
     );
-    expect(differing.filter((c) => !/^(NET-01|VPN-06) /.test(c))).toEqual([]);
-  }, 900_000);
+    expect(after.exitCode).toBe(afterLocal.exitCode);
+    // All 50 verdicts, NET-01 and VPN-06 included (they used to pass over ssh from the config
+    // file while the container's root, lacking CAP_NET_ADMIN, could not list the ruleset).
+    expect(verdicts(after.stdout)).toEqual(verdicts(afterLocal.stdout));
+
+    const again = await provision(laptop.tunnelDestination);
+    console.log(`second provision --ssh: ${summary(again)}`);
+    expect(again.exitCode).not.toBe(2);
+  }, 1_200_000);
 
   it("a connection dropped mid-provision: every managed file old or new, the re-run converges", async () => {
+    // Its own controller namespace: the tunnel address routes to this laptop there.
+    ctl2 = await controllerNetns();
     const laptop = await bootSshLaptop({
       index: 12,
       layer,
-      controllerNs: ctl,
+      controllerNs: ctl2,
       identity: join(work, "id_ecdsa"),
       workDir: work,
+      routeTunnelAddress: true,
     });
     laptops.push(laptop);
     const plan = await laptop.koffer([
@@ -185,9 +235,13 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
 
     await execa("ip", ["-n", laptop.controllerNs, "link", "set", laptop.controllerIf, "up"]);
     // The lock of the dead run is taken over; every managed file ends with its new content.
+    // If the dead run got as far as sshd's drop-in, sshd listens on the tunnel address now.
+    const moved = existsSync(join(laptop.root, "etc", "ssh", "sshd_config.d", "00-koffer.conf"));
     const again = await laptop.koffer([
       "provision",
-      ...sshArgs(laptop),
+      ...sshArgs(laptop).map((a) =>
+        moved && a === laptop.destination ? laptop.tunnelDestination : a,
+      ),
       "--profile",
       profileFile,
       "--yes",
@@ -197,4 +251,66 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
       expect((await readFile(join(laptop.root, w.path))).equals(w.wanted), w.path).toBe(true);
     }
   }, 900_000);
+
+  it("provision over a slow link (100 ms round trip, 1 Mbit/s) completes and matches the fast run", async () => {
+    // Its own controller namespace, so the tunnel address routes to this laptop.
+    ctl3 = await controllerNetns();
+    const laptop = await bootSshLaptop({
+      index: 13,
+      layer,
+      controllerNs: ctl3,
+      identity: join(work, "id_ecdsa"),
+      workDir: work,
+      routeTunnelAddress: true,
+    });
+    laptops.push(laptop);
+    // No sch_netem in this kernel: the link is a ProxyCommand that delays and rate-limits.
+    const config = join(work, "slow_config");
+    const count = join(work, "slow_bytes");
+    const proxy = join(import.meta.dirname, "..", "helpers", "slow-proxy.mjs");
+    await writeFile(config, `ProxyCommand ${process.execPath} ${proxy} %h %p 50 125000 ${count}\n`);
+    const slowArgs = (destination: string) => [
+      ...sshArgs(laptop).map((a) => (a === laptop.destination ? destination : a)),
+      "--ssh-config",
+      config,
+    ];
+    const started = Date.now();
+    const run = await laptop.koffer(
+      ["provision", ...slowArgs(laptop.destination), "--profile", profileFile, "--yes"],
+      1_200_000,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const bytes = Number((await readFile(count, "utf8")).trim());
+    console.log(
+      `provision --ssh over the slow link: exit ${run.exitCode} in ${seconds.toFixed(1)} s, ${bytes} bytes through the link\n${run.stdout
+        .split("\n")
+        .filter((l) => /^(Run| {2}failed|Verify)/.test(l))
+        .join("\n")}`,
+    );
+    expect(bytes).toBeGreaterThan(1_000_000);
+    expect(run.stdout).toMatch(/^Verify: /m);
+    expect(run.stderr).toMatch(/^koffer: ssh: 1 applied/m);
+    expect(
+      run.stdout.split("\n").filter((l) => /^ {2}failed: /.test(l) && !/nftables\.service/.test(l)),
+    ).toEqual([]);
+    // The same verdicts as the laptop's own verify, read over the slow link.
+    const verify = await laptop.koffer([
+      "verify",
+      ...slowArgs(laptop.tunnelDestination),
+      "--profile",
+      profileFile,
+      "--format",
+      "json",
+    ]);
+    await execa("cp", [profileFile, join(laptop.root, "root", "rig-laptop.yaml")]);
+    const local = await laptop.kofferInside([
+      "verify",
+      "--profile",
+      "/root/rig-laptop.yaml",
+      "--format",
+      "json",
+    ]);
+    expect(verify.stderr).toBe("");
+    expect(verdicts(verify.stdout)).toEqual(verdicts(local.stdout));
+  }, 1_800_000);
 });

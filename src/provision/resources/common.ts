@@ -76,6 +76,8 @@ export interface FileSpec {
    * file (a snapshot without `managedFiles`); otherwise the bytes, mode and owner decide.
    */
   satisfied: boolean;
+  /** See {@link WriteFileChange.check}. */
+  check?: WriteFileChange["check"];
 }
 
 /** A write-file change when the file differs from what koffer would write; else nothing. */
@@ -90,6 +92,7 @@ export function fileChange(ctx: PlanContext, spec: FileSpec): WriteFileChange[] 
     mode: spec.mode ?? 0o644,
     uid: spec.uid ?? 0,
     gid: spec.gid ?? 0,
+    ...(spec.check === undefined ? {} : { check: spec.check }),
   };
   const known = ctx.facts.managedFiles?.[spec.path];
   if (known === undefined) return spec.satisfied ? [] : [change];

@@ -37,6 +37,21 @@ export function planSsh(ctx: PlanContext): Change[] {
     ["permitrootlogin", "no"],
   ];
   return fileChange(ctx, {
+    // ListenAddress takes effect only when sshd re-reads its configuration; a broken file
+    // would keep sshd from starting at all (and lock the technician out).
+    check: {
+      command: ["/usr/sbin/sshd", "-t"],
+      // An image often has no host keys yet (made at first boot): test with a throwaway one.
+      image: [
+        "/bin/sh",
+        "-c",
+        'd=$(mktemp -d) && ssh-keygen -q -t ecdsa -N "" -f "$d/k" >/dev/null && exec "$@" -h "$d/k"',
+        "sh",
+        "/usr/sbin/sshd",
+        "-t",
+      ],
+      reload: "ssh.service",
+    },
     resource: "ssh",
     path: managedPath.sshd,
     content: sshdDropIn(ctx.profile.spec.network.sshListenAddress),
