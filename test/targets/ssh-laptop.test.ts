@@ -252,65 +252,76 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
     }
   }, 900_000);
 
-  it("provision over a slow link (100 ms round trip, 1 Mbit/s) completes and matches the fast run", async () => {
-    // Its own controller namespace, so the tunnel address routes to this laptop.
-    ctl3 = await controllerNetns();
-    const laptop = await bootSshLaptop({
-      index: 13,
-      layer,
-      controllerNs: ctl3,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
-      routeTunnelAddress: true,
-    });
-    laptops.push(laptop);
-    // No sch_netem in this kernel: the link is a ProxyCommand that delays and rate-limits.
-    const config = join(work, "slow_config");
-    const count = join(work, "slow_bytes");
-    const proxy = join(import.meta.dirname, "..", "helpers", "slow-proxy.mjs");
-    await writeFile(config, `ProxyCommand ${process.execPath} ${proxy} %h %p 50 125000 ${count}\n`);
-    const slowArgs = (destination: string) => [
-      ...sshArgs(laptop).map((a) => (a === laptop.destination ? destination : a)),
-      "--ssh-config",
-      config,
-    ];
-    const started = Date.now();
-    const run = await laptop.koffer(
-      ["provision", ...slowArgs(laptop.destination), "--profile", profileFile, "--yes"],
-      1_200_000,
-    );
-    const seconds = (Date.now() - started) / 1000;
-    const bytes = Number((await readFile(count, "utf8")).trim());
-    console.log(
-      `provision --ssh over the slow link: exit ${run.exitCode} in ${seconds.toFixed(1)} s, ${bytes} bytes through the link\n${run.stdout
-        .split("\n")
-        .filter((l) => /^(Run| {2}failed|Verify)/.test(l))
-        .join("\n")}`,
-    );
-    expect(bytes).toBeGreaterThan(1_000_000);
-    expect(run.stdout).toMatch(/^Verify: /m);
-    expect(run.stderr).toMatch(/^koffer: ssh: 1 applied/m);
-    expect(
-      run.stdout.split("\n").filter((l) => /^ {2}failed: /.test(l) && !/nftables\.service/.test(l)),
-    ).toEqual([]);
-    // The same verdicts as the laptop's own verify, read over the slow link.
-    const verify = await laptop.koffer([
-      "verify",
-      ...slowArgs(laptop.tunnelDestination),
-      "--profile",
-      profileFile,
-      "--format",
-      "json",
-    ]);
-    await execa("cp", [profileFile, join(laptop.root, "root", "rig-laptop.yaml")]);
-    const local = await laptop.kofferInside([
-      "verify",
-      "--profile",
-      "/root/rig-laptop.yaml",
-      "--format",
-      "json",
-    ]);
-    expect(verify.stderr).toBe("");
-    expect(verdicts(verify.stdout)).toEqual(verdicts(local.stdout));
-  }, 1_800_000);
+  // About 10 minutes on 2 cores: CI proves the slow link on loopback (test/targets/ssh.test.ts);
+  // this whole-laptop run is for KOFFER_RIG_SLOW=1.
+  it.skipIf(process.env.KOFFER_RIG_SLOW !== "1")(
+    "provision over a slow link (100 ms round trip, 1 Mbit/s) completes and matches the fast run",
+    async () => {
+      // Its own controller namespace, so the tunnel address routes to this laptop.
+      ctl3 = await controllerNetns();
+      const laptop = await bootSshLaptop({
+        index: 13,
+        layer,
+        controllerNs: ctl3,
+        identity: join(work, "id_ecdsa"),
+        workDir: work,
+        routeTunnelAddress: true,
+      });
+      laptops.push(laptop);
+      // No sch_netem in this kernel: the link is a ProxyCommand that delays and rate-limits.
+      const config = join(work, "slow_config");
+      const count = join(work, "slow_bytes");
+      const proxy = join(import.meta.dirname, "..", "helpers", "slow-proxy.mjs");
+      await writeFile(
+        config,
+        `ProxyCommand ${process.execPath} ${proxy} %h %p 50 125000 ${count}\n`,
+      );
+      const slowArgs = (destination: string) => [
+        ...sshArgs(laptop).map((a) => (a === laptop.destination ? destination : a)),
+        "--ssh-config",
+        config,
+      ];
+      const started = Date.now();
+      const run = await laptop.koffer(
+        ["provision", ...slowArgs(laptop.destination), "--profile", profileFile, "--yes"],
+        1_200_000,
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const bytes = Number((await readFile(count, "utf8")).trim());
+      console.log(
+        `provision --ssh over the slow link: exit ${run.exitCode} in ${seconds.toFixed(1)} s, ${bytes} bytes through the link\n${run.stdout
+          .split("\n")
+          .filter((l) => /^(Run| {2}failed|Verify)/.test(l))
+          .join("\n")}`,
+      );
+      expect(bytes).toBeGreaterThan(1_000_000);
+      expect(run.stdout).toMatch(/^Verify: /m);
+      expect(run.stderr).toMatch(/^koffer: ssh: 1 applied/m);
+      expect(
+        run.stdout
+          .split("\n")
+          .filter((l) => /^ {2}failed: /.test(l) && !/nftables\.service/.test(l)),
+      ).toEqual([]);
+      // The same verdicts as the laptop's own verify, read over the slow link.
+      const verify = await laptop.koffer([
+        "verify",
+        ...slowArgs(laptop.tunnelDestination),
+        "--profile",
+        profileFile,
+        "--format",
+        "json",
+      ]);
+      await execa("cp", [profileFile, join(laptop.root, "root", "rig-laptop.yaml")]);
+      const local = await laptop.kofferInside([
+        "verify",
+        "--profile",
+        "/root/rig-laptop.yaml",
+        "--format",
+        "json",
+      ]);
+      expect(verify.stderr).toBe("");
+      expect(verdicts(verify.stdout)).toEqual(verdicts(local.stdout));
+    },
+    1_800_000,
+  );
 });

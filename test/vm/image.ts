@@ -646,6 +646,8 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
         "--profile",
         vmProfilePath,
         "--yes",
+        // The weak 256-bit key is re-encrypted to 512 bits (issue 10 item 4): offline, minutes.
+        "--confirm-reencrypt",
         "--passphrase-file",
         passFile,
         "--ca-p12",
