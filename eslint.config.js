@@ -55,7 +55,12 @@ export default tseslint.config(
   },
   {
     // Tool configuration files must default-export.
-    files: ["eslint.config.js", "vitest.config.ts", "vitest.vm.config.ts", "bench/*.vitest.config.ts"],
+    files: [
+      "eslint.config.js",
+      "vitest.config.ts",
+      "vitest.vm.config.ts",
+      "bench/*.vitest.config.ts",
+    ],
     rules: { "no-restricted-syntax": "off" },
   },
 );
