@@ -172,6 +172,11 @@ export const evidenceTerms: Record<string, Localized> = {
   "not available": L("nicht verfügbar", "not available"),
   "key file none": L("Schlüsseldatei „none“", "key file none"),
   "no key files": L("keine Schlüsseldateien", "no key files"),
+  "no unfinished re-encryption": L(
+    "keine unterbrochene Neuverschlüsselung",
+    "no unfinished re-encryption",
+  ),
+  "present, not masked": L("vorhanden, nicht maskiert", "present, not masked"),
   "no systemd-tpm2 token": L("kein systemd-tpm2-Token", "no systemd-tpm2 token"),
   "systemd-tpm2 token with tpm2-pin": L(
     "systemd-tpm2-Token mit tpm2-pin",
@@ -225,6 +230,7 @@ const patterns: Pattern[] = [
         : `${m[1]} hinterlegte Wiederherstellungs-Schlüsselplätze`,
   ],
   [/^valid until (\S+)$/, (m) => `gültig bis ${m[1]}`],
+  [/^(\S+), missing (.+)$/s, (m) => `${m[1]}, es fehlt ${m[2]}`],
   [/^valid at (\S+)$/, (m) => `gültig am ${m[1]}`],
   [/^not installed \((.+)\)$/, (m) => `nicht installiert (${m[1]})`],
   [

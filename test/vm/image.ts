@@ -24,6 +24,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import {
   chmod,
+  chown,
   copyFile,
   mkdir,
   mkdtemp,
@@ -255,14 +256,29 @@ export async function writeInstallerConfig(root: string, layout: DiskLayout): Pr
   );
   await writeAt(root, "/etc/crypttab", `cryptroot UUID=${layout.luksUuid} none luks,discard\n`);
   await mkdir(join(root, "boot", "efi"), { recursive: true });
-  // The harness logs in on the serial console as root with this test password (the installer
-  // asks for one; koffer removes any autologin).
+  // The installer makes the profile's admin with a password (it asks for one); koffer locks
+  // root's password and removes any autologin, so the harness logs in as the admin on the
+  // serial console and becomes root with `sudo -i` (test material).
   const hash = (
     await execa("openssl", ["passwd", "-6", "-stdin"], { input: rootPassword })
   ).stdout.trim();
+  const append = async (file: string, line: string) => {
+    const text = await readFile(join(root, "etc", file), "utf8");
+    if (!text.split("\n").some((l) => l.startsWith(`${adminUser}:`)))
+      await writeFile(join(root, "etc", file), `${text.replace(/\n?$/, "\n")}${line}\n`);
+  };
+  await append("passwd", `${adminUser}:x:1000:1000:KISA admin:/home/${adminUser}:/bin/bash`);
+  await append("group", `${adminUser}:x:1000:`);
+  await append("shadow", `${adminUser}:${hash}:20000:0:99999:7:::`);
+  if (existsSync(join(root, "etc", "gshadow"))) await append("gshadow", `${adminUser}:!::`);
+  await mkdir(join(root, "home", adminUser), { recursive: true, mode: 0o700 });
+  await chown(join(root, "home", adminUser), 1000, 1000);
   const shadow = await readFile(join(root, "etc", "shadow"), "utf8");
   await writeFile(join(root, "etc", "shadow"), shadow.replace(/^root:[^:]*:/m, `root:${hash}:`));
 }
+
+/** The profile's admin (test/vm/profile/vm-laptop.yaml), the harness's console login. */
+export const adminUser = "kisa-admin";
 
 /** The root password of the test image (test material). */
 export const rootPassword = "Koffer-VM-root-2026";

@@ -307,11 +307,23 @@ export async function bootVm(state: VmState, opts: BootOptions): Promise<Vm> {
   return vm;
 }
 
-/** Log in as root on the serial console (getty's prompt) and make the shell quiet for scripting. */
-export async function prepareShell(vm: Vm, password: string, timeoutMs: number): Promise<void> {
+/**
+ * Log in as the admin on the serial console (getty's prompt; koffer locks root's password),
+ * become root with `sudo -i`, and make the shell quiet for scripting.
+ */
+export async function prepareShell(
+  vm: Vm,
+  password: string,
+  timeoutMs: number,
+  user = "kisa-admin",
+): Promise<void> {
   await vm.expect(/login: $/m, timeoutMs);
-  vm.send("root");
+  vm.send(user);
   await vm.expect(/Password: ?$/m, 60_000);
+  vm.send(password);
+  await vm.expect(/\$ $/m, 120_000);
+  vm.send("sudo -i");
+  await vm.expect(/password for [\w-]+: ?$/m, 60_000);
   vm.send(password);
   await vm.expect(/root@[\w-]+:~# /, 120_000);
   vm.send(
