@@ -4,8 +4,8 @@
  * published result schema (and results written before the status existed), merge and the
  * fleet view, the exit-code gate, and the CLI option.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tempDir } from "../helpers/tmp.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -22,7 +22,7 @@ import { sampleResult } from "../helpers/result.js";
 import { resultSchemaErrors } from "../helpers/result-schema.js";
 
 const schemas = fileURLToPath(new URL("../fixtures/schemas/", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "koffer-pending-"));
+const dir = tempDir("pending");
 
 describe("pending in the CI formats", () => {
   it("JUnit: a skipped testcase of type pending, valid against the Jenkins xunit XSD", async () => {
