@@ -18,7 +18,9 @@ export async function koffer(
   const result = await execa(process.execPath, [kofferBin, ...args], {
     reject: false,
     cwd: options.cwd ?? repoRoot,
-    env: { NO_COLOR: "1", ...options.env },
+    // Progress lines depend on how fast this machine is (steps over 2 s): off unless a test
+    // asks for them (KOFFER_PROGRESS_AFTER_MS=0 in the progress tests).
+    env: { NO_COLOR: "1", KOFFER_PROGRESS_AFTER_MS: "3600000", ...options.env },
     input: options.input,
     stdin: options.input === undefined ? "ignore" : "pipe",
     timeout: options.timeoutMs ?? 120_000,
