@@ -250,7 +250,8 @@ export async function writeInstallerConfig(root: string, layout: DiskLayout): Pr
     root,
     "/etc/fstab",
     `# /etc/fstab: static file system information (written by the installer).\n` +
-      `UUID=${layout.rootFsUuid} / ext4 errors=remount-ro 0 1\n` +
+      // partman-crypto names the opened volume, not the file system inside it.
+      `/dev/mapper/cryptroot / ext4 errors=remount-ro 0 1\n` +
       `UUID=${layout.bootUuid} /boot ext4 defaults 0 2\n` +
       `UUID=${layout.espUuid} /boot/efi vfat umask=0077 0 1\n`,
   );

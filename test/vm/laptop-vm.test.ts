@@ -56,7 +56,9 @@ async function stopVm(): Promise<void> {
 }
 
 /** The LUKS prompt of systemd-cryptsetup in the initrd (passphrase or TPM2 PIN). */
-const passphrasePrompt = /Please enter passphrase (or recovery key )?for disk[^\n]*:/;
+/** With Secure Boot off (PCR 7 changed) systemd 252 asks for the "recovery key" only. */
+const passphrasePrompt =
+  /Please enter (passphrase (or recovery key )?|recovery key )for disk[^\n]*:/;
 const pinPrompt = /(Please enter|Enter) (LUKS2 token |TPM2 )?PIN[^\n]*:/i;
 const rootDevice = "/dev/nvme0n1p3";
 
@@ -81,6 +83,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
   });
 
   it("boot 1: the technician's passphrase opens the root, the first boot enrols TPM2+PIN", async () => {
+    await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
     vm = await bootVm(state, { secureBoot: true, logName: "laptop" });
     await vm.expect(passphrasePrompt, bootTimeout);
@@ -122,6 +125,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
   });
 
   it("boot 2: a wrong PIN is refused, the right PIN unlocks; Secure Boot, logs, USB, verify", async () => {
+    await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
     vm = await bootVm(state, { secureBoot: true, logName: "laptop" });
     await vm.expect(pinPrompt, bootTimeout);
@@ -193,17 +197,20 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
     );
     expect(statuses.get("BOOT-01"), verify.out).toBe("pass");
     expect(statuses.get("BOOT-02"), verify.out).toBe("pass");
+    // The VM has no network, so its clock cannot be in sync: TIME-01 fails, rightly, and with
+    // it the exit code. Every other control passes (or does not apply) on the running laptop.
     expect(
       [...statuses].filter(([, s]) => s !== "pass" && s !== "not-applicable"),
       verify.out,
-    ).toEqual([]);
-    expect(verify.out).toContain("verify-exit=0");
+    ).toEqual([["TIME-01", "fail"]]);
+    expect(verify.out).toContain("verify-exit=1");
     await vm.sh("systemctl poweroff --no-block");
     await vm.exited;
     await stopVm();
   });
 
   it("boot 3: Secure Boot off changes PCR 7: the PIN no longer unlocks, the escrowed recovery key does", async () => {
+    await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
     vm = await bootVm(state, { secureBoot: false, logName: "laptop" });
     await vm.expect(pinPrompt, bootTimeout);
