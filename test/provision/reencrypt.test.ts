@@ -317,14 +317,16 @@ async function written(pid: number): Promise<number | null> {
 /**
  * Watch for the cryptsetup child of `parent` and stop it mid-way, whatever the machine's
  * speed: it is held with SIGSTOP as soon as it is seen and let run in slices of 20 ms until
- * it has written `afterBytes`; then `interrupt(pid)` runs while it is still held, and it is
- * let go. (Waiting for a progress line was not enough: an idle machine re-encrypts the test
- * volume within cryptsetup's one-second progress period.)
+ * it has written `afterBytes` and `ready` holds (checked while it is held: 2 ms slices until
+ * then); then `interrupt(pid)` runs while it is still held, and it is let go. (Waiting for a
+ * progress line was not enough: an idle machine re-encrypts the test volume within
+ * cryptsetup's one-second progress period.)
  */
 function watchCryptsetup(
   parent: () => number | undefined,
   afterBytes: number,
   interrupt: (pid: number) => void,
+  ready: () => Promise<boolean> = async () => true,
 ) {
   let pid: number | null = null;
   let stopped = false;
@@ -342,9 +344,10 @@ function watchCryptsetup(
       for (;;) {
         const bytes = await written(held);
         if (bytes === null) return;
-        if (bytes >= afterBytes) break;
+        const far = bytes >= afterBytes;
+        if (far && (await ready())) break;
         process.kill(held, "SIGCONT");
-        await sleep(20);
+        await sleep(far ? 2 : 20);
         process.kill(held, "SIGSTOP");
       }
       interrupt(held);
@@ -466,10 +469,31 @@ describe("luks-reencrypt with a TPM2 keyslot", () => {
   }, 240_000);
 });
 
+/**
+ * Whether a hot zone of `image` is being written (its segment flagged `in-reencryption`).
+ * Read without cryptsetup's lock: the held cryptsetup may own it.
+ */
+async function inHotzone(image: string): Promise<boolean> {
+  const meta = JSON.parse(
+    (await cryptsetup(["luksDump", "--disable-locks", "--dump-json-metadata", image])).stdout,
+  );
+  return Object.values(meta.segments as Record<string, { flags?: string[] }>).some((s) =>
+    s.flags?.includes("in-reencryption"),
+  );
+}
+
 describe("luks-reencrypt interrupted and resumed", () => {
-  for (const signal of ["SIGKILL", "SIGINT"] as const) {
-    it(`${signal} to cryptsetup mid-way: the next provision resumes, no data lost`, async () => {
-      const { image, target } = await volume(`cryptsetup-${signal}`);
+  // kill -9 inside a hot zone leaves the header in the state cryptsetup 2.6's own
+  // `--resume-only --batch-mode` refuses ("Device requires reencryption recovery. Run repair
+  // first."): about half of all kills land there. Each case is made deterministic.
+  const cases = [
+    { signal: "SIGKILL", hotzone: true, label: "SIGKILL inside a hot zone" },
+    { signal: "SIGKILL", hotzone: false, label: "SIGKILL between hot zones" },
+    { signal: "SIGINT", hotzone: undefined, label: "SIGINT" },
+  ] as const;
+  for (const { signal, hotzone, label } of cases) {
+    it(`${label} to cryptsetup mid-way: the next provision resumes, no data lost`, async () => {
+      const { image, target } = await volume(`cryptsetup-${signal}-${String(hotzone)}`);
       const [change] = await reencryptPlan(target);
       let killed: number | null = null;
       const watch = watchCryptsetup(
@@ -479,6 +503,7 @@ describe("luks-reencrypt interrupted and resumed", () => {
           killed = pid;
           process.kill(pid, signal);
         },
+        async () => hotzone === undefined || (await inHotzone(image)) === hotzone,
       );
       const set = handlers({
         recoveryKey,
@@ -491,6 +516,26 @@ describe("luks-reencrypt interrupted and resumed", () => {
       await watch.done;
       expect(killed).toBeGreaterThan(0);
       expect(report.failed[0]?.message).toMatch(/cryptsetup reencrypt of .* failed/);
+      if (hotzone !== undefined) {
+        expect(await inHotzone(image)).toBe(hotzone);
+        // The state is the one claimed: cryptsetup alone refuses (or takes) the resume.
+        const copy = `${image}.probe`;
+        await copyFile(image, copy);
+        const alone = await execa(
+          "cryptsetup",
+          [
+            "reencrypt",
+            "--resume-only",
+            "--batch-mode",
+            "--force-offline-reencrypt",
+            "--key-file=-",
+            copy,
+          ],
+          { input: passphrase, reject: false, env: { LC_ALL: "C" } },
+        );
+        await rm(copy);
+        expect(alone.stderr.includes("requires reencryption recovery")).toBe(hotzone);
+      }
       await resumeAndProve(image, target);
       await target.close();
     }, 240_000);

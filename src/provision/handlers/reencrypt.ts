@@ -20,7 +20,9 @@
  *   only, 0600), so a damaged header can be restored.
  * - Interrupted (SIGINT/SIGTERM, kill -9 of koffer or of cryptsetup, power loss) the header
  *   keeps the `online-reencrypt-v2` requirement; the next provision plans `resume` and runs
- *   `cryptsetup reencrypt --resume-only`, which recovers the hot zone from its checksums.
+ *   `cryptsetup reencrypt --resume-only`; killed inside a hot zone (about half of all kills),
+ *   cryptsetup 2.6 refuses that in batch mode until `cryptsetup repair` has recovered the hot
+ *   zone from its checksums, so koffer repairs with the same key and resumes.
  *   cryptsetup runs under `setpriv --pdeathsig TERM`: if koffer dies, cryptsetup gets SIGTERM
  *   and stops at a safe point instead of running on unsupervised.
  */
@@ -226,30 +228,61 @@ async function resume(
   const where = await placement(target, change);
   const errors: string[] = [];
   // Any key of a re-wrapped slot unlocks both volume keys; try each held key once.
+  const resumeArgs = [
+    "reencrypt",
+    "--resume-only",
+    "--batch-mode",
+    "--tries=1",
+    "--key-file=-",
+    hotzone(state),
+    ...progressArgs,
+    ...where,
+  ];
   for (const key of keys) {
-    const result = await runReencrypt(
-      target,
-      state,
-      change,
-      [
-        "reencrypt",
-        "--resume-only",
-        "--batch-mode",
-        "--tries=1",
-        "--key-file=-",
-        hotzone(state),
-        ...progressArgs,
-        ...where,
-      ],
-      key,
-    );
+    const result = await runReencrypt(target, state, change, resumeArgs, key);
     if (result.exitCode === 0) return [key];
-    errors.push(result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`);
+    const error = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
+    // Killed while it wrote a hot zone, cryptsetup 2.6 leaves the header in a state its own
+    // --resume-only refuses in batch mode ("Device requires reencryption recovery. Run repair
+    // first."): `cryptsetup repair` with the key recovers the hot zone from its checksums (the
+    // resilience data of the header), then the resume goes on.
+    if (/requires reencryption recovery/i.test(result.stderr)) {
+      const repaired = await repairHotzone(target, change, key);
+      if (repaired !== null) {
+        errors.push(`${error}; cryptsetup repair: ${repaired}`);
+        continue;
+      }
+      const again = await runReencrypt(target, state, change, resumeArgs, key);
+      if (again.exitCode === 0) return [key];
+      errors.push(again.stderr.trim().split("\n").pop() ?? `exit ${again.exitCode}`);
+      continue;
+    }
+    errors.push(error);
   }
   throw new IncompleteError(
     "E_REENCRYPT",
     `cryptsetup reencrypt --resume-only of ${change.device} failed: ${errors.join("; ")} (the header backup of this run is in ${BACKUP_DIR})`,
   );
+}
+
+/**
+ * `cryptsetup repair` of an interrupted re-encryption: recovers the hot zone with `key` (read
+ * from stdin, never argv). Offline it works on the image or partition; online on the device
+ * under the active mapping. Returns null on success, else cryptsetup's last line.
+ */
+async function repairHotzone(
+  target: Target,
+  change: ReencryptChange,
+  key: string,
+): Promise<string | null> {
+  const result = await target.exec(
+    "cryptsetup",
+    ["repair", "--batch-mode", "--tries=1", "--key-file=-", change.device],
+    { input: key, timeoutMs: 0 },
+  );
+  return result.exitCode === 0
+    ? null
+    : (result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`);
 }
 
 async function start(
