@@ -4,7 +4,7 @@
  * refusals that keep a volume openable.
  */
 import { execa } from "execa";
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -81,10 +81,42 @@ async function escrowKey(): Promise<import("node:crypto").KeyObject> {
   return readPkcs12(await readFile(join(repoRoot, "examples/certs/test-escrow.p12")), pass).key;
 }
 
+/**
+ * Watches every systemd-cryptenroll process while it lives: records whether a secret appears
+ * in its environment or command line. `seen` proves the watch saw the process at all.
+ */
+function watchCryptenroll(secrets: string[]) {
+  let stopped = false;
+  const leaks: string[] = [];
+  const seen = new Set<number>();
+  const done = (async () => {
+    while (!stopped) {
+      for (const name of await readdir("/proc").catch(() => [] as string[])) {
+        if (!/^\d+$/.test(name)) continue;
+        const comm = (await readFile(`/proc/${name}/comm`, "utf8").catch(() => "")).trim();
+        if (comm !== "systemd-crypten") continue; // comm: 15 characters
+        seen.add(Number(name));
+        for (const file of ["environ", "cmdline"]) {
+          const text = await readFile(`/proc/${name}/${file}`, "utf8").catch(() => "");
+          for (const secret of secrets) if (text.includes(secret)) leaks.push(`${file}: ${secret}`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await done;
+      return { leaks, seen: seen.size };
+    },
+  };
+}
+
 describe("LUKS handlers", () => {
   it("converts, escrows a recovery key, removes the stray slot, enrols TPM2+PIN and drops the passphrase", async () => {
     const { image, root, target } = await weakVolume("full");
-    const set = options({ tpm2Device: swtpm.device, tpm2Pin: "4711" });
+    const set = options({ tpm2Device: swtpm.device, tpm2Pin: "471108" });
     const changes = [
       convert(image.path, "0"),
       remove(image.path, "1"),
@@ -92,9 +124,15 @@ describe("LUKS handlers", () => {
       tpm2(image.path),
       remove(image.path, "0"),
     ];
+    const watch = watchCryptenroll([testPassphrase, "471108"]);
     const report = await applyChanges(target, changes, { handlers: set.handlers });
+    const watched = await watch.stop();
     expect(report.failed).toEqual([]);
     expect(report.applied).toBe(5);
+    // Neither the passphrase nor the PIN reached systemd-cryptenroll's environment or argv:
+    // both went through the ask-password protocol.
+    expect(watched.seen).toBeGreaterThan(0);
+    expect(watched.leaks).toEqual([]);
 
     const header = await readHeader(target, image.path);
     const tpmToken = header.tokens.find((t) => t.type === "systemd-tpm2");

@@ -9,14 +9,17 @@
  * and DISK-04 reports `pending` until the device has done it. Should this handler still meet
  * a target without a TPM, it notes the step as left for later rather than failing the run.
  *
- * systemd-cryptenroll takes the current passphrase from $PASSWORD and the new PIN from
- * $NEWPIN (systemd-cryptenroll(1)); both go only into the child's environment.
+ * Secrets never go into systemd-cryptenroll's environment or command line: koffer answers
+ * its questions for the current passphrase and the new PIN as a systemd password agent
+ * (ask-password.ts), not through $PASSWORD/$NEWPIN. (`--unlock-key-file=/dev/stdin` would
+ * not do: a child's stdin is a socket, which it cannot open.)
  */
 import { IncompleteError } from "../../errors.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
 import type { Change } from "../types.js";
 import type { HandlerState } from "./context.js";
+import { startAskPasswordAgent } from "./ask-password.js";
 import { readHeader } from "./luks.js";
 
 /** The TPM to enrol against, or null when none is reachable for this target. */
@@ -62,18 +65,25 @@ export function tpm2EnrolHandler(state: HandlerState): ChangeHandler {
         "E_NO_PASSPHRASE",
         `enrolling TPM2 on ${change.device} needs its current passphrase`,
       );
-    const result = await target.exec(
-      "systemd-cryptenroll",
-      [
-        `--tpm2-device=${device}`,
-        "--tpm2-with-pin=yes",
-        `--tpm2-pcrs=${change.pcrs.join("+")}`,
-        // Replace a token without PIN or with other PCRs in the same step.
-        ...(tokens.length > 0 ? ["--wipe-slot=tpm2"] : []),
-        change.device,
-      ],
-      { env: { PASSWORD: key, NEWPIN: pin }, timeoutMs: 5 * 60_000 },
+    // "Please enter current passphrase for disk …:", "Please enter TPM2 PIN:" and "… (repeat):";
+    // any other question stays unanswered.
+    const agent = startAskPasswordAgent(target, "systemd-cryptenroll", (message) =>
+      /TPM2 PIN/.test(message) ? pin : /current passphrase/.test(message) ? key : undefined,
     );
+    const result = await target
+      .exec(
+        "systemd-cryptenroll",
+        [
+          `--tpm2-device=${device}`,
+          "--tpm2-with-pin=yes",
+          `--tpm2-pcrs=${change.pcrs.join("+")}`,
+          // Replace a token without PIN or with other PCRs in the same step.
+          ...(tokens.length > 0 ? ["--wipe-slot=tpm2"] : []),
+          change.device,
+        ],
+        { timeoutMs: 5 * 60_000 },
+      )
+      .finally(() => agent.stop());
     if (result.exitCode !== 0)
       throw new IncompleteError(
         "E_TPM2",
