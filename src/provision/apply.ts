@@ -14,7 +14,7 @@ import { open } from "node:fs/promises";
 import { IncompleteError } from "../errors.js";
 import { runInSandbox } from "../targets/sandbox.js";
 import type { Target } from "../targets/types.js";
-import { BACKUP_DIR, JOURNAL_DIR, acquireLock, newRunId } from "./state.js";
+import { BACKUP_DIR, JOURNAL_DIR, MAX_BACKUP_BYTES, acquireLock, newRunId } from "./state.js";
 import type { BackupRecord, Change, JournalEntry, WriteFileChange } from "./types.js";
 
 export type ChangeOutcome = "applied" | "unchanged" | "failed";
@@ -47,10 +47,13 @@ export interface ApplyReport {
   failed: { change: Change; message: string }[];
 }
 
-/** What a handler gets: the run id and a way to back up a file before it changes it. */
+/**
+ * What a handler gets: the run id and a way to back up a file before it changes it
+ * (`maxBytes` up to MAX_BACKUP_BYTES for a file larger than the default read budget).
+ */
 export interface RunContext {
   runId: string;
-  backup(path: string): Promise<void>;
+  backup(path: string, limits?: { maxBytes?: number }): Promise<void>;
 }
 
 export async function applyChanges(
@@ -63,7 +66,7 @@ export async function applyChanges(
   try {
     const backups = new BackupStore(target, runId);
     const journal = new Journal(target, runId);
-    const context: RunContext = { runId, backup: (path) => backups.save(path) };
+    const context: RunContext = { runId, backup: (path, limits) => backups.save(path, limits) };
     const report: ApplyReport = { runId, applied: 0, unchanged: 0, failed: [] };
     for (const [index, change] of changes.entries()) {
       options.progress?.onStart?.(change, index, changes.length);
@@ -113,7 +116,7 @@ class BackupStore {
   ) {}
 
   /** Keep the bytes, mode and owner of `path` as they were before this run first touched it. */
-  async save(path: string): Promise<void> {
+  async save(path: string, limits: { maxBytes?: number } = {}): Promise<void> {
     if (this.records.has(path)) return;
     const dir = `${BACKUP_DIR}/${this.runId}`;
     await this.target.mkdirp(`${dir}/files`, 0o700);
@@ -127,7 +130,8 @@ class BackupStore {
     } else if (stat === null) {
       record = { path, existed: false };
     } else {
-      const bytes = (await this.target.readFile(path)) ?? Buffer.alloc(0);
+      const maxBytes = Math.min(limits.maxBytes ?? 0, MAX_BACKUP_BYTES) || undefined;
+      const bytes = (await this.target.readFile(path, { maxBytes })) ?? Buffer.alloc(0);
       const copy = `files/${String(this.records.size).padStart(4, "0")}`;
       // Backups can hold secrets (shadow, keys): root-only, whatever the original mode.
       await this.target.writeFileAtomic(`${dir}/${copy}`, bytes, { mode: 0o600 });
@@ -139,6 +143,7 @@ class BackupStore {
         gid: stat.gid,
         sha256: sha256(bytes),
         copy,
+        ...(maxBytes === undefined ? {} : { size: bytes.length }),
       };
     }
     this.records.set(path, record);

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { IncompleteError, InputError, UsageError } from "../errors.js";
 import type { Target } from "../targets/types.js";
 import { manifestPath } from "./apply.js";
-import { BACKUP_DIR, acquireLock, isRunId, newRunId } from "./state.js";
+import { BACKUP_DIR, MAX_BACKUP_BYTES, acquireLock, isRunId, newRunId } from "./state.js";
 import type { BackupRecord } from "./types.js";
 
 export interface RollbackReport {
@@ -53,7 +53,14 @@ export async function rollback(target: Target, runId: string): Promise<RollbackR
         report.restored.push(record.path);
         continue;
       }
-      const copy = await target.readFile(`${BACKUP_DIR}/${runId}/${record.copy}`);
+      // A large backup (an initrd) is read with the budget its record names, never above
+      // MAX_BACKUP_BYTES whatever a hostile manifest claims.
+      const copy = await target.readFile(`${BACKUP_DIR}/${runId}/${record.copy}`, {
+        maxBytes:
+          typeof record.size === "number" && record.size > 0
+            ? Math.min(record.size, MAX_BACKUP_BYTES)
+            : undefined,
+      });
       if (copy === null)
         throw new IncompleteError("E_BACKUP_MISSING", `backup of ${record.path} is missing`);
       if (createHash("sha256").update(copy).digest("hex") !== record.sha256) {

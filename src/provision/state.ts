@@ -11,6 +11,8 @@ import type { Target } from "../targets/types.js";
 
 export const STATE_DIR = "/var/lib/koffer";
 export const BACKUP_DIR = `${STATE_DIR}/backups`;
+/** Budget for a backup larger than the default read budget: an initrd of a few dozen MiB. */
+export const MAX_BACKUP_BYTES = 512 * 1024 * 1024;
 export const JOURNAL_DIR = `${STATE_DIR}/journal`;
 export const REPORT_DIR = `${STATE_DIR}/reports`;
 export const LOCK_FILE = `${STATE_DIR}/provision.lock`;

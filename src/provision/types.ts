@@ -171,6 +171,8 @@ export interface BackupRecord {
   sha256?: string;
   /** File name of the copy inside the run's backup directory. */
   copy?: string;
+  /** Its size in bytes, when larger than the default read budget (an initrd). */
+  size?: number;
   /** The path was a symbolic link to this (as stored): rollback makes it a link again. */
   symlink?: string;
 }

@@ -14,7 +14,8 @@
  * Debian 13 as well when its cached root exists (systemd-cryptsetup is its own package there).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -58,6 +59,7 @@ async function facts(root: string, image: string, profile: Profile): Promise<Fac
   }
 }
 
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 const initrdOnly = (changes: Change[]) => changes.filter((c) => c.resource === "initrd");
 
 describe.skipIf(skip !== null).each(available)("TPM2+PIN initrd on %s", (release) => {
@@ -70,6 +72,9 @@ describe.skipIf(skip !== null).each(available)("TPM2+PIN initrd on %s", (release
   let cliBefore: CliRun;
   let planned: Change[];
   let applySeconds = 0;
+  let runId: string;
+  /** SHA-256 of each initrd before provisioning (/boot/initrd.img-<kver> → hash). */
+  const initrdsBefore = new Map<string, string>();
 
   beforeAll(async () => {
     const base = await kernelRoot(release);
@@ -89,12 +94,16 @@ describe.skipIf(skip !== null).each(available)("TPM2+PIN initrd on %s", (release
       ...["--format", "json", "--lang", "en"],
     ]);
     planned = initrdOnly(planProvision(profile, before, { now: new Date() }));
+    for (const name of await readdir(join(root, "boot")))
+      if (name.startsWith("initrd.img-"))
+        initrdsBefore.set(`/boot/${name}`, sha256(await readFile(join(root, "boot", name))));
     const target = await RootTarget.open({ root, disks: [image] });
     const set = makeHandlers({ profile, pbkdfCost: "fast", aptArchives: kernelArchives(release) });
     const started = Date.now();
     try {
       const report = await applyChanges(target, planned, { handlers: set.handlers });
       expect(report.failed).toEqual([]);
+      runId = report.runId;
     } finally {
       await target.close();
     }
@@ -189,5 +198,21 @@ describe.skipIf(skip !== null).each(available)("TPM2+PIN initrd on %s", (release
   it("(c) plans nothing afterwards: a second provision changes nothing", async () => {
     const after = await facts(root, image, profile);
     expect(initrdOnly(planProvision(profile, after, { now: new Date() }))).toEqual([]);
+  });
+
+  it("(d) koffer rollback of the run puts the old initrds and crypttab back, byte for byte", async () => {
+    expect(initrdsBefore.size).toBeGreaterThan(0);
+    for (const [path, hash] of initrdsBefore)
+      expect(sha256(await readFile(join(root, path))), path).not.toBe(hash);
+    const run = await koffer(["rollback", runId, "--root", root]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    for (const [path, hash] of initrdsBefore)
+      expect(sha256(await readFile(join(root, path))), path).toBe(hash);
+    expect(await readFile(join(root, "etc/crypttab"), "utf8")).toBe(
+      `root UUID=${uuid} none luks,discard\n`,
+    );
+    // DISK-04 says again what the stock initrd cannot do.
+    const back = disk04.evaluate(profile, await facts(root, image, profile), { now: new Date() });
+    expect(back.find((f) => f.messageId === "initrdToken")?.status).toBe("fail");
   });
 });

@@ -11,13 +11,17 @@
  * so GRUB's menu entries stay valid. On a running laptop `update-grub` runs all the same (it
  * is the documented step after changing initrds); an offline image has no boot loader
  * installed to run it against, so the note says the image builder runs it.
+ *
+ * The initrds it replaces are backed up first, so `koffer rollback` restores them (not the
+ * packages: dracut stays installed, initramfs-tools stays removed).
  */
 import { IncompleteError } from "../../errors.js";
 import { parseCrypttab } from "../../facts/disk.js";
 import { compareKernelVersions, initrdCapabilities } from "../../facts/initrd.js";
 import { runInSandbox } from "../../targets/sandbox.js";
 import type { Target } from "../../targets/types.js";
-import type { ChangeHandler, ChangeOutcome } from "../apply.js";
+import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
+import { MAX_BACKUP_BYTES } from "../state.js";
 import { initrdProblem, wantsTpm2 } from "../resources/initrd.js";
 import type { Change } from "../types.js";
 import type { HandlerState } from "./context.js";
@@ -50,8 +54,15 @@ async function regenerate(target: Target, kver: string): Promise<void> {
 }
 
 export function initrdTpm2Handler(state: HandlerState): ChangeHandler {
-  return async (change: Change, target: Target): Promise<ChangeOutcome> => {
+  return async (change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> => {
     if (change.kind !== "initrd-tpm2") throw new Error("unreachable");
+    // `koffer rollback` puts the old initrds back: saved before dracut's install trigger or
+    // koffer's own run replaces them.
+    for (const kver of await installedKernels(target)) {
+      const path = `/boot/initrd.img-${kver}`;
+      if ((await target.stat(path))?.type === "file")
+        await run.backup(path, { maxBytes: MAX_BACKUP_BYTES });
+    }
     // A fresh dracut install regenerates the newest initrd itself (its dpkg trigger), already
     // with the drop-in and crypttab written earlier in the run: such an initrd is not built twice.
     const installed = (await ensurePackages(target, state, change.packages)) === "applied";
