@@ -8,12 +8,8 @@ import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./
 import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { parseDesktopEntry } from "./parsers/desktop-entry.js";
-import {
-  dpkgStatusMaxBytes,
-  indexFileList,
-  packageOfListFile,
-  parseDpkgStatus,
-} from "./parsers/dpkg.js";
+import { indexFileList, packageOfListFile } from "./parsers/dpkg.js";
+import { dpkgPackages } from "./installed.js";
 import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
 import { liveValue, offlineReason } from "./parsers/live.js";
 import { mapOrdered } from "./in-flight.js";
@@ -175,10 +171,10 @@ async function apparmor(target: Target): Promise<AppsFacts["apparmor"]> {
 
 /** Gather the apps area from a target. */
 export async function gatherApps(target: Target, _ctx: GatherContext): Promise<AppsFacts> {
-  const status = await target.readText("/var/lib/dpkg/status", { maxBytes: dpkgStatusMaxBytes });
+  const packages = await dpkgPackages(target);
   const ca = await target.readText("/etc/ca-certificates.conf");
   return {
-    packages: status === null ? [] : parseDpkgStatus(status),
+    packages: packages ?? [],
     desktopEntries: await desktopEntries(target),
     aptSources: await aptSources(target),
     apparmor: await apparmor(target),
