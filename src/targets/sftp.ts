@@ -168,6 +168,7 @@ export class SftpClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   private inbox: Buffer = Buffer.alloc(0);
+  private outbox: Buffer[] = [];
   private closedWith: Error | null = null;
   private versionWaiter: ((r: Reply) => void) | null = null;
   extensions = new Map<string, string>();
@@ -238,7 +239,21 @@ export class SftpClient {
     const payload = Buffer.concat([Buffer.from([type]), u32(id), ...parts]);
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.out.write(Buffer.concat([u32(payload.length), payload]));
+      this.send(Buffer.concat([u32(payload.length), payload]));
+    });
+  }
+
+  /**
+   * Requests made in the same turn of the event loop (the gatherers' parallel reads) leave in
+   * one write: one wake-up of ssh and one SSH packet instead of one per request.
+   */
+  private send(packet: Buffer): void {
+    this.outbox.push(packet);
+    if (this.outbox.length > 1) return;
+    setImmediate(() => {
+      const packets = this.outbox;
+      this.outbox = [];
+      this.out.write(packets.length === 1 ? (packets[0] as Buffer) : Buffer.concat(packets));
     });
   }
 

@@ -596,7 +596,8 @@ async function stopMaster(
   pid: number | null,
   baseArgs?: string[],
 ): Promise<void> {
-  if (baseArgs !== undefined) {
+  // The master's pid is known (the usual case): SIGTERM ends it cleanly, without another ssh.
+  if (baseArgs !== undefined && pid === null) {
     await run("ssh", [...baseArgs, "-O", "exit", "--", sshTarget(destination)], {
       timeoutMs: 5_000,
       isolateEnv: true,
