@@ -8,14 +8,11 @@ import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./
 import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { parseDesktopEntry } from "./parsers/desktop-entry.js";
-import {
-  dpkgStatusMaxBytes,
-  indexFileList,
-  packageOfListFile,
-  parseDpkgStatus,
-} from "./parsers/dpkg.js";
+import { indexFileList, packageOfListFile } from "./parsers/dpkg.js";
+import { dpkgPackages } from "./installed.js";
 import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
 import { liveValue, offlineReason } from "./parsers/live.js";
+import { mapOrdered } from "./in-flight.js";
 
 /**
  * Where a GNOME session looks for applications, highest precedence first: its
@@ -56,25 +53,6 @@ export function emptyAppsFacts(): AppsFacts {
   };
 }
 
-/**
- * `fn` over `items`, at most `limit` at a time, results in the order of `items`. Reads over
- * ssh cost a round trip each; in flight together they cost about one (a slow link).
- */
-async function mapOrdered<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += limit) {
-    out.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
-  }
-  return out;
-}
-
-/** Files read at once by the gatherers below. */
-const readsInFlight = 16;
-
 /** Path → package for the given paths only (dpkg's *.list files are large; keep what is asked). */
 async function owners(target: Target, wanted: Set<string>): Promise<Map<string, string>> {
   const index = new Map<string, string>();
@@ -84,7 +62,7 @@ async function owners(target: Target, wanted: Set<string>): Promise<Map<string, 
     const pkg = packageOfListFile(name);
     return pkg === null ? [] : [{ name, pkg }];
   });
-  const texts = await mapOrdered(lists, readsInFlight, async ({ name }) => {
+  const texts = await mapOrdered(lists, async ({ name }) => {
     const text = await target.readText(joinPath(infoDir, name));
     // Keep only the wanted lines while the next files are read.
     return text
@@ -107,7 +85,7 @@ async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
     }
   }
   const found = (
-    await mapOrdered(paths, readsInFlight, async (path) => ({
+    await mapOrdered(paths, async (path) => ({
       path,
       text: await target.readText(path),
     }))
@@ -193,10 +171,10 @@ async function apparmor(target: Target): Promise<AppsFacts["apparmor"]> {
 
 /** Gather the apps area from a target. */
 export async function gatherApps(target: Target, _ctx: GatherContext): Promise<AppsFacts> {
-  const status = await target.readText("/var/lib/dpkg/status", { maxBytes: dpkgStatusMaxBytes });
+  const packages = await dpkgPackages(target);
   const ca = await target.readText("/etc/ca-certificates.conf");
   return {
-    packages: status === null ? [] : parseDpkgStatus(status),
+    packages: packages ?? [],
     desktopEntries: await desktopEntries(target),
     aptSources: await aptSources(target),
     apparmor: await apparmor(target),

@@ -6,6 +6,7 @@ import type { Target } from "../targets/types.js";
 import type { DataFacts, GatherContext } from "./types.js";
 import { joinPath, compareC } from "./parsers/common.js";
 import { liveValue } from "./parsers/live.js";
+import { mapOrdered } from "./in-flight.js";
 import { parseCupsdConf } from "./parsers/misc-conf.js";
 import { readLimits, readSysctl, sysctlNotRead } from "./parsers/sysctl.js";
 import { readSystemdConf } from "./parsers/systemd-ini.js";
@@ -127,11 +128,16 @@ export async function gatherData(target: Target, _ctx: GatherContext): Promise<D
   const limits = await readLimits(target);
   const sysctlLive = await liveValue(target, "/proc/sys", async () => {
     const out: Record<string, string> = {};
-    for (const key of [...new Set([...liveSysctlKeys, ...Object.keys(sysctl)])]) {
-      if (key.includes("*")) continue;
-      const text = await target.readText(`/proc/sys/${key.replace(/\./g, "/")}`);
-      if (text !== null) out[key] = text.trim().replace(/\s+/g, " ");
-    }
+    const keys = [...new Set([...liveSysctlKeys, ...Object.keys(sysctl)])].filter(
+      (key) => !key.includes("*"),
+    );
+    const texts = await mapOrdered(keys, (key) =>
+      target.readText(`/proc/sys/${key.replace(/\./g, "/")}`),
+    );
+    keys.forEach((key, i) => {
+      const text = texts[i];
+      if (text !== null && text !== undefined) out[key] = text.trim().replace(/\s+/g, " ");
+    });
     return out;
   });
   const mounts = await liveValue(
@@ -139,15 +145,14 @@ export async function gatherData(target: Target, _ctx: GatherContext): Promise<D
     "findmnt -J -o TARGET,FSTYPE,OPTIONS --target",
     async () => {
       const out: { target: string; fstype: string; options: string[] }[] = [];
-      for (const path of mountsOfInterest) {
-        const r = await target.exec("findmnt", [
-          "-J",
-          "-o",
-          "TARGET,FSTYPE,OPTIONS",
-          "--target",
-          path,
-        ]);
-        if (r.exitCode !== 0) continue; // the path does not exist on this machine
+      const results = await Promise.all(
+        mountsOfInterest.map((path) =>
+          target.exec("findmnt", ["-J", "-o", "TARGET,FSTYPE,OPTIONS", "--target", path]),
+        ),
+      );
+      for (const [i, path] of mountsOfInterest.entries()) {
+        const r = results[i];
+        if (r === undefined || r.exitCode !== 0) continue; // the path does not exist here
         const fs = (
           JSON.parse(r.stdout) as {
             filesystems?: { target: string; fstype: string; options: string }[];

@@ -75,6 +75,12 @@ export async function gatherFacts(
     }
   }
 
+  // Only for full snapshots: the planner compares bytes; a partial one is never planned on.
+  // It reads its own files, so it runs beside the areas.
+  const managed =
+    options.areas === undefined
+      ? gatherManagedFiles(target, context.profile).catch(() => undefined)
+      : Promise.resolve(undefined);
   // Areas read different files; running them side by side overlaps the waits on tools.
   const [host, disk, boot, vpn, usb, apps, services, accounts, network, updates, logging, data] =
     await Promise.all([
@@ -96,11 +102,7 @@ export async function gatherFacts(
       one("data"),
     ]);
   gatherErrors.sort((a, b) => factAreas.indexOf(a.area) - factAreas.indexOf(b.area));
-  // Only for full snapshots: the planner compares bytes; a partial one is never planned on.
-  const managedFiles =
-    options.areas === undefined
-      ? await gatherManagedFiles(target, context.profile).catch(() => undefined)
-      : undefined;
+  const managedFiles = await managed;
   return {
     schema: "koffer/facts/v1",
     gatheredAt: context.now.toISOString(),

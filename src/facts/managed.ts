@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Profile } from "../profiles/types.js";
 import type { Target } from "../targets/types.js";
 import type { ManagedFile } from "./types.js";
+import { mapOrdered } from "./in-flight.js";
 
 /** Every path a resource in src/provision/resources writes; one place, so gatherer and planner agree. */
 export const managedPath = {
@@ -77,9 +78,13 @@ export async function gatherManagedFiles(
   profile: Profile | null,
 ): Promise<Record<string, ManagedFile | null>> {
   const out: Record<string, ManagedFile | null> = {};
-  for (const path of managedPaths(profile)) {
+  const paths = managedPaths(profile);
+  const read = await mapOrdered(paths, async (path) => {
     const stat = await target.stat(path);
-    const bytes = stat?.type === "file" ? await target.readFile(path) : null;
+    return { stat, bytes: stat?.type === "file" ? await target.readFile(path) : null };
+  });
+  for (const [i, path] of paths.entries()) {
+    const { stat, bytes } = read[i] as (typeof read)[number];
     if (stat === null || bytes === null) {
       out[path] = null;
       continue;

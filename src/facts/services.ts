@@ -90,36 +90,61 @@ export function normaliseUnit(name: string): string {
     : `${name}.service`;
 }
 
+/** The directories a pattern is expanded in (enabled instances live in their `*.wants/`). */
+const patternBases = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+
+/** Directory listings of one gather, each read once and all at once (a round trip each over ssh). */
+class Listings {
+  private readonly cache = new Map<string, Promise<string[]>>();
+  constructor(private readonly target: Target) {}
+  get(dir: string): Promise<string[]> {
+    let names = this.cache.get(dir);
+    if (names === undefined) {
+      names = this.target.readDir(dir).then((n) => n ?? []);
+      this.cache.set(dir, names);
+    }
+    return names;
+  }
+}
+
 /**
  * Instances of a template pattern such as `wg-quick@*` that the target's unit
  * directories mention (enabled instances live as symlinks in `*.wants/`), plus the
  * template itself, so an installed-but-unused template is still reported.
  */
-async function expandPattern(target: Target, pattern: string): Promise<string[]> {
+async function expandPattern(listings: Listings, pattern: string): Promise<string[]> {
   const prefix = pattern.slice(0, pattern.indexOf("*"));
   const found = new Set<string>([`${prefix}.service`]);
-  for (const base of ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]) {
-    const names = (await target.readDir(base)) ?? [];
-    for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith(".service")) found.add(name);
-      if (/\.(wants|requires)$/.test(name)) {
-        for (const inner of (await target.readDir(`${base}/${name}`)) ?? []) {
-          if (inner.startsWith(prefix) && inner.endsWith(".service")) found.add(inner);
-        }
-      }
-    }
-  }
+  const matches = (name: string) => name.startsWith(prefix) && name.endsWith(".service");
+  await Promise.all(
+    patternBases.map(async (base) => {
+      const names = await listings.get(base);
+      const inner = await Promise.all(
+        names
+          .filter((name) => /\.(wants|requires)$/.test(name))
+          .map((name) => listings.get(`${base}/${name}`)),
+      );
+      for (const name of [...names, ...inner.flat()]) if (matches(name)) found.add(name);
+    }),
+  );
   return [...found].sort();
 }
 
 /** The list of units to ask about: the fixed list, the profile's device services, patterns expanded. */
-export async function unitsToQuery(target: Target, ctx: GatherContext): Promise<string[]> {
+async function unitsToQuery(listings: Listings, ctx: GatherContext): Promise<string[]> {
   const wanted = [...unitsOfInterest];
   for (const device of ctx.profile?.spec.devices.allow ?? [])
     wanted.push(...(device.services ?? []));
+  const expanded = new Map(
+    await Promise.all(
+      wanted
+        .filter((unit) => unit.includes("*"))
+        .map(async (unit) => [unit, await expandPattern(listings, unit)] as const),
+    ),
+  );
   const out = new Set<string>();
   for (const unit of wanted) {
-    if (unit.includes("*")) for (const u of await expandPattern(target, unit)) out.add(u);
+    if (unit.includes("*")) for (const u of expanded.get(unit) ?? []) out.add(u);
     else out.add(normaliseUnit(unit));
   }
   return [...out];
@@ -147,47 +172,56 @@ export function parseIsEnabled(
   return { states, stoppedAtMissing };
 }
 
-/** Where systemd looks for unit files (systemd.unit(5), system manager). */
+/**
+ * Every directory systemd reads unit files from (lookup_paths_init for the system manager;
+ * `systemctl --root` reads the same ones below the root): a unit found in none of them is
+ * one `systemctl is-enabled` reports as not found.
+ */
 const unitDirs = [
+  "/etc/systemd/system.control",
+  "/run/systemd/system.control",
+  "/run/systemd/transient",
+  "/run/systemd/generator.early",
   "/etc/systemd/system",
+  "/etc/systemd/system.attached",
   "/run/systemd/system",
+  "/run/systemd/system.attached",
+  "/run/systemd/generator",
   "/usr/local/lib/systemd/system",
   "/usr/lib/systemd/system",
   "/lib/systemd/system",
+  "/run/systemd/generator.late",
 ];
 
 /** A unit file, its template (`name@.service` for `name@x.service`) or a link to it exists. */
-async function unitFileExists(target: Target, unit: string): Promise<boolean> {
-  const names = [unit];
+function unitFileExists(present: ReadonlySet<string>, unit: string): boolean {
+  if (present.has(unit)) return true;
   const at = unit.indexOf("@");
-  if (at > 0) names.push(`${unit.slice(0, at + 1)}${unit.slice(unit.lastIndexOf("."))}`);
-  for (const dir of unitDirs) {
-    for (const name of names) {
-      const path = `${dir}/${name}`;
-      if ((await (target.lstat ?? target.stat).call(target, path)) !== null) return true;
-    }
-  }
-  return false;
+  return at > 0 && present.has(`${unit.slice(0, at + 1)}${unit.slice(unit.lastIndexOf("."))}`);
 }
 
-/** `systemctl [--root DIR] is-enabled` for each unit, robust to systemd stopping at a missing one. */
-async function unitFileStates(target: Target, units: string[]): Promise<Record<string, UnitState>> {
+/**
+ * `systemctl [--root DIR] is-enabled` for each unit, robust to systemd stopping at a missing
+ * one. Asking systemctl about a unit it cannot find costs one process each (it stops at the
+ * first missing unit; over ssh a round trip and a sudo each), so units with no file in any
+ * directory systemd reads are answered here, as it would: one systemctl for the rest.
+ */
+async function unitFileStates(
+  target: Target,
+  units: string[],
+  listings: Listings,
+): Promise<Record<string, UnitState>> {
   const result: Record<string, UnitState> = {};
   const rootArgs: string[] = [];
   if (target.kind === "root") {
     const root = target.hostPath("/");
     if (root !== null) rootArgs.push(`--root=${root}`);
   }
-  let rest = [...units];
-  if (target.kind === "root") {
-    // Asking systemctl about a unit it cannot find costs one process each (it stops at the
-    // first missing unit), so units with no file at all are answered here, as it would.
-    const present: string[] = [];
-    for (const unit of rest) {
-      if (await unitFileExists(target, unit)) present.push(unit);
-      else result[unit] = "not-found";
-    }
-    rest = present;
+  const present = new Set((await Promise.all(unitDirs.map((dir) => listings.get(dir)))).flat());
+  let rest: string[] = [];
+  for (const unit of units) {
+    if (unitFileExists(present, unit)) rest.push(unit);
+    else result[unit] = "not-found";
   }
   while (rest.length > 0) {
     const r = await target.exec("systemctl", [...rootArgs, "is-enabled", "--", ...rest], {
@@ -232,9 +266,10 @@ async function activeStates(
 
 /** Gather the services area. */
 export async function gatherServices(target: Target, ctx: GatherContext): Promise<ServicesFacts> {
-  const units = await unitsToQuery(target, ctx);
+  const listings = new Listings(target);
+  const units = await unitsToQuery(listings, ctx);
   return {
-    unitFiles: await unitFileStates(target, units),
+    unitFiles: await unitFileStates(target, units, listings),
     active: await activeStates(
       target,
       units.filter((u) => !u.endsWith("@.service")),

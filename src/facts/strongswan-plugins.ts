@@ -6,7 +6,8 @@
  * `load = no`; otherwise an explicit `load` list names the plugins.
  */
 import type { Target } from "../targets/types.js";
-import { installedPackages, parseDpkgStatus } from "./parsers/dpkg.js";
+import { installedPackages } from "./parsers/dpkg.js";
+import { dpkgPackages } from "./installed.js";
 import { parseSwanctlFile, swanctlList } from "./swanctl.js";
 import type { StrongswanPlugins, SwanctlSection } from "./types.js";
 
@@ -65,8 +66,7 @@ export function pluginLoadState(
 
 /** Gather the strongSwan plugin facts, or null when no strongSwan package is installed. */
 export async function gatherStrongswanPlugins(target: Target): Promise<StrongswanPlugins | null> {
-  const status = (await target.readText("/var/lib/dpkg/status")) ?? "";
-  const packages = installedPackages(parseDpkgStatus(status))
+  const packages = installedPackages((await dpkgPackages(target)) ?? [])
     .filter((p) => isStrongswanPackage(p.name))
     .map((p) => ({ name: p.name, version: p.version }))
     .sort((a, b) => a.name.localeCompare(b.name));

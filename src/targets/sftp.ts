@@ -168,6 +168,7 @@ export class SftpClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(r: Reply): void; reject(e: Error): void }>();
   private inbox: Buffer = Buffer.alloc(0);
+  private outbox: Buffer[] = [];
   private closedWith: Error | null = null;
   private versionWaiter: ((r: Reply) => void) | null = null;
   extensions = new Map<string, string>();
@@ -238,7 +239,21 @@ export class SftpClient {
     const payload = Buffer.concat([Buffer.from([type]), u32(id), ...parts]);
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.out.write(Buffer.concat([u32(payload.length), payload]));
+      this.send(Buffer.concat([u32(payload.length), payload]));
+    });
+  }
+
+  /**
+   * Requests made in the same turn of the event loop (the gatherers' parallel reads) leave in
+   * one write: one wake-up of ssh and one SSH packet instead of one per request.
+   */
+  private send(packet: Buffer): void {
+    this.outbox.push(packet);
+    if (this.outbox.length > 1) return;
+    setImmediate(() => {
+      const packets = this.outbox;
+      this.outbox = [];
+      this.out.write(packets.length === 1 ? (packets[0] as Buffer) : Buffer.concat(packets));
     });
   }
 
@@ -310,9 +325,10 @@ export class SftpClient {
 
   /**
    * Read a whole open file until EOF, or stop once more than `maxBytes` came. `sizeHint`
-   * (the size stat reported) lets every READ it promises, plus one that finds EOF, go out at
-   * once: one round trip for a file instead of one per chunk, which is what counts on a slow
-   * link. procfs says 0 and a file may grow: whatever the hint missed is read chunk by chunk.
+   * (the size stat reported) lets every READ it promises go out at once, together with one
+   * at exactly `sizeHint` that should find EOF: one round trip for a file instead of one per
+   * chunk, which is what counts on a slow link. procfs says 0, and a file may have grown or
+   * shrunk: whatever the hint missed is read chunk by chunk from where the data stopped.
    */
   async readAll(handle: Buffer, sizeHint = 0, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
     const parts: Buffer[] = [];
@@ -322,16 +338,28 @@ export class SftpClient {
       offset += data.length;
     };
     if (sizeHint > 0) {
-      const count = Math.min(Math.ceil(Math.min(sizeHint, maxBytes + 1) / readChunk) + 1, 64);
-      const replies = await Promise.all(
-        Array.from({ length: count }, (_, i) => this.read(handle, i * readChunk)),
-      );
-      for (const data of replies) {
-        if (data === null || offset > maxBytes) return Buffer.concat(parts);
+      const size = Math.min(sizeHint, maxBytes + 1);
+      const count = Math.min(Math.ceil(size / readChunk), 64);
+      const ranges = Array.from({ length: count }, (_, i) => ({
+        at: i * readChunk,
+        length: Math.min(readChunk, size - i * readChunk),
+      }));
+      const [replies, probe] = await Promise.all([
+        Promise.all(ranges.map((r) => this.read(handle, r.at, r.length))),
+        // Only when every byte up to the hint is asked for does EOF there end the file.
+        count * readChunk >= size ? this.read(handle, size, 1) : Promise.resolve(undefined),
+      ]);
+      let complete = true;
+      for (const [i, data] of replies.entries()) {
+        if (data === null) return Buffer.concat(parts);
         take(data);
         // A short read need not be the end: go on one by one from where it stopped.
-        if (data.length !== readChunk) break;
+        if (data.length !== (ranges[i] as { length: number }).length) {
+          complete = false;
+          break;
+        }
       }
+      if (complete && probe === null && offset === sizeHint) return Buffer.concat(parts);
     }
     while (offset <= maxBytes) {
       const data = await this.read(handle, offset);

@@ -29,8 +29,9 @@ import {
   type ExecResult,
   type SpawnedProcess,
 } from "./exec.js";
-import { assertTargetPath, defaultMaxFileBytes } from "./files.js";
+import { assertTargetPath, defaultMaxFileBytes, ReadBudget } from "./files.js";
 import { SftpClient, SftpError, openFlags, status, type SftpAttrs } from "./sftp.js";
+import { CommandShells, commandShellScript } from "./ssh-commands.js";
 import {
   fingerprintOf,
   parseDestination,
@@ -97,6 +98,8 @@ export class SshTarget implements Target {
 
   /** A view shares the connection of its parent and does not close it. */
   private view = false;
+  /** What this run may read in total, shared with views (see {@link ReadBudget}). */
+  budget = new ReadBudget();
 
   private constructor(
     readonly destination: SshDestination,
@@ -106,6 +109,7 @@ export class SshTarget implements Target {
     root: boolean,
     private sftp: SftpClient,
     private sftpProcess: SpawnedProcess,
+    private readonly commands: CommandShells,
   ) {
     this.location = formatDestination(destination);
     this.root = root;
@@ -134,25 +138,35 @@ export class SshTarget implements Target {
         installExitHook();
       }
       const login = formatDestination(destination);
-      const id = await runRemote(baseArgs, destination, ["id", "-u"], {}, false);
-      if (id.exitCode !== 0) {
+      // Who we are and whether sudo -n works, in one round trip: the uid on the first line,
+      // then (not root) sudo's own exit code and message.
+      const id = await runRemote(
+        baseArgs,
+        destination,
+        ["sh", "-c", 'u=$(id -u) || exit 125; echo "$u"; [ "$u" = 0 ] || exec sudo -n true'],
+        {},
+        false,
+      );
+      const uid = id.stdout.split("\n")[0]?.trim() ?? "";
+      if (!/^\d+$/.test(uid)) {
         throw new IncompleteError(
           "E_SSH",
           `could not run a command on ${login}: ${id.stderr.trim() || `exit ${id.exitCode}`}`,
         );
       }
-      const root = id.stdout.trim() === "0";
-      if (!root) {
-        const sudo = await runRemote(baseArgs, destination, ["sudo", "-n", "true"], {}, false);
-        if (sudo.exitCode !== 0) {
-          throw new IncompleteError(
-            "E_SSH_SUDO",
-            `the login on ${login} is not root and \`sudo -n\` does not work there (${sudo.stderr.trim().split("\n").pop() || `exit ${sudo.exitCode}`}); koffer never types a sudo password: log in as root, or allow this user sudo without a password (NOPASSWD) for the run`,
-          );
-        }
+      const root = uid === "0";
+      if (!root && id.exitCode !== 0) {
+        throw new IncompleteError(
+          "E_SSH_SUDO",
+          `the login on ${login} is not root and \`sudo -n\` does not work there (${id.stderr.trim().split("\n").pop() || `exit ${id.exitCode}`}); koffer never types a sudo password: log in as root, or allow this user sudo without a password (NOPASSWD) for the run`,
+        );
       }
       const { client, process: child } = await openSftp(baseArgs, destination, root, login);
-      return new SshTarget(destination, dir, baseArgs, masterPid, root, client, child);
+      const commands = new CommandShells(
+        () => openCommandShell(baseArgs, destination, root),
+        login,
+      );
+      return new SshTarget(destination, dir, baseArgs, masterPid, root, client, child, commands);
     } catch (error) {
       await stopMaster(dir, destination, masterPid);
       await rm(dir, { recursive: true, force: true });
@@ -212,14 +226,19 @@ export class SshTarget implements Target {
 
   /**
    * Only regular files are read (a FIFO would block the one SFTP server for the whole run),
-   * so the file is stat'ed before it is opened; its size then lets all reads go out at once,
-   * and the handle is closed without waiting (the server answers in order). At most
-   * `maxBytes` (default 8 MiB) are read; a larger file is refused (FileRefusedError).
+   * so the file is stat'ed before it is opened: a directory reads as null, anything else
+   * (FIFO, device, socket) is refused, as on the other targets. Its size then lets all reads
+   * go out at once, and the handle is closed without waiting (the server answers in order).
+   * At most `maxBytes` (default 8 MiB) are read, and the run's {@link ReadBudget} is charged
+   * here, on the controller: a larger file or an exhausted budget is a FileRefusedError.
    */
   async readFile(path: string, limits: { maxBytes?: number } = {}): Promise<Buffer | null> {
     const maxBytes = limits.maxBytes ?? defaultMaxFileBytes;
     const a = await this.attrs(path, true);
-    if (a === null || toTargetStat(a).type !== "file") return null;
+    if (a === null) return null;
+    const type = toTargetStat(a).type;
+    if (type === "directory") return null;
+    if (type !== "file") throw new FileRefusedError("type", path, kindOf(a.mode ?? 0));
     const tooLarge = (found: string) =>
       new FileRefusedError("size", path, `expected at most ${maxBytes} bytes, found ${found}`);
     if ((a.size ?? 0) > maxBytes) throw tooLarge(`${a.size} bytes`);
@@ -236,6 +255,7 @@ export class SshTarget implements Target {
       return this.lost(error, path);
     }
     if (bytes.length > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
+    this.budget.take(path, bytes.length);
     return bytes;
   }
 
@@ -257,8 +277,26 @@ export class SshTarget implements Target {
     }
   }
 
+  /**
+   * A command without stdin, environment, working directory or streamed output runs in one
+   * of the run's command shells (no channel, sudo and shell of its own); anything else — a
+   * secret always comes on stdin — gets its own channel.
+   */
   exec(command: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return runRemote(this.baseArgs, this.destination, [command, ...args], options, !this.root);
+    const argv = [command, ...args];
+    const plain =
+      options.input === undefined &&
+      Object.keys(options.env ?? {}).length === 0 &&
+      options.cwd === undefined &&
+      options.onStdout === undefined &&
+      argv.every((word) => !/[\n\0]/.test(word));
+    if (plain) {
+      return this.commands.run(argv, {
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.binary ? { binary: true } : {}),
+      });
+    }
+    return runRemote(this.baseArgs, this.destination, argv, options, !this.root);
   }
 
   /**
@@ -411,13 +449,16 @@ export class SshTarget implements Target {
       this.root,
       this.sftp,
       this.sftpProcess,
+      this.commands,
     );
     view.view = true;
+    view.budget = this.budget;
     return view;
   }
 
   async close(): Promise<void> {
     if (this.view) return;
+    await this.commands.close();
     this.sftpProcess.stdin.end();
     await Promise.race([
       this.sftpProcess.exited.catch(() => -1),
@@ -555,7 +596,8 @@ async function stopMaster(
   pid: number | null,
   baseArgs?: string[],
 ): Promise<void> {
-  if (baseArgs !== undefined) {
+  // The master's pid is known (the usual case): SIGTERM ends it cleanly, without another ssh.
+  if (baseArgs !== undefined && pid === null) {
     await run("ssh", [...baseArgs, "-O", "exit", "--", sshTarget(destination)], {
       timeoutMs: 5_000,
       isolateEnv: true,
@@ -728,6 +770,26 @@ async function runRemote(
   return { ...result, command: argv[0] as string, args: argv.slice(1) };
 }
 
+/** A command shell (src/targets/ssh-commands.ts) on a channel of the shared connection. */
+function openCommandShell(
+  baseArgs: string[],
+  destination: SshDestination,
+  root: boolean,
+): Promise<SpawnedProcess> {
+  const remote = [...(root ? [] : ["sudo", "-n", "--"]), "sh", "-c", commandShellScript]
+    .map(shellQuote)
+    .join(" ");
+  return spawnPiped("ssh", [
+    ...baseArgs,
+    "-o",
+    "ControlMaster=no",
+    "-T",
+    "--",
+    sshTarget(destination),
+    remote,
+  ]);
+}
+
 async function openSftp(
   baseArgs: string[],
   destination: SshDestination,
@@ -756,6 +818,17 @@ async function openSftp(
     client.fail(new SftpError(7, `the connection to ${login} was lost`)),
   );
   return { client, process: child };
+}
+
+/** What a non-regular file is, for the refusal (st_mode's file type bits). */
+function kindOf(mode: number): string {
+  const kinds: Record<number, string> = {
+    0o010000: "a FIFO",
+    0o020000: "a character device",
+    0o060000: "a block device",
+    0o140000: "a socket",
+  };
+  return kinds[mode & 0o170000] ?? "not a regular file";
 }
 
 function toTargetStat(a: SftpAttrs): TargetStat {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { openTarget } from "../../src/targets/index.js";
+import type { Target } from "../../src/targets/types.js";
 import { gatherServices, parseIsEnabled, unitsOfInterest } from "../../src/facts/services.js";
 import type { Profile } from "../../src/profiles/types.js";
 import { buildRoot } from "../helpers/root-tree.js";
@@ -67,6 +68,48 @@ describe("services gatherer on systemctl --root", () => {
     const facts = await gatherServices(await openTarget({ root }), ctx);
     expect(facts.unitFiles["ssh.service"]).toBe("not-found");
     expect(existsSync("/tmp/koffer-sysv-ran")).toBe(false);
+  });
+
+  it("answers units systemd finds only in its runtime, control and generator directories as systemctl does", async () => {
+    const unit = "[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\n";
+    const root = await buildRoot({
+      files: {
+        "/run/systemd/generator.late/ssh.service": unit,
+        "/run/systemd/transient/cups.service": unit,
+        "/etc/systemd/system.control/rsyslog.service": unit,
+      },
+    });
+    const facts = await gatherServices(await openTarget({ root }), ctx);
+    expect(facts.unitFiles).toMatchObject({
+      "ssh.service": "generated",
+      "cups.service": "transient",
+      "rsyslog.service": "disabled",
+      "avahi-daemon.service": "not-found",
+    });
+  });
+
+  it("asks a running system's systemctl once, however many units are missing", async () => {
+    const root = await buildRoot({
+      units: { "ssh.service": { alias: ["sshd.service"] }, "wg-quick@.service": {} },
+      enable: ["ssh.service", "wg-quick@wg0.service"],
+      mask: ["bluetooth.service"],
+    });
+    const offline = await openTarget({ root });
+    const expected = (await gatherServices(offline, ctx)).unitFiles;
+    // The same tree as a running system would show it: systemctl is asked about the tree.
+    const calls: string[][] = [];
+    const live: Target = Object.assign(Object.create(offline) as Target, {
+      kind: "local" as const,
+      live: true,
+      exec: (command: string, args: string[], options?: object) => {
+        calls.push([command, ...args]);
+        return offline.exec(command, [`--root=${root}`, ...args], options);
+      },
+    });
+    const facts = await gatherServices(live, ctx);
+    expect(facts.unitFiles).toEqual(expected);
+    expect(facts.unitFiles["avahi-daemon.service"]).toBe("not-found");
+    expect(calls.filter((c) => c[1] === "is-enabled")).toHaveLength(1);
   });
 
   it("parses is-enabled output that stops at a missing unit", () => {

@@ -10,7 +10,7 @@
 // rightly drops a connection whose bytes arrive out of order.) The reader is paused while
 // more than a bandwidth-delay product is queued or the writer pushes back, and an end of
 // input is passed on (half-close) only after everything before it was delivered.
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 
 const [host, port, delayArg, rateArg, countFile] = process.argv.slice(2);
@@ -63,8 +63,12 @@ function relay(from, to, onDone) {
   from.on("data", (chunk) => {
     const now = performance.now();
     relayed += chunk.length;
-    // Written as it goes: ssh ends a ProxyCommand with a signal, not a clean exit.
-    if (countFile) writeFileSync(countFile, `${relayed}\n`);
+    // Written as it goes: ssh ends a ProxyCommand with a signal, not a clean exit. Renamed
+    // into place, so a reader never sees the file truncated between two writes.
+    if (countFile) {
+      writeFileSync(`${countFile}.tmp`, `${relayed}\n`);
+      renameSync(`${countFile}.tmp`, countFile);
+    }
     wireFreeAt = Math.max(now, wireFreeAt) + (chunk.length / rate) * 1000;
     queue.push({ chunk, due: wireFreeAt + delay });
     queued += chunk.length;

@@ -132,6 +132,13 @@ describe("schema and types stay in step", () => {
     walk(schema);
   });
 
+  it("is a valid draft 2020-12 schema (koffer skips this check at run time)", async () => {
+    const { Ajv2020 } = await import("ajv/dist/2020.js");
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    ajv.addKeyword({ keyword: "x-koffer-required", schemaType: "array" });
+    expect(ajv.validateSchema(profileSchema()), JSON.stringify(ajv.errors)).toBe(true);
+  });
+
   it("the baseline validates and is complete once a profile names itself", async () => {
     const validate = await profileValidator();
     const document = { ...structuredClone(baseline), metadata: { name: "baseline" } };

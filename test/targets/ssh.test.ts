@@ -4,10 +4,12 @@
  * atomic writes, the lock and journal primitives, and secrets kept out of command lines.
  */
 import { execa } from "execa";
-import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KofferError } from "../../src/errors.js";
+import { FileRefusedError, KofferError } from "../../src/errors.js";
+import { ReadBudget } from "../../src/targets/files.js";
 import { SshTarget } from "../../src/targets/ssh.js";
 import { gatherFacts } from "../../src/facts/index.js";
 import {
@@ -211,6 +213,56 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
       await target.writeFileAtomic(`${data}/by-sudo`, "x", { mode: 0o600, uid: 0, gid: 0 });
       const s = await stat(`${data}/by-sudo`);
       expect([s.uid, s.mode & 0o777]).toEqual([0, 0o600]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("runs plain commands in one sudo'd shell for the run, its output in a private /run directory", async () => {
+    const target = await open(admin.name);
+    let dir = "";
+    try {
+      const [a, b] = await Promise.all([
+        target.exec("readlink", ["/proc/self/fd/1"]),
+        target.exec("readlink", ["/proc/self/fd/1"]),
+      ]);
+      const c = await target.exec("readlink", ["/proc/self/fd/1"]);
+      // Two shells at most, reused: no channel, sudo and shell per command.
+      expect(new Set([a, b, c].map((r) => r.stdout)).size).toBeLessThanOrEqual(2);
+      expect([a.stdout, b.stdout]).toContain(c.stdout);
+      dir = c.stdout.trim().replace(/\/o$/, "");
+      expect(dir).toMatch(/^\/run\/koffer-exec\./);
+      const s = await stat(dir);
+      expect([s.uid, s.mode & 0o777]).toEqual([0, 0o700]);
+      expect((await target.exec("id", ["-u"])).stdout).toBe("0\n");
+    } finally {
+      await target.close();
+    }
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("reads only regular files over SFTP, within the per-file cap and the run's budget", async () => {
+    const target = await open(admin.name);
+    try {
+      await execa("mkfifo", [`${data}/fifo`]);
+      await symlink(`${data}/fifo`, `${data}/link-to-fifo`);
+      for (const path of [`${data}/fifo`, `${data}/link-to-fifo`, "/dev/zero"]) {
+        const error = await target.readFile(path).catch((e: unknown) => e);
+        expect(error, path).toBeInstanceOf(FileRefusedError);
+        expect((error as FileRefusedError).reason, path).toBe("type");
+      }
+      // Sizes around the SFTP read size (255 KiB): each read in one go, byte for byte.
+      for (const size of [0, 1, 261_119, 261_120, 261_121, 700_000]) {
+        const bytes = Buffer.alloc(size, size % 251);
+        await writeFile(`${data}/sized`, bytes);
+        expect((await target.readFile(`${data}/sized`))?.equals(bytes), String(size)).toBe(true);
+      }
+      await expect(target.readFile(`${data}/sized`, { maxBytes: 699_999 })).rejects.toMatchObject({
+        reason: "size",
+      });
+      target.budget = new ReadBudget(1_000_000);
+      await target.readFile(`${data}/sized`);
+      await expect(target.readFile(`${data}/sized`)).rejects.toMatchObject({ reason: "budget" });
     } finally {
       await target.close();
     }
