@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Control, Finding } from "./types.js";
 import { ev, fail, notApplicable, pass, settingValue } from "./util.js";
 
@@ -24,6 +25,13 @@ const macs = new Set([
   "hmac-sha2-512-etm@openssh.com",
 ]);
 
+/** A ListenAddress or listener address without port and brackets: "[fe80::1]:22" → "fe80::1". */
+function bareAddress(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1] as string;
+  return isIP(address) === 6 ? address : address.replace(/:\d+$/, "");
+}
+
 export const net03: Control = {
   meta: {
     id: "NET-03",
@@ -40,7 +48,7 @@ export const net03: Control = {
     references: ["BSI TR-02102-4", "BSI SYS.2.3.A1", "DSGVO Art. 32 Abs. 1 lit. b"],
     sdmGoals: ["vertraulichkeit", "integritaet"],
     art32: ["b"],
-    facts: ["network"],
+    facts: ["network", "data"],
     messages: {
       ok: {
         de: "Erwartet gehärtetes sshd, gefunden gehärtet.",
@@ -58,10 +66,18 @@ export const net03: Control = {
         de: "Erwartet nur TR-02102-4-Verfahren in {{key}}, gefunden {{actual}}.",
         en: "Expected only TR-02102-4 algorithms in {{key}}, found {{actual}}.",
       },
+      bootBind: {
+        de: "Erwartet {{key}} = 1, damit sshd beim Start die Tunneladresse {{address}} binden kann, bevor der Tunnel steht; gefunden {{actual}}.",
+        en: "Expected {{key}} = 1, so that sshd can bind the tunnel address {{address}} at boot before the tunnel is up; found {{actual}}.",
+      },
+      listening: {
+        de: "Erwartet sshd lauschend nur auf {{expected}}, gefunden {{actual}}.",
+        en: "Expected sshd listening on {{expected}} only, found {{actual}}.",
+      },
     },
     fix: {
-      de: "sshd_config.d mit gehärteten Einstellungen schreiben.",
-      en: "Write hardened settings to sshd_config.d.",
+      de: "sshd_config.d mit gehärteten Einstellungen schreiben; für die Tunneladresse net.ipv4.ip_nonlocal_bind = 1 in sysctl.d setzen; sshd neu laden.",
+      en: "Write hardened settings to sshd_config.d; for the tunnel address set net.ipv4.ip_nonlocal_bind = 1 in sysctl.d; reload sshd.",
     },
   },
   evaluate(profile, facts) {
@@ -115,6 +131,43 @@ export const net03: Control = {
           ),
         ]),
       );
+    const addresses = listen === "(not set)" ? [] : listen.split(/\s+/).map(bareAddress);
+    // The tunnel address exists only once the tunnel is up: sshd started at boot binds it
+    // only with nonlocal bind on (what systemd-sysctl applies at boot, the files).
+    const tunnel = profile.spec.network.sshListenAddress;
+    if (tunnel !== undefined && addresses.includes(bareAddress(tunnel))) {
+      const key = `net.ipv${isIP(bareAddress(tunnel)) === 6 ? 6 : 4}.ip_nonlocal_bind`;
+      const set = facts.data.sysctl[key];
+      if (set?.value.trim() !== "1")
+        findings.push(
+          fail(
+            "bootBind",
+            { key, address: bareAddress(tunnel), actual: set?.value.trim() ?? "(not set)" },
+            [ev(key, "1", set?.value.trim() ?? "(not set)", set?.source ?? "/etc/sysctl.d")],
+          ),
+        );
+    }
+    // On a running laptop: where sshd really listens (a reload that did not happen, a bind
+    // that failed and left sshd down).
+    const listeners = facts.network.listeners;
+    if (listeners.available && addresses.length > 0) {
+      const actual = [
+        ...new Set(
+          listeners.value
+            .filter((l) => l.proto === "tcp" && l.process === "sshd")
+            .map((l) => l.address),
+        ),
+      ].sort();
+      const expected = [...new Set(addresses)].sort();
+      if (actual.join(" ") !== expected.join(" ")) {
+        const found = actual.length === 0 ? "nothing (sshd is not listening)" : actual.join(", ");
+        findings.push(
+          fail("listening", { expected: expected.join(", "), actual: found }, [
+            ev("sshd listening sockets", expected.join(", "), found, listeners.source),
+          ]),
+        );
+      }
+    }
     for (const [key, allowed] of [
       ["kexalgorithms", kex],
       ["ciphers", ciphers],

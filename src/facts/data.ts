@@ -37,6 +37,8 @@ export const liveSysctlKeys = [
   "kernel.yama.ptrace_scope",
   "net.ipv4.ip_forward",
   "net.ipv6.conf.all.disable_ipv6",
+  "net.ipv4.ip_nonlocal_bind",
+  "net.ipv6.ip_nonlocal_bind",
 ];
 /** Mount points whose options APP-01 and DATA-01 judge. */
 export const mountsOfInterest = ["/tmp", "/var/tmp", "/home", "/media"];

@@ -17,6 +17,7 @@ export const managedPath = {
   usbguardDaemon: "/etc/usbguard/usbguard-daemon.conf",
   modprobeUsbStorage: "/etc/modprobe.d/koffer-usb-storage.conf",
   sysctl: "/etc/sysctl.d/90-koffer.conf",
+  sshdBind: "/etc/sysctl.d/90-koffer-sshd.conf",
   grub: "/etc/default/grub.d/90-koffer.cfg",
   sleep: "/etc/systemd/sleep.conf.d/90-koffer.conf",
   nftables: "/etc/nftables.conf",

@@ -216,9 +216,8 @@ export async function gatherVpn(target: Target, _ctx: GatherContext): Promise<Vp
     if (conn.keyexchange === "ikev1")
       facts.otherTunnels.push({ type: "ikev1", source: conn.source });
   }
-  for (const dir of ["/etc/koffer/csr", "/var/lib/koffer/csr"]) {
-    for (const path of await filesIn(target, dir))
-      if (/\.(csr|pem)$/.test(path)) facts.csrs.push(path);
-  }
+  // Where `koffer cert request` and provisioning write a request (src/pki/lifecycle.ts).
+  for (const path of await filesIn(target, "/etc/swanctl/x509req"))
+    if (path.endsWith(".csr.pem")) facts.csrs.push(path);
   return facts;
 }

@@ -37,6 +37,10 @@ export const evidenceTerms: Record<string, Localized> = {
     "(not set; kernel default)",
   ),
   "(missing)": L("(fehlt)", "(missing)"),
+  "nothing (sshd is not listening)": L(
+    "nichts (sshd lauscht nicht)",
+    "nothing (sshd is not listening)",
+  ),
   missing: L("fehlt", "missing"),
   "package missing": L("Paket fehlt", "package missing"),
   loadable: L("ladbar", "loadable"),

@@ -261,12 +261,25 @@ async function writeFile(change: Change, target: Target, run: RunContext): Promi
     uid: change.uid,
     gid: change.gid,
   });
-  if (change.check !== undefined) {
-    const putBack = async () => {
-      if (current === null || stat === null) await target.remove(change.path);
-      else await target.writeFileAtomic(change.path, current, stat);
-    };
-    await checkAndReload(target, change.path, change.check, putBack);
+  const putBack = async () => {
+    if (current === null || stat === null) await target.remove(change.path);
+    else await target.writeFileAtomic(change.path, current, stat);
+  };
+  if (change.check !== undefined) await checkAndReload(target, change.path, change.check, putBack);
+  if (change.activate !== undefined && target.live) {
+    const [command, ...args] = change.activate as [string, ...string[]];
+    const done = await target.exec(command, args, { timeoutMs: 60_000 });
+    if (done.exitCode !== 0) {
+      await putBack();
+      const why = (done.stderr.trim() || done.stdout.trim() || `exit ${done.exitCode}`)
+        .split("\n")
+        .slice(-3)
+        .join("; ");
+      throw new IncompleteError(
+        "E_ACTIVATE",
+        `${change.activate.join(" ")} could not put ${change.path} into effect (${why}); the previous file is back in place`,
+      );
+    }
   }
   return "applied";
 }

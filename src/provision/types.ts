@@ -30,6 +30,12 @@ export interface WriteFileChange extends ChangeBase {
    * run afterwards, else the previous file is put back and the unit reloaded again.
    */
   check?: { command: string[]; image?: string[]; reload?: string };
+  /**
+   * On a running machine, the command that puts the written file into effect at once (before
+   * any later change relies on it); an image takes the file at boot. When it fails, the
+   * previous file is put back and the change fails.
+   */
+  activate?: string[];
 }
 
 export interface RemoveFileChange extends ChangeBase {

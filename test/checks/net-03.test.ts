@@ -13,6 +13,12 @@ const hardened = settings("/etc/ssh/sshd_config.d/koffer.conf", {
   ciphers: "aes256-gcm@openssh.com,aes128-ctr",
   macs: "hmac-sha2-512-etm@openssh.com",
 });
+const tunnelProfile = makeProfile({
+  spec: { network: { ssh: true, sshListenAddress: "10.99.0.7" } },
+});
+const bind = settings("/etc/sysctl.d/90-koffer-sshd.conf", { "net.ipv4.ip_nonlocal_bind": "1" });
+const live = <T>(value: T) => ({ available: true as const, value, source: "ss -H -tulpn" });
+const sshdOn = (address: string) => ({ proto: "tcp", address, port: 22, process: "sshd" });
 testControl(net03, import.meta.url, [
   { name: "SSH not allowed", status: "not-applicable", messages: ["notApplicable"] },
   {
@@ -95,5 +101,71 @@ testControl(net03, import.meta.url, [
     }),
     status: "fail",
     messages: ["setting", "algorithms"],
+  },
+  {
+    name: "the tunnel address without nonlocal bind: sshd cannot start at boot",
+    profile: tunnelProfile,
+    facts: hardenedFacts({ network: { sshd: hardened } }),
+    status: "fail",
+    messages: ["bootBind"],
+    exact: true,
+    data: { key: "net.ipv4.ip_nonlocal_bind", address: "10.99.0.7", actual: "(not set)" },
+  },
+  {
+    name: "the tunnel address with nonlocal bind",
+    profile: tunnelProfile,
+    facts: hardenedFacts({ network: { sshd: hardened }, data: { sysctl: bind } }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "an IPv6 tunnel address needs net.ipv6.ip_nonlocal_bind",
+    profile: makeProfile({
+      spec: { network: { ssh: true, sshListenAddress: "fd00:8::7" } },
+    }),
+    facts: hardenedFacts({
+      network: {
+        sshd: { ...hardened, listenaddress: { value: "[fd00:8::7]:22", source: "x:3" } },
+      },
+      data: { sysctl: bind },
+    }),
+    status: "fail",
+    messages: ["bootBind"],
+    exact: true,
+    data: { key: "net.ipv6.ip_nonlocal_bind", address: "fd00:8::7" },
+  },
+  {
+    name: "running: sshd listens on the tunnel address only",
+    profile: tunnelProfile,
+    facts: hardenedFacts({
+      network: { sshd: hardened, listeners: live([sshdOn("10.99.0.7")]) },
+      data: { sysctl: bind },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "running: sshd is down (it could not bind)",
+    profile: tunnelProfile,
+    facts: hardenedFacts({
+      network: { sshd: hardened, listeners: live([]) },
+      data: { sysctl: bind },
+    }),
+    status: "fail",
+    messages: ["listening"],
+    exact: true,
+    data: { expected: "10.99.0.7", actual: "nothing (sshd is not listening)" },
+  },
+  {
+    name: "running: sshd still listens everywhere (not reloaded)",
+    profile: tunnelProfile,
+    facts: hardenedFacts({
+      network: { sshd: hardened, listeners: live([sshdOn("0.0.0.0"), sshdOn("::")]) },
+      data: { sysctl: bind },
+    }),
+    status: "fail",
+    messages: ["listening"],
+    exact: true,
+    data: { expected: "10.99.0.7", actual: "0.0.0.0, ::" },
   },
 ]);

@@ -144,7 +144,7 @@ export async function sshLaptopLayer(profileYaml: string): Promise<[string, stri
 }
 
 export interface SshLaptop {
-  machine: BootedMachine;
+  readonly machine: BootedMachine;
   /** Host path of the laptop's root. */
   root: string;
   address: string;
@@ -167,6 +167,14 @@ export interface SshLaptop {
   ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** Run the built koffer CLI inside the laptop (local verify there). */
   kofferInside(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** Power the laptop off and boot it again on the same root and network (`machine` is the new one). */
+  reboot(): Promise<void>;
+  /**
+   * Stand in for the IPsec tunnel the rig does not have: koffer's firewall lets SSH in only
+   * through IPsec (`meta ipsec exists`); this inserts, live and only into the running ruleset,
+   * a rule that admits the controller's address to port 22 as the tunnel would.
+   */
+  admitController(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -217,6 +225,14 @@ export async function bootSshLaptop(options: {
   workDir: string;
   /** Route the tunnel address (10.8.0.7) from the controller namespace to this laptop. */
   routeTunnelAddress?: boolean;
+  /**
+   * CAP_NET_ADMIN for the laptop's root (a real laptop's root has it): nftables.service can
+   * load its ruleset. Off by default: the ruleset lets SSH in only through the IPsec tunnel,
+   * which the rig does not have, so a test that asks for it stands in for the tunnel itself.
+   */
+  netAdmin?: boolean;
+  /** Do not put the tunnel address on the laptop's link (the tunnel is not up yet). */
+  withoutTunnelAddress?: boolean;
 }): Promise<SshLaptop> {
   const { index, layer, controllerNs, identity, workDir } = options;
   await controllerKey(identity);
@@ -265,7 +281,8 @@ export async function bootSshLaptop(options: {
     // The profile's sshListenAddress stands in for the laptop's tunnel address (harness only:
     // no tunnel here). Every laptop has it, so an sshd restarted onto it can bind; the
     // controller routes it to the laptop that asks (one per controller namespace).
-    await sh(["ip", "-n", laptopNs, "addr", "add", `${tunnelAddress}/32`, "dev", link.ifB]);
+    if (options.withoutTunnelAddress !== true)
+      await sh(["ip", "-n", laptopNs, "addr", "add", `${tunnelAddress}/32`, "dev", link.ifB]);
     if (options.routeTunnelAddress) {
       await sh(["ip", "-n", controllerNs, "route", "add", `${tunnelAddress}/32`, "via", address]);
     }
@@ -280,13 +297,25 @@ export async function bootSshLaptop(options: {
     const fingerprint = (
       await sh(["ssh-keygen", "-lf", join(root, "etc", "ssh", "ssh_host_ecdsa_key.pub")])
     ).split(/\s+/)[1] as string;
-    machine = await bootMachine({
-      root,
-      name: `kof-sshlap-${index}-${process.pid}`,
-      netns: laptopNs,
-      bindsRo: kofferBinds(),
-    });
-    await machine.waitUntilBooted(120_000);
+    const boot = async (): Promise<BootedMachine> => {
+      const booted = await bootMachine({
+        root,
+        name: `kof-sshlap-${index}-${process.pid}`,
+        netns: laptopNs as string,
+        bindsRo: kofferBinds(),
+        ...(options.netAdmin === true
+          ? {
+              capabilities: ["CAP_NET_ADMIN"],
+              // The laptop's own net.* sysctls (systemd-sysctl at boot, sysctl -p).
+              netSysctlWritable: true,
+            }
+          : {}),
+      });
+      machine = booted;
+      await booted.waitUntilBooted(120_000);
+      return booted;
+    };
+    const first = await boot();
     const deadline = Date.now() + 60_000;
     for (;;) {
       const scan = await execa(
@@ -296,13 +325,15 @@ export async function bootSshLaptop(options: {
       );
       if (String(scan.stdout).includes("ecdsa")) break;
       if (Date.now() > deadline) {
-        throw new Error(`sshd on ${hostname} did not come up: ${await machine.consoleLog()}`);
+        throw new Error(`sshd on ${hostname} did not come up: ${await first.consoleLog()}`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    const booted = machine;
+    const controllerAddress = `10.251.${index}.1`;
     return {
-      machine: booted,
+      get machine() {
+        return machine as BootedMachine;
+      },
       root,
       address,
       destination: `${technician}@${address}`,
@@ -321,7 +352,31 @@ export async function bootSshLaptop(options: {
         return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
       },
       async kofferInside(args) {
-        return booted.run(["/usr/local/bin/node", kofferBin, ...args], { timeoutMs: 300_000 });
+        return (machine as BootedMachine).run(["/usr/local/bin/node", kofferBin, ...args], {
+          timeoutMs: 300_000,
+        });
+      },
+      async reboot() {
+        await machine?.stop();
+        await boot();
+      },
+      async admitController() {
+        const r = await (machine as BootedMachine).run([
+          "nft",
+          "insert",
+          "rule",
+          "inet",
+          "koffer",
+          "input",
+          "ip",
+          "saddr",
+          controllerAddress,
+          "tcp",
+          "dport",
+          "22",
+          "accept",
+        ]);
+        if (r.exitCode !== 0) throw new Error(`nft insert failed: ${r.stderr}`);
       },
       stop,
     };

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyChanges, journalPath, manifestPath } from "../../src/provision/apply.js";
 import { rollback } from "../../src/provision/rollback.js";
 import { LOCK_FILE, acquireLock } from "../../src/provision/state.js";
-import type { Change } from "../../src/provision/types.js";
+import type { Change, WriteFileChange } from "../../src/provision/types.js";
+import { run } from "../../src/targets/exec.js";
 import { RootTarget } from "../../src/targets/root.js";
 
 let dir: string;
@@ -188,6 +189,49 @@ describe("applyChanges", () => {
     ]);
     expect(report.failed).toHaveLength(1);
     expect(report.failed[0]?.message).toMatch(/no way to apply a luks-remove-keyslot change/);
+    expect(await stat(join(dir, "etc/after")).catch(() => null)).toBeNull();
+  });
+
+  it("puts a written file into effect on a running machine, and puts the old one back when that fails", async () => {
+    // The tree, seen as a running machine: its commands are real ones on this host.
+    const live = new Proxy(target, {
+      get: (t, key) => {
+        if (key === "live") return true;
+        if (key === "exec")
+          return (command: string, args: string[]) => run(command, args, { timeoutMs: 10_000 });
+        const value = Reflect.get(t, key) as unknown;
+        return typeof value === "function" ? value.bind(t) : value;
+      },
+    });
+    const marker = join(dir, "activated");
+    const activated: WriteFileChange = {
+      ...(write(
+        "/etc/sysctl.d/90-koffer-sshd.conf",
+        "net.ipv4.ip_nonlocal_bind = 1\n",
+      ) as WriteFileChange),
+      activate: ["/bin/sh", "-c", 'echo "$1" > "$2"', "sh", "now", marker],
+    };
+    const ok = await applyChanges(live, [activated]);
+    expect(ok.failed).toEqual([]);
+    expect(await readFile(marker, "utf8")).toBe("now\n");
+    // An image takes the file at boot: nothing is run.
+    await rm(marker);
+    await applyChanges(target, [{ ...activated, content: "net.ipv4.ip_nonlocal_bind = 0\n" }]);
+    expect(await stat(marker).catch(() => null)).toBeNull();
+
+    const before = await readFile(join(dir, "etc/sysctl.d/90-koffer-sshd.conf"), "utf8");
+    const refused = await applyChanges(live, [
+      {
+        ...activated,
+        content: "net.ipv4.ip_nonlocal_bind = 2\n",
+        activate: ["/bin/sh", "-c", "echo 'permission denied on key' >&2; exit 1"],
+      },
+      write("/etc/after", "1\n"),
+    ]);
+    expect(refused.failed[0]?.message).toMatch(
+      /could not put \/etc\/sysctl\.d\/90-koffer-sshd\.conf into effect \(permission denied on key\); the previous file is back in place/,
+    );
+    expect(await readFile(join(dir, "etc/sysctl.d/90-koffer-sshd.conf"), "utf8")).toBe(before);
     expect(await stat(join(dir, "etc/after")).catch(() => null)).toBeNull();
   });
 });

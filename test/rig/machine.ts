@@ -66,6 +66,13 @@ export interface BootOptions {
    * kernel-libipsec (a TUN device) needs it named here.
    */
   capabilities?: string[];
+  /**
+   * /proc/sys/net writable in the machine (nspawn's SYSTEMD_NSPAWN_API_VFS_WRITABLE=network),
+   * which nspawn otherwise grants only with --private-network: systemd-sysctl then applies the
+   * machine's net.* settings at boot (its ConditionPathIsReadWrite=/proc/sys/net/). They are
+   * the machine's own network namespace's.
+   */
+  netSysctlWritable?: boolean;
 }
 
 /** The PATH a login shell on Debian has; nsenter resolves argv[0] inside the machine. */
@@ -132,6 +139,7 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
       PATH: process.env.PATH ?? guestPath,
       LC_ALL: "C",
       SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: "1",
+      ...(opts.netSysctlWritable === true ? { SYSTEMD_NSPAWN_API_VFS_WRITABLE: "network" } : {}),
     },
   });
   closeSync(log);

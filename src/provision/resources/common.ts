@@ -78,6 +78,8 @@ export interface FileSpec {
   satisfied: boolean;
   /** See {@link WriteFileChange.check}. */
   check?: WriteFileChange["check"];
+  /** See {@link WriteFileChange.activate}. */
+  activate?: WriteFileChange["activate"];
 }
 
 /** A write-file change when the file differs from what koffer would write; else nothing. */
@@ -93,6 +95,7 @@ export function fileChange(ctx: PlanContext, spec: FileSpec): WriteFileChange[] 
     uid: spec.uid ?? 0,
     gid: spec.gid ?? 0,
     ...(spec.check === undefined ? {} : { check: spec.check }),
+    ...(spec.activate === undefined ? {} : { activate: spec.activate }),
   };
   const known = ctx.facts.managedFiles?.[spec.path];
   if (known === undefined) return spec.satisfied ? [] : [change];

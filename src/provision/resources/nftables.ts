@@ -51,6 +51,15 @@ export function nftablesConf(profile: Profile): string {
   rules.push("# DHCP for the uplink");
   rules.push("udp sport 68 udp dport 67 accept", "udp sport 546 udp dport 547 accept");
   rules.push("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
+  if (profile.spec.network.ssh) {
+    // New SSH sessions come in only through the tunnel (input chain). One already open when
+    // the firewall starts - the technician's, provisioning this laptop over its LAN - must
+    // not lose its replies, or the run dies at this very step and leaves the rest undone.
+    // Stateless on purpose: conntrack picks such a session up mid-stream, and its first
+    // packet seen is "new".
+    rules.push("# replies of SSH sessions (NET-03)");
+    rules.push("tcp sport 22 accept");
+  }
   rules.push("# everything else only through the tunnel");
   // `rt ipsec exists`: the route has an IPsec transform. `meta ipsec` (the packet came in
   // through IPsec) is invalid in output; the kernel would reject the whole ruleset.

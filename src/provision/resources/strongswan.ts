@@ -13,7 +13,7 @@ import {
 import { managedPath } from "../../facts/managed.js";
 import { releaseOf } from "../../platform/releases.js";
 import { platformProposals } from "../../profiles/proposals.js";
-import { credentialNameFor } from "../../pki/lifecycle.js";
+import { certPaths, credentialNameFor } from "../../pki/lifecycle.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, quoted, renderTemplate, type PlanContext } from "./common.js";
 
@@ -151,8 +151,14 @@ function planCertificate(ctx: PlanContext): Change[] {
         summary: `issue the device certificate ${name} with the municipality CA (key stays on the device)`,
       },
     ];
-  // A pending request waits for the CA; writing another would only replace it.
-  if (ctx.facts.vpn.csrs.length > 0) return [];
+  // A pending request (this credential's, with its key still there) waits for the CA;
+  // writing another would only replace it. The handler judges it the same way.
+  const paths = certPaths("/", name);
+  if (
+    ctx.facts.vpn.csrs.includes(paths.csr) &&
+    ctx.facts.vpn.privateKeys.some((k) => k.path === paths.key)
+  )
+    return [];
   return [
     {
       kind: "vpn-certificate",

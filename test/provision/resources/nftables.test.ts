@@ -2,11 +2,16 @@
  * The firewall koffer writes loads in the kernel (not only `nft -c`, which skips the
  * kernel's per-hook validation): with the kill switch, and without it.
  */
-import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseNftJson, parseNftables } from "../../../src/facts/parsers/nftables.js";
 import { nftablesConf } from "../../../src/provision/resources/nftables.js";
 import { loadNftInNetns } from "../../helpers/nft.js";
 import { makeProfile } from "../../helpers/profile.js";
+import { createNetns, deleteNetns, linkNetns } from "../../rig/netns.js";
 
 const canNetns = process.getuid?.() === 0;
 
@@ -15,6 +20,7 @@ describe.skipIf(!canNetns)("nftables.conf as provisioned loads in a kernel", () 
     ["kill switch, gateway by name", makeProfile()],
     ["kill switch, gateway by address", makeProfile({ spec: { vpn: { gateway: "192.0.2.10" } } })],
     ["no kill switch", makeProfile({ spec: { vpn: { killSwitch: false } } })],
+    ["kill switch and SSH", makeProfile({ spec: { network: { ssh: true } } })],
   ])("%s", async (_name, profile) => {
     const text = nftablesConf(profile);
     expect(parseNftables(text, "/etc/nftables.conf").parseErrors).toEqual([]);
@@ -27,5 +33,97 @@ describe.skipIf(!canNetns)("nftables.conf as provisioned loads in a kernel", () 
       expect(output?.policy).toBe("drop");
       expect(output?.rules).toContain("rt ipsec exists accept");
     } else expect(output?.policy).toBe("accept");
+  });
+});
+
+/**
+ * Provisioning over SSH on the laptop's LAN starts the firewall during the run. The session
+ * it runs over was opened before (conntrack picks it up mid-stream) and must survive the kill
+ * switch, or the run dies at that step and leaves the rest undone (the sudo group and the
+ * certificate request used to wait for a second run). A real TCP session between two network
+ * namespaces, then the ruleset loaded on the "laptop" side, then traffic again.
+ */
+describe.skipIf(!canNetns)("an SSH session open when the kill switch starts", () => {
+  const names: string[] = [];
+  afterAll(async () => {
+    for (const n of names) await deleteNetns(n);
+  });
+
+  it.each([
+    ["survives with SSH allowed", true],
+    ["is cut without SSH", false],
+  ])("%s", async (_name, ssh) => {
+    const laptop = await createNetns("kof-nftssh");
+    const tech = await createNetns("kof-nftssh");
+    names.push(laptop, tech);
+    await linkNetns(tech, laptop, "10.251.77.1/24", "10.251.77.2/24");
+    let client: ReturnType<typeof execa> | undefined;
+    const server = execa(
+      "ip",
+      [
+        "netns",
+        "exec",
+        laptop,
+        process.execPath,
+        "-e",
+        // The laptop's side speaks first, as sshd does when the command it ran returns.
+        `require("node:net").createServer((s) => {
+           s.on("data", (d) => process.stdout.write(d));
+           process.stdin.on("data", (d) => s.write(d));
+         }).listen(22, "10.251.77.2", () => console.log("up"));`,
+      ],
+      { reject: false, buffer: false },
+    );
+    const lines: string[] = [];
+    const echoed = async (word: string) => {
+      server.stdin?.write(`${word}\n`);
+      for (let i = 0; i < 30; i++) {
+        if (lines.includes(word)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    try {
+      await new Promise<void>((resolve) => server.stdout?.once("data", () => resolve()));
+      server.stdout?.on("data", (d: Buffer) =>
+        lines.push(...d.toString().split("\n").filter(Boolean)),
+      );
+      client = execa(
+        "ip",
+        [
+          "netns",
+          "exec",
+          tech,
+          process.execPath,
+          "-e",
+          `const s = require("node:net").connect(22, "10.251.77.2"); s.pipe(s);`,
+        ],
+        { reject: false, buffer: false },
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await echoed("before")).toBe(true);
+      const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
+      try {
+        await writeFile(
+          join(dir, "nftables.conf"),
+          nftablesConf(makeProfile({ spec: { network: { ssh } } })),
+        );
+        const load = await execa(
+          "ip",
+          ["netns", "exec", laptop, "nft", "-f", join(dir, "nftables.conf")],
+          {
+            reject: false,
+          },
+        );
+        expect(load.exitCode, load.stderr).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect(await echoed("after")).toBe(ssh);
+    } finally {
+      client?.kill("SIGKILL");
+      server.kill("SIGKILL");
+      await Promise.allSettled([client, server]);
+    }
   });
 });

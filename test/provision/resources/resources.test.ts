@@ -441,10 +441,89 @@ describe("resources", () => {
     expect(planProvision(profile, facts, { now, canIssue: true })).toMatchObject([
       { kind: "vpn-certificate", action: "issue", name: "koffer-07" },
     ]);
+    const key = "/etc/swanctl/private/koffer-07.pem";
     const pending = hardenedFacts({
-      vpn: { certificates: [], csrs: ["/etc/swanctl/x509req/koffer-07.csr.pem"] },
+      vpn: {
+        certificates: [],
+        csrs: ["/etc/swanctl/x509req/koffer-07.csr.pem"],
+        privateKeys: [{ path: key, file: { path: key, mode: 0o600, uid: 0, gid: 0 } }],
+      },
     });
     expect(planProvision(profile, pending, { now })).toEqual([]);
+    // Another credential's request, or a request whose key is gone, does not count.
+    const foreign = hardenedFacts({
+      vpn: {
+        certificates: [],
+        csrs: ["/etc/swanctl/x509req/other.csr.pem"],
+        privateKeys: [{ path: key, file: { path: key, mode: 0o600, uid: 0, gid: 0 } }],
+      },
+    });
+    expect(planProvision(profile, foreign, { now })).toMatchObject([
+      { kind: "vpn-certificate", action: "request", name: "koffer-07" },
+    ]);
+    const keyless = hardenedFacts({
+      vpn: { certificates: [], csrs: ["/etc/swanctl/x509req/koffer-07.csr.pem"] },
+    });
+    expect(planProvision(profile, keyless, { now })).toMatchObject([
+      { kind: "vpn-certificate", action: "request", name: "koffer-07" },
+    ]);
+  });
+});
+
+describe("ssh on the tunnel address", () => {
+  const sshProfile = makeProfile({
+    spec: { network: { ssh: true, sshListenAddress: "10.99.0.7" } },
+  });
+  const hardenedSshd = {
+    passwordauthentication: { value: "no", source: "x:1" },
+    kbdinteractiveauthentication: { value: "no", source: "x:2" },
+    permitrootlogin: { value: "no", source: "x:3" },
+    listenaddress: { value: "10.99.0.7", source: "x:4" },
+  };
+  it("lets sshd bind the tunnel address before the tunnel is up, activated before the sshd reload", () => {
+    const facts = withPackages(hardenedFacts({ network: { sshd: hardenedSshd } }), [
+      "openssh-server",
+    ]);
+    const changes = planProvision(sshProfile, facts, { now });
+    expect(describeChanges(changes)).toEqual(["write-file /etc/sysctl.d/90-koffer-sshd.conf"]);
+    const bind = changes[0] as Extract<Change, { kind: "write-file" }>;
+    expect(bind.content).toMatch(/^net\.ipv4\.ip_nonlocal_bind = 1$/m);
+    // Set live only where the address is not there yet (else the reload binds it anyway).
+    expect(bind.activate?.slice(-2)).toEqual(["10.99.0.7", "/etc/sysctl.d/90-koffer-sshd.conf"]);
+    // Written with sshd's drop-in: the sysctl comes first, so the reload can bind.
+    const both = planProvision(sshProfile, withPackages(hardenedFacts(), ["openssh-server"]), {
+      now,
+    });
+    expect(describeChanges(both).filter((c) => /sshd|ssh\//.test(c))).toEqual([
+      "write-file /etc/sysctl.d/90-koffer-sshd.conf",
+      "write-file /etc/ssh/sshd_config.d/00-koffer.conf",
+    ]);
+    const set = withPackages(
+      hardenedFacts({
+        network: { sshd: hardenedSshd },
+        data: {
+          sysctl: {
+            "net.ipv4.ip_nonlocal_bind": {
+              value: "1",
+              source: "/etc/sysctl.d/90-koffer-sshd.conf:3",
+            },
+          },
+        },
+      }),
+      ["openssh-server"],
+    );
+    expect(planProvision(sshProfile, set, { now })).toEqual([]);
+  });
+
+  it("removes koffer's nonlocal bind when SSH is no longer allowed", () => {
+    const facts = hardenedFacts({
+      managedFiles: {
+        "/etc/sysctl.d/90-koffer-sshd.conf": { sha256: "00", mode: 0o644, uid: 0, gid: 0 },
+      },
+    });
+    expect(describeChanges(planProvision(profile, facts, { now }))).toContain(
+      "remove-file /etc/sysctl.d/90-koffer-sshd.conf",
+    );
   });
 });
 
