@@ -42,10 +42,12 @@ export function planSsh(ctx: PlanContext): Change[] {
     check: {
       command: ["/usr/sbin/sshd", "-t"],
       // An image often has no host keys yet (made at first boot): test with a throwaway one.
+      // Nor its privilege separation directory, which ssh.service makes (RuntimeDirectory) in
+      // /run; the sandbox's /run is its own tmpfs, so the image does not change.
       image: [
         "/bin/sh",
         "-c",
-        'd=$(mktemp -d) && ssh-keygen -q -t ecdsa -N "" -f "$d/k" >/dev/null && exec "$@" -h "$d/k"',
+        'mkdir -p -m 0755 /run/sshd && d=$(mktemp -d) && ssh-keygen -q -t ecdsa -N "" -f "$d/k" >/dev/null && exec "$@" -h "$d/k"',
         "sh",
         "/usr/sbin/sshd",
         "-t",
