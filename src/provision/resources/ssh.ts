@@ -6,7 +6,7 @@
 import { settingValue, unitOn, unitState } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { fileChange, header, maskUnit, type PlanContext } from "./common.js";
+import { disableOverrides, fileChange, header, maskUnit, type PlanContext } from "./common.js";
 
 /** The drop-in: keys only, no root, TR-02102-4 algorithms, the tunnel address only. */
 export function sshdDropIn(listenAddress: string | undefined): string {
@@ -36,7 +36,7 @@ export function planSsh(ctx: PlanContext): Change[] {
     ["kbdinteractiveauthentication", "no"],
     ["permitrootlogin", "no"],
   ];
-  return fileChange(ctx, {
+  const changes = fileChange(ctx, {
     // ListenAddress takes effect only when sshd re-reads its configuration; a broken file
     // would keep sshd from starting at all (and lock the technician out).
     check: {
@@ -63,4 +63,15 @@ export function planSsh(ctx: PlanContext): Change[] {
       wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v) &&
       settingValue(sshd, "listenaddress") !== "(not set)",
   });
+  // sshd takes the first value it reads: an earlier drop-in or sshd_config line would win.
+  return [
+    ...changes,
+    ...disableOverrides(ctx, {
+      resource: "ssh",
+      controls: ["NET-03"],
+      own: managedPath.sshd,
+      settings: sshd,
+      wanted: Object.fromEntries(wanted.map(([k, v]) => [k, (x: string) => x.toLowerCase() === v])),
+    }),
+  ];
 }
