@@ -436,7 +436,53 @@ async function lockAccount(
   return "applied";
 }
 
+/** A line as compared with a key: sysctl's "/" separators and case do not matter. */
+const normal = (text: string) => text.toLowerCase().replace(/\//g, ".");
+
+/**
+ * Comment out the lines a disable-lines change names, keeping the file's mode and owner. A
+ * line that no longer sets its key means the file changed since the facts: nothing is
+ * written. A line inside a block (`{ … }`) cannot be commented alone without breaking it.
+ */
+async function disableLines(
+  change: Change,
+  target: Target,
+  run: RunContext,
+): Promise<ChangeOutcome> {
+  if (change.kind !== "disable-lines") throw new Error("unreachable");
+  const text = await target.readText(change.path);
+  const stat = await target.stat(change.path);
+  if (text === null || stat === null) return "unchanged"; // gone: it overrides nothing
+  const lines = text.split("\n");
+  let changed = false;
+  for (const { line, key } of change.lines) {
+    const current = lines[line - 1];
+    if (current === undefined || current.trimStart().startsWith(change.comment)) continue;
+    if (!normal(current).includes(normal(key)))
+      throw new IncompleteError(
+        "E_LINE_MOVED",
+        `${change.path}:${line} no longer sets ${key} (found "${current.trim()}"); plan again`,
+      );
+    if (/[{}]/.test(current))
+      throw new IncompleteError(
+        "E_LINE_IN_BLOCK",
+        `${change.path}:${line} sets ${key} inside a block ("${current.trim()}"); it cannot be commented out alone`,
+      );
+    lines[line - 1] = `${change.comment} koffer (${change.controls.join(", ")}): ${current}`;
+    changed = true;
+  }
+  if (!changed) return "unchanged";
+  await run.backup(change.path);
+  await target.writeFileAtomic(change.path, lines.join("\n"), {
+    mode: stat.mode,
+    uid: stat.uid,
+    gid: stat.gid,
+  });
+  return "applied";
+}
+
 const builtinHandlers: Partial<Record<Change["kind"], ChangeHandler>> = {
+  "disable-lines": disableLines,
   "write-file": writeFile,
   "remove-file": removeFile,
   "enable-unit": unit,

@@ -102,6 +102,8 @@ export function describeChange(change: Change): string {
         return `write ${change.path} (${octal(change.mode)} ${change.uid}:${change.gid})`;
       case "remove-file":
         return `remove ${change.path}`;
+      case "disable-lines":
+        return `comment out ${change.path}:${change.lines.map((l) => l.line).join(",")} (${[...new Set(change.lines.map((l) => l.key))].join(", ")})`;
       case "compile-dconf":
         return `compile /etc/dconf/db/${change.database} from /etc/dconf/db/${change.database}.d`;
       case "install-packages":

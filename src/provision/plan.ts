@@ -76,6 +76,7 @@ const phase: Record<ChangeKind, number> = {
   "install-packages": 1,
   "write-file": 2,
   "remove-file": 2,
+  "disable-lines": 2,
   // After the keyfiles it compiles (same phase, stable order keeps it behind them).
   "compile-dconf": 2,
   "unmask-unit": 3,

@@ -65,6 +65,21 @@ export interface LockAccountChange extends ChangeBase {
   user: string;
 }
 
+/**
+ * Comment out lines of a file koffer does not own that override a value koffer's own file sets
+ * (a later sysctl.d file, an earlier sshd drop-in): verify judges the effective value, so
+ * provision must make koffer's value the effective one. Each line must still set `key` when
+ * the change is applied, else nothing is changed (the file moved on since the facts).
+ */
+export interface DisableLinesChange extends ChangeBase {
+  kind: "disable-lines";
+  path: string;
+  /** 1-based line numbers and the key each one sets. */
+  lines: { line: number; key: string }[];
+  /** The file format's comment marker. */
+  comment: "#" | "//";
+}
+
 export interface KeyslotChange extends ChangeBase {
   kind: "luks-convert-keyslot" | "luks-remove-keyslot";
   /** Disk image or block device (host path). */
@@ -149,6 +164,7 @@ export type Change =
   | UnitChange
   | GroupMembershipChange
   | LockAccountChange
+  | DisableLinesChange
   | KeyslotChange
   | RecoveryKeyChange
   | ReencryptChange

@@ -35,6 +35,7 @@ const builtin = new Set<Change["kind"]>([
   "unmask-unit",
   "set-group-members",
   "lock-account",
+  "disable-lines",
   // The host's `dconf compile` (dconf-cli, in setup.sh): ACC-03 and USB-02 read the compiled
   // database, so the keyfiles alone would not converge.
   "compile-dconf",

@@ -85,6 +85,11 @@ export interface HandlerState {
   recoveryKeys: Map<string, string>;
   /** Devices whose TPM2+PIN token this run enrolled (the only proof a passphrase may go). */
   tpm2Enrolled: Set<string>;
+  /**
+   * Devices this run re-encrypted: cryptsetup gave every re-wrapped keyslot a new number, so
+   * keyslot numbers planned before the re-encryption are stale (absent in older callers).
+   */
+  reencrypted?: Set<string>;
 }
 
 /** The PBKDF arguments for a new or converted passphrase keyslot. */

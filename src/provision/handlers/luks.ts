@@ -27,7 +27,7 @@ import { escrowRecoveryKey } from "../../pki/escrow.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome } from "../apply.js";
 import { STATE_DIR } from "../state.js";
-import type { Change } from "../types.js";
+import type { Change, KeyslotChange } from "../types.js";
 import { pbkdfArgs, type HandlerState } from "./context.js";
 
 export const ESCROW_DIR = `${STATE_DIR}/escrow`;
@@ -485,10 +485,32 @@ export function addRecoveryKeyHandler(state: HandlerState, now: () => Date): Cha
   };
 }
 
+/**
+ * A removal planned before this run re-encrypted the device names the passphrase slot by its
+ * old number; cryptsetup re-wrapped it under a new one (a re-encryption needs every slot's
+ * key, so the only unbound slots left are the ones the passphrase opens). The change is
+ * pointed at that slot; without a re-encryption it stays as planned.
+ */
+async function renumbered(
+  target: Target,
+  state: HandlerState,
+  change: KeyslotChange,
+  header: LuksHeader,
+): Promise<KeyslotChange> {
+  const passphrase = state.options.passphrase;
+  if (!state.reencrypted?.has(change.device) || passphrase === undefined) return change;
+  const bound = new Set(header.tokens.flatMap((t) => t.keyslots));
+  for (const k of header.keyslots.filter((s) => !bound.has(s.id)))
+    if (await opensSlot(target, change.device, passphrase, k.id))
+      return { ...change, keyslot: k.id };
+  return change;
+}
+
 export function removeKeyslotHandler(state: HandlerState, now: () => Date): ChangeHandler {
-  return async (change: Change, target: Target): Promise<ChangeOutcome> => {
-    if (change.kind !== "luks-remove-keyslot") throw new Error("unreachable");
-    const header = await readHeader(target, change.device);
+  return async (planned: Change, target: Target): Promise<ChangeOutcome> => {
+    if (planned.kind !== "luks-remove-keyslot") throw new Error("unreachable");
+    const header = await readHeader(target, planned.device);
+    const change = await renumbered(target, state, planned, header);
     if (!header.keyslots.some((k) => k.id === change.keyslot)) return "unchanged";
     // A slot bound to a token (TPM2, recovery) is never a stray slot: a plan naming it is
     // stale (the number was reused). Replacing those is the job of tpm2-enrol and

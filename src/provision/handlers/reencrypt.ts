@@ -446,6 +446,7 @@ export function reencryptHandler(state: HandlerState): ChangeHandler {
           `a key that opened ${change.device} before the re-encryption no longer opens it`,
         );
     await followRecoverySlot(target, header);
+    (state.reencrypted ??= new Set()).add(change.device);
     return "applied";
   };
 }

@@ -53,9 +53,40 @@ export function planAuditd(ctx: PlanContext): Change[] {
       controls: ["LOG-01"],
       satisfied,
     }),
+    ...(satisfied ? [] : silencers(ctx)),
     ...enableUnit(ctx, "auditd.service", "auditd", ["LOG-01"], "auditd"),
     ...rulesUnit(ctx),
   ];
+}
+
+/** `-a never,…` / `-a …,never` and exclude-list rules: the first matching rule wins. */
+const silencing = /^-[aA]\s+(?:never\b|[a-z]+,never\b|exclude\b|[a-z]+,exclude\b)/;
+
+/**
+ * augenrules concatenates rules.d in name order and the first matching rule wins, so a
+ * `never` rule of another file silences koffer's rules wherever they sit: while a gap
+ * remains, those rules are commented out (backed up, so rollback brings them back).
+ */
+function silencers(ctx: PlanContext): Change[] {
+  const byFile = new Map<string, { line: number; key: string }[]>();
+  for (const r of ctx.facts.logging.auditRules) {
+    const m = /^(.*):(\d+)$/.exec(r.source);
+    if (m === null || m[1] === managedPath.audit || !silencing.test(r.rule.trim())) continue;
+    const key = /never/.test(r.rule) ? "never" : "exclude";
+    byFile.set(m[1] as string, [
+      ...(byFile.get(m[1] as string) ?? []),
+      { line: Number(m[2]), key },
+    ]);
+  }
+  return [...byFile].map(([path, lines]) => ({
+    kind: "disable-lines" as const,
+    resource: "auditd",
+    summary: `${path}: comment out ${lines.length} never/exclude rule${lines.length === 1 ? "" : "s"} that silence koffer's audit rules`,
+    controls: ["LOG-01"],
+    path,
+    lines,
+    comment: "#" as const,
+  }));
 }
 
 /** Debian 13's audit-rules.service, unmasked and enabled when a mask keeps auditd down. */

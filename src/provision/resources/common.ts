@@ -4,10 +4,10 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { installed, isMasked, unitOn, unitState } from "../../checks/util.js";
-import type { Facts } from "../../facts/types.js";
+import { installed, isMasked, setting, unitOn, unitState } from "../../checks/util.js";
+import type { ChainLink, Facts, Setting } from "../../facts/types.js";
 import type { Profile } from "../../profiles/types.js";
-import type { Change, WriteFileChange } from "../types.js";
+import type { Change, DisableLinesChange, WriteFileChange } from "../types.js";
 
 /** The municipality VPN CA, read by the caller (as for `koffer verify`). */
 export interface PlanCa {
@@ -80,6 +80,68 @@ export interface FileSpec {
   check?: WriteFileChange["check"];
   /** See {@link WriteFileChange.activate}. */
   activate?: WriteFileChange["activate"];
+}
+
+export interface OverrideSpec {
+  resource: string;
+  controls: string[];
+  /** koffer's own file for these settings: its lines are never disabled. */
+  own: string;
+  /** The effective settings of the area, with their source chains. */
+  settings: Record<string, Setting>;
+  /** Per key koffer judges: whether a value is the one koffer wants. */
+  wanted: Record<string, (value: string) => boolean>;
+  comment?: "#" | "//";
+}
+
+/** Where a setting's assignments are: its chain's links, or the winner's `source` alone. */
+function assignments(s: Setting): { file: string; line: number; value: string }[] {
+  const links = (s.chain ?? []).filter(
+    (c): c is ChainLink & { line: number; value: string } =>
+      c.line !== undefined && c.value !== undefined,
+  );
+  if (links.length > 0) return links.map(({ file, line, value }) => ({ file, line, value }));
+  const m = /^(.*):(\d+)$/.exec(s.source);
+  return m ? [{ file: m[1] as string, line: Number(m[2]), value: s.value }] : [];
+}
+
+/**
+ * Disable-lines changes for the lines of other files that keep koffer's value from being the
+ * effective one (issue 11: a later sysctl.d file, an earlier sshd drop-in). Only when the
+ * effective value is wrong and koffer's own file is already read: with a source chain, the
+ * wrong assignments the program reads after koffer's (never a vendor file koffer's own
+ * outranks anyway); without one, the winning line. A line that sets the wanted value stays.
+ */
+export function disableOverrides(ctx: PlanContext, spec: OverrideSpec): DisableLinesChange[] {
+  const byFile = new Map<string, { line: number; key: string }[]>();
+  const ownPresent = (ctx.facts.managedFiles?.[spec.own] ?? null) !== null;
+  for (const [key, ok] of Object.entries(spec.wanted)) {
+    const s = setting(spec.settings, key);
+    if (s === undefined || ok(s.value)) continue;
+    const links = assignments(s);
+    let after: typeof links;
+    if ((s.chain ?? []).length > 0) {
+      const own = links.map((l) => l.file).lastIndexOf(spec.own);
+      if (own < 0) continue; // koffer's file is not read yet: writing it decides first
+      after = links.slice(own + 1);
+    } else if (ownPresent) after = links;
+    else continue;
+    for (const a of after) {
+      if (a.file === spec.own || ok(a.value)) continue;
+      const list = byFile.get(a.file) ?? [];
+      if (!list.some((l) => l.line === a.line)) list.push({ line: a.line, key });
+      byFile.set(a.file, list);
+    }
+  }
+  return [...byFile].map(([path, lines]) => ({
+    kind: "disable-lines",
+    resource: spec.resource,
+    summary: `${path}: comment out ${[...new Set(lines.map((l) => l.key))].join(", ")}, which override${lines.length === 1 ? "s" : ""} koffer's ${spec.own}`,
+    controls: spec.controls,
+    path,
+    lines: lines.sort((a, b) => a.line - b.line),
+    comment: spec.comment ?? "#",
+  }));
 }
 
 /** A write-file change when the file differs from what koffer would write; else nothing. */

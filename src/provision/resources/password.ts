@@ -5,7 +5,7 @@
 import { setting } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { fileChange, header, managedText, type PlanContext } from "./common.js";
+import { disableOverrides, fileChange, header, managedText, type PlanContext } from "./common.js";
 
 const resource = "password";
 const defaultMinLength = 12;
@@ -98,6 +98,13 @@ export function planPassword(ctx: PlanContext): Change[] {
       summary: `passwords at least ${minLength} characters`,
       controls: ["ACC-04"],
       satisfied: minlen >= minLength,
+    }),
+    ...disableOverrides(ctx, {
+      resource,
+      controls: ["ACC-04"],
+      own: managedPath.pwquality,
+      settings: acc.pwquality,
+      wanted: { minlen: (v) => Number(v) >= minLength },
     }),
     ...fileChange(ctx, {
       resource,

@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { settingValue, unitOn, unitState } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { fileChange, header, maskUnit, type PlanContext } from "./common.js";
+import { disableOverrides, fileChange, header, maskUnit, type PlanContext } from "./common.js";
 
 /** The drop-in: keys only, no root, TR-02102-4 algorithms, the tunnel address only. */
 export function sshdDropIn(listenAddress: string | undefined): string {
@@ -95,34 +95,43 @@ export function planSsh(ctx: PlanContext): Change[] {
     ["permitrootlogin", "no"],
   ];
   const listen = ctx.profile.spec.network.sshListenAddress;
+  const changes = fileChange(ctx, {
+    // ListenAddress takes effect only when sshd re-reads its configuration; a broken file
+    // would keep sshd from starting at all (and lock the technician out).
+    check: {
+      command: ["/usr/sbin/sshd", "-t"],
+      // An image often has no host keys yet (made at first boot): test with a throwaway one.
+      // Nor its privilege separation directory, which ssh.service makes (RuntimeDirectory) in
+      // /run; the sandbox's /run is its own tmpfs, so the image does not change.
+      image: [
+        "/bin/sh",
+        "-c",
+        'mkdir -p -m 0755 /run/sshd && d=$(mktemp -d) && ssh-keygen -q -t ecdsa -N "" -f "$d/k" >/dev/null && exec "$@" -h "$d/k"',
+        "sh",
+        "/usr/sbin/sshd",
+        "-t",
+      ],
+      reload: "ssh.service",
+    },
+    resource: "ssh",
+    path: managedPath.sshd,
+    content: sshdDropIn(listen),
+    summary: "sshd: keys only, no root login, TR-02102-4 algorithms",
+    controls: ["NET-03"],
+    satisfied:
+      wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v) &&
+      settingValue(sshd, "listenaddress") !== "(not set)",
+  });
+  // sshd takes the first value it reads: an earlier drop-in or sshd_config line would win.
   return [
     ...bindChanges(ctx, listen),
-    ...fileChange(ctx, {
-      // ListenAddress takes effect only when sshd re-reads its configuration; a broken file
-      // would keep sshd from starting at all (and lock the technician out).
-      check: {
-        command: ["/usr/sbin/sshd", "-t"],
-        // An image often has no host keys yet (made at first boot): test with a throwaway one.
-        // Nor its privilege separation directory, which ssh.service makes (RuntimeDirectory) in
-        // /run; the sandbox's /run is its own tmpfs, so the image does not change.
-        image: [
-          "/bin/sh",
-          "-c",
-          'mkdir -p -m 0755 /run/sshd && d=$(mktemp -d) && ssh-keygen -q -t ecdsa -N "" -f "$d/k" >/dev/null && exec "$@" -h "$d/k"',
-          "sh",
-          "/usr/sbin/sshd",
-          "-t",
-        ],
-        reload: "ssh.service",
-      },
+    ...changes,
+    ...disableOverrides(ctx, {
       resource: "ssh",
-      path: managedPath.sshd,
-      content: sshdDropIn(listen),
-      summary: "sshd: keys only, no root login, TR-02102-4 algorithms",
       controls: ["NET-03"],
-      satisfied:
-        wanted.every(([k, v]) => settingValue(sshd, k).toLowerCase() === v) &&
-        settingValue(sshd, "listenaddress") !== "(not set)",
+      own: managedPath.sshd,
+      settings: sshd,
+      wanted: Object.fromEntries(wanted.map(([k, v]) => [k, (x: string) => x.toLowerCase() === v])),
     }),
   ];
 }

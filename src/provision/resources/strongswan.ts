@@ -138,7 +138,11 @@ function planCertificate(ctx: PlanContext): Change[] {
   const good = certs.some(
     (c) => new Date(c.notBefore).getTime() <= now && new Date(c.notAfter).getTime() - now > renewMs,
   );
-  if (good) return [];
+  // A key others could read may have been copied: VPN-03's fix is a new key, not a chmod.
+  const exposed = ctx.facts.vpn.privateKeys.filter(
+    (k) => (k.file.mode & 0o077) !== 0 || k.file.uid !== 0,
+  );
+  if (good && exposed.length === 0) return [];
   const name = credentialName(ctx);
   if (ctx.canIssue === true)
     return [
@@ -148,7 +152,10 @@ function planCertificate(ctx: PlanContext): Change[] {
         name,
         resource,
         controls: ["VPN-03", "VPN-04"],
-        summary: `issue the device certificate ${name} with the municipality CA (key stays on the device)`,
+        summary:
+          good && exposed.length > 0
+            ? `new key and device certificate ${name}: ${exposed.map((k) => k.path).join(", ")} was readable by others`
+            : `issue the device certificate ${name} with the municipality CA (key stays on the device)`,
       },
     ];
   // A pending request (this credential's, with its key still there) waits for the CA;
@@ -171,6 +178,21 @@ function planCertificate(ctx: PlanContext): Change[] {
   ];
 }
 
+/**
+ * VPN-01's "remove other tunnels": the configuration file of each WireGuard, OpenVPN, PPTP,
+ * L2TP or IKEv1 tunnel the facts found (backed up, so `koffer rollback` brings it back).
+ */
+function removeOtherTunnels(ctx: PlanContext): Change[] {
+  const paths = new Set(ctx.facts.vpn.otherTunnels.map((t) => t.source.replace(/:\d+$/, "")));
+  return [...paths].map((path) => ({
+    kind: "remove-file" as const,
+    resource,
+    path,
+    controls: ["VPN-01"],
+    summary: `remove ${path}: a tunnel other than the profile's IKEv2 connection`,
+  }));
+}
+
 export function planStrongswan(ctx: PlanContext): Change[] {
   const controls = ["VPN-01", "VPN-02", "VPN-05", "VPN-06", "VPN-07"];
   return [
@@ -186,5 +208,6 @@ export function planStrongswan(ctx: PlanContext): Change[] {
     ...planCa(ctx),
     ...enableUnit(ctx, "strongswan.service", resource, ["VPN-06"], "charon-systemd"),
     ...planCertificate(ctx),
+    ...removeOtherTunnels(ctx),
   ];
 }

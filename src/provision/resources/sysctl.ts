@@ -4,7 +4,7 @@
  */
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { fileChange, header, type PlanContext } from "./common.js";
+import { disableOverrides, fileChange, header, type PlanContext } from "./common.js";
 
 const iommuOn = ["intel_iommu=on", "amd_iommu=on", "iommu=force", "amd_iommu=force_isolation"];
 const iommuOff = ["intel_iommu=off", "amd_iommu=off", "iommu=off", "iommu=pt"];
@@ -48,6 +48,17 @@ export function planSysctl(ctx: PlanContext): Change[] {
     ),
     satisfied,
   });
+  // A later (or same-named, higher-ranking) sysctl.d file would win over koffer's own.
+  for (const [key, wanted, why] of settings.filter(([k]) => judged.includes(k)))
+    changes.push(
+      ...disableOverrides(ctx, {
+        resource: "sysctl",
+        controls: [why.slice(0, why.indexOf(":"))],
+        own: managedPath.sysctl,
+        settings: ctx.facts.data.sysctl,
+        wanted: { [key]: (v) => v.trim() === wanted },
+      }),
+    );
   const args = ctx.facts.boot.kernelCmdline?.value ?? [];
   const iommuSatisfied =
     args.some((a) => iommuOn.includes(a)) && !args.some((a) => iommuOff.includes(a));

@@ -2,7 +2,7 @@
 import { setting, unitOn, unitState } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { enableUnit, fileChange, header, type PlanContext } from "./common.js";
+import { disableOverrides, enableUnit, fileChange, header, type PlanContext } from "./common.js";
 
 export function planTimesync(ctx: PlanContext): Change[] {
   const logging = ctx.profile.spec.logging;
@@ -24,6 +24,18 @@ export function planTimesync(ctx: PlanContext): Change[] {
         summary: `time from ${servers.join(", ")}`,
         controls: ["TIME-01"],
         satisfied: current.length > 0 && current.every((s) => servers.includes(s)),
+      }),
+      ...disableOverrides(ctx, {
+        resource: "timesync",
+        controls: ["TIME-01"],
+        own: managedPath.timesyncd,
+        settings: ctx.facts.logging.timesyncd,
+        wanted: {
+          NTP: (v) => {
+            const list = v.split(/\s+/).filter((s) => s !== "");
+            return list.length > 0 && list.every((s) => servers.includes(s));
+          },
+        },
       }),
     );
   }

@@ -3,7 +3,7 @@
  * noexec,nosuid,nodev, and /home bound onto itself with noexec. fstab is the place both the
  * offline check and systemd read (its fstab generator makes tmp.mount from the /tmp line).
  */
-import { fstabMount } from "../../checks/util.js";
+import { fstabMount, isMasked, mountUnit, unitState } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { fileChange, managedText, type PlanContext } from "./common.js";
@@ -44,7 +44,28 @@ export function fstabWithMounts(text: string, files: string[]): string {
   return out.join("\n") + "\n";
 }
 
+/**
+ * A masked mount unit (tmp.mount → /dev/null) keeps its fstab line from ever mounting: the
+ * checks judge the unit, so provision unmasks it (issue 11).
+ */
+function unmaskMounts(ctx: PlanContext): Change[] {
+  return wanted
+    .map((w) => mountUnit(w.file))
+    .filter((unit) => isMasked(unitState(ctx.facts, unit)))
+    .map((unit) => ({
+      kind: "unmask-unit" as const,
+      unit,
+      resource: "tmp",
+      controls: unit === "tmp.mount" ? ["APP-01", "DATA-01"] : ["APP-01"],
+      summary: `unmask ${unit} (a masked mount unit never mounts its fstab line)`,
+    }));
+}
+
 export function planTmp(ctx: PlanContext): Change[] {
+  return [...planFstab(ctx), ...unmaskMounts(ctx)];
+}
+
+function planFstab(ctx: PlanContext): Change[] {
   // APP-01 asks for noexec on all three whatever DATA-01 says, so they are planned together.
   const needed = wanted.filter((w) => !mountOk(ctx, w.file, w.tmpfs));
   if (needed.length === 0) return [];

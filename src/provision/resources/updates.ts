@@ -2,7 +2,7 @@
 import { setting } from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
-import { enableUnit, fileChange, header, type PlanContext } from "./common.js";
+import { disableOverrides, enableUnit, fileChange, header, type PlanContext } from "./common.js";
 
 const periodic = ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"];
 
@@ -28,6 +28,14 @@ export function planUpdates(ctx: PlanContext): Change[] {
       summary: "apt: update lists and run unattended-upgrades daily",
       controls: ["UPD-01"],
       satisfied: periodic.every((k) => setting(conf, k)?.value.trim() === "1"),
+    }),
+    ...disableOverrides(ctx, {
+      resource: "updates",
+      controls: ["UPD-01"],
+      own: managedPath.autoUpgrades,
+      settings: conf,
+      wanted: Object.fromEntries(periodic.map((k) => [k, (v: string) => v.trim() === "1"])),
+      comment: "//",
     }),
     ...fileChange(ctx, {
       resource: "updates",
