@@ -477,11 +477,66 @@ function kernelRejections(parser: NftParser, errors: string[]): void {
   }
 }
 
-/** Parse nft source already split into tokens. */
-function parseTokens(tokens: Token[], errors: string[]): NftChain[] {
+/** Transport headers whose ports nft accepts as service names. */
+const portProtocols = new Set(["tcp", "udp", "udplite", "sctp", "dccp", "th"]);
+
+/**
+ * The service names of /etc/services (names and aliases), or null when the file is missing:
+ * nft resolves a port written as a name (`udp dport domain`) with getaddrinfo, which reads
+ * that file (nsswitch `services: files`), and fails the whole file on a name it cannot resolve.
+ */
+export function parseServiceNames(text: string | null): Set<string> | null {
+  if (text === null) return null;
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    const words = (line.split("#")[0] ?? "").trim().split(/\s+/);
+    if (words.length < 2 || !/^\d+\/\w+$/.test(words[1] ?? "")) continue;
+    names.add(words[0] as string);
+    for (const alias of words.slice(2)) names.add(alias);
+  }
+  return names;
+}
+
+/** Ports written as service names that the target's /etc/services does not resolve. */
+function unresolvedServices(
+  parser: NftParser,
+  services: Set<string> | null,
+  errors: string[],
+): void {
+  for (const sites of parser.ruleSites.values())
+    for (const words of sites)
+      words.forEach((w, i) => {
+        if (!(w.value === "dport" || w.value === "sport")) return;
+        if (!portProtocols.has(words[i - 1]?.value ?? "")) return;
+        let j = i + 1;
+        while (/^([!=<>]+|eq|ne|lt|gt|le|ge)$/.test(words[j]?.value ?? "")) j++;
+        const values: Token[] = [];
+        if (words[j]?.value === "{")
+          for (j++; j < words.length && words[j]?.value !== "}"; j++) values.push(words[j]!);
+        else if (words[j] !== undefined) values.push(words[j]!);
+        for (const v of values) {
+          if (v.kind !== "word" || !/^[A-Za-z][\w.+-]*$/.test(v.value)) continue;
+          if (services?.has(v.value) === true) continue;
+          errors.push(
+            `${v.where}:${v.col ?? 1}: nft resolves the service name "${v.value}" through ` +
+              (services === null
+                ? "/etc/services, which is missing (package netbase)"
+                : "/etc/services, which does not list it") +
+              "; it rejects the whole ruleset",
+          );
+        }
+      });
+}
+
+/**
+ * Parse nft source already split into tokens; `services` (from {@link parseServiceNames})
+ * checks port names as nft resolves them, undefined skips that check.
+ */
+function parseTokens(tokens: Token[], errors: string[], services?: Set<string> | null): NftChain[] {
   const parser = new NftParser(tokens, errors);
   parser.parse();
   kernelRejections(parser, errors);
+  if (services !== undefined) unresolvedServices(parser, services, errors);
   return [...parser.chains.values()];
 }
 
@@ -518,7 +573,8 @@ export async function readNftables(
     new IncludeBudget(errors, 16),
     null,
   );
-  return { chains: parseTokens(tokens, errors), parseErrors: errors };
+  const services = parseServiceNames(await source.readText("/etc/services"));
+  return { chains: parseTokens(tokens, errors, services), parseErrors: errors };
 }
 
 /** meta keys nft prints without the `meta` prefix. */
