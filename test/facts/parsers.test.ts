@@ -454,57 +454,64 @@ describe.skipIf(!canNetns)(
       },
     );
 
-    // nft resolves a port name with getaddrinfo (/etc/services); one it cannot resolve fails
-    // the whole file. The desktop laptop root has no netbase, so `udp dport domain` loaded
-    // nothing there (found by the live mutation oracle, issue 11).
-    const loadWithServices = async (text: string, services: string | null) => {
-      const dir = await mkdtemp(join(tmpdir(), "koffer-nftsvc-"));
+    // nft resolves a port name with getaddrinfo (/etc/services) and a protocol it has no
+    // keyword for with getprotobyname (/etc/protocols); a name it cannot resolve fails the
+    // whole file. The desktop laptop root has no netbase, so `udp dport domain` and
+    // `meta l4proto ipv6-icmp` loaded nothing there (found by the live mutation oracle, issue 11).
+    const loadWithNetbase = async (
+      text: string,
+      services: string | null,
+      protocols: string | null,
+    ) => {
+      const dir = await mkdtemp(join(tmpdir(), "koffer-nftnetbase-"));
       try {
         await writeFile(join(dir, "nftables.conf"), text);
+        // An empty file stands for a missing one: the lookups find no name in either.
         await writeFile(join(dir, "services"), services ?? "");
-        // An empty file stands for a missing one: getaddrinfo finds no name in either.
-        const r = await execa(
-          "unshare",
-          [
-            "--net",
-            "--mount",
-            "sh",
-            "-c",
-            'mount --bind "$1/services" /etc/services && nft -f "$1/nftables.conf"',
-            "sh",
-            dir,
-          ],
-          { reject: false },
-        );
+        await writeFile(join(dir, "protocols"), protocols ?? "");
+        const script =
+          'mount --bind "$1/services" /etc/services && mount --bind "$1/protocols" /etc/protocols && nft -f "$1/nftables.conf"';
+        const r = await execa("unshare", ["--net", "--mount", "sh", "-c", script, "sh", dir], {
+          reject: false,
+        });
         return r.exitCode;
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
     };
     const services = "ssh\t\t22/tcp\ndomain\t\t53/tcp\ndomain\t\t53/udp\nhttps\t\t443/tcp\n";
+    const protocols = "gre\t47\tGRE\nipv6-icmp 58\tIPv6-ICMP\t# ICMP for IPv6\n";
     it.each([
-      ["udp dport domain accept", services, false],
-      ["udp dport domain accept", null, true],
-      ["tcp dport { ssh, 443 } accept", services, false],
-      ["tcp dport { ssh, 5900 } accept", "https 443/tcp\n", true],
-      ["th dport != domain drop", null, true],
-      ["tcp dport 22 accept", null, false],
+      ["udp dport domain accept", services, null, false],
+      ["udp dport domain accept", null, null, true],
+      ["tcp dport { ssh, 443 } accept", services, null, false],
+      ["tcp dport { ssh, 5900 } accept", "https 443/tcp\n", null, true],
+      ["th dport != domain drop", null, null, true],
+      ["tcp dport 22 accept", null, null, false],
+      ["meta l4proto ipv6-icmp accept", null, null, true],
+      ["meta l4proto ipv6-icmp accept", null, protocols, false],
+      ["meta l4proto IPv6-ICMP accept", null, protocols, false],
+      ["meta l4proto { icmpv6, esp, udp } accept", null, null, false],
+      ["ip protocol gre accept", null, null, true],
+      ["ip protocol gre accept", null, protocols, false],
+      ["ip6 nexthdr ospf accept", null, protocols, true],
     ])(
-      "%j with /etc/services %j: rejected %s, by nft and by the parser",
-      async (rule, file, bad) => {
+      "%j with /etc/services %j and /etc/protocols %j: rejected %s, by nft and by the parser",
+      async (rule, servicesFile, protocolsFile, bad) => {
         const text = ruleset("output", rule);
         const parsed = await readNftables(
           memorySource({
             "/etc/nftables.conf": text,
-            ...(file === null ? {} : { "/etc/services": file }),
+            ...(servicesFile === null ? {} : { "/etc/services": servicesFile }),
+            ...(protocolsFile === null ? {} : { "/etc/protocols": protocolsFile }),
           }),
         );
         expect(parsed.parseErrors.length > 0).toBe(bad);
         if (bad)
           expect(parsed.parseErrors[0]).toMatch(
-            /^\/etc\/nftables\.conf:5:\d+: nft resolves the service name/,
+            /^\/etc\/nftables\.conf:5:\d+: nft resolves the (service|protocol) name/,
           );
-        expect((await loadWithServices(text, file)) !== 0).toBe(bad);
+        expect((await loadWithNetbase(text, servicesFile, protocolsFile)) !== 0).toBe(bad);
       },
     );
   },

@@ -29,10 +29,6 @@ export interface LiveProbe {
   notLive?: string;
 }
 
-/** Probes that only list what the running system loaded: judging needs koffer's model. */
-const needsModel =
-  "the live listing must be judged with koffer's own model (not an independent oracle); recorded, not compared";
-
 export interface Mutation {
   id: string;
   description: string;
@@ -145,8 +141,13 @@ const auditProbe: LiveProbe = {
     "the kernel accepts audit netlink requests only from the initial PID namespace: auditctl gets EPERM in a container",
 };
 /** USBGuard's daemon cannot run in a container (test/rig/laptop.test.ts, containerFailures). */
+/**
+ * Tried for issue 11: the host has usbguard-daemon but no USB bus; under umockdev's faked
+ * sysfs (three devices with real descriptors) usbguard-daemon 1.1.2 enumerates them and
+ * rejects each before any rule is matched, so no rule verdict comes out of it.
+ */
 const usbguardDown =
-  "usbguard-daemon exits in a container (AuditBackend=LinuxAudit needs the initial network namespace's audit netlink)";
+  "no running USBGuard can answer here: in a container usbguard-daemon exits (AuditBackend=LinuxAudit needs the initial namespaces' audit netlink), the host has no USB bus, and under umockdev's fake sysfs the daemon rejects every device before matching a rule ('Cannot generate device rule: parent hash value not available'); USB rules are proven on the VM's QEMU USB bus (test/vm)";
 const usbProbe = (control: string): LiveProbe => ({
   control,
   argv: ["usbguard", "list-rules"],
@@ -178,7 +179,8 @@ const resolverProbe: LiveProbe = {
   control: "VPN-07",
   argv: ["sh", "-c", "resolvectl dns 2>/dev/null; cat /etc/resolv.conf"],
   judge: () => "pass",
-  notLive: needsModel,
+  notLive:
+    "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
 };
 /**
  * What GNOME Shell lists: GLib's g_app_info_get_all() filtered by g_app_info_should_show()

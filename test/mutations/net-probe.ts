@@ -204,7 +204,7 @@ for line in sorted(seen):
 
 /** The peer's packets: new TCP connections, UDP datagrams, ICMP and ICMPv6 echo. */
 const inboundSender = `
-import socket, struct, sys, time
+import random, socket, struct, sys, time
 laptop4, laptop6, ifname, tcp, udp = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
@@ -213,6 +213,9 @@ def csum(b):
     return ~s & 0xffff
 keep = []
 scope = socket.if_nametoindex(ifname)
+# A fresh echo identifier each run: conntrack keys ICMP flows on it, and a flow an earlier,
+# open ruleset let through (and answered) would come back as "established".
+ident = random.randrange(1, 0xffff)
 for rnd in range(2):
     for port in map(int, tcp.split(",")):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -227,10 +230,10 @@ for rnd in range(2):
         s.sendto(b"koffer-probe", (laptop4, port))
         s.close()
     icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    hdr = struct.pack("!BBHHH", 8, 0, 0, 0x4b4f, rnd) + b"koffer-probe"
-    icmp.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr), 0x4b4f, rnd) + b"koffer-probe", (laptop4, 0))
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, rnd) + b"koffer-probe"
+    icmp.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr), ident, rnd) + b"koffer-probe", (laptop4, 0))
     icmp6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    icmp6.sendto(struct.pack("!BBHHH", 128, 0, 0, 0x4b4f, rnd) + b"koffer-probe", (laptop6, 0, 0, scope))
+    icmp6.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, rnd) + b"koffer-probe", (laptop6, 0, 0, scope))
     time.sleep(0.3)
 time.sleep(0.5)
 `;
