@@ -4,12 +4,19 @@
  * (test/rig, owned by the rig helper) on top of the hardened laptop's configuration, booted
  * with systemd as PID 1, and every mutation's `liveProbe` runs inside; its verdict must equal
  * the offline verdict koffer gives the same copy. Mutations marked `exclusive` (masks, the
- * firewall, the kernel command line) boot alone.
+ * kernel command line) boot alone. Mutations marked `inPlace` (sysctl.d, the firewall, desktop
+ * entries: files the running system reads again without a boot) share ONE boot: each is
+ * applied to the running machine, judged offline on its tree, its unit restarted as the boot
+ * starts it (nftables.service), probed, and its files put back.
  *
- * Written against /work/notes/rig-contract.md. A probe a container cannot answer (the host's
- * kernel, audit netlink, USBGuard's daemon) or whose live listing needs koffer's own model to
- * be judged carries its reason (`notLive` in generate.ts); those are left out explicitly and
- * their reasons printed, every other probe is compared.
+ * Every boot gets a `wlan0` to a peer namespace (net-probe.ts): the firewall's truth is what
+ * netfilter does with packets (NET-01: what the peer gets in; VPN-06: what leaves outside the
+ * tunnel), APP-02's is GLib's own application list. None of these is judged by koffer's model.
+ *
+ * Written against /work/notes/rig-contract.md. A probe no running container can answer (the
+ * host's kernel command line, audit netlink, USBGuard without a USB bus, DNS inside a tunnel)
+ * carries its reason (`notLive` in generate.ts); those are left out explicitly and their
+ * reasons printed, every other probe is compared.
  *
  * The hardened laptop's /etc is copied onto the desktop root with `cp -a`: its tree holds
  * dangling links by design (sockets.target.wants/pcscd.socket points at /lib/systemd/…, which
