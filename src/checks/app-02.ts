@@ -62,7 +62,7 @@ export const app02: Control = {
     // What a GNOME session shows: the first entry of each desktop-file id in XDG_DATA_DIRS
     // order, unless it is NoDisplay or Hidden (an override that hides a package's launcher).
     const visible = facts.apps.desktopEntries.filter(
-      (d) => d.shadowedBy === undefined && !d.noDisplay && !d.hidden,
+      (d) => d.shadowedBy === undefined && d.notShown === undefined && !d.noDisplay && !d.hidden,
     );
     if (apps.desktopApps === "strict")
       for (const entry of visible)

@@ -7,7 +7,7 @@ import type { Target } from "../targets/types.js";
 import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./types.js";
 import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
 import { compareC, joinPath } from "./parsers/common.js";
-import { parseDesktopEntry } from "./parsers/desktop-entry.js";
+import { execProgram, parseDesktopEntry } from "./parsers/desktop-entry.js";
 import { indexFileList, packageOfListFile } from "./parsers/dpkg.js";
 import { dpkgPackages } from "./installed.js";
 import { parseCaCertificatesConf } from "./parsers/keyvalue.js";
@@ -16,16 +16,24 @@ import { mapOrdered } from "./in-flight.js";
 
 /**
  * Where a GNOME session looks for applications, highest precedence first: its
- * XDG_DATA_DIRS on Debian 12 (/usr/share/gnome, /usr/local/share, /usr/share, then
- * flatpak's exports). An entry with the same desktop-file id in an earlier directory
- * hides the later one — this is how an override with `Hidden=true` removes an application.
+ * XDG_DATA_DIRS on Debian 12. gnome-session starts the session from a login shell, whose
+ * /etc/profile.d/gnome-session_gnomerc.sh prepends /usr/share/gnome to the default
+ * /usr/local/share:/usr/share; flatpak's exports come in only where flatpak is installed
+ * (its profile.d script runs `command -v flatpak` and then PREPENDS them, so they outrank
+ * /usr/local/share). An entry with the same desktop-file id in an earlier directory hides the
+ * later one — this is how an override with `Hidden=true` removes an application.
  */
-export const desktopEntryDirs = [
-  "/usr/share/gnome/applications",
-  "/usr/local/share/applications",
-  "/usr/share/applications",
-  "/var/lib/flatpak/exports/share/applications",
-];
+export function desktopEntryDirs(flatpak: boolean): string[] {
+  return [
+    "/usr/share/gnome/applications",
+    ...(flatpak ? [flatpakExports] : []),
+    "/usr/local/share/applications",
+    "/usr/share/applications",
+  ];
+}
+const flatpakExports = "/var/lib/flatpak/exports/share/applications";
+/** The PATH of a user's login shell (/etc/profile): where GLib looks for an entry's program. */
+export const sessionPath = ["/usr/local/bin", "/usr/bin", "/bin", "/usr/local/games", "/usr/games"];
 
 /** Where Firefox (ESR) and Chromium look for enterprise policies. */
 export const browserPolicyFiles = [
@@ -77,9 +85,42 @@ async function owners(target: Target, wanted: Set<string>): Promise<Map<string, 
   return index;
 }
 
-async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
+/** Is `program` an executable file, looked up along the session's PATH unless absolute? */
+async function findProgram(target: Target, program: string): Promise<boolean> {
+  const candidates = program.includes("/")
+    ? [program.startsWith("/") ? program : joinPath("/", program)]
+    : sessionPath.map((dir) => joinPath(dir, program));
+  for (const path of candidates) {
+    const st = await target.stat(path);
+    if (st !== null && st.type === "file" && (st.mode & 0o111) !== 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Why GLib's g_app_info_get_all()/g_app_info_should_show(), which GNOME Shell lists its
+ * applications with, leaves a loaded entry out in a GNOME session (XDG_CURRENT_DESKTOP=GNOME);
+ * undefined when it is listed (NoDisplay and Hidden are judged by the caller).
+ */
+async function notShown(
+  target: Target,
+  e: ReturnType<typeof parseDesktopEntry>,
+): Promise<string | undefined> {
+  if (e.type !== "Application") return `Type=${e.type ?? "(none)"} is not an application`;
+  if (e.tryExec !== null && !(await findProgram(target, e.tryExec)))
+    return `TryExec=${e.tryExec} not found`;
+  const program = e.exec === null ? null : execProgram(e.exec);
+  if (program !== null && !(await findProgram(target, program)))
+    return `program ${program} of Exec= not found`;
+  if (e.notShowIn?.includes("GNOME")) return "NotShowIn=GNOME";
+  if (e.onlyShowIn !== null && !e.onlyShowIn.includes("GNOME"))
+    return `OnlyShowIn=${e.onlyShowIn.join(";")} without GNOME`;
+  return undefined;
+}
+
+async function desktopEntries(target: Target, flatpak: boolean): Promise<DesktopEntry[]> {
   const paths: string[] = [];
-  for (const dir of desktopEntryDirs) {
+  for (const dir of desktopEntryDirs(flatpak)) {
     for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
       if (name.endsWith(".desktop")) paths.push(joinPath(dir, name));
     }
@@ -92,12 +133,15 @@ async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
   ).flatMap((f) => (f.text === null ? [] : [{ path: f.path, text: f.text }]));
   const index = await owners(target, new Set(found.map((f) => f.path)));
   const winner = new Map<string, string>();
-  return found.map(({ path, text }) => {
+  const out: DesktopEntry[] = [];
+  for (const { path, text } of found) {
     const e = parseDesktopEntry(text);
     const id = path.slice(path.lastIndexOf("/") + 1);
+    // An id found earlier masks this one even when the earlier entry does not load (GLib).
     const first = winner.get(id);
     if (first === undefined) winner.set(id, path);
-    return {
+    const why = e.hidden ? undefined : await notShown(target, e);
+    out.push({
       path,
       name: e.name,
       exec: e.exec,
@@ -105,8 +149,10 @@ async function desktopEntries(target: Target): Promise<DesktopEntry[]> {
       hidden: e.hidden,
       package: index.get(path) ?? null,
       ...(first === undefined ? {} : { shadowedBy: first }),
-    };
-  });
+      ...(why === undefined ? {} : { notShown: why }),
+    });
+  }
+  return out;
 }
 
 async function aptSources(target: Target): Promise<AptSource[]> {
@@ -175,7 +221,7 @@ export async function gatherApps(target: Target, _ctx: GatherContext): Promise<A
   const ca = await target.readText("/etc/ca-certificates.conf");
   return {
     packages: packages ?? [],
-    desktopEntries: await desktopEntries(target),
+    desktopEntries: await desktopEntries(target, await findProgram(target, "/usr/bin/flatpak")),
     aptSources: await aptSources(target),
     apparmor: await apparmor(target),
     caCertificatesConf: ca === null ? null : parseCaCertificatesConf(ca),

@@ -370,6 +370,11 @@ export interface DesktopEntry {
   package: string | null;
   /** The entry with the same desktop-file id earlier in XDG_DATA_DIRS that hides this one. */
   shadowedBy?: string;
+  /**
+   * Why a GNOME session does not list it although it is neither NoDisplay nor Hidden
+   * (TryExec or the Exec program not found, OnlyShowIn/NotShowIn, not an application).
+   */
+  notShown?: string;
 }
 
 export interface AptSource {

@@ -71,4 +71,25 @@ testControl(app02, import.meta.url, [
     messages: ["desktopApp"],
     data: { package: "gimp" },
   },
+  {
+    name: "a launcher GNOME does not list (its program is missing) is no desktop app",
+    facts: hardenedFacts({
+      apps: {
+        desktopEntries: [
+          ...f.apps.desktopEntries,
+          {
+            path: "/usr/local/share/applications/anydesk.desktop",
+            name: "AnyDesk",
+            exec: "/opt/anydesk/anydesk",
+            noDisplay: false,
+            hidden: false,
+            package: null,
+            notShown: "program /opt/anydesk/anydesk of Exec= not found",
+          },
+        ],
+      },
+    }),
+    status: "pass",
+    messages: ["ok"],
+  },
 ]);

@@ -88,6 +88,10 @@ describe("gatherers on a hand-made root", () => {
       new Date("2025-05-01T10:00:00Z"),
       new Date("2025-05-01T10:00:00Z"),
     );
+    // The program firefox-esr.desktop starts: GLib lists an entry only when it finds it.
+    await mkdir(join(root, "usr/lib/firefox-esr"), { recursive: true });
+    await writeFile(join(root, "usr/lib/firefox-esr/firefox-esr"), "#!/bin/sh\n");
+    await chmod(join(root, "usr/lib/firefox-esr/firefox-esr"), 0o755);
     // A symlink loop below /home must not be followed.
     await symlink("/home", join(root, "home/koffer/loop"));
     target = await RootTarget.open({ root, disks: [] });

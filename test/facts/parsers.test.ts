@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { execa } from "execa";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseDeb822Sources, parseOneLineSources } from "../../src/facts/parsers/apt-sources.js";
 import { readAptConf } from "../../src/facts/parsers/apt-conf.js";
 import { expandGlob, memorySource } from "../../src/facts/parsers/common.js";
 import { readDconf } from "../../src/facts/parsers/dconf.js";
-import { parseDesktopEntry } from "../../src/facts/parsers/desktop-entry.js";
+import { execProgram, parseDesktopEntry } from "../../src/facts/parsers/desktop-entry.js";
 import { packageOfListFile, parseDpkgStatus, statusAbbrev } from "../../src/facts/parsers/dpkg.js";
 import {
   parseCaCertificatesConf,
@@ -127,7 +131,22 @@ describe("desktop entries and accounts files", () => {
       noDisplay: true,
       hidden: false,
       type: null,
+      tryExec: null,
+      onlyShowIn: null,
+      notShowIn: null,
     });
+  });
+  it("reads TryExec, OnlyShowIn and NotShowIn; the program of Exec after quoting", () => {
+    expect(
+      parseDesktopEntry(
+        "[Desktop Entry]\nType=Application\nTryExec=vim\nOnlyShowIn=GNOME;Unity;\nNotShowIn=KDE\n",
+      ),
+    ).toMatchObject({ tryExec: "vim", onlyShowIn: ["GNOME", "Unity"], notShowIn: ["KDE"] });
+    expect(execProgram("firefox %u")).toBe("firefox");
+    expect(execProgram('"/opt/My App/run" --x')).toBe("/opt/My App/run");
+    expect(execProgram('"/opt/a\\"b"')).toBe('/opt/a"b');
+    expect(execProgram("   ")).toBeNull();
+    expect(execProgram('"unterminated')).toBeNull();
   });
   it("never returns the hash from shadow, only scheme and lock state", () => {
     const shadow = parseShadow(
@@ -432,6 +451,67 @@ describe.skipIf(!canNetns)(
             /^\/etc\/nftables\.conf:5:5: "meta (ipsec|secpath)"/,
           );
         expect((await load(text)) !== 0).toBe(bad);
+      },
+    );
+
+    // nft resolves a port name with getaddrinfo (/etc/services) and a protocol it has no
+    // keyword for with getprotobyname (/etc/protocols); a name it cannot resolve fails the
+    // whole file. The desktop laptop root has no netbase, so `udp dport domain` and
+    // `meta l4proto ipv6-icmp` loaded nothing there (found by the live mutation oracle, issue 11).
+    const loadWithNetbase = async (
+      text: string,
+      services: string | null,
+      protocols: string | null,
+    ) => {
+      const dir = await mkdtemp(join(tmpdir(), "koffer-nftnetbase-"));
+      try {
+        await writeFile(join(dir, "nftables.conf"), text);
+        // An empty file stands for a missing one: the lookups find no name in either.
+        await writeFile(join(dir, "services"), services ?? "");
+        await writeFile(join(dir, "protocols"), protocols ?? "");
+        const script =
+          'mount --bind "$1/services" /etc/services && mount --bind "$1/protocols" /etc/protocols && nft -f "$1/nftables.conf"';
+        const r = await execa("unshare", ["--net", "--mount", "sh", "-c", script, "sh", dir], {
+          reject: false,
+        });
+        return r.exitCode;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+    const services = "ssh\t\t22/tcp\ndomain\t\t53/tcp\ndomain\t\t53/udp\nhttps\t\t443/tcp\n";
+    const protocols = "gre\t47\tGRE\nipv6-icmp 58\tIPv6-ICMP\t# ICMP for IPv6\n";
+    it.each([
+      ["udp dport domain accept", services, null, false],
+      ["udp dport domain accept", null, null, true],
+      ["tcp dport { ssh, 443 } accept", services, null, false],
+      ["tcp dport { ssh, 5900 } accept", "https 443/tcp\n", null, true],
+      ["th dport != domain drop", null, null, true],
+      ["tcp dport 22 accept", null, null, false],
+      ["meta l4proto ipv6-icmp accept", null, null, true],
+      ["meta l4proto ipv6-icmp accept", null, protocols, false],
+      ["meta l4proto IPv6-ICMP accept", null, protocols, false],
+      ["meta l4proto { icmpv6, esp, udp } accept", null, null, false],
+      ["ip protocol gre accept", null, null, true],
+      ["ip protocol gre accept", null, protocols, false],
+      ["ip6 nexthdr ospf accept", null, protocols, true],
+    ])(
+      "%j with /etc/services %j and /etc/protocols %j: rejected %s, by nft and by the parser",
+      async (rule, servicesFile, protocolsFile, bad) => {
+        const text = ruleset("output", rule);
+        const parsed = await readNftables(
+          memorySource({
+            "/etc/nftables.conf": text,
+            ...(servicesFile === null ? {} : { "/etc/services": servicesFile }),
+            ...(protocolsFile === null ? {} : { "/etc/protocols": protocolsFile }),
+          }),
+        );
+        expect(parsed.parseErrors.length > 0).toBe(bad);
+        if (bad)
+          expect(parsed.parseErrors[0]).toMatch(
+            /^\/etc\/nftables\.conf:5:\d+: nft resolves the (service|protocol) name/,
+          );
+        expect((await loadWithNetbase(text, servicesFile, protocolsFile)) !== 0).toBe(bad);
       },
     );
   },

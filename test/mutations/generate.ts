@@ -5,27 +5,29 @@
  * test (offline.test.ts) judges every copy with verify's library API, the live test
  * (live.test.ts) boots copies and asks the real programs through `liveProbe`.
  */
-import { appendFile, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Profile } from "../../src/profiles/types.js";
 
 export type Verdict = "pass" | "fail";
 
-/** How the running laptop computes the truth: a command, and how its output decides a control. */
+/**
+ * How the running laptop computes the truth: a command inside it (`argv`) or a network
+ * experiment of net-probe.ts (`experiment`), and how its output decides a control.
+ */
 export interface LiveProbe {
   control: string;
-  argv: string[];
-  /** The verdict the output implies. */
-  judge: (stdout: string, exitCode: number) => Verdict;
+  argv?: string[];
+  /** inbound: what the peer gets in (NET-01); egress: what leaves outside the tunnel (VPN-06). */
+  experiment?: "inbound" | "egress";
+  /** The verdict the output implies (the profile only for what it lists, e.g. apps.allow). */
+  judge: (stdout: string, exitCode: number, profile: Profile) => Verdict;
   /**
    * Why a running container cannot give this probe's truth (live.test.ts leaves it out and
    * prints the reason); absent for probes the live oracle compares.
    */
   notLive?: string;
 }
-
-/** Probes that only list what the running system loaded: judging needs koffer's model. */
-const needsModel =
-  "the live listing must be judged with koffer's own model (not an independent oracle); recorded, not compared";
 
 export interface Mutation {
   id: string;
@@ -36,8 +38,15 @@ export interface Mutation {
   reason?: Record<string, RegExp>;
   apply: (root: string) => Promise<void>;
   liveProbe: LiveProbe[];
-  /** Mutations that change what a boot does to other mutations (masks, grub, firewall) boot alone. */
+  /** Mutations that change what a boot does to other mutations (masks, grub) boot alone. */
   exclusive?: boolean;
+  /**
+   * The mutation only writes `paths` and takes effect without a boot: the live test applies it
+   * to a running machine, restarts `restart` as the boot would start it (nftables.service runs
+   * `nft -f /etc/nftables.conf`; its stop flushes the ruleset, so a rejected file leaves none,
+   * as at boot), probes, and puts the paths back. All such mutations share one boot.
+   */
+  inPlace?: { paths: string[]; restart?: string };
   /** Why booting the mutated tree cannot show this mutation (live.test.ts leaves it out). */
   notLive?: string;
 }
@@ -132,8 +141,13 @@ const auditProbe: LiveProbe = {
     "the kernel accepts audit netlink requests only from the initial PID namespace: auditctl gets EPERM in a container",
 };
 /** USBGuard's daemon cannot run in a container (test/rig/laptop.test.ts, containerFailures). */
+/**
+ * Tried for issue 11: the host has usbguard-daemon but no USB bus; under umockdev's faked
+ * sysfs (three devices with real descriptors) usbguard-daemon 1.1.2 enumerates them and
+ * rejects each before any rule is matched, so no rule verdict comes out of it.
+ */
 const usbguardDown =
-  "usbguard-daemon exits in a container (AuditBackend=LinuxAudit needs the initial network namespace's audit netlink)";
+  "no running USBGuard can answer here: in a container usbguard-daemon exits (AuditBackend=LinuxAudit needs the initial namespaces' audit netlink), the host has no USB bus, and under umockdev's fake sysfs the daemon rejects every device before matching a rule ('Cannot generate device rule: parent hash value not available'); USB rules are proven on the VM's QEMU USB bus (test/vm)";
 const usbProbe = (control: string): LiveProbe => ({
   control,
   argv: ["usbguard", "list-rules"],
@@ -147,28 +161,90 @@ const cmdlineProbe = (control: string): LiveProbe => ({
   judge: () => "pass",
   notLive: "a container runs on the host's kernel command line, not the one grub.cfg would boot",
 });
-const nftProbe = (control: string): LiveProbe => ({
-  control,
-  argv: ["nft", "list", "ruleset"],
-  judge: () => "pass",
-  notLive: needsModel,
-});
+/** Nothing unsolicited gets in: netfilter's input hook admitted none of the peer's packets. */
+const inboundProbe: LiveProbe = {
+  control: "NET-01",
+  experiment: "inbound",
+  judge: (out) => (out.trim() === "" ? "pass" : "fail"),
+};
+/** The kill switch holds while the tunnel is down: nothing but IKE, ESP and DHCP left. */
+const egressProbe: LiveProbe = {
+  control: "VPN-06",
+  experiment: "egress",
+  judge: (out) => (out.trim() === "" ? "pass" : "fail"),
+};
+const firewallProbes = [inboundProbe, egressProbe];
+const nftInPlace = { paths: ["/etc/nftables.conf"], restart: "nftables.service" };
 const resolverProbe: LiveProbe = {
   control: "VPN-07",
   argv: ["sh", "-c", "resolvectl dns 2>/dev/null; cat /etc/resolv.conf"],
   judge: () => "pass",
-  notLive: needsModel,
+  notLive:
+    "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
 };
+/**
+ * What GNOME Shell lists: GLib's g_app_info_get_all() filtered by g_app_info_should_show()
+ * (the calls Shell's app system makes), asked through ctypes by the laptop's own python3 and
+ * libgio, in the environment a session gets: gnome-session starts it from a login shell
+ * (/etc/profile and profile.d set XDG_DATA_DIRS and PATH), XDG_CURRENT_DESKTOP=GNOME, as an
+ * unprivileged user. Each listed entry's owner comes from dpkg-query -S. One line each:
+ * "id<TAB>path<TAB>package" ("(none)" without owner).
+ */
+const gioLister = `
+import ctypes, subprocess
+gio = ctypes.CDLL("libgio-2.0.so.0")
+class GList(ctypes.Structure):
+    pass
+GList._fields_ = [("data", ctypes.c_void_p), ("next", ctypes.POINTER(GList)), ("prev", ctypes.POINTER(GList))]
+gio.g_app_info_get_all.restype = ctypes.POINTER(GList)
+gio.g_app_info_should_show.argtypes = [ctypes.c_void_p]
+gio.g_app_info_get_id.argtypes = [ctypes.c_void_p]
+gio.g_app_info_get_id.restype = ctypes.c_char_p
+gio.g_desktop_app_info_get_filename.argtypes = [ctypes.c_void_p]
+gio.g_desktop_app_info_get_filename.restype = ctypes.c_char_p
+node = gio.g_app_info_get_all()
+while node:
+    app = node.contents.data
+    if gio.g_app_info_should_show(app):
+        path = gio.g_desktop_app_info_get_filename(app).decode()
+        q = subprocess.run(["dpkg-query", "-S", path], capture_output=True, text=True)
+        owner = q.stdout.split(":")[0] if q.returncode == 0 else "(none)"
+        print("%s\\t%s\\t%s" % (gio.g_app_info_get_id(app).decode(), path, owner))
+    node = node.contents.next
+`;
+export const desktopListing = [
+  "runuser",
+  "-u",
+  "nobody",
+  "--",
+  "env",
+  "-i",
+  "HOME=/nonexistent",
+  "SHELL=/bin/bash",
+  "XDG_SESSION_TYPE=wayland",
+  "XDG_CURRENT_DESKTOP=GNOME",
+  "/bin/bash",
+  "-l",
+  "-c",
+  'exec python3 -c "$1"',
+  "gio-lister",
+  gioLister,
+];
+/** The listed applications whose package the profile does not allow: "id path package". */
+export function unapprovedApps(stdout: string, profile: Profile): string[][] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => l.split("\t"))
+    .filter(([, , owner]) => owner === undefined || !profile.spec.apps.allow.includes(owner));
+}
 const desktopProbe: LiveProbe = {
   control: "APP-02",
-  // what GNOME lists: gio's view of the installed applications along XDG_DATA_DIRS
-  argv: [
-    "sh",
-    "-c",
-    "XDG_DATA_DIRS=/usr/share/gnome:/usr/local/share:/usr/share:/var/lib/flatpak/exports/share gio list-apps 2>/dev/null || true",
-  ],
-  judge: () => "pass",
-  notLive: needsModel,
+  argv: desktopListing,
+  judge: (out, code, profile) => {
+    if (code !== 0) throw new Error(`the GLib lister failed (exit ${code})`);
+    return unapprovedApps(out, profile).length === 0 ? "pass" : "fail";
+  },
 };
 
 // ─── the generator ──────────────────────────────────────────────────────────
@@ -194,6 +270,7 @@ export function generateMutations(): Mutation[] {
       expect: { "BOOT-04": "fail" },
       apply: (r) => put(r, file, `kernel.sysrq = ${value}\n`),
       liveProbe: [sysrqProbe],
+      inPlace: { paths: [file] },
     });
   for (const file of [
     "/etc/sysctl.d/10-debug.conf",
@@ -207,6 +284,7 @@ export function generateMutations(): Mutation[] {
       expect: { "BOOT-04": "pass" },
       apply: (r) => put(r, file, "kernel.sysrq = 1\n"),
       liveProbe: [sysrqProbe],
+      inPlace: { paths: [file] },
     });
   add({
     id: "sysctl-conf-without-link",
@@ -215,6 +293,7 @@ export function generateMutations(): Mutation[] {
     expect: { "BOOT-04": "pass" },
     apply: (r) => put(r, "/etc/sysctl.conf", "kernel.sysrq = 1\n"),
     liveProbe: [sysrqProbe],
+    inPlace: { paths: ["/etc/sysctl.conf"] },
   });
   add({
     id: "sysctl-conf-with-link",
@@ -226,6 +305,7 @@ export function generateMutations(): Mutation[] {
       await link(r, "/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf");
     },
     liveProbe: [sysrqProbe],
+    inPlace: { paths: ["/etc/sysctl.conf", "/etc/sysctl.d/99-sysctl.conf"] },
   });
   add({
     id: "sysctl-only-in-sysctl-conf",
@@ -237,6 +317,7 @@ export function generateMutations(): Mutation[] {
       await put(r, "/etc/sysctl.conf", "kernel.sysrq = 0\nfs.suid_dumpable = 0\n");
     },
     liveProbe: [sysrqProbe, dumpableProbe],
+    inPlace: { paths: ["/etc/sysctl.d/90-koffer.conf", "/etc/sysctl.conf"] },
   });
   add({
     id: "sysctl-same-name-lower",
@@ -245,6 +326,7 @@ export function generateMutations(): Mutation[] {
     expect: { "BOOT-04": "pass" },
     apply: (r) => put(r, "/usr/lib/sysctl.d/90-koffer.conf", "kernel.sysrq = 1\n"),
     liveProbe: [sysrqProbe],
+    inPlace: { paths: ["/usr/lib/sysctl.d/90-koffer.conf"] },
   });
   add({
     id: "sysctl-same-name-higher",
@@ -256,6 +338,7 @@ export function generateMutations(): Mutation[] {
       await put(r, "/etc/sysctl.d/99-vendor.conf", "kernel.sysrq = 1\n");
     },
     liveProbe: [sysrqProbe],
+    inPlace: { paths: ["/usr/lib/sysctl.d/99-vendor.conf", "/etc/sysctl.d/99-vendor.conf"] },
   });
   for (const [name, line, verdict] of [
     ["dash", "-kernel.sysrq = 1", "fail"],
@@ -270,6 +353,7 @@ export function generateMutations(): Mutation[] {
       expect: { "BOOT-04": verdict },
       apply: (r) => put(r, "/etc/sysctl.d/99-x.conf", `${line}\n`),
       liveProbe: [sysrqProbe],
+      inPlace: { paths: ["/etc/sysctl.d/99-x.conf"] },
     });
   add({
     id: "sysctl-not-conf",
@@ -277,6 +361,7 @@ export function generateMutations(): Mutation[] {
     expect: { "BOOT-04": "pass" },
     apply: (r) => put(r, "/etc/sysctl.d/99-x.conf.disabled", "kernel.sysrq = 1\n"),
     liveProbe: [sysrqProbe],
+    inPlace: { paths: ["/etc/sysctl.d/99-x.conf.disabled"] },
   });
   for (const [file, value, verdict] of [
     ["/etc/sysctl.d/99-dump.conf", "2", "fail"],
@@ -290,6 +375,7 @@ export function generateMutations(): Mutation[] {
       expect: { "DATA-03": verdict },
       apply: (r) => put(r, file, `fs.suid_dumpable = ${value}\n`),
       liveProbe: [dumpableProbe],
+      inPlace: { paths: [file] },
     });
 
   // units: masks outrank generated units; dangling aliases are a verdict.
@@ -330,7 +416,10 @@ export function generateMutations(): Mutation[] {
         description: `${unit} masked in ${dir}`,
         expect: { [control]: "fail", ...(unit === "nftables.service" ? { "VPN-06": "fail" } : {}) },
         apply: (r) => link(r, `${dir}/${unit}`, "/dev/null"),
-        liveProbe: [unitProbe(control, unit)],
+        liveProbe: [
+          unitProbe(control, unit),
+          ...(unit === "nftables.service" ? firewallProbes : []),
+        ],
         exclusive: true,
       });
   add({
@@ -737,7 +826,8 @@ export function generateMutations(): Mutation[] {
     ["tcp dport 631 accept", "fail"],
     ["ct state new accept", "fail"],
     ["ct state established,related,new accept", "fail"],
-    ["ip saddr 192.168.0.0/16 accept", "fail"],
+    // the office network trusted; the peer of the live test sits in it (10.251.11.2)
+    ["ip saddr 10.0.0.0/8 accept", "fail"],
     ["meta l4proto icmp accept", "fail"],
     ["meta l4proto ipv6-icmp accept", "fail"],
     ['iifname "wlan0" accept', "fail"],
@@ -753,8 +843,8 @@ export function generateMutations(): Mutation[] {
       description: `input chain: ${rule}`,
       expect: { "NET-01": verdict },
       apply: (r) => edit(r, "/etc/nftables.conf", input(rule)),
-      liveProbe: [nftProbe("NET-01")],
-      exclusive: true,
+      liveProbe: firewallProbes,
+      inPlace: nftInPlace,
     });
   add({
     id: "nft-input-policy-accept",
@@ -767,8 +857,8 @@ export function generateMutations(): Mutation[] {
           "hook input priority filter; policy accept;",
         ),
       ),
-    liveProbe: [nftProbe("NET-01")],
-    exclusive: true,
+    liveProbe: firewallProbes,
+    inPlace: nftInPlace,
   });
   add({
     id: "nft-second-table-accept",
@@ -780,8 +870,8 @@ export function generateMutations(): Mutation[] {
         "/etc/nftables.conf",
         "table inet extra {\n  chain input {\n    type filter hook input priority filter + 10; policy accept;\n    tcp dport 22 accept\n  }\n}\n",
       ),
-    liveProbe: [nftProbe("NET-01")],
-    exclusive: true,
+    liveProbe: firewallProbes,
+    inPlace: nftInPlace,
   });
   add({
     id: "nft-jump-accept",
@@ -794,8 +884,8 @@ export function generateMutations(): Mutation[] {
           "  chain admin {\n    tcp dport 5900 accept\n  }\n  chain output {",
         ),
       ),
-    liveProbe: [nftProbe("NET-01")],
-    exclusive: true,
+    liveProbe: firewallProbes,
+    inPlace: nftInPlace,
   });
   for (const [rule, verdict] of [
     ["udp dport 53 accept", "fail"],
@@ -829,8 +919,8 @@ export function generateMutations(): Mutation[] {
         ? { reason: { "VPN-06": /meta ipsec[\s\S]*rt ipsec exists/ } }
         : {}),
       apply: (r) => edit(r, "/etc/nftables.conf", output(rule)),
-      liveProbe: [nftProbe("VPN-06")],
-      exclusive: true,
+      liveProbe: firewallProbes,
+      inPlace: nftInPlace,
     });
   add({
     id: "nft-output-policy-accept",
@@ -843,8 +933,8 @@ export function generateMutations(): Mutation[] {
           "hook output priority filter; policy accept;",
         ),
       ),
-    liveProbe: [nftProbe("VPN-06")],
-    exclusive: true,
+    liveProbe: firewallProbes,
+    inPlace: nftInPlace,
   });
   for (const [text, verdict] of [
     ["nameserver 192.168.178.1\n", "fail"],
@@ -877,46 +967,97 @@ export function generateMutations(): Mutation[] {
       liveProbe: [resolverProbe],
     });
 
-  // desktop applications as GNOME resolves them (APP-02).
+  // desktop applications as GNOME resolves them (APP-02). An unpackaged application is a
+  // launcher plus its program (/opt/<name>/<name>): GLib lists an entry only when it finds
+  // the program of Exec= (and TryExec=), so a launcher alone shows nothing.
+  const programOf = (name: string) => `/opt/${name.toLowerCase()}/${name.toLowerCase()}`;
   const entry = (name: string, extra = "") =>
-    `[Desktop Entry]\nType=Application\nName=${name}\nExec=${name.toLowerCase()}\n${extra}`;
-  for (const [name, path, text, verdict] of [
-    ["unowned-usr-share", "/usr/share/applications/xterm.desktop", entry("XTerm"), "fail"],
-    ["unowned-local", "/usr/local/share/applications/anydesk.desktop", entry("AnyDesk"), "fail"],
-    ["gnome-dir", "/usr/share/gnome/applications/vnc.desktop", entry("VNC"), "fail"],
+    `[Desktop Entry]\nType=Application\nName=${name}\nExec=${programOf(name)} %U\n${extra}`;
+  const program = async (r: string, name: string) => {
+    await put(r, programOf(name), "#!/bin/sh\nexit 0\n");
+    await chmod(at(r, programOf(name)), 0o755);
+  };
+  for (const [name, path, app, text, verdict] of [
+    ["unowned-usr-share", "/usr/share/applications/xterm.desktop", "XTerm", "", "fail"],
+    ["unowned-local", "/usr/local/share/applications/anydesk.desktop", "AnyDesk", "", "fail"],
+    ["gnome-dir", "/usr/share/gnome/applications/vnc.desktop", "VNC", "", "fail"],
+    // flatpak is not installed: its profile.d hook never puts the exports into XDG_DATA_DIRS
     [
-      "flatpak",
+      "flatpak-not-installed",
       "/var/lib/flatpak/exports/share/applications/com.anydesk.Anydesk.desktop",
-      entry("AnyDesk"),
-      "fail",
-    ],
-    [
-      "nodisplay",
-      "/usr/share/applications/helper.desktop",
-      entry("Helper", "NoDisplay=true\n"),
+      "AnyDesk",
+      "",
       "pass",
     ],
-    ["hidden", "/usr/share/applications/old.desktop", entry("Old", "Hidden=true\n"), "pass"],
+    ["nodisplay", "/usr/share/applications/helper.desktop", "Helper", "NoDisplay=true\n", "pass"],
+    ["hidden", "/usr/share/applications/old.desktop", "Old", "Hidden=true\n", "pass"],
     [
       "shadow-allowed-visible",
       "/usr/local/share/applications/firefox-esr.desktop",
-      entry("Firefox"),
+      "Firefox",
+      "",
       "fail",
     ],
     [
       "shadow-allowed-hidden",
       "/usr/local/share/applications/firefox-esr.desktop",
-      entry("Firefox", "Hidden=true\n"),
+      "Firefox",
+      "Hidden=true\n",
       "pass",
     ],
-    ["not-desktop", "/usr/share/applications/readme.txt", "hello\n", "pass"],
+    [
+      "only-show-in-kde",
+      "/usr/share/applications/krdc.desktop",
+      "KRDC",
+      "OnlyShowIn=KDE;\n",
+      "pass",
+    ],
+    [
+      "only-show-in-gnome",
+      "/usr/share/applications/rdp.desktop",
+      "RDP",
+      "OnlyShowIn=GNOME;\n",
+      "fail",
+    ],
+    [
+      "not-show-in-gnome",
+      "/usr/share/applications/vnc.desktop",
+      "VNC",
+      "NotShowIn=GNOME;\n",
+      "pass",
+    ],
+    [
+      "try-exec-missing",
+      "/usr/share/applications/tv.desktop",
+      "TV",
+      "TryExec=teamviewer\n",
+      "pass",
+    ],
+    ["try-exec-found", "/usr/share/applications/tv.desktop", "TV", "TryExec=/opt/tv/tv\n", "fail"],
   ] as const)
     add({
       id: `desktop-${name}`,
-      description: `${path}`,
+      description: `${path} (${app}${text === "" ? "" : `, ${text.trim()}`}) and its program ${programOf(app)}`,
       expect: { "APP-02": verdict },
-      apply: (r) => put(r, path, text),
+      apply: async (r) => {
+        await put(r, path, entry(app, text));
+        await program(r, app);
+      },
       liveProbe: [desktopProbe],
+      inPlace: { paths: [path, programOf(app)] },
+    });
+  for (const [name, path, verdict] of [
+    ["not-desktop", "/usr/share/applications/readme.txt", "pass"],
+    // the launcher of a program that is not (or no longer) installed: GNOME does not list it
+    ["program-missing", "/usr/local/share/applications/anydesk.desktop", "pass"],
+  ] as const)
+    add({
+      id: `desktop-${name}`,
+      description: `${path} without a program`,
+      expect: { "APP-02": verdict },
+      apply: (r) => put(r, path, path.endsWith(".txt") ? "hello\n" : entry("AnyDesk")),
+      liveProbe: [desktopProbe],
+      inPlace: { paths: [path] },
     });
   add({
     id: "desktop-hidden-override",
@@ -926,13 +1067,21 @@ export function generateMutations(): Mutation[] {
     apply: async (r) => {
       await put(r, "/usr/share/applications/vim.desktop", entry("Vim"));
       await put(r, "/usr/local/share/applications/vim.desktop", entry("Vim", "Hidden=true\n"));
+      await program(r, "Vim");
     },
     liveProbe: [desktopProbe],
+    inPlace: {
+      paths: [
+        "/usr/share/applications/vim.desktop",
+        "/usr/local/share/applications/vim.desktop",
+        programOf("Vim"),
+      ],
+    },
   });
   add({
     id: "desktop-override-lower",
     description:
-      "the Hidden=true override sits in a lower directory (/var/lib/flatpak): it hides nothing",
+      "the Hidden=true override sits in /var/lib/flatpak, not in XDG_DATA_DIRS without flatpak: it hides nothing",
     expect: { "APP-02": "fail" },
     apply: async (r) => {
       await put(r, "/usr/share/applications/vim.desktop", entry("Vim"));
@@ -941,8 +1090,16 @@ export function generateMutations(): Mutation[] {
         "/var/lib/flatpak/exports/share/applications/vim.desktop",
         entry("Vim", "Hidden=true\n"),
       );
+      await program(r, "Vim");
     },
     liveProbe: [desktopProbe],
+    inPlace: {
+      paths: [
+        "/usr/share/applications/vim.desktop",
+        "/var/lib/flatpak/exports/share/applications/vim.desktop",
+        programOf("Vim"),
+      ],
+    },
   });
   return out;
 }

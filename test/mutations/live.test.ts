@@ -4,12 +4,19 @@
  * (test/rig, owned by the rig helper) on top of the hardened laptop's configuration, booted
  * with systemd as PID 1, and every mutation's `liveProbe` runs inside; its verdict must equal
  * the offline verdict koffer gives the same copy. Mutations marked `exclusive` (masks, the
- * firewall, the kernel command line) boot alone.
+ * kernel command line) boot alone. Mutations marked `inPlace` (sysctl.d, the firewall, desktop
+ * entries: files the running system reads again without a boot) share ONE boot: each is
+ * applied to the running machine, judged offline on its tree, its unit restarted as the boot
+ * starts it (nftables.service), probed, and its files put back.
  *
- * Written against /work/notes/rig-contract.md. A probe a container cannot answer (the host's
- * kernel, audit netlink, USBGuard's daemon) or whose live listing needs koffer's own model to
- * be judged carries its reason (`notLive` in generate.ts); those are left out explicitly and
- * their reasons printed, every other probe is compared.
+ * Every boot gets a `wlan0` to a peer namespace (net-probe.ts): the firewall's truth is what
+ * netfilter does with packets (NET-01: what the peer gets in; VPN-06: what leaves outside the
+ * tunnel), APP-02's is GLib's own application list. None of these is judged by koffer's model.
+ *
+ * Written against /work/notes/rig-contract.md. A probe no running container can answer (the
+ * host's kernel command line, audit netlink, USBGuard without a USB bus, DNS inside a tunnel)
+ * carries its reason (`notLive` in generate.ts); those are left out explicitly and their
+ * reasons printed, every other probe is compared.
  *
  * The hardened laptop's /etc is copied onto the desktop root with `cp -a`: its tree holds
  * dangling links by design (sockets.target.wants/pcscd.socket points at /lib/systemd/…, which
@@ -17,14 +24,24 @@
  * The copies are overlays of the cache (instant): they are only judged and booted.
  */
 import { execa } from "execa";
-import { join } from "node:path";
+import { lstat, readFile, readlink, rm, symlink, writeFile, chmod, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadProfileOrThrow } from "../../src/index.js";
+import type { Profile } from "../../src/profiles/types.js";
 import { buildHardenedLaptop } from "../helpers/laptop.js";
-import { bootMachine, machineSkipReason } from "../rig/machine.js";
+import { bootMachine, machineSkipReason, type BootedMachine } from "../rig/machine.js";
 import { copyRoot, laptopRoot, laptopRootSkipReason } from "../rig/laptop-root.js";
-import { generateMutations, type Mutation } from "./generate.js";
+import {
+  desktopListing,
+  generateMutations,
+  unapprovedApps,
+  type LiveProbe,
+  type Mutation,
+  type Verdict,
+} from "./generate.js";
 import { judge } from "./judge.js";
+import { attachNetwork, egressExperiment, inboundExperiment, type LiveNet } from "./net-probe.js";
 
 const judged = (m: Mutation) =>
   m.notLive === undefined ? m.liveProbe.filter((p) => p.notLive === undefined) : [];
@@ -35,10 +52,68 @@ const touched = (m: Mutation) => [
 
 const skip = machineSkipReason() ?? laptopRootSkipReason();
 
+/** What a path of the tree was before an in-place mutation, to put it back after. */
+type Saved =
+  | { path: string; kind: "absent" }
+  | { path: string; kind: "file"; data: Buffer; mode: number }
+  | { path: string; kind: "link"; target: string };
+
+async function save(root: string, path: string): Promise<Saved> {
+  const at = join(root, path);
+  const st = await lstat(at).catch(() => null);
+  if (st === null) return { path, kind: "absent" };
+  if (st.isSymbolicLink()) return { path, kind: "link", target: await readlink(at) };
+  if (!st.isFile()) throw new Error(`in-place mutation path ${path} is not a file`);
+  return { path, kind: "file", data: await readFile(at), mode: st.mode & 0o7777 };
+}
+
+async function restore(root: string, saved: Saved): Promise<void> {
+  const at = join(root, saved.path);
+  await rm(at, { force: true });
+  if (saved.kind === "absent") return;
+  await mkdir(dirname(at), { recursive: true });
+  if (saved.kind === "link") await symlink(saved.target, at);
+  else {
+    await writeFile(at, saved.data);
+    await chmod(at, saved.mode);
+  }
+}
+
+/** Progress on stderr while it runs (KOFFER_LIVE_TRACE=1): vitest shows console output only at the end. */
+const trace = (text: string) => {
+  if (process.env.KOFFER_LIVE_TRACE)
+    process.stderr.write(`[live ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+};
+
+/** The running laptop's answer to one probe, with the output it was judged on. */
+async function truthOf(
+  machine: BootedMachine,
+  net: LiveNet,
+  probe: LiveProbe,
+  profile: Profile,
+): Promise<{ verdict: Verdict; output: string }> {
+  let output: string;
+  let exitCode = 0;
+  if (probe.experiment === "inbound") output = await inboundExperiment(machine, net);
+  else if (probe.experiment === "egress") output = await egressExperiment(machine, net);
+  else if (probe.argv === undefined)
+    throw new Error(`probe of ${probe.control} has nothing to run`);
+  else {
+    const r = await machine.run(probe.argv, { timeoutMs: 30_000 });
+    output = r.stdout;
+    exitCode = r.exitCode;
+  }
+  return { verdict: probe.judge(output, exitCode, profile), output };
+}
+
+/** The probe's class, for the "able to fail" assertion and the figures. */
+const probeClass = (p: LiveProbe) => p.experiment ?? p.control;
+
 describe.skipIf(skip !== null)(
   `live differential oracle${skip ? ` (skipped: ${skip})` : ""}`,
   () => {
     it("N/N offline verdicts agree with the running system", async () => {
+      const started = Date.now();
       const all = generateMutations();
       const notLive = new Map<string, number>();
       for (const p of all.flatMap((m) => m.liveProbe))
@@ -57,9 +132,12 @@ describe.skipIf(skip !== null)(
       const hardened = await buildHardenedLaptop();
       const profile = await loadProfileOrThrow(hardened.profilePath);
       const cache = await laptopRoot();
-      // Mutations judged by different controls do not interfere: they share a boot.
+      // In-place mutations share one boot; of the others, those judged by different controls
+      // do not interfere: they share a boot too.
+      const inPlace = mutations.filter((m) => m.inPlace !== undefined && m.exclusive !== true);
       const batches: Mutation[][] = [];
       for (const m of mutations) {
+        if (inPlace.includes(m)) continue;
         const controls = touched(m);
         const fits = (b: Mutation[]) =>
           b.length < 8 &&
@@ -70,8 +148,31 @@ describe.skipIf(skip !== null)(
       }
       let agree = 0;
       let total = 0;
+      let boots = 0;
       const disagree: string[] = [];
-      for (const batch of batches) {
+      const truths = new Map<string, Set<Verdict>>();
+      const compare = (
+        m: Mutation,
+        probe: LiveProbe,
+        offline: string | undefined,
+        live: { verdict: Verdict; output: string },
+      ) => {
+        const truth = live.verdict;
+        trace(`${m.id}: ${probe.control} offline ${offline}, live ${truth}`);
+        total++;
+        truths.set(probeClass(probe), (truths.get(probeClass(probe)) ?? new Set()).add(truth));
+        if (offline === truth) agree++;
+        else
+          disagree.push(
+            `${m.id}: ${probe.control} offline ${offline}, live ${truth} (${live.output.trim().split("\n").slice(0, 6).join("; ")})`,
+          );
+      };
+
+      /** A private copy of the desktop root carrying the hardened laptop's /etc, booted, with wlan0. */
+      const withMachine = async (
+        prepare: (root: string) => Promise<void>,
+        fn: (machine: BootedMachine, net: LiveNet, root: string) => Promise<void>,
+      ) => {
         const copy = await copyRoot(cache, "overlay");
         try {
           await execa("cp", [
@@ -85,50 +186,109 @@ describe.skipIf(skip !== null)(
           // (messagebus …), without which D-Bus and everything on it never start.
           for (const f of ["passwd", "group", "shadow", "gshadow"])
             await execa("cp", ["-a", join(cache, "etc", f), join(copy.path, "etc", f)]);
-          for (const m of batch)
-            await m.apply(copy.path).catch((error: unknown) => {
-              throw new Error(`${m.id} (batch ${batch.map((b) => b.id).join(", ")})`, {
-                cause: error,
-              });
-            });
-          const offline = await judge(
-            copy.path,
-            [
-              ...new Set(
-                batch.flatMap((m) => [
-                  ...Object.keys(m.expect),
-                  ...judged(m).map((p) => p.control),
-                ]),
-              ),
-            ],
-            profile,
-          );
+          await prepare(copy.path);
+          trace(`booting ${boots}`);
           const machine = await bootMachine({
             root: copy.path,
-            name: `kof-mut-${process.pid}-${total}`,
+            name: `kof-mut-${process.pid}-${boots++}`,
           });
           try {
-            await machine.waitUntilBooted(120_000);
-            for (const m of batch)
-              for (const probe of judged(m)) {
-                const r = await machine.run(probe.argv, { timeoutMs: 30_000 });
-                const truth = probe.judge(r.stdout, r.exitCode);
-                total++;
-                if (offline[probe.control] === truth) agree++;
-                else
-                  disagree.push(
-                    `${m.id}: ${probe.control} offline ${offline[probe.control]}, live ${truth}`,
-                  );
-              }
+            await machine.waitUntilBooted(180_000);
+            trace(`booted ${machine.name}`);
+            const net = await attachNetwork(machine);
+            trace(`wlan0 attached`);
+            try {
+              await fn(machine, net, copy.path);
+            } finally {
+              await net.close();
+            }
           } finally {
             await machine.stop();
           }
         } finally {
           await copy.cleanup();
         }
-      }
+      };
+
+      for (const batch of batches)
+        await withMachine(
+          async (root) => {
+            for (const m of batch)
+              await m.apply(root).catch((error: unknown) => {
+                throw new Error(`${m.id} (batch ${batch.map((b) => b.id).join(", ")})`, {
+                  cause: error,
+                });
+              });
+          },
+          async (machine, net, root) => {
+            const offline = await judge(root, [...new Set(batch.flatMap(touched))], profile);
+            for (const m of batch)
+              for (const probe of judged(m))
+                compare(
+                  m,
+                  probe,
+                  offline[probe.control],
+                  await truthOf(machine, net, probe, profile),
+                );
+          },
+        );
+      const bootsSeconds = Math.round((Date.now() - started) / 1000);
+
+      if (inPlace.length > 0)
+        await withMachine(
+          async () => {},
+          async (machine, net, root) => {
+            // The laptop as provisioned for APP-02: launchers outside the allow list hidden by a
+            // Hidden=true override (what koffer's provisioning writes), chosen by GLib's own list.
+            if (inPlace.some((m) => judged(m).some((p) => p.argv === desktopListing))) {
+              const listed = await machine.run(desktopListing, { timeoutMs: 60_000 });
+              if (listed.exitCode !== 0) throw new Error(`GLib lister: ${listed.stderr}`);
+              for (const [id] of unapprovedApps(listed.stdout, profile)) {
+                await mkdir(join(root, "usr/local/share/applications"), { recursive: true });
+                await writeFile(
+                  join(root, "usr/local/share/applications", id!),
+                  "[Desktop Entry]\nType=Application\nName=hidden\nHidden=true\n",
+                );
+                trace(`hid ${id}`);
+              }
+            }
+            for (const m of inPlace) {
+              const { paths, restart } = m.inPlace!;
+              const saved = await Promise.all(paths.map((p) => save(root, p)));
+              try {
+                await m.apply(root);
+                const offline = await judge(root, touched(m), profile);
+                if (restart !== undefined)
+                  await machine.run(["systemctl", "restart", restart], { timeoutMs: 30_000 });
+                for (const probe of judged(m))
+                  compare(
+                    m,
+                    probe,
+                    offline[probe.control],
+                    await truthOf(machine, net, probe, profile),
+                  );
+              } finally {
+                for (const s of saved) await restore(root, s);
+                if (restart !== undefined)
+                  await machine.run(["systemctl", "restart", restart], { timeoutMs: 30_000 });
+              }
+            }
+          },
+        );
+      console.log(
+        `live oracle: ${batches.length + (inPlace.length > 0 ? 1 : 0)} boots, ` +
+          `${mutations.length - inPlace.length} mutations booted (${bootsSeconds} s), ` +
+          `${inPlace.length} applied in place (${Math.round((Date.now() - started) / 1000) - bootsSeconds} s)`,
+      );
+      for (const [cls, seen] of truths)
+        console.log(`live truths of ${cls}: ${[...seen].sort().join(", ")}`);
       console.log(`${agree}/${total} offline verdicts agree with the running system`);
       expect(disagree).toEqual([]);
+      // Each behavioural probe can fail: over the full set it saw both answers, so a wrong
+      // offline verdict on either side would have been a disagreement above.
+      if (only === undefined)
+        for (const cls of ["inbound", "egress", "APP-02"])
+          expect([cls, [...(truths.get(cls) ?? [])].sort()]).toEqual([cls, ["fail", "pass"]]);
     }, 3_600_000);
   },
 );

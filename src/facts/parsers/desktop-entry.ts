@@ -8,7 +8,14 @@ export interface ParsedDesktopEntry {
   noDisplay: boolean;
   hidden: boolean;
   type: string | null;
+  tryExec: string | null;
+  /** `OnlyShowIn=` / `NotShowIn=` desktop names, null when the key is absent. */
+  onlyShowIn: string[] | null;
+  notShowIn: string[] | null;
 }
+
+const desktopList = (v: string | undefined): string[] | null =>
+  v === undefined ? null : v.split(";").filter((x) => x !== "");
 
 /** Parse the `[Desktop Entry]` group; localized keys (`Name[de]`) are ignored in favour of `Name`. */
 export function parseDesktopEntry(text: string): ParsedDesktopEntry {
@@ -34,5 +41,26 @@ export function parseDesktopEntry(text: string): ParsedDesktopEntry {
     noDisplay: values["NoDisplay"] === "true",
     hidden: values["Hidden"] === "true",
     type: values["Type"] ?? null,
+    tryExec: values["TryExec"] ?? null,
+    onlyShowIn: desktopList(values["OnlyShowIn"]),
+    notShowIn: desktopList(values["NotShowIn"]),
   };
+}
+
+/**
+ * The program of an `Exec=` line (its first word, after the spec's quoting: a quoted word
+ * keeps its spaces, a backslash escapes the next character), or null when there is none.
+ */
+export function execProgram(exec: string): string | null {
+  const s = exec.trimStart();
+  if (s === "") return null;
+  if (!s.startsWith('"')) return s.split(/\s/)[0] ?? null;
+  let out = "";
+  for (let i = 1; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c === "\\" && i + 1 < s.length) out += s[++i];
+    else if (c === '"') return out;
+    else out += c;
+  }
+  return null;
 }

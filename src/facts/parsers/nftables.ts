@@ -477,11 +477,96 @@ function kernelRejections(parser: NftParser, errors: string[]): void {
   }
 }
 
-/** Parse nft source already split into tokens. */
-function parseTokens(tokens: Token[], errors: string[]): NftChain[] {
+/** Transport headers whose ports nft accepts as service names. */
+const portProtocols = new Set(["tcp", "udp", "udplite", "sctp", "dccp", "th"]);
+/** Protocol names nft knows itself; any other name it looks up in /etc/protocols. */
+const builtinProtocols = new Set([
+  "icmp",
+  "icmpv6",
+  "tcp",
+  "udp",
+  "udplite",
+  "sctp",
+  "dccp",
+  "esp",
+  "ah",
+  "comp",
+  "igmp",
+]);
+
+/**
+ * The names (and aliases) of /etc/services or /etc/protocols, or null when the file is
+ * missing: nft resolves a port written as a name (`udp dport domain`) with getaddrinfo and a
+ * protocol it has no keyword for (`meta l4proto ipv6-icmp`) with getprotobyname, which read
+ * those files (package netbase), and fails the whole file on a name it cannot resolve.
+ */
+export function parseNetbaseNames(text: string | null): Set<string> | null {
+  if (text === null) return null;
+  const names = new Set<string>();
+  for (const line of text.split("\n")) {
+    const words = (line.split("#")[0] ?? "").trim().split(/\s+/);
+    // services: "domain 53/udp"; protocols: "ipv6-icmp 58 IPv6-ICMP"
+    if (words.length < 2 || !/^\d+(\/\w+)?$/.test(words[1] ?? "")) continue;
+    names.add(words[0] as string);
+    for (const alias of words.slice(2)) names.add(alias);
+  }
+  return names;
+}
+
+/** The names nft resolves through netbase's files, as the target has them. */
+export interface NetbaseNames {
+  services: Set<string> | null;
+  protocols: Set<string> | null;
+}
+
+/** Ports and protocols written as names that the target's netbase files do not resolve. */
+function unresolvedNames(parser: NftParser, netbase: NetbaseNames, errors: string[]): void {
+  for (const sites of parser.ruleSites.values())
+    for (const words of sites)
+      words.forEach((w, i) => {
+        const before = words[i - 1]?.value ?? "";
+        let kind: "service" | "protocol";
+        if ((w.value === "dport" || w.value === "sport") && portProtocols.has(before))
+          kind = "service";
+        else if (
+          (w.value === "l4proto" && before === "meta") ||
+          (w.value === "protocol" && before === "ip") ||
+          (w.value === "nexthdr" && before === "ip6")
+        )
+          kind = "protocol";
+        else return;
+        let j = i + 1;
+        while (/^([!=<>]+|eq|ne|lt|gt|le|ge)$/.test(words[j]?.value ?? "")) j++;
+        const values: Token[] = [];
+        if (words[j]?.value === "{")
+          for (j++; j < words.length && words[j]?.value !== "}"; j++) values.push(words[j]!);
+        else if (words[j] !== undefined) values.push(words[j]!);
+        const file = kind === "service" ? "/etc/services" : "/etc/protocols";
+        const known = kind === "service" ? netbase.services : netbase.protocols;
+        for (const v of values) {
+          if (v.kind !== "word" || !/^[A-Za-z][\w.+-]*$/.test(v.value)) continue;
+          if (kind === "protocol" && builtinProtocols.has(v.value)) continue;
+          if (known?.has(v.value) === true) continue;
+          errors.push(
+            `${v.where}:${v.col ?? 1}: nft resolves the ${kind} name "${v.value}" through ` +
+              (known === null
+                ? `${file}, which is missing (package netbase)`
+                : `${file}, which does not list it`) +
+              "; it rejects the whole ruleset",
+          );
+        }
+      });
+}
+
+/**
+ * Parse nft source already split into tokens; `netbase` checks port and protocol names as
+ * nft resolves them, undefined skips that check.
+ */
+function parseTokens(tokens: Token[], errors: string[], netbase?: NetbaseNames): NftChain[] {
   const parser = new NftParser(tokens, errors);
   parser.parse();
   kernelRejections(parser, errors);
+  if (netbase !== undefined) unresolvedNames(parser, netbase, errors);
   return [...parser.chains.values()];
 }
 
@@ -518,7 +603,11 @@ export async function readNftables(
     new IncludeBudget(errors, 16),
     null,
   );
-  return { chains: parseTokens(tokens, errors), parseErrors: errors };
+  const netbase = {
+    services: parseNetbaseNames(await source.readText("/etc/services")),
+    protocols: parseNetbaseNames(await source.readText("/etc/protocols")),
+  };
+  return { chains: parseTokens(tokens, errors, netbase), parseErrors: errors };
 }
 
 /** meta keys nft prints without the `meta` prefix. */

@@ -23,7 +23,8 @@ export function planDesktop(ctx: PlanContext): Change[] {
   const purged = new Set(unwantedPackages(ctx.profile));
   const changes: Change[] = [];
   for (const entry of ctx.facts.apps.desktopEntries) {
-    if (entry.shadowedBy !== undefined || entry.noDisplay || entry.hidden) continue;
+    if (entry.shadowedBy !== undefined || entry.notShown !== undefined) continue;
+    if (entry.noDisplay || entry.hidden) continue;
     if (entry.package !== null && (apps.allow.includes(entry.package) || purged.has(entry.package)))
       continue;
     const id = entry.path.slice(entry.path.lastIndexOf("/") + 1);
