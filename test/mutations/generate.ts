@@ -66,8 +66,12 @@ async function append(root: string, path: string, text: string): Promise<void> {
   await mkdir(dirname(at(root, path)), { recursive: true });
   await appendFile(at(root, path), text);
 }
+/** Rewrites a file; an edit that changes nothing is a mutation that tests nothing: it throws. */
 async function edit(root: string, path: string, fn: (text: string) => string): Promise<void> {
-  await writeFile(at(root, path), fn(await readFile(at(root, path), "utf8")));
+  const before = await readFile(at(root, path), "utf8");
+  const after = fn(before);
+  if (after === before) throw new Error(`the edit of ${path} changed nothing`);
+  await writeFile(at(root, path), after);
 }
 async function link(root: string, path: string, to: string): Promise<void> {
   await mkdir(dirname(at(root, path)), { recursive: true });
