@@ -217,6 +217,8 @@ export async function bootSshLaptop(options: {
   workDir: string;
   /** Route the tunnel address (10.8.0.7) from the controller namespace to this laptop. */
   routeTunnelAddress?: boolean;
+  /** How long its boot may take (default 120 s; a fleet booting on two cores needs more). */
+  bootTimeoutMs?: number;
 }): Promise<SshLaptop> {
   const { index, layer, controllerNs, identity, workDir } = options;
   await controllerKey(identity);
@@ -286,7 +288,7 @@ export async function bootSshLaptop(options: {
       netns: laptopNs,
       bindsRo: kofferBinds(),
     });
-    await machine.waitUntilBooted(120_000);
+    await machine.waitUntilBooted(options.bootTimeoutMs ?? 120_000);
     const deadline = Date.now() + 60_000;
     for (;;) {
       const scan = await execa(
