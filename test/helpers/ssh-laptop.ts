@@ -233,6 +233,8 @@ export async function bootSshLaptop(options: {
   netAdmin?: boolean;
   /** Do not put the tunnel address on the laptop's link (the tunnel is not up yet). */
   withoutTunnelAddress?: boolean;
+  /** How long its boot may take (default 120 s; a fleet booting on two cores needs more). */
+  bootTimeoutMs?: number;
 }): Promise<SshLaptop> {
   const { index, layer, controllerNs, identity, workDir } = options;
   await controllerKey(identity);
@@ -312,7 +314,7 @@ export async function bootSshLaptop(options: {
           : {}),
       });
       machine = booted;
-      await booted.waitUntilBooted(120_000);
+      await booted.waitUntilBooted(options.bootTimeoutMs ?? 120_000);
       return booted;
     };
     const first = await boot();

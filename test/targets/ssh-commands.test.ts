@@ -5,6 +5,7 @@
  * shells over OpenSSH's sshd are covered in ssh.test.ts.
  */
 import { existsSync, statSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { IncompleteError } from "../../src/errors.js";
 import { spawnPiped, type SpawnedProcess } from "../../src/targets/exec.js";
@@ -106,6 +107,8 @@ describe("command shells", () => {
 
   it("fail the running command when the shell dies (a dropped connection), exit 2", async () => {
     const pool = shells({ poolSize: 1 });
+    // Its private directory: a killed shell cannot remove it, the test does.
+    const dir = (await pool.run(["readlink", "/proc/self/fd/1"])).stdout.trim().slice(0, -2);
     const running = pool.run(["sleep", "2"]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
@@ -117,5 +120,7 @@ describe("command shells", () => {
     expect((error as IncompleteError).exitCode).toBe(2);
     // The orphaned `timeout sleep 2` ends by itself; leave nothing running behind the test.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(dir).toMatch(/^\/run\/koffer-exec\./);
+    await rm(dir, { recursive: true, force: true });
   });
 });
