@@ -15,6 +15,9 @@ import type { Profile } from "../../src/profiles/types.js";
 import { applyChanges } from "../../src/provision/apply.js";
 import { makeHandlers } from "../../src/provision/handlers/index.js";
 import { namesVolume } from "../../src/provision/handlers/reencrypt.js";
+import { onlineHelpers, parseDmsetupLs } from "../../src/provision/handlers/reencrypt-online.js";
+import { openedMapping } from "../../src/provision/resources/disk.js";
+import type { BlockDevice } from "../../src/facts/types.js";
 import type { ReencryptChange } from "../../src/provision/types.js";
 import { RootTarget } from "../../src/targets/root.js";
 import { repoRoot } from "../helpers/cli.js";
@@ -110,4 +113,44 @@ describe("luks-reencrypt online: which running cryptsetup is about this volume",
       await target.close();
     }
   }, 60_000);
+});
+
+const dev = (name: string, type: string, children: BlockDevice[] = []): BlockDevice => ({
+  name,
+  path: `/dev/${type === "disk" ? "" : "mapper/"}${name}`,
+  type,
+  fstype: null,
+  mountpoints: [],
+  uuid: null,
+  children,
+});
+
+describe("luks-reencrypt online: the mapping under cryptsetup's helper devices", () => {
+  it("is the opened mapping, also when a killed online run left NAME-overlay and NAME-hotzone-forward", () => {
+    expect(openedMapping(dev("vda", "disk", [dev("weakdata", "crypt")]))).toBe("weakdata");
+    // lsblk -J on the VM after kill -9 of an online `cryptsetup reencrypt` (both helpers are
+    // CRYPT-SUBDEV devices, which lsblk types "crypt"): the helpers come first.
+    const killed = dev("vda", "disk", [
+      dev("weakdata-hotzone-forward", "crypt", [
+        dev("weakdata-overlay", "crypt", [dev("weakdata", "crypt")]),
+      ]),
+      dev("weakdata-overlay", "crypt", [dev("weakdata", "crypt")]),
+    ]);
+    expect(openedMapping(killed)).toBe("weakdata");
+    // A mapping that merely ends in -overlay, with no NAME beside it, is a mapping.
+    expect(openedMapping(dev("vdb", "disk", [dev("data-overlay", "crypt")]))).toBe("data-overlay");
+    expect(openedMapping(dev("vdc", "disk"))).toBeNull();
+  });
+
+  it("finds the helpers of NAME in `dmsetup ls`", () => {
+    const names = parseDmsetupLs(
+      "weakdata-hotzone-forward\t(254:2)\nweakdata\t(254:4)\ncryptroot\t(254:0)\nweakdata-overlay\t(254:3)\n",
+    );
+    expect(onlineHelpers("weakdata", names)).toEqual([
+      "weakdata-overlay",
+      "weakdata-hotzone-forward",
+    ]);
+    expect(onlineHelpers("cryptroot", names)).toEqual([]);
+    expect(parseDmsetupLs("No devices found\n")).toEqual([]);
+  });
 });

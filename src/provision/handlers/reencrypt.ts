@@ -29,6 +29,7 @@ import { IncompleteError } from "../../errors.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
 import { BACKUP_DIR } from "../state.js";
+import { recoverKilledOnline } from "./reencrypt-online.js";
 import type { Change, ReencryptChange } from "../types.js";
 import { pbkdfArgs, type HandlerState, type ReencryptProgress } from "./context.js";
 import {
@@ -244,6 +245,12 @@ async function resume(
       "E_NO_PASSPHRASE",
       `resuming the re-encryption of ${change.device} needs its passphrase or recovery key`,
     );
+  // Online and killed: cryptsetup's helper devices are still stacked under the mapping.
+  if (change.activeName !== null) {
+    const steps = await recoverKilledOnline(target, change.device, change.activeName, keys);
+    if (steps.length > 0)
+      state.options.log?.(`recovered the killed online re-encryption: ${steps.join(", ")}`);
+  }
   const where = await placement(target, change);
   const errors: string[] = [];
   // Any key of a re-wrapped slot unlocks both volume keys; try each held key once.
