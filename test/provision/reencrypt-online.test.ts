@@ -15,7 +15,11 @@ import type { Profile } from "../../src/profiles/types.js";
 import { applyChanges } from "../../src/provision/apply.js";
 import { makeHandlers } from "../../src/provision/handlers/index.js";
 import { namesVolume } from "../../src/provision/handlers/reencrypt.js";
-import { onlineHelpers, parseDmsetupLs } from "../../src/provision/handlers/reencrypt-online.js";
+import {
+  onlineHelpers,
+  parseDmsetupLs,
+  refreshFlags,
+} from "../../src/provision/handlers/reencrypt-online.js";
 import { openedMapping } from "../../src/provision/resources/disk.js";
 import type { BlockDevice } from "../../src/facts/types.js";
 import type { ReencryptChange } from "../../src/provision/types.js";
@@ -152,5 +156,14 @@ describe("luks-reencrypt online: the mapping under cryptsetup's helper devices",
     ]);
     expect(onlineHelpers("cryptroot", names)).toEqual([]);
     expect(parseDmsetupLs("No devices found\n")).toEqual([]);
+  });
+
+  it("keeps the mapping's dm-crypt flags when it refreshes it (crypttab discard)", () => {
+    expect(
+      refreshFlags(
+        "0 131072 crypt aes-xts-plain64 :64:logon:cryptsetup:x-d0 0 252:0 32768 2 allow_discards no_read_workqueue\n",
+      ),
+    ).toEqual(["--allow-discards", "--perf-no_read_workqueue"]);
+    expect(refreshFlags("0 65536 linear 252:0 32768\n")).toEqual([]);
   });
 });

@@ -41,6 +41,20 @@ export function parseDmsetupLs(text: string): string[] {
     .filter((n) => n !== "" && n !== "No");
 }
 
+/** cryptsetup options for the dm-crypt feature flags of a table (`dmsetup table`, no keys). */
+export function refreshFlags(table: string): string[] {
+  const words = new Set(table.split(/\s+/));
+  return [
+    ["allow_discards", "--allow-discards"],
+    ["same_cpu_crypt", "--perf-same_cpu_crypt"],
+    ["submit_from_crypt_cpus", "--perf-submit_from_crypt_cpus"],
+    ["no_read_workqueue", "--perf-no_read_workqueue"],
+    ["no_write_workqueue", "--perf-no_write_workqueue"],
+  ]
+    .filter(([flag]) => words.has(flag!))
+    .map(([, option]) => option!);
+}
+
 const lastLine = (text: string) => text.trim().split("\n").pop() ?? "";
 
 /** Run a cryptsetup action with each held key until one works; the errors of all tries otherwise. */
@@ -91,7 +105,11 @@ export async function recoverKilledOnline(
     if (resumed.exitCode !== 0) fail(`dmsetup resume ${hotzone}`, lastLine(resumed.stderr));
     steps.push(`dmsetup resume ${hotzone}`);
   }
-  const refreshed = await withKeys(target, ["refresh", "--batch-mode", name], keys);
+  // refresh sets exactly the flags it is given: keep those the mapping has (discards for a
+  // crypttab `discard`, the workqueue options), read from the overlay's table (no keys shown).
+  const table = await target.exec("dmsetup", ["table", `${name}-overlay`]);
+  const flags = table.exitCode === 0 ? refreshFlags(table.stdout) : [];
+  const refreshed = await withKeys(target, ["refresh", "--batch-mode", ...flags, name], keys);
   if (refreshed !== null) fail(`cryptsetup refresh ${name}`, refreshed);
   steps.push(`cryptsetup refresh ${name}`);
   // Top down: the overlay maps onto the hot zone device.
