@@ -87,6 +87,8 @@ export interface BootOptions {
   memoryMiB?: number;
   /** Extra -device values at start (e.g. "usb-ccid,bus=xhci.0,id=ccid"). */
   devices?: string[];
+  /** Extra -drive values at start (a second disk; its -device goes in `devices`). */
+  drives?: string[];
 }
 
 export interface Vm {
@@ -185,6 +187,7 @@ export async function bootVm(state: VmState, opts: BootOptions): Promise<Vm> {
     "nvme,drive=disk0,serial=koffer-vm-0",
     "-device",
     "qemu-xhci,id=xhci",
+    ...(opts.drives ?? []).flatMap((d) => ["-drive", d]),
     ...(opts.devices ?? []).flatMap((d) => ["-device", d]),
     "-chardev",
     "stdio,id=ser0,signal=off",
@@ -216,6 +219,8 @@ export async function bootVm(state: VmState, opts: BootOptions): Promise<Vm> {
     if (qmpSocket) return qmpSocket;
     await waitFor(qmpSock, 10_000);
     const sock = createConnection(qmpSock);
+    // qemu closes the socket when it quits (stop()); a reset is no test failure.
+    sock.on("error", () => {});
     sock.on("data", (d: Buffer) => {
       qmpBuf += d.toString();
       let nl: number;
@@ -332,4 +337,31 @@ export async function prepareShell(
   await sleep(500);
   const probe = await vm.sh("echo ready");
   if (!probe.out.includes("ready")) throw new Error("the VM console does not answer");
+}
+
+/** The LUKS prompt of systemd-cryptsetup in the initrd (passphrase, or recovery key with PCR 7 changed). */
+export const passphrasePrompt =
+  /Please enter (passphrase (or recovery key )?|recovery key )for disk[^\n]*:/;
+
+/**
+ * The first boot of a fresh overlay of the cached disk, up to a root shell: the technician's
+ * passphrase at the initrd prompt, then the first-boot unit (koffer-tpm2-enrol) asks for the
+ * passphrase and the new PIN (twice) on the console before the login.
+ */
+export async function firstBootLogin(
+  vm: Vm,
+  opts: { passphrase: string; pin: string; password: string; timeoutMs: number },
+): Promise<{ enrolUnitAsked: boolean }> {
+  await vm.expect(passphrasePrompt, opts.timeoutMs);
+  vm.send(opts.passphrase);
+  let enrolUnitAsked = false;
+  for (let i = 0; i < 6; i++) {
+    const m = await vm.expect(/(login: $)|(TPM-PIN[^\n]*:)|(passphrase[^\n]*:)/im, opts.timeoutMs);
+    if (m[1] !== undefined) break;
+    enrolUnitAsked = true;
+    vm.send(m[2] !== undefined ? opts.pin : opts.passphrase);
+  }
+  vm.send(""); // a fresh login prompt for prepareShell
+  await prepareShell(vm, opts.password, opts.timeoutMs);
+  return { enrolUnitAsked };
 }

@@ -31,6 +31,7 @@ import { IncompleteError } from "../../errors.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
 import { BACKUP_DIR } from "../state.js";
+import { recoverKilledOnline } from "./reencrypt-online.js";
 import type { Change, ReencryptChange } from "../types.js";
 import { pbkdfArgs, type HandlerState, type ReencryptProgress } from "./context.js";
 import {
@@ -201,16 +202,37 @@ const hotzone = (state: HandlerState) =>
  * killed a moment ago, finishing its hot zone after SIGTERM. Starting another one beside it
  * must not happen, whatever cryptsetup's own lock would say.
  */
-async function runningReencrypt(target: Target, device: string): Promise<number | null> {
+async function runningReencrypt(
+  target: Target,
+  change: Pick<ReencryptChange, "device" | "activeName">,
+): Promise<number | null> {
   if (target.kind === "ssh") return null;
   const { readdir, readFile } = await import("node:fs/promises");
   for (const name of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(name)) continue;
     const argv = (await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "")).split("\0");
-    if (argv[0]?.endsWith("cryptsetup") && argv[1] === "reencrypt" && argv.includes(device))
+    if (argv[0]?.endsWith("cryptsetup") && argv[1] === "reencrypt" && namesVolume(argv, change))
       return Number(name);
   }
   return null;
+}
+
+/**
+ * Whether a `cryptsetup reencrypt` command line is about this volume: by its device (offline)
+ * or, online, by the opened mapping (`--active-name=NAME` or `--active-name NAME`), which is
+ * all an online run's command line names.
+ */
+export function namesVolume(
+  argv: readonly string[],
+  change: Pick<ReencryptChange, "device" | "activeName">,
+): boolean {
+  if (argv.includes(change.device)) return true;
+  const name = change.activeName;
+  if (name === null) return false;
+  return argv.some(
+    (arg, i) =>
+      arg === `--active-name=${name}` || (arg === "--active-name" && argv[i + 1] === name),
+  );
 }
 
 async function resume(
@@ -225,6 +247,12 @@ async function resume(
       "E_NO_PASSPHRASE",
       `resuming the re-encryption of ${change.device} needs its passphrase or recovery key`,
     );
+  // Online and killed: cryptsetup's helper devices are still stacked under the mapping.
+  if (change.activeName !== null) {
+    const steps = await recoverKilledOnline(target, change.device, change.activeName, keys);
+    if (steps.length > 0)
+      state.options.log?.(`recovered the killed online re-encryption: ${steps.join(", ")}`);
+  }
   const where = await placement(target, change);
   const errors: string[] = [];
   // Any key of a re-wrapped slot unlocks both volume keys; try each held key once.
@@ -411,7 +439,7 @@ export function reencryptHandler(state: HandlerState): ChangeHandler {
         return "unchanged";
       }
     }
-    const busy = await runningReencrypt(target, change.device);
+    const busy = await runningReencrypt(target, change);
     if (busy !== null)
       throw new IncompleteError(
         "E_REENCRYPT_RUNNING",

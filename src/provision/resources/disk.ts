@@ -14,7 +14,7 @@
  * the unit enabled. DISK-04 reports such an image as `pending`.
  */
 import { minArgonMemoryKiB } from "../../checks/disk-03.js";
-import type { LuksVolume } from "../../facts/types.js";
+import type { BlockDevice, LuksVolume } from "../../facts/types.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, header, renderTemplate, type PlanContext } from "./common.js";
@@ -79,10 +79,34 @@ function activeMapping(ctx: PlanContext, device: string): string | null {
   const stack = [...devices.value];
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (node.path === device) return node.children.find((c) => c.type === "crypt")?.name ?? null;
+    if (node.path === device) return openedMapping(node);
     stack.push(...node.children);
   }
   return null;
+}
+
+/**
+ * The mapping opened on a LUKS device (lsblk node). While an online re-encryption runs, or
+ * after one was killed, cryptsetup's helper devices NAME-overlay and NAME-hotzone-forward
+ * (or -backward) sit between the device and NAME, and lsblk shows them as crypt devices too:
+ * the mapping is the crypt device no other one below the device names as its helper.
+ */
+export function openedMapping(device: BlockDevice): string | null {
+  const crypt: string[] = [];
+  const stack = [...device.children];
+  while (stack.length > 0) {
+    const node = stack.shift()!;
+    if (node.type === "crypt" && !crypt.includes(node.name)) crypt.push(node.name);
+    stack.push(...node.children);
+  }
+  const helperOf = (name: string) =>
+    /^(.+)-(overlay|hotzone-forward|hotzone-backward)$/.exec(name)?.[1];
+  return (
+    crypt.find((name) => {
+      const owner = helperOf(name);
+      return owner === undefined || !crypt.includes(owner);
+    }) ?? null
+  );
 }
 
 function planReencrypt(ctx: PlanContext, volume: LuksVolume): Change | null {
