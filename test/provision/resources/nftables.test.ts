@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { allowedOutboundAccept } from "../../../src/checks/util.js";
+import { allowedOutboundAccept, leaksDns } from "../../../src/checks/util.js";
 import { parseNftJson, parseNftables } from "../../../src/facts/parsers/nftables.js";
 import { nftablesConf } from "../../../src/provision/resources/nftables.js";
 import { loadNftInNetns } from "../../helpers/nft.js";
@@ -37,6 +37,7 @@ describe.skipIf(!canNetns)("nftables.conf as provisioned loads in a kernel", () 
       expect(
         output?.rules.filter((r) => !allowedOutboundAccept(r, profile.spec.network.ssh)),
       ).toEqual([]);
+      expect(output?.rules.filter((r) => leaksDns(r))).toEqual([]);
     } else expect(output?.policy).toBe("accept");
   });
 });
