@@ -559,11 +559,15 @@ export function isDefaultRoute(cidr: string): boolean {
 /**
  * The outbound accepts a kill switch may hold (VPN-06, the template's own list): loopback,
  * replies, IKE/NAT-T (500, 4500), ESP, DHCP (67, 547), IPv6 neighbour discovery, and what
- * the IPsec policy protects. Anything else leaves outside the tunnel.
+ * the IPsec policy protects, and where the profile allows SSH the packets of SSH sessions
+ * (`tcp sport 22 tcp dport 1024-65535`: new ones come in only through the tunnel; one open
+ * when the firewall started, the technician's, keeps its replies). Anything else leaves
+ * outside the tunnel.
  */
-export function allowedOutboundAccept(rule: string): boolean {
+export function allowedOutboundAccept(rule: string, sshAllowed = false): boolean {
   const r = bareRule(rule);
   if (!/\baccept$/.test(r)) return true;
+  if (sshAllowed && /^tcp sport (22|ssh) tcp dport 1024-65535 accept$/.test(r)) return true;
   if (/\b(meta|rt) ipsec exists\b/.test(r)) return true;
   if (/^(oif|oifname|meta oif|meta oifname) "?lo"? accept$/.test(r)) return true;
   const states = matchValues(r, "ct state");

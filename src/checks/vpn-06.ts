@@ -180,7 +180,7 @@ export const vpn06: Control = {
                 ev(`nftables ${where}`, "no DNS outside the tunnel", rule, nft.source),
               ]),
             );
-          else if (!allowedOutboundAccept(rule))
+          else if (!allowedOutboundAccept(rule, profile.spec.network.ssh))
             findings.push(
               fail("outsideTunnel", { rule, chain: where }, [
                 ev(

@@ -56,9 +56,10 @@ export function nftablesConf(profile: Profile): string {
     // the firewall starts - the technician's, provisioning this laptop over its LAN - must
     // not lose its replies, or the run dies at this very step and leaves the rest undone.
     // Stateless on purpose: conntrack picks such a session up mid-stream, and its first
-    // packet seen is "new".
+    // packet seen is "new". Only to a client's unprivileged port, so no DNS (53, 853) or
+    // other service can be reached from port 22.
     rules.push("# replies of SSH sessions (NET-03)");
-    rules.push("tcp sport 22 accept");
+    rules.push("tcp sport 22 tcp dport 1024-65535 accept");
   }
   rules.push("# everything else only through the tunnel");
   // `rt ipsec exists`: the route has an IPsec transform. `meta ipsec` (the packet came in

@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { allowedOutboundAccept, leaksDns } from "../../../src/checks/util.js";
 import { parseNftJson, parseNftables } from "../../../src/facts/parsers/nftables.js";
 import { nftablesConf } from "../../../src/provision/resources/nftables.js";
 import { loadNftInNetns } from "../../helpers/nft.js";
@@ -32,6 +33,11 @@ describe.skipIf(!canNetns)("nftables.conf as provisioned loads in a kernel", () 
     if (profile.spec.vpn.killSwitch) {
       expect(output?.policy).toBe("drop");
       expect(output?.rules).toContain("rt ipsec exists accept");
+      // Everything it lets out is what VPN-06 allows a kill switch (as loaded, not as written).
+      expect(
+        output?.rules.filter((r) => !allowedOutboundAccept(r, profile.spec.network.ssh)),
+      ).toEqual([]);
+      expect(output?.rules.filter((r) => leaksDns(r))).toEqual([]);
     } else expect(output?.policy).toBe("accept");
   });
 });
