@@ -700,7 +700,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     await aptInTree(root, initrdStandIn + probeTools);
     await installKoffer(root);
     // Under TCG on a busy host udev needs minutes for the ESP (measured: the default 90 s
-    // device timeout sent the first boot to emergency mode), hence the longer device timeout.
+    // device timeout sent the first boot to emergency mode), hence the longer device timeout;
+    // and mounting it can take longer than the default 90 s start timeout too (measured at a
+    // load of ~20 on 2 cores: /boot/efi's mount killed after 90 s, boot 2 in emergency mode).
     // What update-grub would put on the kernel command line (provisioning adds to it through
     // /etc/default/grub.d), read by the image's own shell in its sandbox, never on the host.
     const grubDefaults = await runInSandbox(
@@ -717,7 +719,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const { espCfg } = await writeGrubConfig(
       root,
       layout,
-      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1 systemd.default_device_timeout_sec=900`.trim(),
+      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1 systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900`.trim(),
     );
     // apt's downloads are not part of the installed system.
     await execa("sh", [
