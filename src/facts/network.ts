@@ -1,6 +1,6 @@
 /**
  * Network: the nftables ruleset as configured in /etc/nftables.conf (parsed, includes
- * followed), live listeners (`ss`), effective sshd settings, resolver configuration,
+ * followed), live listeners (`ss`), effective sshd settings, resolver configuration, /etc/hosts,
  * NetworkManager connections and rfkill state.
  */
 import type { Target } from "../targets/types.js";
@@ -12,6 +12,7 @@ import {
   parseResolvConf,
   parseVpnPushedResolvers,
 } from "./parsers/network-manager.js";
+import { parseHosts } from "./parsers/hosts.js";
 import { parseNftJson, readNftables } from "./parsers/nftables.js";
 import { readSshdConfig } from "./parsers/sshd.js";
 import { readSystemdConf } from "./parsers/systemd-ini.js";
@@ -30,6 +31,7 @@ export function emptyNetworkFacts(): NetworkFacts {
     sshd: {},
     sshdMatch: [],
     resolvConf: null,
+    hosts: [],
     resolved: {},
     networkManager: [],
     rfkill: notGathered,
@@ -122,6 +124,7 @@ export async function gatherNetwork(target: Target, _ctx: GatherContext): Promis
 async function finish(target: Target, nftables: NetworkFacts["nftables"]): Promise<NetworkFacts> {
   const sshd = await readSshdConfig(target);
   const resolv = await target.readText("/etc/resolv.conf");
+  const hosts = await target.readText("/etc/hosts");
   const listeners = await liveValue(target, "ss -H -tulpn", async () => {
     const r = await target.exec("ss", ["-H", "-tulpn"]);
     if (r.exitCode !== 0) return { unavailable: `ss failed: ${r.stderr.trim()}` };
@@ -140,6 +143,7 @@ async function finish(target: Target, nftables: NetworkFacts["nftables"]): Promi
             source: "/etc/resolv.conf",
             vpnPushed: parseVpnPushedResolvers(resolv),
           },
+    hosts: hosts === null ? [] : parseHosts(hosts, "/etc/hosts"),
     resolved: await readSystemdConf(target, "resolved", "Resolve"),
     networkManager: await networkManager(target),
     rfkill: await rfkill(target),

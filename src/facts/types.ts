@@ -494,6 +494,11 @@ export interface NetworkFacts {
    * (lines marked `# by strongSwan`): assigned by the gateway, reached through the tunnel.
    */
   resolvConf: { nameservers: string[]; source: string; vpnPushed?: string[] } | null;
+  /**
+   * /etc/hosts: names the laptop resolves without DNS (the VPN gateway's name must be here when
+   * the kill switch lets no DNS out before the tunnel). Absent in older snapshots.
+   */
+  hosts?: { address: string; names: string[]; source: string }[];
   resolved: Record<string, Setting>;
   networkManager: {
     id: string;

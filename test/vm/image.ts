@@ -46,9 +46,11 @@ import {
   debianRoot,
   debianRootPath,
 } from "../../src/demo/debian-root.js";
+import { loadProfileOrThrow } from "../../src/profiles/loader.js";
 import { runInSandbox } from "../../src/targets/sandbox.js";
-import { nspawnRun, treeChecksum } from "../rig/laptop-root.js";
+import { aptLayerScript, cachedLayer, nspawnRun } from "../rig/laptop-root.js";
 import { luksSegment, luksVolumeKey, packIntoLuks } from "./luks-pack.js";
+import { writeUplinkConfig } from "./network.js";
 
 const cacheDir = join(homedir(), ".cache", "koffer");
 
@@ -67,17 +69,14 @@ export const vmBasePackages: readonly string[] = [
   "zstd",
 ];
 
-const baseScript = (packages: readonly string[]) => `
-printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
-chmod 755 /usr/sbin/policy-rc.d
-apt-get update -q
-apt-get install -y -q --no-install-recommends \\
-  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${packages.join(" ")}
-rm -f /usr/sbin/policy-rc.d /var/cache/apt/*.bin
-echo koffer-vm > /etc/hostname
+const baseScript = (packages: readonly string[]) =>
+  aptLayerScript(
+    packages,
+    `echo koffer-vm > /etc/hostname
 printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-vm\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > /etc/hosts
 : > /etc/machine-id
-`;
+`,
+  );
 
 function baseRecipe() {
   return {
@@ -102,54 +101,36 @@ interface BaseManifest {
   treeSha256: string;
 }
 
+const aptArchives = join(cacheDir, "apt-archives");
+
 /** Run a build script in `root` with the shared apt archive cache (held under its lock). */
 export async function aptInTree(root: string, script: string): Promise<void> {
-  const archives = join(cacheDir, "apt-archives");
-  await mkdir(join(archives, "partial"), { recursive: true });
-  const releaseArchives = await acquireCacheLock(join(archives, ".koffer-lock"), 30 * 60_000);
+  await mkdir(join(aptArchives, "partial"), { recursive: true });
+  const releaseArchives = await acquireCacheLock(join(aptArchives, ".koffer-lock"), 30 * 60_000);
   try {
-    await nspawnRun(root, script, archives);
+    await nspawnRun(root, script, aptArchives);
   } finally {
     await releaseArchives();
   }
 }
 
-/** The installer-state tree, built once (~5 min cold) and cached; returns its path. */
+/**
+ * The installer-state tree, built once (~25 min cold under a busy host) as a cached layer on
+ * the plain Debian root (test/rig/laptop-root.ts: lock, manifest, tree checksum re-checked
+ * on every use); returns its path.
+ */
 export async function vmBaseRoot(log: (line: string) => void = () => {}): Promise<string> {
   const finalPath = vmBasePath();
-  const manifestPath = `${finalPath}.manifest.json`;
-  if (existsSync(manifestPath)) return finalPath;
-  const plain = await debianRoot();
-  const release = await acquireCacheLock(`${finalPath}.lock`, 60 * 60_000);
-  try {
-    if (existsSync(manifestPath)) return finalPath;
+  if (!existsSync(`${finalPath}.manifest.json`))
     log(`building the VM base root ${finalPath} (kernel, shim, GRUB, cryptsetup)`);
-    const started = Date.now();
-    const tempPath = `${finalPath}.tmp-${process.pid}`;
-    await rm(tempPath, { recursive: true, force: true });
-    await rm(finalPath, { recursive: true, force: true });
-    await execa("cp", ["-a", "--reflink=auto", plain, tempPath]);
-    try {
-      await aptInTree(tempPath, baseScript(vmBasePackages));
-    } catch (error) {
-      await rm(tempPath, { recursive: true, force: true });
-      throw error;
-    }
-    const sum = await treeChecksum(tempPath);
-    await rename(tempPath, finalPath);
-    const manifest: BaseManifest = {
-      recipe: baseRecipe(),
-      builtAt: new Date().toISOString(),
-      buildSeconds: Math.round((Date.now() - started) / 1000),
-      files: sum.files,
-      bytes: sum.bytes,
-      treeSha256: sum.sha256,
-    };
-    await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    return finalPath;
-  } finally {
-    await release();
-  }
+  return cachedLayer({
+    finalPath,
+    base: () => debianRoot(),
+    script: baseScript(vmBasePackages),
+    archives: aptArchives,
+    what: "VM base root",
+    recipe: baseRecipe(),
+  });
 }
 
 export async function vmBaseManifest(): Promise<BaseManifest> {
@@ -532,6 +513,17 @@ if ! dpkg-query -W -f='\${Status}' dracut 2>/dev/null | grep -q 'ok installed'; 
 fi
 `;
 
+/**
+ * HARNESS ONLY: the kill-switch proof's probe (ping) on the laptop, installed after
+ * provisioning like a technician's tool; koffer's verdicts are taken with it present.
+ */
+export const probeTools = `
+printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+apt-get install -y -q --no-install-recommends iputils-ping
+rm -f /usr/sbin/policy-rc.d
+`;
+
 /** koffer as installed on the laptop for `koffer verify` there: node + the build + its modules. */
 async function installKoffer(root: string): Promise<void> {
   const dest = join(root, "opt", "koffer");
@@ -609,6 +601,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
           "package.json",
           "test/vm/image.ts",
           "test/vm/luks-pack.ts",
+          "test/vm/network.ts",
           "test/vm/profile",
         ]),
         initrdStandIn,
@@ -644,6 +637,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const luksFile = join(work, "root.luks");
     await formatLuksPartition(luksFile, layout, { keyBits: 256 }, technicianPassphrase);
     await writeInstallerConfig(root, layout);
+    const gatewayName = (await loadProfileOrThrow(vmProfilePath)).spec.vpn.gateway;
+    if (gatewayName === undefined) throw new Error(`${vmProfilePath} names no VPN gateway`);
+    await writeUplinkConfig(root, gatewayName);
 
     log("koffer provision --root --disk (installs and configures in the image sandbox)");
     const provisionStarted = Date.now();
@@ -701,10 +697,12 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const firstBootStandIn = await installFirstBootStandIn(root, layout);
     log("initrd (dracut + systemd-cryptsetup + tpm2-tss) in the image sandbox");
     const initrdByProvision = existsSync(join(root, "etc/dracut.conf.d/50-koffer-tpm2.conf"));
-    await aptInTree(root, initrdStandIn);
+    await aptInTree(root, initrdStandIn + probeTools);
     await installKoffer(root);
     // Under TCG on a busy host udev needs minutes for the ESP (measured: the default 90 s
-    // device timeout sent the first boot to emergency mode), hence the longer device timeout.
+    // device timeout sent the first boot to emergency mode), hence the longer device timeout;
+    // and mounting it can take longer than the default 90 s start timeout too (measured at a
+    // load of ~20 on 2 cores: /boot/efi's mount killed after 90 s, boot 2 in emergency mode).
     // What update-grub would put on the kernel command line (provisioning adds to it through
     // /etc/default/grub.d), read by the image's own shell in its sandbox, never on the host.
     const grubDefaults = await runInSandbox(
@@ -721,7 +719,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const { espCfg } = await writeGrubConfig(
       root,
       layout,
-      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1 systemd.default_device_timeout_sec=900`.trim(),
+      `${grubDefaults.stdout.trim()} console=ttyS0,115200 systemd.show_status=1 systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900`.trim(),
     );
     // apt's downloads are not part of the installed system.
     await execa("sh", [

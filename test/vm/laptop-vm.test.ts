@@ -7,12 +7,19 @@
  *         and wipes the technician's slot.
  * Boot 2: a wrong PIN is refused, the right one unlocks; Secure Boot enforcing (efivars);
  *         auditd, persistent journald; USBGuard blocks a hot-plugged usb-storage and allows
- *         the profile's usb-ccid (08e6:4433); `koffer verify` on the running VM.
+ *         the profile's usb-ccid (08e6:4433); the kill switch: with the tunnel down nothing
+ *         but what the profile allows leaves the laptop (captured on the host side of its
+ *         tap), with it up traffic to the town hall flows through it and only ESP is on the
+ *         wire; the clock synchronised through the tunnel; `koffer verify` on the running VM
+ *         exits 0.
+ *
+ * Every boot has the same NIC on the test's own network (uplink.ts): a namespace with a tap,
+ * the strongSwan gateway and the town hall's time server behind it.
  * Boot 3: Secure Boot off (plain OVMF, same TPM): PCR 7 differs, the PIN no longer opens the
  *         root; the recovery key escrowed to the profile's certificate (decrypted here with
  *         the test escrow key) does.
  *
- * Figures (boot-to-login, unlock, verify) are printed and written to
+ * Figures (boot-to-login, unlock, tunnel up, clock sync, verify) are printed and written to
  * test-artifacts/vm-figures.json; the whole console is in test-artifacts/vm-laptop.log.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -20,7 +27,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEscrow } from "../../src/pki/escrow.js";
 import { readPkcs12 } from "../../src/pki/pkcs12.js";
-import { rootPassword, technicianPassphrase, vmDisk, type VmDisk } from "./image.js";
+import { rootPassword, technicianPassphrase, vmDisk, vmProfilePath, type VmDisk } from "./image.js";
+import { vmNet } from "./network.js";
+import { captureFrames, classifyFrame, startVmUplink, type VmUplink } from "./uplink.js";
 import {
   accel,
   artifactsDir,
@@ -47,6 +56,7 @@ const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
 let disk: VmDisk;
 let state: VmState;
+let uplink: VmUplink | null = null;
 let vm: Vm | null = null;
 const started = Date.now();
 
@@ -61,11 +71,25 @@ const passphrasePrompt =
   /Please enter (passphrase (or recovery key )?|recovery key )for disk[^\n]*:/;
 const pinPrompt = /(Please enter|Enter) (LUKS2 token |TPM2 )?PIN[^\n]*:/i;
 const rootDevice = "/dev/nvme0n1p3";
+/** The same NIC on every boot (no option ROM: PCR 7 stays as enrolled). */
+const nic = () => ({ netns: uplink!.netns, tap: uplink!.tap, mac: vmNet.mac });
 
 describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, verify", () => {
   beforeAll(async () => {
     const t = Date.now();
-    disk = await vmDisk(log);
+    // The uplink (namespace, tap, gateway with the time server) boots while the disk is made.
+    const network = startVmUplink({
+      profilePath: vmProfilePath,
+      name: `kof-vmgw-${process.pid}`,
+    }).then((u) => {
+      figures.gatewayReadySeconds = seconds(t);
+      return u;
+    });
+    disk = await vmDisk(log).catch(async (error: unknown) => {
+      await (await network.catch(() => null))?.stop();
+      throw error;
+    });
+    uplink = await network;
     figures.diskReadySeconds = seconds(t);
     figures.diskBuildSeconds = disk.manifest.buildSeconds;
     log(
@@ -76,6 +100,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
 
   afterAll(async () => {
     await stopVm();
+    await uplink?.stop();
     await state?.remove();
     figures.totalSeconds = seconds(started);
     await writeFile(join(artifactsDir, "vm-figures.json"), `${JSON.stringify(figures, null, 2)}\n`);
@@ -85,7 +110,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
   it("boot 1: the technician's passphrase opens the root, the first boot enrols TPM2+PIN", async () => {
     await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
-    vm = await bootVm(state, { secureBoot: true, logName: "laptop" });
+    vm = await bootVm(state, { secureBoot: true, logName: "laptop", net: nic() });
     await vm.expect(passphrasePrompt, bootTimeout);
     figures.boot1ToPassphrasePromptSeconds = seconds(t);
     const typed = Date.now();
@@ -127,7 +152,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
   it("boot 2: a wrong PIN is refused, the right PIN unlocks; Secure Boot, logs, USB, verify", async () => {
     await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
-    vm = await bootVm(state, { secureBoot: true, logName: "laptop" });
+    vm = await bootVm(state, { secureBoot: true, logName: "laptop", net: nic() });
     await vm.expect(pinPrompt, bootTimeout);
     figures.boot2ToPinPromptSeconds = seconds(t);
     vm.send(wrongPin);
@@ -183,6 +208,106 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
     const blockDev = await vm.sh("lsblk -ndo NAME,TRAN | grep -c usb || true");
     expect(blockDev.out.trim()).toBe("0");
 
+    // The kill switch, tunnel DOWN: strongSwan stopped (no SA, no IPsec policy: nothing but
+    // koffer's nftables stands between the laptop and the uplink). The laptop tries to reach
+    // outside and the town hall; the host side of the tap sees every frame the laptop sends.
+    const down = await vm.sh(
+      "systemctl stop strongswan.service; ip -4 addr show; ip xfrm state | grep -c '^src' ; ip xfrm policy | grep -c '^src'",
+    );
+    log(`tunnel down: ${down.out.trim().split("\n").slice(-2).join(" SAs, ")} policies`);
+    expect(down.out.trim().split("\n").slice(-2)).toEqual(["0", "0"]);
+    expect(down.out).toContain(`inet ${vmNet.laptop}`);
+    const attempts = [
+      ["ping outside", "ping -n -c 2 -W 1 192.0.2.1"],
+      ["ping town hall", `ping -n -c 2 -W 1 ${vmNet.townHall}`],
+      ["ping gateway", `ping -n -c 2 -W 1 ${vmNet.gateway}`],
+      ["DNS (resolv.conf)", "getent ahosts www.meerane.example"],
+      ["DNS outside", "timeout 5 bash -c 'echo q > /dev/udp/9.9.9.9/53'"],
+      ["TCP outside", "timeout 5 bash -c 'exec 3<>/dev/tcp/198.51.100.7/443'"],
+      ["TCP gateway", `timeout 5 bash -c 'exec 3<>/dev/tcp/${vmNet.gateway}/22'`],
+      ["NTP town hall", `timeout 5 bash -c 'echo q > /dev/udp/${vmNet.ntp}/123'`],
+      // IKE's ports, but not to the gateway: a kill switch that opens 500/4500 to any address
+      // lets anything out on them (fixed: pinned to the address /etc/hosts gives the gateway).
+      ["UDP 500 outside", "timeout 5 bash -c 'echo q > /dev/udp/192.0.2.1/500'"],
+      ["UDP 4500 outside", "timeout 5 bash -c 'echo q > /dev/udp/192.0.2.1/4500'"],
+    ] as const;
+    // What the kill switch lets out by design (the positive control of the capture): IKE to
+    // the gateway.
+    const allowed = `timeout 5 bash -c 'echo koffer-probe > /dev/udp/${vmNet.gateway}/500'`;
+    const tried = await captureFrames(uplink!.netns, uplink!.tap, `ether src ${vmNet.mac}`, () =>
+      vm!.sh(
+        [
+          ...attempts.map(([name, cmd]) => `${cmd} >/dev/null 2>&1; echo "${name}=$?"`),
+          allowed,
+        ].join("; "),
+        300_000,
+      ),
+    );
+    for (const [name] of attempts)
+      expect(tried.result.out, `${name} must fail with the tunnel down`).toMatch(
+        new RegExp(`^${name.replace(/[()]/g, "\\$&")}=[1-9]`, "m"),
+      );
+    const byKind = (frames: string[]) => {
+      const kinds: Record<string, number> = {};
+      for (const f of frames) kinds[classifyFrame(f)] = (kinds[classifyFrame(f)] ?? 0) + 1;
+      return kinds;
+    };
+    figures.killSwitchDownFrames = JSON.stringify(byKind(tried.frames));
+    log(`tunnel down, frames from the laptop on the tap: ${figures.killSwitchDownFrames}`);
+    await writeFile(join(artifactsDir, "vm-killswitch-down.txt"), tried.frames.join("\n"));
+    expect(tried.frames.filter((f) => classifyFrame(f) === "leak")).toEqual([]);
+    // The capture saw the laptop: the allowed probe is on the wire.
+    expect(tried.frames.filter((f) => classifyFrame(f) === "ike").length).toBeGreaterThan(0);
+
+    // Tunnel UP: strongSwan as provisioned; the laptop initiates its own connection.
+    const up = Date.now();
+    const initiate = await vm.sh(
+      "systemctl start strongswan.service && for i in $(seq 60); do swanctl --stats >/dev/null 2>&1 && break; sleep 1; done; " +
+        "swanctl --initiate --child koffer --timeout 60",
+      180_000,
+    );
+    expect(initiate.code, initiate.out).toBe(0);
+    figures.tunnelUpSeconds = seconds(up);
+    log(`tunnel up in ${figures.tunnelUpSeconds} s`);
+    // Traffic to the town hall: replies from behind the gateway; on the laptop's wire only ESP.
+    const flow = await captureFrames(uplink!.netns, uplink!.tap, `ether src ${vmNet.mac}`, () =>
+      captureFrames(uplink!.gateway.remoteNetns, "any", "icmp", () =>
+        vm!.sh(`ping -n -c 5 -i 0.5 -W 2 ${vmNet.townHall}`, 60_000),
+      ),
+    );
+    const ping = flow.result.result;
+    expect(ping.code, ping.out).toBe(0);
+    expect(ping.out).toMatch(new RegExp(`bytes from ${vmNet.townHall.replace(/\./g, "\\.")}`));
+    figures.killSwitchUpFrames = JSON.stringify(byKind(flow.frames));
+    log(`tunnel up, frames from the laptop on the tap: ${figures.killSwitchUpFrames}`);
+    await writeFile(
+      join(artifactsDir, "vm-killswitch-up.txt"),
+      `${flow.frames.join("\n")}\n--- behind the gateway ---\n${flow.result.frames.join("\n")}\n`,
+    );
+    const kinds = flow.frames.map((f) => classifyFrame(f));
+    // ESP in UDP 4500 (and IKE's own messages on 500/4500) to the gateway, ARP and ND: nothing else.
+    expect(kinds.filter((k) => !["esp", "ike", "arp", "nd"].includes(k))).toEqual([]);
+    expect(kinds.filter((k) => k === "esp").length).toBeGreaterThanOrEqual(5);
+    // Behind the gateway the ping is in clear, from the laptop's virtual address in the pool.
+    expect(flow.result.frames.join("\n")).toMatch(
+      new RegExp(
+        `10\\.252\\.9\\.\\d+ > ${vmNet.townHall.replace(/\./g, "\\.")}: ICMP echo request`,
+      ),
+    );
+
+    // The clock, synchronised through the tunnel against the town hall's time server.
+    const sync = Date.now();
+    const ntp = await vm.sh(
+      'systemctl restart systemd-timesyncd; for i in $(seq 180); do [ "$(timedatectl show -p NTPSynchronized --value)" = yes ] && break; sleep 1; done; ' +
+        "timedatectl show -p NTPSynchronized --value; timedatectl timesync-status",
+      300_000,
+    );
+    figures.ntpSyncSeconds = seconds(sync);
+    log(`clock synchronised in ${figures.ntpSyncSeconds} s:\n${ntp.out}`);
+    expect(ntp.out).toMatch(/^yes$/m);
+    expect(ntp.out).toMatch(new RegExp(`Server: ${vmNet.ntp.replace(/\./g, "\\.")}`));
+    expect(ntp.out).toMatch(/Stratum: 8/);
+
     // koffer verify on the running laptop (local target).
     const v = Date.now();
     const verify = await vm.sh(
@@ -197,13 +322,14 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
     );
     expect(statuses.get("BOOT-01"), verify.out).toBe("pass");
     expect(statuses.get("BOOT-02"), verify.out).toBe("pass");
-    // The VM has no network, so its clock cannot be in sync: TIME-01 fails, rightly, and with
-    // it the exit code. Every other control passes (or does not apply) on the running laptop.
+    // Every control passes (or does not apply) on the running laptop, TIME-01 too: its clock
+    // is synchronised through the tunnel.
     expect(
       [...statuses].filter(([, s]) => s !== "pass" && s !== "not-applicable"),
       verify.out,
-    ).toEqual([["TIME-01", "fail"]]);
-    expect(verify.out).toContain("verify-exit=1");
+    ).toEqual([]);
+    expect(statuses.get("TIME-01"), verify.out).toBe("pass");
+    expect(verify.out).toContain("verify-exit=0");
     await vm.sh("systemctl poweroff --no-block");
     await vm.exited;
     await stopVm();
@@ -212,7 +338,7 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
   it("boot 3: Secure Boot off changes PCR 7: the PIN no longer unlocks, the escrowed recovery key does", async () => {
     await stopVm(); // an earlier boot that failed still holds the disk
     const t = Date.now();
-    vm = await bootVm(state, { secureBoot: false, logName: "laptop" });
+    vm = await bootVm(state, { secureBoot: false, logName: "laptop", net: nic() });
     await vm.expect(pinPrompt, bootTimeout);
     figures.boot3ToPinPromptSeconds = seconds(t);
     vm.send(pin);

@@ -89,6 +89,12 @@ export interface BootOptions {
   devices?: string[];
   /** Extra -drive values at start (a second disk; its -device goes in `devices`). */
   drives?: string[];
+  /**
+   * A NIC (virtio-net, no option ROM: nothing extra is measured into PCR 7) on the existing
+   * tap `tap` of host namespace `netns`; qemu then runs inside that namespace (`ip netns
+   * exec`), so the VM's packets reach only what the test put there (see network.ts).
+   */
+  net?: { netns: string; tap: string; mac: string };
 }
 
 export interface Vm {
@@ -196,7 +202,19 @@ export async function bootVm(state: VmState, opts: BootOptions): Promise<Vm> {
     "-qmp",
     `unix:${qmpSock},server=on,wait=off`,
   ];
-  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
+  if (opts.net)
+    args.push(
+      "-netdev",
+      `tap,id=net0,ifname=${opts.net.tap},script=no,downscript=no`,
+      "-device",
+      `virtio-net-pci,netdev=net0,mac=${opts.net.mac},romfile=`,
+    );
+  // `ip netns exec` execs qemu: the tracked pid is qemu's own.
+  const qemu = opts.net
+    ? spawn("ip", ["netns", "exec", opts.net.netns, "qemu-system-x86_64", ...args], {
+        stdio: ["pipe", "pipe", "pipe"],
+      })
+    : spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
   const untrackQemu = trackProcess(`qemu-${qemu.pid}`, qemu);
   const exited = new Promise<number | null>((r) => qemu.once("exit", (c) => r(c)));
 

@@ -6,17 +6,21 @@
  */
 import { isIP } from "node:net";
 import { managedPath } from "../../facts/managed.js";
+import { hostsAddresses, type HostsEntry } from "../../facts/parsers/hosts.js";
 import type { Profile } from "../../profiles/types.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, renderTemplate, type PlanContext } from "./common.js";
 
-/** nft's address match for the gateway, or null when it is a name (resolved at run time). */
-function gatewayMatch(gateway: string | undefined): string | null {
-  if (gateway === undefined) return null;
-  const family = isIP(gateway);
-  if (family === 4) return `ip daddr ${gateway}`;
-  if (family === 6) return `ip6 daddr ${gateway}`;
-  return null;
+/**
+ * nft's address matches for the gateway: its address, or — when it is a name — the addresses
+ * /etc/hosts gives it (with the kill switch no DNS leaves before the tunnel is up, so a
+ * kill-switched laptop can only resolve the name there); none when it resolves nowhere locally.
+ */
+function gatewayMatches(gateway: string | undefined, hosts: readonly HostsEntry[]): string[] {
+  if (gateway === undefined) return [];
+  const addresses = isIP(gateway) === 0 ? hostsAddresses(hosts, gateway) : [gateway];
+  // One match per address (no set): VPN-06 reads each rule on its own.
+  return addresses.map((a) => `${isIP(a) === 6 ? "ip6" : "ip"} daddr ${a}`);
 }
 
 /** Inbound beyond replies, loopback and neighbour discovery: SSH, only through the tunnel (NET-03). */
@@ -26,7 +30,11 @@ function inputRules(profile: Profile): string {
     : "";
 }
 
-export function nftablesConf(profile: Profile): string {
+/**
+ * /etc/nftables.conf for `profile`; `hosts` (the target's /etc/hosts) pins IKE and ESP to the
+ * gateway's addresses when the profile names the gateway by host name.
+ */
+export function nftablesConf(profile: Profile, hosts: readonly HostsEntry[] = []): string {
   const vpn = profile.spec.vpn;
   if (!vpn.killSwitch)
     return renderTemplate("nftables.conf", {
@@ -35,16 +43,19 @@ export function nftablesConf(profile: Profile): string {
       outputPolicy: "accept",
       outputRules: "",
     });
-  const to = gatewayMatch(vpn.gateway);
+  const to = gatewayMatches(vpn.gateway, hosts);
   const rules = ['oif "lo" accept'];
-  if (to !== null) {
-    rules.push(`# IKE and NAT-T, and ESP, to the gateway ${vpn.gateway}`);
-    rules.push(`${to} udp dport { 500, 4500 } accept`, `${to} meta l4proto esp accept`);
+  if (to.length > 0) {
+    const via = isIP(vpn.gateway ?? "") === 0 ? ` (/etc/hosts)` : "";
+    rules.push(`# IKE and NAT-T, and ESP, to the gateway ${vpn.gateway}${via} only`);
+    for (const match of to)
+      rules.push(`${match} udp dport { 500, 4500 } accept`, `${match} meta l4proto esp accept`);
   } else {
-    // The gateway is a name: its address is unknown until resolved, so IKE may go to any
-    // address. No DNS leaves outside the tunnel (VPN-06): under the 0.0.0.0/0 trap policy a
-    // query would be caught by the tunnel it is meant to open anyway, so the name must
-    // resolve locally (/etc/hosts) on the laptop.
+    // The gateway is a name that /etc/hosts does not resolve: its address is unknown until
+    // resolved, so IKE may go to any address. No DNS leaves outside the tunnel (VPN-06): under
+    // the 0.0.0.0/0 trap policy a query would be caught by the tunnel it is meant to open
+    // anyway, so the name must resolve locally (/etc/hosts) on the laptop — and once it does,
+    // provisioning pins these rules to its addresses.
     rules.push(`# IKE and NAT-T, and ESP (gateway ${vpn.gateway ?? "not named"} is a name)`);
     rules.push("udp dport { 500, 4500 } accept", "meta l4proto esp accept");
   }
@@ -92,7 +103,7 @@ export function planNftables(ctx: PlanContext): Change[] {
     ...fileChange(ctx, {
       resource: "nftables",
       path: managedPath.nftables,
-      content: nftablesConf(ctx.profile),
+      content: nftablesConf(ctx.profile, ctx.facts.network.hosts ?? []),
       mode: 0o755,
       summary: ctx.profile.spec.vpn.killSwitch
         ? "firewall: inbound deny, outbound only through the tunnel (kill switch)"

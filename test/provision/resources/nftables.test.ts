@@ -1,6 +1,7 @@
 /**
  * The firewall koffer writes loads in the kernel (not only `nft -c`, which skips the
- * kernel's per-hook validation): with the kill switch, and without it.
+ * kernel's per-hook validation): with the kill switch, and without it; and with the kill
+ * switch, datagrams to the gateway leave, to any other address not (sent in a namespace).
  */
 import { execa } from "execa";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -131,5 +132,81 @@ describe.skipIf(!canNetns)("an SSH session open when the kill switch starts", ()
       server.kill("SIGKILL");
       await Promise.allSettled([client, server]);
     }
+  });
+});
+
+/**
+ * What leaves a namespace with the ruleset loaded: UDP datagrams from bash (`/dev/udp`) to
+ * `targets` ("ADDRESS/PORT"); nft's drop in output makes the send fail (EPERM), exit 1.
+ */
+async function sendsThrough(text: string, targets: string[]): Promise<Record<string, number>> {
+  const dir = await mkdtemp(join(tmpdir(), "koffer-nft-"));
+  try {
+    const file = join(dir, "nftables.conf");
+    await writeFile(file, text);
+    const script = `set -e
+ip link set lo up
+ip link add kva type veth peer name kvb
+ip addr add 10.9.0.1/24 dev kva
+ip link set kva up
+ip link set kvb up
+ip route add default via 10.9.0.2
+nft -f "$1"
+shift
+for t in "$@"; do
+  if bash -c "echo koffer > /dev/udp/\${t%/*}/\${t#*/}" 2>/dev/null; then echo "$t=0"; else echo "$t=1"; fi
+done`;
+    const r = await execa("unshare", ["--net", "sh", "-c", script, "sh", file, ...targets], {
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    return Object.fromEntries(
+      r.stdout.split("\n").map((l) => [l.split("=")[0], Number(l.split("=")[1])] as const),
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!canNetns)("the kill switch lets IKE out only to the gateway", () => {
+  const gateway = "10.9.0.2";
+  const name = makeProfile().spec.vpn.gateway!;
+  const hosts = [
+    { address: gateway, names: [name], source: "/etc/hosts:3" },
+    { address: "10.9.0.77", names: ["other.example"], source: "/etc/hosts:4" },
+  ];
+
+  it("pins IKE/NAT-T and ESP to the address /etc/hosts gives the gateway's name", async () => {
+    const text = nftablesConf(makeProfile(), hosts);
+    expect(text).toContain(`ip daddr ${gateway} udp dport { 500, 4500 } accept`);
+    expect(text).toContain(`ip daddr ${gateway} meta l4proto esp accept`);
+    expect(text).not.toMatch(/^\s*udp dport \{ 500, 4500 \} accept/m);
+    const sent = await sendsThrough(text, [
+      `${gateway}/500`,
+      `${gateway}/4500`,
+      "192.0.2.1/500",
+      "192.0.2.1/4500",
+      "10.9.0.77/500",
+      "192.0.2.1/53",
+    ]);
+    expect(sent).toEqual({
+      [`${gateway}/500`]: 0,
+      [`${gateway}/4500`]: 0,
+      "192.0.2.1/500": 1,
+      "192.0.2.1/4500": 1,
+      "10.9.0.77/500": 1,
+      "192.0.2.1/53": 1,
+    });
+    // The pinned rules are what VPN-06 admits outside the tunnel.
+    const r = await loadNftInNetns(text);
+    const output = parseNftJson(r.stdout).chains.find((c) => c.hook === "output")!;
+    expect(output.rules.filter((rule) => !allowedOutboundAccept(rule))).toEqual([]);
+  });
+
+  it("a name /etc/hosts does not resolve keeps IKE open to any address (stated in the file)", async () => {
+    const text = nftablesConf(makeProfile(), []);
+    expect(text).toContain("is a name)");
+    const sent = await sendsThrough(text, ["192.0.2.1/500", "192.0.2.1/53"]);
+    expect(sent).toEqual({ "192.0.2.1/500": 0, "192.0.2.1/53": 1 });
   });
 });
