@@ -23,6 +23,8 @@ async function entries(
   files: Record<string, string>,
   programs: string[] = [],
 ): Promise<Record<string, Pick<DesktopEntry, "notShown" | "shadowedBy">>> {
+  // A test may call this twice: the earlier tree goes first (afterEach removes the last).
+  if (root !== "") await rm(root, { recursive: true, force: true });
   root = await mkdtemp(join(tmpdir(), "koffer-desktop-"));
   for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, path)), { recursive: true });

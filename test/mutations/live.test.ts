@@ -50,6 +50,23 @@ const touched = (m: Mutation) => [
   ...new Set([...Object.keys(m.expect), ...judged(m).map((p) => p.control)]),
 ];
 
+/**
+ * Restart `unit` as boot would start it. systemd's start rate limit (5 starts in 10 s) would
+ * refuse the restarts of mutations applied in quick succession — and nftables.service's stop
+ * has already flushed the ruleset: no firewall, whatever the file says. reset-failed clears
+ * the counter first; a start refused by the limit all the same fails the test. (A ruleset
+ * nft rejects fails the start too: that is the live truth and is judged as such.)
+ */
+async function restartUnit(machine: BootedMachine, unit: string): Promise<void> {
+  await machine.run(["systemctl", "reset-failed", unit], { timeoutMs: 30_000 });
+  await machine.run(["systemctl", "restart", unit], { timeoutMs: 30_000 });
+  const result = await machine.run(["systemctl", "show", "-p", "Result", "--value", unit], {
+    timeoutMs: 30_000,
+  });
+  if (result.stdout.trim() === "start-limit-hit")
+    throw new Error(`${unit} in ${machine.name}: start refused by systemd's start limit`);
+}
+
 const skip = machineSkipReason() ?? laptopRootSkipReason();
 
 /** What a path of the tree was before an in-place mutation, to put it back after. */
@@ -258,8 +275,7 @@ describe.skipIf(skip !== null)(
               try {
                 await m.apply(root);
                 const offline = await judge(root, touched(m), profile);
-                if (restart !== undefined)
-                  await machine.run(["systemctl", "restart", restart], { timeoutMs: 30_000 });
+                if (restart !== undefined) await restartUnit(machine, restart);
                 for (const probe of judged(m))
                   compare(
                     m,
@@ -269,8 +285,7 @@ describe.skipIf(skip !== null)(
                   );
               } finally {
                 for (const s of saved) await restore(root, s);
-                if (restart !== undefined)
-                  await machine.run(["systemctl", "restart", restart], { timeoutMs: 30_000 });
+                if (restart !== undefined) await restartUnit(machine, restart);
               }
             }
           },

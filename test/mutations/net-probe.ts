@@ -106,6 +106,15 @@ export async function attachNetwork(machine: BootedMachine): Promise<LiveNet> {
       else await sleep(100);
     }
     if (laptopLinkLocal === "") throw new Error(`${laptopIf} got no usable link-local address`);
+    // The peer's own link-local address too: while it is tentative, the peer has no source
+    // address for ICMPv6 to the laptop (sendto: EADDRNOTAVAIL).
+    let peerReady = false;
+    for (let i = 0; i < 100 && !peerReady; i++) {
+      const out = await must("ip", ["-n", peerNs, "-6", "-o", "addr", "show", "dev", peerIf]);
+      peerReady = /inet6 fe80::/.test(out) && !/tentative/.test(out);
+      if (!peerReady) await sleep(100);
+    }
+    if (!peerReady) throw new Error(`${peerIf} got no usable link-local address`);
     const link = await inMachine(machine, ["cat", `/sys/class/net/${laptopIf}/address`]);
     const mac = link.trim();
     // The laptop's own neighbour solicitations and advertisements may be dropped by its output
