@@ -27,10 +27,14 @@
 # no longer opens anything: a header that already has a proven-shape TPM2+PIN token, a
 # recovery slot and no other keyslot counts as done without asking.
 #
-# Secrets: only in shell variables; to systemd-cryptenroll through $PASSWORD/$NEWPIN (its
-# documented interface, that one child's environment only), to cryptsetup through a pipe.
-# Never argv, never a file. Messages go to stderr; the unit sends them to the journal with
-# SYSLOG_IDENTIFIER=koffer-tpm2-enrol and to the console.
+# Secrets: only in shell variables. To cryptsetup through a pipe. To systemd-cryptenroll
+# through systemd's ask-password protocol, answered by this script (never $PASSWORD/$NEWPIN:
+# a child's environment is readable in /proc/PID/environ): the script runs in a private mount
+# namespace, and for each systemd-cryptenroll a private tmpfs covers
+# /run/systemd/ask-password, so only this script sees the tool's questions (the console agent
+# would show them to the technician too); each question of that PID is answered once through
+# systemd-reply-password's stdin. Never argv, never a file. Messages go to stderr; the unit
+# sends them to the journal with SYSLOG_IDENTIFIER=koffer-tpm2-enrol and to the console.
 #
 # Options (for tests and manual use; the unit uses the defaults):
 #   --config FILE      volumes (default /etc/koffer/tpm2-enrol.conf)
@@ -41,6 +45,12 @@
 set -u
 umask 077
 export LC_ALL=C
+
+# Before any secret is read: into a private mount namespace (see "Secrets" above).
+if [ "${KOFFER_TPM2_ENROL_NS:-}" != 1 ]; then
+  KOFFER_TPM2_ENROL_NS=1 exec unshare --mount --propagation private -- /bin/sh "$0" "$@"
+fi
+unset KOFFER_TPM2_ENROL_NS
 
 config=/etc/koffer/tpm2-enrol.conf
 state_dir=/var/lib/koffer
@@ -77,6 +87,41 @@ fail() {
 }
 
 trap 'forget; say "unterbrochen/interrupted"; exit 130' INT TERM HUP
+
+ask_dir=/run/systemd/ask-password
+reply=/usr/lib/systemd/systemd-reply-password
+[ -x "$reply" ] || reply=/lib/systemd/systemd-reply-password
+
+# cryptenroll ARGS… → systemd-cryptenroll's exit code; its questions answered from $pass
+# ("current passphrase") and $pin ("TPM2 PIN", asked twice), only for its own PID.
+cryptenroll() {
+  mkdir -p "$ask_dir" && mount -t tmpfs -o mode=0755,size=1m koffer-ask "$ask_dir" ||
+    fail "ask-password: privates Verzeichnis/private directory"
+  systemd-cryptenroll "$@" </dev/null >&2 &
+  cpid=$!
+  answered=''
+  # A zombie still answers kill -0: its state in /proc/PID/stat (after the ") ") tells.
+  while [ -e "/proc/$cpid" ] && [ "$(sed 's/.*) //' "/proc/$cpid/stat" 2>/dev/null | cut -c1)" != Z ]; do
+    for q in "$ask_dir"/ask.*; do
+      [ -f "$q" ] || continue
+      case " $answered " in *" $q "*) continue ;; esac
+      [ "$(sed -n 's/^PID=//p' "$q")" = "$cpid" ] || continue
+      sock=$(sed -n 's/^Socket=//p' "$q")
+      case "$sock" in "$ask_dir"/*) ;; *) continue ;; esac
+      case "$(sed -n 's/^Message=//p' "$q")" in
+        *"TPM2 PIN"*) printf '%s' "$pin" | "$reply" 1 "$sock" ;;
+        *"current passphrase"*) printf '%s' "$pass" | "$reply" 1 "$sock" ;;
+        *) continue ;;
+      esac
+      answered="$answered $q"
+    done
+    sleep 0.1
+  done
+  wait "$cpid"
+  rc=$?
+  umount "$ask_dir"
+  return "$rc"
+}
 
 ask() { # ask ID MESSAGE → the answer on stdout
   systemd-ask-password --timeout=0 --id="koffer-tpm2-enrol:$1" "$2"
@@ -183,12 +228,11 @@ enrol_volume() { # enrol_volume NAME DEVICE PCRS
     # A token an interrupted run left (its PIN unproven): systemd-cryptenroll would keep a
     # token with the same PCRs ("already enrolled") instead of enrolling the new PIN. The
     # passphrase slot just proven stays, so removing the token first never locks anyone out.
-    PASSWORD=$pass systemd-cryptenroll --wipe-slot=tpm2 "$dev" >&2 ||
+    cryptenroll --wipe-slot=tpm2 "$dev" ||
       fail "$name: altes systemd-tpm2-Token nicht entfernt/old token not removed"
     say "$name: Token eines unterbrochenen Laufs entfernt/token of an interrupted run removed"
   fi
-  PASSWORD=$pass NEWPIN=$pin systemd-cryptenroll --tpm2-device="$tpm2_device" \
-    --tpm2-with-pin=yes --tpm2-pcrs="$pcrs" "$dev" >&2 ||
+  cryptenroll --tpm2-device="$tpm2_device" --tpm2-with-pin=yes --tpm2-pcrs="$pcrs" "$dev" ||
     fail "$name: systemd-cryptenroll fehlgeschlagen/failed"
 
   h=$(header "$dev") || fail "$name: cryptsetup luksDump $dev"

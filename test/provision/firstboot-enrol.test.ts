@@ -4,6 +4,8 @@
  * `--tpm2-device=auto` and the real systemd-tpm2 token plugin, against swtpm shown as
  * /dev/tpmrm0 (test/helpers/tpm-device.ts) and a LUKS2 image file. Only systemd-ask-password
  * is replaced (by PATH, in the test only): it records each prompt and answers from a list.
+ * systemd-cryptenroll is wrapped (by PATH) to record its environment and command line before
+ * it execs the real tool: the secrets must reach it through the ask-password protocol only.
  */
 import { execa } from "execa";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -79,7 +81,12 @@ async function volume(name: string, withRecovery = true): Promise<Volume> {
     ),
   );
   await writeFile(join(bin, "sync"), killer("/usr/bin/sync", "marker", "true"));
-  for (const tool of ["systemd-ask-password", "cryptsetup", "sync"])
+  // Same PID as the real tool (exec): what /proc/PID/environ and cmdline of it show.
+  await writeFile(
+    join(bin, "systemd-cryptenroll"),
+    `#!/bin/sh\n{ env; echo "argv: $*"; } >>"$(dirname "$0")/cryptenroll-seen"\nexec /usr/bin/systemd-cryptenroll "$@"\n`,
+  );
+  for (const tool of ["systemd-ask-password", "cryptsetup", "sync", "systemd-cryptenroll"])
     await chmod(join(bin, tool), 0o755);
   return { image: image.path, bin, state: join(base, "state"), config };
 }
@@ -154,8 +161,11 @@ describe("first-boot TPM2+PIN enrolment script", () => {
       prompt.repeat,
     ]);
     expect(r.stderr).toContain("das ist der Wiederherstellungsschlüssel");
-    // Secrets are never echoed.
+    // Secrets are never echoed, and never in systemd-cryptenroll's environment or argv.
     for (const secret of [testPassphrase, pin]) expect(r.stdout + r.stderr).not.toContain(secret);
+    const seen = await readFile(join(v.bin, "cryptenroll-seen"), "utf8");
+    expect(seen).toContain("argv: --tpm2-device=auto --tpm2-with-pin=yes --tpm2-pcrs=7");
+    for (const secret of [testPassphrase, pin]) expect(seen).not.toContain(secret);
 
     const h = await header(v.image);
     const tpm2 = Object.values(h.tokens).filter((t) => t.type === "systemd-tpm2");
