@@ -9,16 +9,14 @@ import {
   list,
   pass,
   pending,
-  unitOn,
-  unitState,
+  enrolUnit,
+  firstBootEnrolment,
   unreadable,
   unreadableFinding,
   volumeLabel,
   noVolumesFinding,
   volumeMessages,
 } from "./util.js";
-
-const enrolUnit = "koffer-tpm2-enrol.service";
 
 /**
  * A volume without any TPM2 token: `pending` when the first-boot enrolment is installed for it
@@ -29,45 +27,38 @@ const enrolUnit = "koffer-tpm2-enrol.service";
 function noToken(facts: Facts, volume: LuksVolume, label: string, wantPcrs: number[]): Finding {
   const subject = `LUKS volume ${volume.device}`;
   const expected = "systemd-tpm2 token with tpm2-pin";
-  const fb = facts.disk.firstBootEnrol;
-  const entry = fb?.volumes.find(
-    (v) =>
-      (volume.uuid !== null && v.device === `/dev/disk/by-uuid/${volume.uuid}`) ||
-      (volume.crypttabName !== null && v.name === volume.crypttabName),
-  );
-  if (fb === null || fb === undefined || (entry === undefined && fb.script === null))
-    return fail("pending", { volume: label }, [
-      ev(subject, expected, "no systemd-tpm2 token", volume.source),
-    ]);
-  if (fb.failure !== null)
-    return fail("firstBootFailed", { volume: label, failure: fb.failure.text }, [
-      ev(subject, expected, "no systemd-tpm2 token", volume.source),
-      ev(enrolUnit, "enrolment done", `failed: ${fb.failure.text}`, fb.failure.source),
-    ]);
-  const state = unitState(facts, enrolUnit);
-  const missing = [
-    ...(fb.script === null ? ["no /usr/lib/koffer/tpm2-enrol"] : []),
-    ...(unitOn(state) ? [] : [`${enrolUnit} ${state}`]),
-    ...(entry === undefined ? [`${label} not in /etc/koffer/tpm2-enrol.conf`] : []),
-    ...(entry !== undefined && !wantPcrs.every((p) => entry.pcrs.includes(p))
-      ? [`PCR ${entry.pcrs.join("+")} instead of ${wantPcrs.join("+")}`]
-      : []),
-    ...(fb.done !== null ? [`marker ${fb.done} without a token`] : []),
-  ];
-  if (missing.length > 0)
-    return fail("firstBootIncomplete", { volume: label, missing: list(missing) }, [
-      ev(subject, expected, "no systemd-tpm2 token", volume.source),
-      ev(enrolUnit, "installed, enabled, volume configured", list(missing), entry?.source),
-    ]);
-  return pending(
-    "firstBootPending",
-    { volume: label, pcrs: (entry?.pcrs ?? wantPcrs).join("+"), unit: enrolUnit },
-    [
-      ev(subject, expected, "enrolment at first boot pending", volume.source),
-      ev(enrolUnit, "enabled", state, fb.unit ?? undefined),
-      ev("/etc/koffer/tpm2-enrol.conf", label, `${entry?.name} ${entry?.device}`, entry?.source),
-    ],
-  );
+  const fb = firstBootEnrolment(facts, volume, label, wantPcrs);
+  switch (fb.kind) {
+    case "absent":
+      return fail("pending", { volume: label }, [
+        ev(subject, expected, "no systemd-tpm2 token", volume.source),
+      ]);
+    case "failed":
+      return fail("firstBootFailed", { volume: label, failure: fb.failure.text }, [
+        ev(subject, expected, "no systemd-tpm2 token", volume.source),
+        ev(enrolUnit, "enrolment done", `failed: ${fb.failure.text}`, fb.failure.source),
+      ]);
+    case "incomplete":
+      return fail("firstBootIncomplete", { volume: label, missing: list(fb.missing) }, [
+        ev(subject, expected, "no systemd-tpm2 token", volume.source),
+        ev(enrolUnit, "installed, enabled, volume configured", list(fb.missing), fb.entry?.source),
+      ]);
+    case "pending":
+      return pending(
+        "firstBootPending",
+        { volume: label, pcrs: fb.entry.pcrs.join("+"), unit: enrolUnit },
+        [
+          ev(subject, expected, "enrolment at first boot pending", volume.source),
+          ev(enrolUnit, "enabled", fb.unitState, fb.unit ?? undefined),
+          ev(
+            "/etc/koffer/tpm2-enrol.conf",
+            label,
+            `${fb.entry.name} ${fb.entry.device}`,
+            fb.entry.source,
+          ),
+        ],
+      );
+  }
 }
 
 export const disk04: Control = {

@@ -1,10 +1,13 @@
 import type { Control, Finding } from "./types.js";
 import { countOf } from "../i18n/format.js";
 import {
+  enrolUnit,
   ev,
   fail,
+  firstBootEnrolment,
   list,
   pass,
+  pending,
   unreadable,
   unreadableFinding,
   volumeLabel,
@@ -31,7 +34,7 @@ export const disk05: Control = {
     references: ["BSI SYS.2.1.A28", "BSI CON.1.A2", "DSGVO Art. 32 Abs. 1 lit. c"],
     sdmGoals: ["verfuegbarkeit", "vertraulichkeit"],
     art32: ["a", "c"],
-    facts: ["disk"],
+    facts: ["disk", "services"],
     messages: {
       ok: {
         de: "Erwartet genau einen hinterlegten Wiederherstellungsschlüssel, gefunden Schlüsselplatz {{keyslot}} auf {{volume}}.",
@@ -44,6 +47,10 @@ export const disk05: Control = {
       strayPassphrase: {
         de: "Erwartet höchstens {{allowed|Passphrasen-Schlüsselplatz|Passphrasen-Schlüsselplätze}}, gefunden {{count}} ({{keyslots}}) auf {{volume}}.",
         en: "Expected at most {{allowed|passphrase keyslot|passphrase keyslots}}, found {{count}} ({{keyslots}}) on {{volume}}.",
+      },
+      strayPassphrasePending: {
+        de: "Schlüsselplatz {{keyslot}} (Passphrase des Technikers) auf {{volume}} wird beim ersten Start von {{unit}} nach der TPM2+PIN-Registrierung entfernt (ausstehend).",
+        en: "Keyslot {{keyslot}} (the technician's passphrase) on {{volume}} is removed by {{unit}} at first boot, after TPM2+PIN enrolment (pending).",
       },
       notEscrowed: {
         de: "Erwartet einen Hinterlegungsnachweis für Schlüsselplatz {{keyslot}} von {{volume}}, gefunden keinen.",
@@ -89,7 +96,37 @@ export const disk05: Control = {
             ),
           ]),
         );
-      if (passphrases.length > allowedPassphrases)
+      // An image provisioned without a reachable TPM keeps the technician's passphrase until
+      // its first boot: koffer-tpm2-enrol enrols TPM2+PIN, proves the token, then wipes the
+      // slot the passphrase opens. One such slot with the enrolment in place is pending.
+      const awaitingFirstBoot =
+        profile.spec.disk.unlock === "tpm2+pin" &&
+        !volume.tokens.some((t) => t.type === "systemd-tpm2") &&
+        passphrases.length === allowedPassphrases + 1
+          ? firstBootEnrolment(facts, volume, label, profile.spec.disk.tpm2Pcrs)
+          : null;
+      if (awaitingFirstBoot?.kind === "pending")
+        findings.push(
+          pending(
+            "strayPassphrasePending",
+            { keyslot: passphrases[0] ?? "", volume: label, unit: enrolUnit },
+            [
+              ev(
+                subject,
+                `${allowedPassphrases} passphrase keyslots after first boot`,
+                `keyslot ${passphrases[0] ?? ""}, wiped by ${enrolUnit} at first boot`,
+                volume.source,
+              ),
+              ev(
+                enrolUnit,
+                "enabled",
+                awaitingFirstBoot.unitState,
+                awaitingFirstBoot.unit ?? undefined,
+              ),
+            ],
+          ),
+        );
+      else if (passphrases.length > allowedPassphrases)
         findings.push(
           fail(
             "strayPassphrase",

@@ -4,6 +4,7 @@
 import type { Evidence, Localized } from "../report/types.js";
 import type {
   Facts,
+  FirstBootEnrolFacts,
   FstabEntry,
   LuksVolume,
   PackageFact,
@@ -580,4 +581,56 @@ export function allowedOutboundAccept(rule: string, sshAllowed = false): boolean
   if (ports !== null && /\budp\b/.test(r) && !/\btcp\b/.test(r))
     return ports.every((p) => ["500", "4500", "67", "547"].includes(p));
   return false;
+}
+
+export const enrolUnit = "koffer-tpm2-enrol.service";
+
+/**
+ * The first-boot TPM2+PIN enrolment (koffer-tpm2-enrol, installed by provisioning an image
+ * without a reachable TPM) as it stands for one volume: `absent` (nothing for this volume),
+ * `failed` (the script's own note), `incomplete` (a part missing: script, enabled unit, the
+ * volume in its config with the profile's PCRs, or a marker without a token) or `pending`
+ * (everything in place: the next boot enrols, proves the token and wipes the technician's
+ * passphrase slot). DISK-04 and DISK-05 judge a volume with no TPM2 token by it.
+ */
+type FirstBootEnrolVolume = FirstBootEnrolFacts["volumes"][number];
+
+export type FirstBootEnrolment =
+  | { kind: "absent" }
+  | { kind: "failed"; failure: { text: string; source?: string } }
+  | { kind: "incomplete"; missing: string[]; entry: FirstBootEnrolVolume | undefined }
+  | {
+      kind: "pending";
+      entry: FirstBootEnrolVolume;
+      unitState: UnitState;
+      unit: string | null;
+    };
+
+export function firstBootEnrolment(
+  facts: Facts,
+  volume: LuksVolume,
+  label: string,
+  wantPcrs: number[],
+): FirstBootEnrolment {
+  const fb = facts.disk.firstBootEnrol;
+  const entry = fb?.volumes.find(
+    (v) =>
+      (volume.uuid !== null && v.device === `/dev/disk/by-uuid/${volume.uuid}`) ||
+      (volume.crypttabName !== null && v.name === volume.crypttabName),
+  );
+  if (fb === null || fb === undefined || (entry === undefined && fb.script === null))
+    return { kind: "absent" };
+  if (fb.failure !== null) return { kind: "failed", failure: fb.failure };
+  const state = unitState(facts, enrolUnit);
+  const missing = [
+    ...(fb.script === null ? ["no /usr/lib/koffer/tpm2-enrol"] : []),
+    ...(unitOn(state) ? [] : [`${enrolUnit} ${state}`]),
+    ...(entry === undefined ? [`${label} not in /etc/koffer/tpm2-enrol.conf`] : []),
+    ...(entry !== undefined && !wantPcrs.every((p) => entry.pcrs.includes(p))
+      ? [`PCR ${entry.pcrs.join("+")} instead of ${wantPcrs.join("+")}`]
+      : []),
+    ...(fb.done !== null ? [`marker ${fb.done} without a token`] : []),
+  ];
+  if (missing.length > 0 || entry === undefined) return { kind: "incomplete", missing, entry };
+  return { kind: "pending", entry, unitState: state, unit: fb.unit };
 }

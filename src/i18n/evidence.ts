@@ -246,6 +246,15 @@ const patterns: Pattern[] = [
   [/^attested: (.*)$/s, (m) => `bestätigt: ${m[1]}`],
   [/^attested by (.+) on (.+)$/, (m) => `bestätigt von ${m[1]} am ${m[2]}`],
   [/^keyslot (\S+) escrowed$/, (m) => `Schlüsselplatz ${m[1]} hinterlegt`],
+  [
+    /^(\d+) passphrase keyslots?( after first boot)?$/,
+    (m) =>
+      `${countOf(m[1]!, "Passphrasen-Schlüsselplatz", "Passphrasen-Schlüsselplätze")}${m[2] ? " nach dem ersten Start" : ""}`,
+  ],
+  [
+    /^keyslot (\S+), wiped by (\S+) at first boot$/,
+    (m) => `Schlüsselplatz ${m[1]}, beim ersten Start von ${m[2]} entfernt`,
+  ],
   [/^keyslots? (.+) escrowed$/, (m) => `Schlüsselplätze ${m[1]} hinterlegt`],
   [
     /^(\d+) connections? in (.+)$/,

@@ -1,10 +1,10 @@
 import { disk04 } from "../../src/checks/disk-04.js";
-import type { Facts, FirstBootEnrolFacts } from "../../src/facts/types.js";
 import {
+  firstBootFacts,
+  firstBootInstalled,
   hardenedFacts,
   hardenedInitrd,
   hardenedVolume,
-  rootUuid,
   stockInitrd,
 } from "../helpers/facts.js";
 import { makeProfile } from "../helpers/profile.js";
@@ -14,27 +14,6 @@ const v = hardenedVolume();
 const f = hardenedFacts();
 const stock = stockInitrd();
 
-/** No TPM2 token yet, the first-boot enrolment installed (as provision leaves an image). */
-const installed: FirstBootEnrolFacts = {
-  script: "/usr/lib/koffer/tpm2-enrol",
-  unit: "/etc/systemd/system/koffer-tpm2-enrol.service",
-  volumes: [
-    {
-      name: "cryptroot",
-      device: `/dev/disk/by-uuid/${rootUuid}`,
-      pcrs: [7],
-      source: "/etc/koffer/tpm2-enrol.conf:3",
-    },
-  ],
-  done: null,
-  failure: null,
-};
-function firstBoot(fb: Partial<FirstBootEnrolFacts>, unit = "enabled"): Facts {
-  const facts = hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!] }] } });
-  facts.disk.firstBootEnrol = { ...installed, ...fb };
-  facts.services.unitFiles["koffer-tpm2-enrol.service"] = unit as "enabled";
-  return facts;
-}
 testControl(disk04, import.meta.url, [
   { name: "TPM2 + PIN + PCR 7", status: "pass", messages: ["ok"], exact: true },
   {
@@ -52,7 +31,7 @@ testControl(disk04, import.meta.url, [
   },
   {
     name: "first-boot enrolment installed: pending, not pass, not fail",
-    facts: firstBoot({}),
+    facts: firstBootFacts({}),
     status: "pending",
     messages: ["firstBootPending"],
     data: { pcrs: "7", unit: "koffer-tpm2-enrol.service" },
@@ -61,7 +40,7 @@ testControl(disk04, import.meta.url, [
   {
     name: "first-boot enrolment installed, and a TPM2+PIN token already there: pass",
     facts: (() => {
-      const facts = firstBoot({});
+      const facts = firstBootFacts({});
       facts.disk.volumes = [v];
       return facts;
     })(),
@@ -71,7 +50,7 @@ testControl(disk04, import.meta.url, [
   },
   {
     name: "first-boot enrolment failed on the device: fail with its note",
-    facts: firstBoot({
+    facts: firstBootFacts({
       failure: {
         text: "2026-12-01T08:00:00Z cryptroot: keine Eingabe/no answer",
         source: "/var/lib/koffer/tpm2-enrol.failed",
@@ -84,7 +63,7 @@ testControl(disk04, import.meta.url, [
   },
   {
     name: "first-boot unit disabled: incomplete, fail",
-    facts: firstBoot({}, "disabled"),
+    facts: firstBootFacts({}, "disabled"),
     status: "fail",
     messages: ["firstBootIncomplete"],
     data: { missing: "koffer-tpm2-enrol.service disabled" },
@@ -92,9 +71,9 @@ testControl(disk04, import.meta.url, [
   },
   {
     name: "first-boot config with other PCRs, no script: incomplete, fail",
-    facts: firstBoot({
+    facts: firstBootFacts({
       script: null,
-      volumes: [{ ...installed.volumes[0]!, pcrs: [0] }],
+      volumes: [{ ...firstBootInstalled.volumes[0]!, pcrs: [0] }],
     }),
     status: "fail",
     messages: ["firstBootIncomplete"],

@@ -1,5 +1,6 @@
 import { disk05 } from "../../src/checks/disk-05.js";
-import { hardenedFacts, hardenedVolume } from "../helpers/facts.js";
+import { firstBootFacts, hardenedFacts, hardenedVolume } from "../helpers/facts.js";
+import { makeProfile } from "../helpers/profile.js";
 import { testControl } from "./control-tester.js";
 
 const v = hardenedVolume();
@@ -12,6 +13,45 @@ testControl(disk05, import.meta.url, [
     status: "fail",
     messages: ["strayPassphrase"],
     data: { count: 1, keyslots: "2" },
+    exact: true,
+  },
+  {
+    name: "image before first boot: the technician's slot, wiped by the installed first-boot enrolment: pending",
+    facts: firstBootFacts({}),
+    status: "pending",
+    messages: ["strayPassphrasePending"],
+    data: { keyslot: "1", unit: "koffer-tpm2-enrol.service" },
+    exact: true,
+  },
+  {
+    name: "first-boot enrolment with its unit disabled: the technician's slot stays, fail",
+    facts: firstBootFacts({}, "disabled"),
+    status: "fail",
+    messages: ["strayPassphrase"],
+    exact: true,
+  },
+  {
+    name: "first-boot enrolment pending but two passphrase slots (only one is wiped): fail",
+    facts: (() => {
+      const facts = firstBootFacts({});
+      facts.disk.volumes[0]!.keyslots.push(extra);
+      return facts;
+    })(),
+    status: "fail",
+    messages: ["strayPassphrase"],
+    data: { count: 2 },
+    exact: true,
+  },
+  {
+    name: "passphrase unlock by profile: the first-boot enrolment does not excuse a second passphrase",
+    profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }),
+    facts: (() => {
+      const facts = firstBootFacts({});
+      facts.disk.volumes[0]!.keyslots.push(extra);
+      return facts;
+    })(),
+    status: "fail",
+    messages: ["strayPassphrase"],
     exact: true,
   },
   {

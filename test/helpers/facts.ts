@@ -6,6 +6,7 @@
 import type {
   CertificateInfo,
   Facts,
+  FirstBootEnrolFacts,
   InitrdFacts,
   Live,
   LuksVolume,
@@ -647,4 +648,33 @@ export function withPackages(facts: Facts, add: string[], remove: string[] = [])
   const packages = facts.apps.packages.filter((p) => !remove.includes(p.name));
   for (const name of add) if (!packages.some((p) => p.name === name)) packages.push(pkg(name));
   return { ...facts, apps: { ...facts.apps, packages } };
+}
+
+/** No TPM2 token yet, the first-boot enrolment installed (as provision leaves an image). */
+export const firstBootInstalled: FirstBootEnrolFacts = {
+  script: "/usr/lib/koffer/tpm2-enrol",
+  unit: "/etc/systemd/system/koffer-tpm2-enrol.service",
+  volumes: [
+    {
+      name: "cryptroot",
+      device: `/dev/disk/by-uuid/${rootUuid}`,
+      pcrs: [7],
+      source: "/etc/koffer/tpm2-enrol.conf:3",
+    },
+  ],
+  done: null,
+  failure: null,
+};
+
+/**
+ * The hardened facts as an offline image leaves them: the root volume without its TPM2 token
+ * (its keyslot is the technician's passphrase until first boot), the first-boot enrolment
+ * installed (`fb` overrides parts of it) and its unit in state `unit`.
+ */
+export function firstBootFacts(fb: Partial<FirstBootEnrolFacts>, unit = "enabled"): Facts {
+  const v = hardenedVolume();
+  const facts = hardenedFacts({ disk: { volumes: [{ ...v, tokens: [v.tokens[0]!] }] } });
+  facts.disk.firstBootEnrol = { ...firstBootInstalled, ...fb };
+  facts.services.unitFiles["koffer-tpm2-enrol.service"] = unit as "enabled";
+  return facts;
 }
