@@ -5,6 +5,13 @@ import { testControl } from "./control-tester.js";
 
 const v = hardenedVolume();
 const extra = { id: "2", type: "luks2", keyBytes: 64, kdf: { type: "argon2id", memory: 1048576 } };
+/** An image before first boot whose volume has a second passphrase slot besides the technician's. */
+function firstBootTwoPassphrases() {
+  const facts = firstBootFacts({});
+  facts.disk.volumes[0]!.keyslots.push(extra);
+  return facts;
+}
+
 testControl(disk05, import.meta.url, [
   { name: "one escrowed recovery key", status: "pass", messages: ["ok"], exact: true },
   {
@@ -32,11 +39,7 @@ testControl(disk05, import.meta.url, [
   },
   {
     name: "first-boot enrolment pending but two passphrase slots (only one is wiped): fail",
-    facts: (() => {
-      const facts = firstBootFacts({});
-      facts.disk.volumes[0]!.keyslots.push(extra);
-      return facts;
-    })(),
+    facts: firstBootTwoPassphrases(),
     status: "fail",
     messages: ["strayPassphrase"],
     data: { count: 2 },
@@ -45,11 +48,7 @@ testControl(disk05, import.meta.url, [
   {
     name: "passphrase unlock by profile: the first-boot enrolment does not excuse a second passphrase",
     profile: makeProfile({ spec: { disk: { unlock: "passphrase" } } }),
-    facts: (() => {
-      const facts = firstBootFacts({});
-      facts.disk.volumes[0]!.keyslots.push(extra);
-      return facts;
-    })(),
+    facts: firstBootTwoPassphrases(),
     status: "fail",
     messages: ["strayPassphrase"],
     exact: true,
