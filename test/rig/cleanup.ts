@@ -71,8 +71,9 @@ export function isAlive(pid: number | undefined, start: string | undefined): boo
  * the init of a machine whose nspawn died before its record named the init.
  */
 export function machineMarker(name: string): string {
-  return `KOFFER_RIG_MACHINE=${name}`;
+  return `${markerVariable}=${name}`;
 }
+export const markerVariable = "KOFFER_RIG_MACHINE";
 
 function pids(): number[] {
   return readdirSync("/proc")

@@ -5,8 +5,8 @@ import { setInterval } from "node:timers";
 import { URL } from "node:url";
 import { runnerImport } from "vite";
 
-const out = process.argv[2];
+const [out, what = "boot"] = process.argv.slice(2);
 const file = new URL("./killed-run.ts", import.meta.url).pathname;
 const { module } = await runnerImport(file, { configFile: false, logLevel: "silent" });
-await module.bootForKill(out);
+await (what === "build" ? module.buildForKill(out) : module.bootForKill(out));
 setInterval(() => undefined, 60_000);

@@ -4,9 +4,9 @@
  * process). test/rig/killed-run.mjs runs it in a process of its own; the sweeper test kills
  * that process and the machine's nspawn, then checks that the sweeper removes the rest.
  */
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { debianRoot } from "../helpers/debian-root.js";
-import { copyRoot } from "./laptop-root.js";
+import { copyRoot, nspawnRun } from "./laptop-root.js";
 import { bootMachine } from "./machine.js";
 import { createNetns } from "./netns.js";
 
@@ -36,4 +36,20 @@ export async function bootForKill(out: string): Promise<void> {
     root: copy.path,
   };
   writeFileSync(out, JSON.stringify(run));
+}
+
+/** What a killed build (nspawnRun, as apt in a layer runs) made, written before it starts. */
+export interface KilledBuild {
+  pid: number;
+  root: string;
+  archives: string;
+}
+
+/** A tree build in systemd-nspawn --as-pid2 (nspawnRun) that runs until it is killed. */
+export async function buildForKill(out: string): Promise<void> {
+  const copy = await copyRoot(await debianRoot(), "overlay");
+  const archives = mkdtempSync("/var/tmp/kof-killed-archives-");
+  const build: KilledBuild = { pid: process.pid, root: copy.path, archives };
+  writeFileSync(out, JSON.stringify(build));
+  await nspawnRun(copy.path, "sleep 600", archives, "the sweeper test's build");
 }

@@ -7,7 +7,15 @@
  * since (same number, other start time) is never killed.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +28,7 @@ import {
   sweepStale,
   type Leftover,
 } from "./cleanup.js";
-import type { KilledRun } from "./killed-run.js";
+import type { KilledBuild, KilledRun } from "./killed-run.js";
 import { laptopRootSkipReason } from "./laptop-root.js";
 
 const skip = laptopRootSkipReason();
@@ -125,6 +133,56 @@ describe.skipIf(skip !== null)("rig: the sweeper after a run killed with -9", ()
     }
   }, 300_000);
 
+  it("kills a tree build (nspawn --as-pid2) whose run and nspawn were killed with -9", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kof-sweeptest-"));
+    let archives: string | undefined;
+    try {
+      const out = join(dir, "build.json");
+      const child = spawn(
+        process.execPath,
+        [new URL("./killed-run.mjs", import.meta.url).pathname, out, "build"],
+        { stdio: ["ignore", "ignore", "pipe"] },
+      );
+      children.push(child);
+      let stderr = "";
+      child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+      // The build's record, once nspawn runs its stub init and the script under it.
+      let item: Extract<Leftover, { kind: "machine" }> | undefined;
+      let ns = "";
+      for (const deadline = Date.now() + 120_000; ns === "" && Date.now() < deadline;) {
+        if (child.exitCode !== null) throw new Error(`the build exited early: ${stderr}`);
+        const file = readdirSync(stateDir).find((f) =>
+          f.startsWith(`machine-kof-build-${child.pid}-`),
+        );
+        if (file !== undefined) {
+          item = (JSON.parse(readFileSync(join(stateDir, file), "utf8")) as { item: typeof item })
+            .item;
+          const leader = findLeader(item!.nspawnPid);
+          if (leader !== null) {
+            const candidate = readlinkSync(`/proc/${leader}/ns/pid`);
+            if (namespaceMembers(candidate).length >= 2) ns = candidate;
+          }
+        }
+        if (ns === "") await sleep(250);
+      }
+      expect(ns).not.toBe("");
+      archives = (JSON.parse(readFileSync(out, "utf8")) as KilledBuild).archives;
+      const build = item as Extract<Leftover, { kind: "machine" }>;
+      process.kill(build.nspawnPid, "SIGKILL");
+      child.kill("SIGKILL");
+      await exited(child);
+      expect(await gone(build.nspawnPid, build.nspawnStart)).toBe(true);
+      // Without the marker the stub init and the script would be nobody's now.
+      expect(namespaceMembers(ns).length).toBeGreaterThan(0);
+
+      expect(sweepStale()).toContain(`machine ${build.name}`);
+      expect(namespaceMembers(ns)).toEqual([]);
+    } finally {
+      if (archives !== undefined) await rm(archives, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it("never kills a recorded pid that now belongs to another process (other start time)", async () => {
     // A live process of this test at the recorded pids: the init of a PID namespace (as a
     // guest's systemd is) under its parent (as under nspawn), both started after the record.
@@ -153,6 +211,8 @@ describe.skipIf(skip !== null)("rig: the sweeper after a run killed with -9", ()
       expect(existsSync(record)).toBe(false);
     } finally {
       rmSync(record, { force: true });
+      // The namespace's init outlives unshare (it is reparented): it goes by itself.
+      if (processStart(leader) === starts[1]) process.kill(leader, "SIGKILL");
     }
   });
 });
