@@ -7,54 +7,39 @@
  */
 import { execa } from "execa";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kofferBin, repoRoot } from "../helpers/cli.js";
 import {
-  bootSshLaptop,
-  controllerNetns,
-  sshLaptopLayer,
+  rigLaptopProfile,
+  sshLaptopRig,
   sshLaptopSkipReason,
   type SshLaptop,
+  type SshLaptopRig,
 } from "../helpers/ssh-laptop.js";
 import { makeSigningPki, passphrase, type SigningPki } from "../report/signing-pki.js";
-import { deleteNetns } from "../rig/netns.js";
 
 const skip =
   sshLaptopSkipReason() ??
   (existsSync("/usr/bin/ansible-playbook") ? null : "ansible-playbook is missing (ansible-core)");
-const profileFile = join(import.meta.dirname, "..", "fixtures", "ssh", "rig-laptop.yaml");
 
 describe.skipIf(skip !== null)("koffer.fleet with ansible-playbook against rig laptops", () => {
+  let rig: SshLaptopRig;
   let work: string;
-  let ctl: string;
   let pki: SigningPki;
   const laptops: SshLaptop[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "koffer-fleet-"));
-    const layer = await sshLaptopLayer(await readFile(profileFile, "utf8"));
-    ctl = await controllerNetns();
+    rig = await sshLaptopRig("koffer-fleet-");
+    work = rig.work;
+    await rig.layer();
     pki = await makeSigningPki();
-    for (const index of [21, 22, 23]) {
-      laptops.push(
-        await bootSshLaptop({
-          index,
-          layer,
-          controllerNs: ctl,
-          identity: join(work, "id_ecdsa"),
-          workDir: work,
-        }),
-      );
-    }
+    for (const index of [21, 22, 23]) laptops.push(await rig.boot({ index }));
   }, 1_200_000);
 
   afterAll(async () => {
-    for (const l of laptops) await l.stop();
-    if (ctl) await deleteNetns(ctl);
-    if (work) await rm(work, { recursive: true, force: true });
+    if (rig) await rig.cleanup();
     if (pki) await rm(pki.dir, { recursive: true, force: true });
   }, 180_000);
 
@@ -83,7 +68,7 @@ describe.skipIf(skip !== null)("koffer.fleet with ansible-playbook against rig l
         `    impostor:\n      ansible_host: ${c.address}\n      koffer_host_key_fingerprint: "SHA256:${"Q".repeat(43)}"\n`,
         "  vars:",
         `    koffer_command: ["${process.execPath}", "${kofferBin}"]`,
-        `    koffer_profile: "${profileFile}"`,
+        `    koffer_profile: "${rigLaptopProfile}"`,
         `    koffer_ssh_identity: "${a.identity}"`,
         `    koffer_known_hosts: "${knownHosts}"`,
         `    koffer_output_dir: "${join(work, "out")}"`,
@@ -100,7 +85,7 @@ describe.skipIf(skip !== null)("koffer.fleet with ansible-playbook against rig l
       [
         "netns",
         "exec",
-        ctl,
+        a.controllerNs,
         "ansible-playbook",
         "-i",
         inventory,

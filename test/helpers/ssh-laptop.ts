@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile, chown } from "node:fs/promises";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { acquireCacheLock } from "../../src/demo/debian-root.js";
@@ -386,4 +386,72 @@ export async function bootSshLaptop(options: {
     await stop();
     throw error;
   }
+}
+
+/** The profile of the ssh rig tests (network.ssh: true, the tunnel address, admins: [technik]). */
+export const rigLaptopProfile = join(repoRoot, "test", "fixtures", "ssh", "rig-laptop.yaml");
+
+/** What {@link sshLaptopRig} sets up for one test file, and takes down again. */
+export interface SshLaptopRig {
+  /** The test's own directory (controller key, known_hosts files, profiles). */
+  readonly work: string;
+  /** The cached layer for {@link rigLaptopProfile} (made on first use, then reused). */
+  layer(): Promise<[string, string]>;
+  /** A further controller namespace (a laptop needing its own route to the tunnel address). */
+  controller(): Promise<string>;
+  /**
+   * Boot laptop `index` from the layer, the technician's key the rig's, its known_hosts in
+   * `work`; reached from `controllerNs`, by default one controller namespace shared by the
+   * file's laptops.
+   */
+  boot(
+    options: Omit<
+      Parameters<typeof bootSshLaptop>[0],
+      "layer" | "identity" | "workDir" | "controllerNs"
+    > & {
+      controllerNs?: string;
+    },
+  ): Promise<SshLaptop>;
+  /** Stop every laptop (in boot order), delete the controller namespaces, remove `work`. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The common setup of the ssh rig tests: a work directory `<prefix>XXXXXX` in the run's
+ * TMPDIR, the layer, controller namespaces and laptops, all removed by `cleanup()` (call it
+ * from afterAll; everything is tracked by the rig as well, for a run that is killed).
+ */
+export async function sshLaptopRig(prefix: string): Promise<SshLaptopRig> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  const laptops: SshLaptop[] = [];
+  const controllers: string[] = [];
+  let layer: Promise<[string, string]> | undefined;
+  let shared: Promise<string> | undefined;
+  const controller = async () => {
+    const ns = await controllerNetns();
+    controllers.push(ns);
+    return ns;
+  };
+  const rig: SshLaptopRig = {
+    work,
+    layer: () => (layer ??= readFile(rigLaptopProfile, "utf8").then(sshLaptopLayer)),
+    controller,
+    async boot(options) {
+      const laptop = await bootSshLaptop({
+        ...options,
+        layer: await rig.layer(),
+        controllerNs: options.controllerNs ?? (await (shared ??= controller())),
+        identity: join(work, "id_ecdsa"),
+        workDir: work,
+      });
+      laptops.push(laptop);
+      return laptop;
+    },
+    async cleanup() {
+      for (const laptop of laptops.splice(0)) await laptop.stop();
+      for (const ns of controllers.splice(0)) await deleteNetns(ns);
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+  return rig;
 }

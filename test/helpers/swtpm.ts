@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processStart, track, undoLeftover, type Leftover } from "../rig/cleanup.js";
 
 export interface Swtpm {
   /** The value for `--tpm2-device=` / `systemd-cryptenroll --tpm2-device=`. */
@@ -72,12 +73,24 @@ export async function startSwtpm(): Promise<Swtpm> {
     ],
     { reject: false },
   );
+  // Recorded by pid and start time, so a run killed with -9 leaves no swtpm for long (the
+  // next rig run's sweeper ends it); the records live in /run, which only root may write.
+  const pid = proc.pid ?? 0;
+  const item: Leftover = {
+    kind: "machine",
+    name: `kof-swtpm-${pid}`,
+    nspawnPid: pid,
+    nspawnStart: processStart(pid),
+    dir,
+  };
+  const untrack = process.getuid?.() === 0 ? track(item, () => undoLeftover(item)) : () => {};
   await waitForPort(port, Date.now() + 10_000);
   return {
     device: `swtpm:host=127.0.0.1,port=${port}`,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc;
+      untrack();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -119,32 +119,11 @@ export async function attachNetwork(machine: BootedMachine): Promise<LiveNet> {
     const mac = link.trim();
     // The laptop's own neighbour solicitations and advertisements may be dropped by its output
     // chain (they are, in koffer's ruleset): the peer knows the laptop's address statically.
-    await must("ip", [
-      "-n",
-      peerNs,
-      "neigh",
-      "replace",
-      laptopAddr,
-      "lladdr",
-      mac,
-      "dev",
-      peerIf,
-      "nud",
-      "permanent",
-    ]);
-    await must("ip", [
-      "-n",
-      peerNs,
-      "neigh",
-      "replace",
-      laptopLinkLocal,
-      "lladdr",
-      mac,
-      "dev",
-      peerIf,
-      "nud",
-      "permanent",
-    ]);
+    for (const address of [laptopAddr, laptopLinkLocal])
+      await must("ip", [
+        ...["-n", peerNs, "neigh", "replace", address],
+        ...["lladdr", mac, "dev", peerIf, "nud", "permanent"],
+      ]);
     const peerMac = (
       await must("ip", ["netns", "exec", peerNs, "cat", `/sys/class/net/${peerIf}/address`])
     ).trim();
@@ -211,63 +190,50 @@ for line in sorted(seen):
     print(line)
 `;
 
-/** The peer's packets: new TCP connections, UDP datagrams, ICMP and ICMPv6 echo. */
-const inboundSender = `
+/**
+ * One sender for both experiments: a UDP datagram and a new TCP connection (a socket kept
+ * open, errors are the answer too) to each destination and port. Given the laptop's IPv6
+ * address and the sending interface as well (the peer's inbound probe), it also sends ICMP
+ * and ICMPv6 echo requests to the first destination, and sends everything twice.
+ */
+const sender = `
 import random, socket, struct, sys, time
-laptop4, laptop6, ifname, tcp, udp = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+dests, tcp, udp = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
+echo = sys.argv[4:6]
 def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     s = (s >> 16) + (s & 0xffff)
     s += s >> 16
     return ~s & 0xffff
 keep = []
-scope = socket.if_nametoindex(ifname)
 # A fresh echo identifier each run: conntrack keys ICMP flows on it, and a flow an earlier,
 # open ruleset let through (and answered) would come back as "established".
 ident = random.randrange(1, 0xffff)
-for rnd in range(2):
-    for port in map(int, tcp.split(",")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        try:
-            s.connect((laptop4, port))
-        except OSError:
-            pass
-        keep.append(s)
-    for port in map(int, udp.split(",")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.sendto(b"koffer-probe", (laptop4, port))
-        s.close()
-    icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, rnd) + b"koffer-probe"
-    icmp.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr), ident, rnd) + b"koffer-probe", (laptop4, 0))
-    icmp6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    icmp6.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, rnd) + b"koffer-probe", (laptop6, 0, 0, scope))
-    time.sleep(0.3)
-time.sleep(0.5)
-`;
-
-/** The laptop's packets outbound: a socket per destination and port; errors are the answer too. */
-const egressSender = `
-import socket, sys, time
-dests, tcp, udp = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
-keep = []
-for d in dests:
-    for port in map(int, udp.split(",")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            s.sendto(b"koffer-probe", (d, port))
-        except OSError:
-            pass
-        s.close()
-    for port in map(int, tcp.split(",")):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setblocking(False)
-        try:
-            s.connect((d, port))
-        except OSError:
-            pass
-        keep.append(s)
+for rnd in range(2 if echo else 1):
+    for d in dests:
+        for port in map(int, udp.split(",")):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.sendto(b"koffer-probe", (d, port))
+            except OSError:
+                pass
+            s.close()
+        for port in map(int, tcp.split(",")):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect((d, port))
+            except OSError:
+                pass
+            keep.append(s)
+    if echo:
+        laptop6, scope = echo[0], socket.if_nametoindex(echo[1])
+        icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, rnd) + b"koffer-probe"
+        icmp.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr), ident, rnd) + b"koffer-probe", (dests[0], 0))
+        icmp6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        icmp6.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, rnd) + b"koffer-probe", (laptop6, 0, 0, scope))
+        time.sleep(0.3)
 time.sleep(0.5)
 `;
 
@@ -295,12 +261,12 @@ export async function inboundExperiment(machine: BootedMachine, net: LiveNet): P
       machine.root,
       "python3",
       "-c",
-      inboundSender,
+      sender,
       laptopAddr,
-      net.laptopLinkLocal,
-      net.peerIf,
       inboundTcp.join(","),
       inboundUdp.join(","),
+      net.laptopLinkLocal,
+      net.peerIf,
     ],
     {
       reject: false,
@@ -350,7 +316,7 @@ export async function egressExperiment(machine: BootedMachine, net: LiveNet): Pr
       [
         "python3",
         "-c",
-        egressSender,
+        sender,
         egressDestinations.join(","),
         egressTcp.join(","),
         egressUdp.join(","),

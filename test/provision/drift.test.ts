@@ -401,6 +401,25 @@ function rounds(list: Breakage[]): Breakage[][] {
   return out;
 }
 
+/** What a run says of each control, by id. */
+type Outcomes = Map<string, { status: string; message: string }>;
+
+function byControl(result: { controls: { id: string; status: string; message: string }[] }) {
+  return new Map(result.controls.map((c) => [c.id, { status: c.status, message: c.message }]));
+}
+
+/** The round's flaws whose control did not end `expected`, each said by `say`. */
+function unlike(
+  round: Breakage[],
+  outcomes: Outcomes,
+  expected: string,
+  say: (b: Breakage, r: { status: string; message: string } | undefined) => string,
+): string[] {
+  return round
+    .filter((b) => outcomes.get(b.control)?.status !== expected)
+    .map((b) => say(b, outcomes.get(b.control)));
+}
+
 describe("every control of the catalogue is classified for the drift test", () => {
   it("has a flaw when it has a fix, a reason when it has none, and nothing else", () => {
     const table = new Set(breakages.map((b) => b.control));
@@ -435,7 +454,7 @@ describe.skipIf(skip !== null)(
     let ca: { certPem: string; key: import("node:crypto").KeyObject };
     let baseline: Map<string, string>;
 
-    async function run(): Promise<Map<string, { status: string; message: string }>> {
+    async function run(): Promise<Outcomes> {
       const outcome = await provision({
         profile,
         root: copy.path,
@@ -456,19 +475,15 @@ describe.skipIf(skip !== null)(
         throw new Error(
           `provision failed: ${outcome.applied.failed.map((f) => `${f.change.summary}: ${f.message}`).join("; ")}`,
         );
-      return new Map(
-        outcome.result.controls.map((c) => [c.id, { status: c.status, message: c.message }]),
-      );
+      return byControl(outcome.result);
     }
 
-    async function verify(): Promise<Map<string, { status: string; message: string }>> {
+    async function verify(): Promise<Outcomes> {
       const { verifyTarget } = await import("../../src/provision/provision.js");
       const target = await RootTarget.open({ root: copy.path, disks: [image] });
       try {
         const { result } = await verifyTarget(target, profile, { now: new Date(), lang: "en" });
-        return new Map(
-          result.controls.map((c) => [c.id, { status: c.status, message: c.message }]),
-        );
+        return byControl(result);
       } finally {
         await target.close();
       }
@@ -568,16 +583,19 @@ spec:
           }
           for (const b of round) await b.apply?.({ root: copy.path });
           const before = await verify();
-          const notBroken = round
-            .filter((b) => before.get(b.control)?.status !== "fail")
-            .map((b) => `${b.control} is ${before.get(b.control)?.status} after "${b.flaw}"`);
+          const notBroken = unlike(
+            round,
+            before,
+            "fail",
+            (b, r) => `${b.control} is ${r?.status} after "${b.flaw}"`,
+          );
           const after = await run();
-          const drift = round
-            .filter((b) => after.get(b.control)?.status !== "pass")
-            .map(
-              (b) =>
-                `${b.control} still ${after.get(b.control)?.status} after provision: ${after.get(b.control)?.message}`,
-            );
+          const drift = unlike(
+            round,
+            after,
+            "pass",
+            (b, r) => `${b.control} still ${r?.status} after provision: ${r?.message}`,
+          );
           const regressed = [...after]
             .filter(([id, r]) => r.status !== baseline.get(id))
             .filter(([id]) => !round.some((b) => b.control === id))

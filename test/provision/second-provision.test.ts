@@ -18,24 +18,21 @@
  * through IPsec, for which the test stands in (SshLaptop.admitController).
  */
 import { execa } from "execa";
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { koffer } from "../helpers/cli.js";
 import {
-  bootSshLaptop,
-  controllerNetns,
-  sshLaptopLayer,
+  rigLaptopProfile as profileFile,
+  sshLaptopRig,
   sshLaptopSkipReason,
   type SshLaptop,
+  type SshLaptopRig,
 } from "../helpers/ssh-laptop.js";
 import { track, undoLeftover } from "../rig/cleanup.js";
 import { copyRoot } from "../rig/laptop-root.js";
-import { deleteNetns } from "../rig/netns.js";
-import { tmpdir } from "node:os";
 
 const skip = sshLaptopSkipReason();
-const profileFile = join(import.meta.dirname, "..", "fixtures", "ssh", "rig-laptop.yaml");
 
 /** inode, mtime and ctime of every entry below `dir` (host path), keyed by path. */
 async function snapshot(dir: string): Promise<Map<string, string>> {
@@ -62,18 +59,18 @@ const planChanges = (stdout: string) =>
   (JSON.parse(stdout) as { changes: { summary: string }[] }).changes.map((c) => c.summary);
 
 describe.skipIf(skip !== null)("a second provision changes nothing", () => {
+  let rig: SshLaptopRig;
   let layer: [string, string];
-  let work: string;
   const cleanups: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "koffer-second-"));
-    layer = await sshLaptopLayer(await readFile(profileFile, "utf8"));
+    rig = await sshLaptopRig("koffer-second-");
+    layer = await rig.layer();
   }, 1_200_000);
 
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (rig) await rig.cleanup();
   }, 120_000);
 
   it("offline (--root): the second plan is empty and the second run applies nothing", async () => {
@@ -130,19 +127,12 @@ describe.skipIf(skip !== null)("a second provision changes nothing", () => {
   }, 900_000);
 
   it("over --ssh against real sshd: the second plan is empty, the second run touches no file", async () => {
-    const ctl = await controllerNetns();
-    cleanups.push(() => deleteNetns(ctl));
-    const laptop: SshLaptop = await bootSshLaptop({
+    const laptop: SshLaptop = await rig.boot({
       index: 41,
-      layer,
-      controllerNs: ctl,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
       routeTunnelAddress: true,
       // nftables loads its ruleset, as on a laptop: the first run completes.
       netAdmin: true,
     });
-    cleanups.push(() => laptop.stop());
     const ssh = (destination: string) => [
       "--ssh",
       destination,

@@ -7,14 +7,30 @@
  *
  * The sweeper only touches records whose owner is dead: other test files (vitest forks)
  * and other engineers' runs on the same machine create kof-* things at the same time.
+ *
+ * Every process is named by pid and start time (field 22 of /proc/PID/stat), so a pid the
+ * kernel has since given to another process is never killed. A machine is killed through
+ * its init (PID 1 of the container's PID namespace): killing systemd-nspawn alone leaves the
+ * init and every daemon under it running, reparented to the host's init; killing the init
+ * makes the kernel kill every process of that namespace.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** What a state file records; enough for a sweeper to undo it without this process. */
 export type Leftover =
-  | { kind: "machine"; name: string; nspawnPid: number; nspawnStart: string; dir?: string }
+  | {
+      kind: "machine";
+      name: string;
+      /** systemd-nspawn (or, for test/vm, the single process: qemu, swtpm). */
+      nspawnPid: number;
+      nspawnStart: string;
+      /** The container's init (PID 1 inside), once it exists. */
+      leaderPid?: number;
+      leaderStart?: string;
+      dir?: string;
+    }
   | { kind: "netns"; name: string }
   | { kind: "mount"; name: string; path: string; dir?: string };
 
@@ -39,6 +55,116 @@ export function processStart(pid: number): string {
   }
 }
 
+/** Whether `pid` is still the process that started at `start` (not a zombie, not recycled). */
+export function isAlive(pid: number | undefined, start: string | undefined): boolean {
+  return (
+    pid !== undefined &&
+    pid > 0 &&
+    start !== undefined &&
+    start !== "" &&
+    processStart(pid) === start
+  );
+}
+
+/**
+ * The variable every rig machine's init has in its environment (nspawn --setenv): it finds
+ * the init of a machine whose nspawn died before its record named the init.
+ */
+export function machineMarker(name: string): string {
+  return `${markerVariable}=${name}`;
+}
+export const markerVariable = "KOFFER_RIG_MACHINE";
+
+function pids(): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** Whether `pid` is PID 1 of a PID namespace below the host's (a container's init). */
+function isNamespaceInit(status: string): boolean {
+  const nspid = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+  return nspid !== undefined && nspid.length >= 2 && nspid.at(-1) === "1";
+}
+
+/** The child of `parentPid` that is PID 1 of a new PID namespace: a container's init. */
+export function findLeader(parentPid: number): number | null {
+  for (const pid of pids()) {
+    const status = read(`/proc/${pid}/status`);
+    if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) === parentPid && isNamespaceInit(status))
+      return pid;
+  }
+  return null;
+}
+
+/** Container inits (wherever they were reparented) whose environment carries `marker`. */
+function leadersByMarker(marker: string): number[] {
+  return pids().filter(
+    (pid) =>
+      isNamespaceInit(read(`/proc/${pid}/status`)) &&
+      read(`/proc/${pid}/environ`).split("\0").includes(marker),
+  );
+}
+
+function pidNamespace(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return "";
+  }
+}
+
+/** Live (non-zombie) processes of a PID namespace, by host pid. */
+export function namespaceMembers(ns: string): number[] {
+  return pids().filter((pid) => pidNamespace(pid) === ns && processStart(pid) !== "");
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Synchronous sleep: undo also runs from the exit hook, where no timer fires. */
+function sleepSync(ms: number): void {
+  Atomics.wait(pause, 0, 0, ms);
+}
+
+function killAndWait(pid: number, start: string, gone: () => boolean = () => false): void {
+  if (!isAlive(pid, start)) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && !gone() && isAlive(pid, start); i++) sleepSync(100);
+}
+
+/**
+ * Kill a container: its init (the kernel then kills every process of its PID namespace,
+ * whoever their parent is now), then nspawn. Waits until the namespace is empty.
+ */
+function killMachine(item: Extract<Leftover, { kind: "machine" }>): void {
+  const leaders = new Set<number>();
+  if (item.leaderPid !== undefined && isAlive(item.leaderPid, item.leaderStart))
+    leaders.add(item.leaderPid);
+  if (isAlive(item.nspawnPid, item.nspawnStart)) {
+    const child = findLeader(item.nspawnPid);
+    if (child !== null) leaders.add(child);
+  }
+  for (const pid of leadersByMarker(machineMarker(item.name))) leaders.add(pid);
+  for (const leader of leaders) {
+    const ns = pidNamespace(leader);
+    const start = processStart(leader);
+    if (ns === "" || start === "") continue;
+    killAndWait(leader, start, () => namespaceMembers(ns).length === 0);
+  }
+  killAndWait(item.nspawnPid, item.nspawnStart);
+}
+
 const self = { pid: process.pid, start: processStart(process.pid) };
 const live = new Map<string, () => void>();
 let hooked = false;
@@ -50,6 +176,8 @@ function recordPath(kind: string, name: string): string {
 /**
  * Register something the rig created; `undo` must be synchronous (it also runs from the
  * exit hook, where no promise settles). Returns the function that forgets it again.
+ * Tracking the same kind and name again replaces the record (e.g. once a machine's init
+ * is known).
  */
 export function track(item: Leftover, undo: () => void): () => void {
   installHooks();
@@ -103,12 +231,7 @@ function quiet(cmd: string, args: string[]): void {
 export function undoLeftover(item: Leftover): void {
   switch (item.kind) {
     case "machine":
-      if (processStart(item.nspawnPid) === item.nspawnStart) {
-        // SIGKILL of systemd-nspawn tears down the container's PID namespace with it.
-        quiet("kill", ["-KILL", String(item.nspawnPid)]);
-        for (let i = 0; i < 100 && processStart(item.nspawnPid) === item.nspawnStart; i++)
-          execFileSync("sleep", ["0.1"]);
-      }
+      killMachine(item);
       if (item.dir) rmSync(item.dir, { recursive: true, force: true });
       break;
     case "netns":
@@ -133,7 +256,10 @@ export function sweepStale(): string[] {
     return [];
   }
   const swept: string[] = [];
-  for (const file of names) {
+  // Machines first: their roots are recorded mounts, their networks recorded namespaces.
+  const order = (file: string) =>
+    file.startsWith("machine-") ? 0 : file.startsWith("mount-") ? 1 : 2;
+  for (const file of names.sort((a, b) => order(a) - order(b))) {
     const path = join(stateDir, file);
     let record: Record;
     try {

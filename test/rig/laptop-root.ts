@@ -14,7 +14,7 @@
  * type, mode, owner, size, mtime) that every use re-checks (~1 s), so a test that wrote
  * into the cache is caught instead of silently shared.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -28,7 +28,14 @@ import {
   debianRootSkipReason,
 } from "../../src/demo/debian-root.js";
 import { releases, type PlatformId } from "../../src/platform/releases.js";
-import { sweepStale, track, undoLeftover } from "./cleanup.js";
+import {
+  markerVariable,
+  processStart,
+  sweepStale,
+  track,
+  undoLeftover,
+  type Leftover,
+} from "./cleanup.js";
 import { machineSkipReason } from "./machine.js";
 
 /**
@@ -154,7 +161,8 @@ export async function nspawnRun(
   bindArchives: string,
   what = "the laptop root",
 ): Promise<void> {
-  const result = await execa(
+  const name = `kof-build-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const run = execa(
     "systemd-nspawn",
     [
       `--directory=${root}`,
@@ -179,10 +187,28 @@ export async function nspawnRun(
       reject: false,
       all: true,
       timeout: 40 * 60_000,
-      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" },
+      env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        LC_ALL: "C",
+        // nspawn's stub init (PID 1 with --as-pid2) is a fork of nspawn: the sweeper finds it
+        // by this variable when nspawn is gone.
+        [markerVariable]: name,
+      },
       extendEnv: false,
     },
   );
+  // Tracked like a booted machine: a run killed during apt leaves no container behind.
+  const item: Leftover = {
+    kind: "machine",
+    name,
+    nspawnPid: run.pid ?? 0,
+    nspawnStart: processStart(run.pid ?? 0),
+  };
+  const untrack = track(item, () => undoLeftover(item));
+  const result = await run.finally(() => {
+    undoLeftover(item);
+    untrack();
+  });
   if (result.exitCode !== 0)
     throw new Error(
       `building ${what} failed (${result.exitCode}):\n${String(result.all).slice(-4000)}`,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debianRoot } from "../helpers/debian-root.js";
-import { processStart, stateDir, sweepStale } from "./cleanup.js";
+import { findLeader, processStart, stateDir, sweepStale } from "./cleanup.js";
 import { copyRoot, laptopRootSkipReason } from "./laptop-root.js";
 import { bootMachine, type BootedMachine } from "./machine.js";
 import { createNetns, deleteNetns, linkNetns } from "./netns.js";
@@ -136,6 +136,15 @@ describe.skipIf(skip !== null)("rig: the sweeper removes what a killed run left"
         record(sleeper.pid!, processStart(sleeper.pid!), { kind: "netns", name: liveNs }),
       );
 
+      // The guest's init under nspawn: the sweep must kill it too, not only nspawn.
+      let leader: number | null = null;
+      for (let i = 0; i < 200 && leader === null; i++) {
+        leader = findLeader(nspawn.pid!);
+        if (leader === null) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(leader).not.toBeNull();
+      const leaderStart = processStart(leader as number);
+
       const swept = sweepStale();
 
       expect(swept).toEqual(
@@ -143,6 +152,7 @@ describe.skipIf(skip !== null)("rig: the sweeper removes what a killed run left"
       );
       expect(swept).not.toContain(`netns ${liveNs}`);
       expect(processStart(nspawn.pid!)).toBe("");
+      expect(processStart(leader as number)).not.toBe(leaderStart);
       const list = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
       expect(list).not.toContain(deadNs);
       expect(list).toContain(liveNs);

@@ -11,12 +11,20 @@
  * nspawn runs in its own scope unit (a systemd host); here they are passed along and ignored.
  */
 import { spawn } from "node:child_process";
-import { existsSync, openSync, closeSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, openSync, closeSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { processStart, sweepStale, track } from "./cleanup.js";
+import {
+  findLeader,
+  machineMarker,
+  processStart,
+  sweepStale,
+  track,
+  undoLeftover,
+  type Leftover,
+} from "./cleanup.js";
 
 export interface RunResult {
   stdout: string;
@@ -89,24 +97,6 @@ export function machineSkipReason(): string | null {
   return null;
 }
 
-/** The child of systemd-nspawn that is PID 1 of a new PID namespace: the container's init. */
-function findLeader(nspawnPid: number): number | null {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${entry}/status`, "utf8");
-    } catch {
-      continue;
-    }
-    const ppid = /^PPid:\s+(\d+)$/m.exec(status)?.[1];
-    const nspid = /^NSpid:\s+(.+)$/m.exec(status)?.[1]?.trim().split(/\s+/);
-    if (Number(ppid) === nspawnPid && nspid && nspid.length >= 2 && nspid.at(-1) === "1")
-      return Number(entry);
-  }
-  return null;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Boot `opts.root` with systemd-nspawn; resolves once the container's init exists. */
@@ -126,6 +116,8 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
     "--link-journal=no",
     "--resolv-conf=off",
     "--timezone=off",
+    // Names the init for the sweeper when nspawn dies before the record names it.
+    `--setenv=${machineMarker(opts.name)}`,
     opts.netns ? `--network-namespace-path=/run/netns/${opts.netns}` : "--private-network",
     ...(opts.binds ?? []).map((b) => `--bind=${b}`),
     ...(opts.bindsRo ?? []).map((b) => `--bind-ro=${b}`),
@@ -152,14 +144,16 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
   child.on("exit", () => {
     exited = true;
   });
-  const nspawnStart = processStart(nspawnPid);
-  const untrack = track({ kind: "machine", name: opts.name, nspawnPid, nspawnStart, dir }, () => {
-    try {
-      process.kill(nspawnPid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  });
+  let item: Leftover = {
+    kind: "machine",
+    name: opts.name,
+    nspawnPid,
+    nspawnStart: processStart(nspawnPid),
+    dir,
+  };
+  // The undo kills the container's init too (the kernel then empties its PID namespace):
+  // nspawn's death alone leaves the guest's systemd and its daemons running.
+  let untrack = track(item, () => undoLeftover(item));
 
   const consoleLog = () => readFile(logPath, "utf8").catch(() => "");
   let stopped = false;
@@ -173,6 +167,8 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
       if (!exited) child.kill("SIGKILL");
       for (let i = 0; i < 100 && !exited; i++) await sleep(100);
     }
+    // Whatever of the guest outlived nspawn (a SIGKILLed nspawn does not take it along).
+    undoLeftover(item);
     untrack();
     await rm(dir, { recursive: true, force: true });
   };
@@ -189,6 +185,8 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
     throw new Error(`systemd-nspawn did not start ${opts.name}:\n${text.slice(-3000)}`);
   }
   const leader = leaderPid;
+  item = { ...item, leaderPid: leader, leaderStart: processStart(leader) };
+  untrack = track(item, () => undoLeftover(item));
 
   const run = async (argv: string[], runOpts: RunOptions = {}): Promise<RunResult> => {
     if (argv.length === 0) throw new Error("run: empty argv");

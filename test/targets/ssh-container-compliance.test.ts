@@ -5,22 +5,18 @@
  * fails is exactly the list below, each for a reason of the container (or of people), not of
  * the laptop's configuration; the VM test (test/vm/) proves those on a booted machine.
  */
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../helpers/cli.js";
 import {
-  bootSshLaptop,
-  controllerNetns,
-  sshLaptopLayer,
+  rigLaptopProfile,
+  sshLaptopRig,
   sshLaptopSkipReason,
-  type SshLaptop,
+  type SshLaptopRig,
 } from "../helpers/ssh-laptop.js";
-import { deleteNetns } from "../rig/netns.js";
 
 const skip = sshLaptopSkipReason();
-const profileFile = join(import.meta.dirname, "..", "fixtures", "ssh", "rig-laptop.yaml");
 
 /** Controls a container laptop cannot pass, and why. */
 export const containerCannot: Record<string, string> = {
@@ -44,35 +40,26 @@ export const containerCannot: Record<string, string> = {
 };
 
 describe.skipIf(skip !== null)("provision --ssh on a container laptop", () => {
-  let work: string;
-  let ctl: string | undefined;
-  let laptop: SshLaptop | undefined;
+  let rig: SshLaptopRig;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "koffer-sshcomp-"));
+    rig = await sshLaptopRig("koffer-sshcomp-");
   });
 
   afterAll(async () => {
-    await laptop?.stop();
-    if (ctl) await deleteNetns(ctl);
-    if (work) await rm(work, { recursive: true, force: true });
+    if (rig) await rig.cleanup();
   }, 120_000);
 
   it("ends with every control a container can judge passing", async () => {
-    const text = await readFile(profileFile, "utf8");
+    const { work } = rig;
+    const text = await readFile(rigLaptopProfile, "utf8");
     // The layer's packages come from the plain profile; this one adds only the CA.
-    const layer = await sshLaptopLayer(text);
     const profile = join(work, "rig-laptop-ca.yaml");
     await copyFile(join(repoRoot, "examples/certs/test-vpn-ca.pem"), join(work, "ca.pem"));
     await writeFile(profile, text.replace(/^( {2}vpn:\n)/m, "$1    caCertificate: ca.pem\n"));
     expect(await readFile(profile, "utf8")).toContain("caCertificate: ca.pem");
-    ctl = await controllerNetns();
-    laptop = await bootSshLaptop({
+    const laptop = await rig.boot({
       index: 44,
-      layer,
-      controllerNs: ctl,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
       routeTunnelAddress: true,
       netAdmin: true,
     });

@@ -15,21 +15,18 @@
  */
 import { execa } from "execa";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  bootSshLaptop,
-  controllerNetns,
-  sshLaptopLayer,
+  rigLaptopProfile as profileFile,
+  sshLaptopRig,
   sshLaptopSkipReason,
   type SshLaptop,
+  type SshLaptopRig,
 } from "../helpers/ssh-laptop.js";
-import { deleteNetns } from "../rig/netns.js";
 
 const skip = sshLaptopSkipReason();
-const profileFile = join(import.meta.dirname, "..", "fixtures", "ssh", "rig-laptop.yaml");
 
 interface Verdicts {
   summary: Record<string, unknown>;
@@ -48,25 +45,17 @@ const withoutProgress = (stderr: string) =>
   stderr.replace(/^koffer: \[\d\d:\d\d:\d\d\] .*(\n|$)/gm, "");
 
 describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
+  let rig: SshLaptopRig;
   let work: string;
-  let ctl: string;
-  let ctl2: string | undefined;
-  let ctl3: string | undefined;
-  let layer: [string, string];
-  const laptops: SshLaptop[] = [];
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "koffer-sshlap-"));
-    layer = await sshLaptopLayer(await readFile(profileFile, "utf8"));
-    ctl = await controllerNetns();
+    rig = await sshLaptopRig("koffer-sshlap-");
+    work = rig.work;
+    await rig.layer();
   }, 1_200_000);
 
   afterAll(async () => {
-    for (const l of laptops) await l.stop();
-    if (ctl) await deleteNetns(ctl);
-    if (ctl2) await deleteNetns(ctl2);
-    if (ctl3) await deleteNetns(ctl3);
-    if (work) await rm(work, { recursive: true, force: true });
+    if (rig) await rig.cleanup();
   }, 120_000);
 
   const sshArgs = (l: SshLaptop) => [
@@ -79,15 +68,7 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
   ];
 
   it("verify --ssh equals the local verify; sshd -t refuses a broken sshd config (old file back); the reload keeps the run and moves sshd to the tunnel address", async () => {
-    const laptop = await bootSshLaptop({
-      index: 11,
-      layer,
-      controllerNs: ctl,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
-      routeTunnelAddress: true,
-    });
-    laptops.push(laptop);
+    const laptop = await rig.boot({ index: 11, routeTunnelAddress: true });
     const profileInside = join("/root", "rig-laptop.yaml");
     await execa("cp", [profileFile, join(laptop.root, profileInside)]);
     const verifyArgs = ["verify", ...sshArgs(laptop), "--profile", profileFile, "--format", "json"];
@@ -170,16 +151,11 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
 
   it("a connection dropped mid-provision: every managed file old or new, the re-run converges", async () => {
     // Its own controller namespace: the tunnel address routes to this laptop there.
-    ctl2 = await controllerNetns();
-    const laptop = await bootSshLaptop({
+    const laptop = await rig.boot({
       index: 12,
-      layer,
-      controllerNs: ctl2,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
+      controllerNs: await rig.controller(),
       routeTunnelAddress: true,
     });
-    laptops.push(laptop);
     const plan = await laptop.koffer([
       "plan",
       ...sshArgs(laptop),
@@ -262,16 +238,11 @@ describe.skipIf(skip !== null)("ssh target on running rig laptops", () => {
     "provision over a slow link (100 ms round trip, 1 Mbit/s) completes and matches the fast run",
     async () => {
       // Its own controller namespace, so the tunnel address routes to this laptop.
-      ctl3 = await controllerNetns();
-      const laptop = await bootSshLaptop({
+      const laptop = await rig.boot({
         index: 13,
-        layer,
-        controllerNs: ctl3,
-        identity: join(work, "id_ecdsa"),
-        workDir: work,
+        controllerNs: await rig.controller(),
         routeTunnelAddress: true,
       });
-      laptops.push(laptop);
       // No sch_netem in this kernel: the link is a ProxyCommand that delays and rate-limits.
       const config = join(work, "slow_config");
       const count = join(work, "slow_bytes");

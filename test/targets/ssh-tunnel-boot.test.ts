@@ -15,36 +15,29 @@
  *    tunnel an ssh login succeeds.
  */
 import { execa } from "execa";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  bootSshLaptop,
-  controllerNetns,
-  sshLaptopLayer,
+  rigLaptopProfile,
+  sshLaptopRig,
   sshLaptopSkipReason,
   tunnelAddress,
   type SshLaptop,
+  type SshLaptopRig,
 } from "../helpers/ssh-laptop.js";
-import { deleteNetns } from "../rig/netns.js";
 
 const skip = sshLaptopSkipReason();
-const profileFile = join(import.meta.dirname, "..", "fixtures", "ssh", "rig-laptop.yaml");
 
 describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tunnel", () => {
-  let work: string;
-  let ctl: string | undefined;
+  let rig: SshLaptopRig;
   let laptop: SshLaptop | undefined;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "koffer-sshboot-"));
+    rig = await sshLaptopRig("koffer-sshboot-");
   });
 
   afterAll(async () => {
-    await laptop?.stop();
-    if (ctl) await deleteNetns(ctl);
-    if (work) await rm(work, { recursive: true, force: true });
+    if (rig) await rig.cleanup();
   }, 120_000);
 
   /** A TCP connection from the controller namespace: "open", "refused" or "timeout". */
@@ -54,7 +47,7 @@ describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tun
       [
         "netns",
         "exec",
-        ctl as string,
+        (laptop as SshLaptop).controllerNs,
         process.execPath,
         "-e",
         `const s = require("node:net").connect({ host: process.argv[1], port: 22, timeout: 3000 });
@@ -69,14 +62,8 @@ describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tun
   };
 
   it("provision over the LAN, reboot without the tunnel: sshd is up on the tunnel address only", async () => {
-    const layer = await sshLaptopLayer(await readFile(profileFile, "utf8"));
-    ctl = await controllerNetns();
-    laptop = await bootSshLaptop({
+    laptop = await rig.boot({
       index: 43,
-      layer,
-      controllerNs: ctl,
-      identity: join(work, "id_ecdsa"),
-      workDir: work,
       routeTunnelAddress: true,
       netAdmin: true,
       withoutTunnelAddress: true,
@@ -104,7 +91,7 @@ describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tun
       "--known-hosts",
       l.knownHosts,
       "--profile",
-      profileFile,
+      rigLaptopProfile,
       "--yes",
     ]);
     console.log(
@@ -125,7 +112,7 @@ describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tun
     expect(await inside(["sysctl", "-n", "net.ipv4.ip_nonlocal_bind"])).toBe("1");
     expect(await inside(["ip", "-o", "address", "show", "to", tunnelAddress])).toBe("");
     expect(await sshdListening()).toEqual([`${tunnelAddress}:22`]);
-    await execa("cp", [profileFile, join(l.root, "root", "rig-laptop.yaml")]);
+    await execa("cp", [rigLaptopProfile, join(l.root, "root", "rig-laptop.yaml")]);
     const verify = await l.kofferInside([
       "verify",
       "--profile",
@@ -158,7 +145,7 @@ describe.skipIf(skip !== null)("sshd on the tunnel address starts before the tun
       [
         "netns",
         "exec",
-        ctl,
+        l.controllerNs,
         "ssh",
         "-F",
         "none",
