@@ -17,6 +17,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { destroyCgroup } from "./cgroup.js";
 
 /** What a state file records; enough for a sweeper to undo it without this process. */
 export type Leftover =
@@ -29,6 +30,8 @@ export type Leftover =
       /** The container's init (PID 1 inside), once it exists. */
       leaderPid?: number;
       leaderStart?: string;
+      /** The machine's own cgroup (cgroup.ts), killed and removed last. */
+      cgroup?: string;
       dir?: string;
     }
   | { kind: "netns"; name: string }
@@ -163,6 +166,7 @@ function killMachine(item: Extract<Leftover, { kind: "machine" }>): void {
     killAndWait(leader, start, () => namespaceMembers(ns).length === 0);
   }
   killAndWait(item.nspawnPid, item.nspawnStart);
+  if (item.cgroup !== undefined) destroyCgroup(item.cgroup);
 }
 
 const self = { pid: process.pid, start: processStart(process.pid) };

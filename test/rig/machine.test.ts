@@ -79,6 +79,42 @@ describe.skipIf(skip !== null)("rig: a plain Debian root boots under systemd-nsp
     expect(probe.stdout.trim()).toBe("ECONNREFUSED");
   });
 
+  it("each machine has a cgroup of its own: stopping a unit in one leaves the other's running", async () => {
+    const other = await copyRoot(await debianRoot(), "overlay");
+    const second = await bootMachine({ root: other.path, name: `kof-plain3-${process.pid}` });
+    try {
+      await second.waitUntilBooted(60_000);
+      const cgroupOf = (pid: number) =>
+        /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[1] ?? "";
+      expect(cgroupOf(machine.leaderPid)).toMatch(new RegExp(`^/koffer-rig/${machine.name}/`));
+      expect(cgroupOf(second.leaderPid)).toMatch(new RegExp(`^/koffer-rig/${second.name}/`));
+      // The same transient service in both; stopping it in the first must not touch the
+      // second's (with one shared payload cgroup, systemd killed both).
+      for (const m of [machine, second])
+        expect(
+          (await m.run(["systemd-run", "--unit=kof-cgroup-probe", "sleep", "600"])).exitCode,
+        ).toBe(0);
+      expect((await machine.run(["systemctl", "stop", "kof-cgroup-probe"])).exitCode).toBe(0);
+      const state = await second.run(["systemctl", "is-active", "kof-cgroup-probe"]);
+      expect(state.stdout.trim()).toBe("active");
+      const main = await second.run([
+        "systemctl",
+        "show",
+        "-p",
+        "MainPID",
+        "--value",
+        "kof-cgroup-probe",
+      ]);
+      expect(Number(main.stdout.trim())).toBeGreaterThan(0);
+      expect((await second.run(["test", "-d", `/proc/${main.stdout.trim()}`])).exitCode).toBe(0);
+    } finally {
+      const cgroup = `/sys/fs/cgroup/unified/koffer-rig/${second.name}`;
+      await second.stop();
+      await other.cleanup();
+      expect(existsSync(cgroup)).toBe(false);
+    }
+  }, 180_000);
+
   it("stop() ends the container and removes its record; stop() again is a no-op", async () => {
     // nspawn locks a tree while it runs: a second machine needs its own view.
     const other = await copyRoot(await debianRoot(), "overlay");

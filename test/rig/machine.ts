@@ -16,6 +16,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { inCgroup, machineCgroup } from "./cgroup.js";
 import {
   findLeader,
   machineMarker,
@@ -125,7 +126,11 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
     ...(opts.capabilities ?? []).map((c) => `--capability=${c}`),
   ];
   const log = openSync(logPath, "a");
-  const child = spawn("systemd-nspawn", args, {
+  // A cgroup of its own (cgroup.ts): guests that share one `payload` stop each other's units.
+  const cgroup = machineCgroup(opts.name);
+  const [command, argv] =
+    cgroup === null ? ["systemd-nspawn", args] : inCgroup(cgroup, "systemd-nspawn", args);
+  const child = spawn(command, argv, {
     stdio: ["ignore", log, log],
     env: {
       PATH: process.env.PATH ?? guestPath,
@@ -150,6 +155,7 @@ export async function bootMachine(opts: BootOptions): Promise<BootedMachine> {
     nspawnPid,
     nspawnStart: processStart(nspawnPid),
     dir,
+    ...(cgroup === null ? {} : { cgroup }),
   };
   // The undo kills the container's init too (the kernel then empties its PID namespace):
   // nspawn's death alone leaves the guest's systemd and its daemons running.
