@@ -16,7 +16,7 @@
  *   does not come in time ends that shell (the connection is not trusted after it).
  */
 import { IncompleteError } from "../errors.js";
-import type { ExecResult, SpawnedProcess } from "./exec.js";
+import { settledWithin, type ExecResult, type SpawnedProcess } from "./exec.js";
 import { shellQuote } from "./ssh-options.js";
 
 /** The shell's program (POSIX sh: dash on Debian). `$1` names nothing; no value is in argv. */
@@ -252,10 +252,7 @@ export class CommandShells {
   async close(): Promise<void> {
     this.closed = true;
     for (const r of this.queue.splice(0)) r.reject(this.lost("the target was closed"));
-    await Promise.race([
-      Promise.all(this.shells.map((s) => s.end())),
-      new Promise((resolve) => setTimeout(resolve, 2_000)),
-    ]);
+    await settledWithin(Promise.all(this.shells.map((s) => s.end())), 2_000);
     for (const s of this.shells) s.kill();
   }
 }

@@ -24,6 +24,7 @@ import { FileRefusedError, IncompleteError, UsageError } from "../errors.js";
 import {
   isolatedEnv,
   run,
+  settledWithin,
   spawnPiped,
   type ExecOptions,
   type ExecResult,
@@ -458,11 +459,13 @@ export class SshTarget implements Target {
 
   async close(): Promise<void> {
     if (this.view) return;
-    await this.commands.close();
     this.sftpProcess.stdin.end();
-    await Promise.race([
-      this.sftpProcess.exited.catch(() => -1),
-      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    await Promise.all([
+      this.commands.close(),
+      settledWithin(
+        this.sftpProcess.exited.catch(() => -1),
+        2_000,
+      ),
     ]);
     this.sftpProcess.kill();
     await stopMaster(this.dir, this.destination, this.masterPid, this.baseArgs);

@@ -89,6 +89,19 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     }
   });
 
+  it("close() leaves no timer behind that would keep koffer running after its output", async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const target = await open(admin.name);
+    await target.exec("true", []);
+    await target.readText("/etc/hostname");
+    const started = Date.now();
+    await target.close();
+    // The shells and the SFTP server end at once when their stdin closes: no 2 s wait.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
   it("sends the environment over stdin: a secret is in no command line on the far side", async () => {
     const target = await open(admin.name);
     const secret = `pin-${Math.random().toString(36).slice(2)}`;
