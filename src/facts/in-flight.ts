@@ -7,15 +7,30 @@
 /** Files read at once by one gatherer (the SFTP channel pipelines them). */
 export const readsInFlight = 64;
 
-/** `fn` over `items`, at most `limit` at a time, results in the order of `items`. */
+/**
+ * `fn` over `items`, at most `limit` at a time, results in the order of `items`. A window, not
+ * waves: the next item starts as soon as any one finishes, so one slow read (a large file, a
+ * busy link) does not hold back the `limit - 1` reads beside it.
+ */
 export async function mapOrdered<T, R>(
   items: readonly T[],
   fn: (item: T) => Promise<R>,
   limit = readsInFlight,
 ): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += limit) {
-    out.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
-  }
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i] as T);
+      } catch (error) {
+        failed = true; // start nothing more: the whole map has failed
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }

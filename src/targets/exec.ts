@@ -159,6 +159,23 @@ export async function run(
   };
 }
 
+/**
+ * `promise`, or undefined once `ms` passed, whichever comes first. The timer is cleared when
+ * the promise settles: a bare `setTimeout` in a race keeps the process alive until it fires
+ * (two such 2 s waits held every ssh run open for 2 s after its output was written).
+ */
+export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface SpawnedProcess {
   readonly pid: number | undefined;
   readonly stdin: import("node:stream").Writable;

@@ -3,38 +3,64 @@
  * shells on the laptop (one channel and one `sudo -n` each, for the whole run) run the
  * commands they are sent one after the other and answer each with a framed reply.
  *
- * - Request (one line on the shell's stdin): `ID SECONDS WORD…`, every word quoted for the
- *   POSIX shell with {@link shellQuote} (exactly what the login shell parses for a command
- *   sent the ordinary way); the shell runs it with `set --` and `timeout`, stdin /dev/null.
+ * - Request (one line on the shell's stdin): `ID SECONDS N NAME=VALUE… WORD…` (N environment
+ *   words), every word quoted for the POSIX shell with {@link shellQuote} (exactly what the
+ *   login shell parses for a command sent the ordinary way); the shell runs it with `set --`
+ *   and `timeout`, stdin /dev/null.
  * - Reply: `koffer-exec ID EXIT STDOUT-BYTES STDERR-BYTES\n`, then the bytes of stdout and
  *   of stderr. Both are first written to a private directory (mode 0700) in /run, a tmpfs
  *   on Debian, so binary output and exact sizes need no encoding; the directory is removed
  *   when the shell ends.
- * - Only commands without stdin, environment, working directory or streamed output use
- *   this: a secret (sent on stdin) always goes the ordinary way, on a channel of its own.
+ * - Only commands without stdin, working directory or streamed output use this: a secret
+ *   (sent on stdin) always goes the ordinary way, on a channel of its own.
  * - The controller enforces the limits: a reply larger than {@link maxReplyBytes} or one that
  *   does not come in time ends that shell (the connection is not trusted after it).
  */
 import { IncompleteError } from "../errors.js";
-import type { ExecResult, SpawnedProcess } from "./exec.js";
+import { settledWithin, type ExecResult, type SpawnedProcess } from "./exec.js";
 import { shellQuote } from "./ssh-options.js";
 
-/** The shell's program (POSIX sh: dash on Debian). `$1` names nothing; no value is in argv. */
+/**
+ * The shell's program (POSIX sh: dash on Debian). `$1` names nothing; no value is in argv.
+ * It says `koffer-ready` once set up. A request may carry `NAME=VALUE` words (its count is the
+ * third word): they are exported in a subshell for that command only, never put in an argv.
+ */
 export const commandShellScript = [
   "export LC_ALL=C LANG=C",
   "umask 077",
   "d=$(mktemp -d /run/koffer-exec.XXXXXXXX 2>/dev/null || mktemp -d) || exit 125",
   "trap 'rm -rf \"$d\"' EXIT",
   "trap 'exit 129' HUP TERM INT PIPE",
+  "echo koffer-ready",
   "while IFS= read -r line; do",
   '  eval "set -- $line"',
-  "  id=$1 t=$2",
-  "  shift 2",
-  '  timeout -k 2 "$t" "$@" </dev/null >"$d/o" 2>"$d/e"',
+  "  id=$1 t=$2 n=$3",
+  "  shift 3",
+  '  if [ "$n" = 0 ]; then',
+  '    timeout -k 2 "$t" "$@" </dev/null >"$d/o" 2>"$d/e"',
+  "  else",
+  '    (while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done',
+  '      exec timeout -k 2 "$t" "$@") </dev/null >"$d/o" 2>"$d/e"',
+  "  fi",
   "  rc=$?",
-  '  printf \'koffer-exec %s %s %s %s\\n\' "$id" "$rc" "$(stat -c %s "$d/o")" "$(stat -c %s "$d/e")"',
+  // One `stat` for both sizes: every process counts on a busy laptop.
+  '  set -- $(stat -c %s "$d/o" "$d/e")',
+  '  printf \'koffer-exec %s %s %s %s\\n\' "$id" "$rc" "$1" "$2"',
   '  cat "$d/o" "$d/e"',
   "done",
+].join("\n");
+
+/**
+ * What the login runs (as `sh -c LOGIN koffer SCRIPT`): it names the login's uid first
+ * (`koffer-login UID`), then becomes the command shell — directly for root, otherwise through
+ * `sudo -n`, which never prompts. The first shell of a run is thereby also its check of the
+ * login and of sudo: no channel of its own for `id` and `sudo -n true`.
+ */
+export const commandShellLogin = [
+  "u=$(id -u) || exit 125",
+  'echo "koffer-login $u"',
+  '[ "$u" = 0 ] && exec sh -c "$1" koffer',
+  'exec sudo -n -- sh -c "$1" koffer',
 ].join("\n");
 
 /** Largest stdout plus stderr of one command accepted (far above any tool koffer runs). */
@@ -46,6 +72,8 @@ const defaultPoolSize = 2;
 interface Request {
   id: number;
   argv: string[];
+  /** `NAME=VALUE` words, exported for this command only. */
+  env: string[];
   timeoutMs: number;
   binary: boolean;
   resolve(result: ExecResult): void;
@@ -58,6 +86,13 @@ class CommandShell {
   private current: Request | null = null;
   private timer: NodeJS.Timeout | null = null;
   dead: Error | null = null;
+  /** The login's uid, when the shell was started through {@link commandShellLogin}. */
+  login: number | null = null;
+  /** Until `koffer-ready`: the login line comes first, then the shell is set up. */
+  private greeted = false;
+  private greet!: { resolve(): void; reject(error: Error): void };
+  /** Resolves once the shell is set up; rejects when it ends before (a sudo that refused). */
+  readonly ready = new Promise<void>((resolve, reject) => (this.greet = { resolve, reject }));
 
   constructor(
     private readonly child: SpawnedProcess,
@@ -65,6 +100,7 @@ class CommandShell {
     private readonly onIdle: (shell: CommandShell) => void,
     private readonly maxBytes: number,
   ) {
+    this.ready.catch(() => undefined);
     child.stdout.on("data", (chunk: Buffer) => this.receive(chunk));
     child.stdin.on("error", () => undefined); // EPIPE: reported by `exited` below
     void child.exited.then(
@@ -77,6 +113,11 @@ class CommandShell {
     return this.current !== null;
   }
 
+  /** The last line the shell wrote to stderr. */
+  stderrText(): string {
+    return this.child.stderr().trim().split("\n").pop() ?? "";
+  }
+
   private stderr(): string {
     const text = this.child.stderr().trim().split("\n").pop() ?? "";
     return text === "" ? "" : `: ${text}`;
@@ -85,7 +126,15 @@ class CommandShell {
   send(request: Request): void {
     this.current = request;
     const seconds = Math.max(1, Math.ceil(request.timeoutMs / 1000));
-    const line = [String(request.id), String(seconds), ...request.argv].map(shellQuote).join(" ");
+    const line = [
+      String(request.id),
+      String(seconds),
+      String(request.env.length),
+      ...request.env,
+      ...request.argv,
+    ]
+      .map(shellQuote)
+      .join(" ");
     // `timeout -k 2` ends the command; the rest covers a shell or a link that hangs.
     this.timer = setTimeout(() => {
       this.current = null;
@@ -95,8 +144,33 @@ class CommandShell {
     this.child.stdin.write(`${line}\n`);
   }
 
+  /** The greeting lines; false while one is still incomplete. */
+  private greeting(): boolean {
+    while (!this.greeted) {
+      const eol = this.inbox.indexOf(0x0a);
+      if (eol < 0) {
+        if (this.inbox.length > 256)
+          this.fail(this.lost("the command shell sent a malformed reply"));
+        return false;
+      }
+      const line = this.inbox.subarray(0, eol).toString("latin1");
+      this.inbox = this.inbox.subarray(eol + 1);
+      const login = /^koffer-login (\d+)$/.exec(line);
+      if (login !== null && this.login === null) this.login = Number(login[1]);
+      else if (line === "koffer-ready") {
+        this.greeted = true;
+        this.greet.resolve();
+      } else {
+        this.fail(this.lost("the command shell sent a malformed greeting"));
+        return false;
+      }
+    }
+    return true;
+  }
+
   private receive(chunk: Buffer): void {
     this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
+    if (!this.greeted && (!this.greeting() || this.dead !== null)) return;
     const r = this.current;
     if (r === null) {
       if (this.inbox.length > 0) this.fail(this.lost("the command shell sent unasked output"));
@@ -146,6 +220,7 @@ class CommandShell {
   fail(error: Error): void {
     if (this.dead !== null) return;
     this.dead = error;
+    this.greet.reject(error);
     if (this.timer !== null) clearTimeout(this.timer);
     const r = this.current;
     this.current = null;
@@ -161,6 +236,18 @@ class CommandShell {
 
   kill(): void {
     this.child.kill();
+  }
+}
+
+/** The first shell ended before it was ready; what the login and its stderr said. */
+export class ShellStartError extends IncompleteError {
+  constructor(
+    readonly login: number | null,
+    readonly stderr: string,
+    cause: unknown,
+  ) {
+    super("E_SSH", `the command shell ended before it was ready: ${stderr}`, { cause });
+    this.name = "ShellStartError";
   }
 }
 
@@ -199,12 +286,16 @@ export class CommandShells {
     new IncompleteError("E_SSH_LOST", `the connection to ${this.location} was lost: ${detail}`);
 
   /** Run `argv` on the far side; resolves like the exec seam (a non-zero exit is data). */
-  run(argv: string[], options: { timeoutMs?: number; binary?: boolean } = {}): Promise<ExecResult> {
+  run(
+    argv: string[],
+    options: { timeoutMs?: number; binary?: boolean; env?: Record<string, string> } = {},
+  ): Promise<ExecResult> {
     if (this.closed) return Promise.reject(this.lost("the target was closed"));
     return new Promise<ExecResult>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
         argv,
+        env: Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`),
         timeoutMs: options.timeoutMs ?? 120_000,
         binary: options.binary ?? false,
         resolve,
@@ -222,40 +313,62 @@ export class CommandShells {
       if (this.queue.length === 0) return;
       if (!shell.busy) shell.send(this.queue.shift() as Request);
     }
-    const poolSize = this.limits.poolSize ?? defaultPoolSize;
-    if (this.queue.length > this.starting && this.shells.length + this.starting < poolSize) {
-      this.starting++;
-      this.started++;
-      this.start()
-        .then((child) => {
-          const shell = new CommandShell(
-            child,
-            this.lost,
-            () => this.dispatch(),
-            this.limits.maxReplyBytes ?? maxReplyBytes,
-          );
-          if (this.closed) shell.kill();
-          else this.shells.push(shell);
-        })
-        .catch((error: Error) => {
-          // Nothing can run: fail what waits (the next command tries again).
-          for (const r of this.queue.splice(0)) r.reject(error);
-        })
-        .finally(() => {
-          this.starting--;
-          this.dispatch();
-        });
+    if (this.queue.length > this.starting && this.shells.length + this.starting < this.poolSize) {
+      this.spawn().catch((error: Error) => {
+        // Nothing can run: fail what waits (the next command tries again).
+        for (const r of this.queue.splice(0)) r.reject(error);
+      });
     }
+  }
+
+  private get poolSize(): number {
+    return this.limits.poolSize ?? defaultPoolSize;
+  }
+
+  private async spawn(): Promise<CommandShell> {
+    this.starting++;
+    this.started++;
+    try {
+      const shell = new CommandShell(
+        await this.start(),
+        this.lost,
+        () => this.dispatch(),
+        this.limits.maxReplyBytes ?? maxReplyBytes,
+      );
+      if (this.closed) shell.kill();
+      else this.shells.push(shell);
+      return shell;
+    } finally {
+      this.starting--;
+      this.dispatch();
+    }
+  }
+
+  /**
+   * Start the pool's shells now rather than at the first command (they start side by side
+   * while the run does other things). Resolves with the first shell's login once it is ready;
+   * rejects with {@link ShellStartError} when it ends first — for ssh, a login whose
+   * `sudo -n` refused (its stderr says why).
+   */
+  async warm(): Promise<{ uid: number | null }> {
+    const first = this.spawn();
+    for (let n = this.shells.length + this.starting; n < this.poolSize; n++) {
+      this.spawn().catch(() => undefined); // a later command tries again
+    }
+    const shell = await first;
+    try {
+      await shell.ready;
+    } catch (error) {
+      throw new ShellStartError(shell.login, shell.stderrText(), error);
+    }
+    return { uid: shell.login };
   }
 
   /** End the shells (their directories are removed by their EXIT trap). */
   async close(): Promise<void> {
     this.closed = true;
     for (const r of this.queue.splice(0)) r.reject(this.lost("the target was closed"));
-    await Promise.race([
-      Promise.all(this.shells.map((s) => s.end())),
-      new Promise((resolve) => setTimeout(resolve, 2_000)),
-    ]);
+    await settledWithin(Promise.all(this.shells.map((s) => s.end())), 2_000);
     for (const s of this.shells) s.kill();
   }
 }

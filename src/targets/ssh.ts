@@ -15,7 +15,7 @@
  * - Secrets never travel in a command line or an environment variable of ssh: a command's
  *   environment is sent on its stdin and read by `sh`'s `read` before the command starts.
  */
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ import { FileRefusedError, IncompleteError, UsageError } from "../errors.js";
 import {
   isolatedEnv,
   run,
+  settledWithin,
   spawnPiped,
   type ExecOptions,
   type ExecResult,
@@ -31,7 +32,12 @@ import {
 } from "./exec.js";
 import { assertTargetPath, defaultMaxFileBytes, ReadBudget } from "./files.js";
 import { SftpClient, SftpError, openFlags, status, type SftpAttrs } from "./sftp.js";
-import { CommandShells, commandShellScript } from "./ssh-commands.js";
+import {
+  CommandShells,
+  ShellStartError,
+  commandShellLogin,
+  commandShellScript,
+} from "./ssh-commands.js";
 import {
   fingerprintOf,
   parseDestination,
@@ -138,34 +144,39 @@ export class SshTarget implements Target {
         installExitHook();
       }
       const login = formatDestination(destination);
-      // Who we are and whether sudo -n works, in one round trip: the uid on the first line,
-      // then (not root) sudo's own exit code and message.
-      const id = await runRemote(
-        baseArgs,
-        destination,
-        ["sh", "-c", 'u=$(id -u) || exit 125; echo "$u"; [ "$u" = 0 ] || exec sudo -n true'],
-        {},
-        false,
-      );
-      const uid = id.stdout.split("\n")[0]?.trim() ?? "";
-      if (!/^\d+$/.test(uid)) {
-        throw new IncompleteError(
-          "E_SSH",
-          `could not run a command on ${login}: ${id.stderr.trim() || `exit ${id.exitCode}`}`,
+      // The first command shell is also the check of the login and of `sudo -n` (its greeting
+      // names the uid). The SFTP channel opens beside it when the login's name says whether
+      // it is root; a wrong guess costs only a second SFTP channel.
+      const commands = new CommandShells(() => openCommandShell(baseArgs, destination), login);
+      const guess = destination.user === undefined ? undefined : destination.user === "root";
+      let sftp = guess === undefined ? undefined : openSftp(baseArgs, destination, guess, login);
+      sftp?.catch(() => undefined);
+      const dropSftp = () =>
+        void sftp?.then(
+          (s) => s.process.kill(),
+          () => undefined,
         );
+      let uid: number | null;
+      try {
+        uid = (await commands.warm()).uid;
+      } catch (error) {
+        dropSftp();
+        await commands.close();
+        throw startFailure(error, login);
       }
-      const root = uid === "0";
-      if (!root && id.exitCode !== 0) {
-        throw new IncompleteError(
-          "E_SSH_SUDO",
-          `the login on ${login} is not root and \`sudo -n\` does not work there (${id.stderr.trim().split("\n").pop() || `exit ${id.exitCode}`}); koffer never types a sudo password: log in as root, or allow this user sudo without a password (NOPASSWD) for the run`,
-        );
+      const root = uid === 0;
+      if (sftp === undefined || (guess === true && !root)) {
+        dropSftp();
+        sftp = openSftp(baseArgs, destination, root, login);
       }
-      const { client, process: child } = await openSftp(baseArgs, destination, root, login);
-      const commands = new CommandShells(
-        () => openCommandShell(baseArgs, destination, root),
-        login,
-      );
+      let opened: Awaited<ReturnType<typeof openSftp>>;
+      try {
+        opened = await sftp;
+      } catch (error) {
+        await commands.close();
+        throw error;
+      }
+      const { client, process: child } = opened;
       return new SshTarget(destination, dir, baseArgs, masterPid, root, client, child, commands);
     } catch (error) {
       await stopMaster(dir, destination, masterPid);
@@ -286,14 +297,15 @@ export class SshTarget implements Target {
     const argv = [command, ...args];
     const plain =
       options.input === undefined &&
-      Object.keys(options.env ?? {}).length === 0 &&
       options.cwd === undefined &&
       options.onStdout === undefined &&
       argv.every((word) => !/[\n\0]/.test(word));
     if (plain) {
+      checkEnvironment(options.env);
       return this.commands.run(argv, {
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(options.binary ? { binary: true } : {}),
+        ...(options.env === undefined ? {} : { env: options.env }),
       });
     }
     return runRemote(this.baseArgs, this.destination, argv, options, !this.root);
@@ -458,11 +470,13 @@ export class SshTarget implements Target {
 
   async close(): Promise<void> {
     if (this.view) return;
-    await this.commands.close();
     this.sftpProcess.stdin.end();
-    await Promise.race([
-      this.sftpProcess.exited.catch(() => -1),
-      new Promise((resolve) => setTimeout(resolve, 2_000)),
+    await Promise.all([
+      this.commands.close(),
+      settledWithin(
+        this.sftpProcess.exited.catch(() => -1),
+        2_000,
+      ),
     ]);
     this.sftpProcess.kill();
     await stopMaster(this.dir, this.destination, this.masterPid, this.baseArgs);
@@ -568,12 +582,48 @@ async function startMaster(
   }
   const log = readFileSync(logFile, "utf8");
   if (code !== 0) throw classifyFailure(formatDestination(destination), log, pinned);
+  const found = masterOf(join(dir, "control"));
+  if (found !== null) return found;
   const check = await run("ssh", [...baseArgs, "-O", "check", "--", sshTarget(destination)], {
     timeoutMs: 10_000,
     isolateEnv: true,
   });
   const pid = /pid=(\d+)/.exec(check.stderr + check.stdout)?.[1];
   return pid === undefined ? null : Number(pid);
+}
+
+/**
+ * The backgrounded master (`-f` forks it, so its pid is nobody's child): the one ssh process
+ * of ours whose command line names this run's private control socket. Reading /proc costs no
+ * process; `ssh -O check` (one more process and round trip on every run) is the fallback.
+ */
+function masterOf(controlPath: string): number | null {
+  const uid = process.getuid?.();
+  const wanted = `ControlPath=${controlPath}`;
+  // Synchronous: a few hundred tiny procfs reads, nothing else runs meanwhile.
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "latin1");
+    } catch {
+      return ""; // the process ended meanwhile
+    }
+  };
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = read(`/proc/${entry}/cmdline`).split("\0");
+    if (!argv.includes(wanted) || !argv.includes("ControlMaster=yes")) continue;
+    if (!/(^|\/)ssh$/.test(argv[0] ?? "")) continue;
+    const owner = /^Uid:\s+(\d+)/m.exec(read(`/proc/${entry}/status`))?.[1];
+    if (uid !== undefined && owner !== String(uid)) continue;
+    return Number(entry);
+  }
+  return null;
 }
 
 /** Run ssh with stderr into `fd` and wait for it (with -f: until the master is authenticated). */
@@ -720,11 +770,7 @@ async function runRemote(
   sudo: boolean,
 ): Promise<ExecResult> {
   const env = Object.entries(options.env ?? {});
-  for (const [name, value] of env) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || /[\n\0]/.test(value)) {
-      throw new UsageError(`environment variable ${name} cannot be sent over ssh`);
-    }
-  }
+  checkEnvironment(options.env);
   const script = [
     ...env.map(([name]) => `IFS= read -r ${name} || exit 125; export ${name}`),
     "export LC_ALL=C LANG=C",
@@ -770,13 +816,43 @@ async function runRemote(
   return { ...result, command: argv[0] as string, args: argv.slice(1) };
 }
 
-/** A command shell (src/targets/ssh-commands.ts) on a channel of the shared connection. */
+/** Names a shell can export, and values that fit on one line of its stdin. */
+function checkEnvironment(env: Record<string, string> | undefined): void {
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || /[\n\0]/.test(value)) {
+      throw new UsageError(`environment variable ${name} cannot be sent over ssh`);
+    }
+  }
+}
+
+/** Why the first command shell did not start: the login, or its `sudo -n`. */
+function startFailure(error: unknown, login: string): Error {
+  if (!(error instanceof ShellStartError)) return error as Error;
+  if (error.login === null) {
+    return new IncompleteError(
+      "E_SSH",
+      `could not run a command on ${login}: ${error.stderr || error.message}`,
+      { cause: error },
+    );
+  }
+  if (error.login === 0) return error;
+  return new IncompleteError(
+    "E_SSH_SUDO",
+    `the login on ${login} is not root and \`sudo -n\` does not work there (${error.stderr || "the shell ended"}); koffer never types a sudo password: log in as root, or allow this user sudo without a password (NOPASSWD) for the run`,
+    { cause: error },
+  );
+}
+
+/**
+ * A command shell (src/targets/ssh-commands.ts) on a channel of the shared connection: the
+ * login shell runs {@link commandShellLogin}, which becomes the shell, through `sudo -n` unless
+ * the login is root.
+ */
 function openCommandShell(
   baseArgs: string[],
   destination: SshDestination,
-  root: boolean,
 ): Promise<SpawnedProcess> {
-  const remote = [...(root ? [] : ["sudo", "-n", "--"]), "sh", "-c", commandShellScript]
+  const remote = ["sh", "-c", commandShellLogin, "koffer", commandShellScript]
     .map(shellQuote)
     .join(" ");
   return spawnPiped("ssh", [

@@ -9,7 +9,11 @@ import { rm } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { IncompleteError } from "../../src/errors.js";
 import { spawnPiped, type SpawnedProcess } from "../../src/targets/exec.js";
-import { CommandShells, commandShellScript } from "../../src/targets/ssh-commands.js";
+import {
+  CommandShells,
+  commandShellLogin,
+  commandShellScript,
+} from "../../src/targets/ssh-commands.js";
 
 const opened: CommandShells[] = [];
 const children: SpawnedProcess[] = [];
@@ -19,10 +23,13 @@ afterEach(async () => {
   for (const child of children.splice(0)) child.kill();
 });
 
-function shells(limits: { poolSize?: number; maxReplyBytes?: number } = {}): CommandShells {
+function shells(
+  limits: { poolSize?: number; maxReplyBytes?: number } = {},
+  argv = ["-c", commandShellScript],
+): CommandShells {
   const pool = new CommandShells(
     async () => {
-      const child = await spawnPiped("sh", ["-c", commandShellScript]);
+      const child = await spawnPiped("sh", argv);
       children.push(child);
       return child;
     },
@@ -72,6 +79,30 @@ describe("command shells", () => {
       Array.from({ length: 30 }, (_, i) => pool.run(["sh", "-c", `echo ${i}; echo e${i} >&2`])),
     );
     results.forEach((r, i) => expect([r.stdout, r.stderr]).toEqual([`${i}\n`, `e${i}\n`]));
+    expect(pool.started).toBe(2);
+  });
+
+  it("export a command's environment for that command alone, in no command line", async () => {
+    const pool = shells({ poolSize: 1 });
+    const secret = `pin-${Math.random().toString(36).slice(2)}`;
+    const show =
+      'printf "%s|" "$KOFFER_T"; tr "\\0" " " < /proc/$$/cmdline; tr "\\0" " " < /proc/$PPID/cmdline';
+    const r = await pool.run(["sh", "-c", show], { env: { KOFFER_T: secret, B: "two words" } });
+    expect(r.stdout.startsWith(`${secret}|`)).toBe(true);
+    expect(r.stdout.slice(secret.length + 1)).not.toContain(secret);
+    expect((await pool.run(["sh", "-c", 'printf "%s" "$B"'], { env: { B: "a b" } })).stdout).toBe(
+      "a b",
+    );
+    // The next command of the same shell does not inherit it.
+    expect((await pool.run(["sh", "-c", show])).stdout.startsWith("|")).toBe(true);
+    expect(pool.started).toBe(1);
+  });
+
+  it("started through the login wrapper, name the login's uid and prove the shell ready", async () => {
+    const pool = shells({ poolSize: 2 }, ["-c", commandShellLogin, "koffer", commandShellScript]);
+    expect(await pool.warm()).toEqual({ uid: process.getuid?.() });
+    // warm() started the whole pool at once; commands reuse it.
+    expect((await pool.run(["echo", "ok"])).stdout).toBe("ok\n");
     expect(pool.started).toBe(2);
   });
 

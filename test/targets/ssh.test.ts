@@ -12,6 +12,7 @@ import { FileRefusedError, KofferError } from "../../src/errors.js";
 import { ReadBudget } from "../../src/targets/files.js";
 import { SshTarget } from "../../src/targets/ssh.js";
 import { gatherFacts } from "../../src/facts/index.js";
+import { koffer } from "../helpers/cli.js";
 import {
   addUser,
   sshdSkipReason,
@@ -87,6 +88,100 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     } finally {
       await target.close();
     }
+  });
+
+  it("close() leaves no timer behind that would keep koffer running after its output", async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const target = await open(admin.name);
+    await target.exec("true", []);
+    await target.readText("/etc/hostname");
+    const started = Date.now();
+    await target.close();
+    // The shells and the SFTP server end at once when their stdin closes: no 2 s wait.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
+  it("a gather costs four ssh processes in all: master, SFTP and two command shells (no channel per command)", async () => {
+    // An `ssh` first on PATH that logs each invocation: the target starts OpenSSH by name.
+    const bin = join(sshd.dir, "counting-bin");
+    const log = join(sshd.dir, "ssh-invocations");
+    await mkdir(bin, { recursive: true });
+    await writeFile(
+      join(bin, "ssh"),
+      `#!/bin/sh\necho "$*" | tr "\\n" " " >> ${log}\necho >> ${log}\nexec /usr/bin/ssh "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    await writeFile(log, "");
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    let execs = 0;
+    try {
+      const target = await open(admin.name);
+      const exec = target.exec.bind(target);
+      target.exec = (command, args, options) => {
+        execs++;
+        return exec(command, args, options);
+      };
+      try {
+        // The areas that run commands (systemctl with an environment, lsblk, findmnt …).
+        const facts = await gatherFacts(
+          target,
+          { profile: null },
+          { areas: ["disk", "services", "network", "logging"] },
+        );
+        expect(facts.gatherErrors).toEqual([]);
+      } finally {
+        await target.close();
+      }
+    } finally {
+      process.env.PATH = path;
+    }
+    const runs = (await readFile(log, "utf8")).split("\n").filter((l) => l !== "");
+    const kinds = runs.map((l) =>
+      /ControlMaster=yes/.test(l)
+        ? "master"
+        : / -O /.test(l)
+          ? "control"
+          : /sftp/.test(l)
+            ? "sftp"
+            : /koffer-login/.test(l)
+              ? "shell"
+              : "channel",
+    );
+    console.log(`${execs} commands over ${runs.length} ssh processes: ${kinds.join(", ")}`);
+    expect(execs).toBeGreaterThanOrEqual(6);
+    expect(kinds.sort()).toEqual(["master", "sftp", "shell", "shell"]);
+  }, 180_000);
+
+  it("verify --ssh with a broken profile: exit 78, and the connection opened beside it is closed", async () => {
+    const masters = async () => {
+      const out: string[] = [];
+      for (const pid of await readdir("/proc")) {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, "latin1").catch(() => "");
+        if (cmd.includes("ControlMaster=yes") && cmd.includes(`\0${sshd.port}\0`)) out.push(pid);
+      }
+      return out;
+    };
+    const broken = join(sshd.dir, "broken.yaml");
+    await writeFile(broken, "apiVersion: koffer/v1\nkind: Profile\nmetadata: {}\n");
+    const r = await koffer([
+      "verify",
+      "--ssh",
+      sshd.destination(admin.name),
+      "--ssh-identity",
+      sshd.identity,
+      "--known-hosts",
+      sshd.knownHosts,
+      "--profile",
+      broken,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(78);
+    expect(r.stderr).toContain("broken.yaml");
+    expect(await masters()).toEqual([]);
   });
 
   it("sends the environment over stdin: a secret is in no command line on the far side", async () => {
