@@ -476,6 +476,8 @@ export interface NftChain {
   hook: string | null; // "input", "output", "forward" …
   policy: string | null; // "drop", "accept"
   rules: string[]; // rule text as written (nftables.conf) or rendered from JSON
+  /** "FILE:LINE" of each rule, parallel to `rules`, when read from files (not from `nft -j`). */
+  sites?: string[];
 }
 
 export interface NetworkFacts {

@@ -926,6 +926,43 @@ export function generateMutations(): Mutation[] {
       liveProbe: firewallProbes,
       inPlace: nftInPlace,
     });
+  // The gateway named in /etc/hosts (as a kill-switched laptop must resolve it without DNS):
+  // its address is known, so IKE/NAT-T and ESP to any other address leave outside the tunnel.
+  const ikeToAny = "    udp dport { 500, 4500 } accept\n";
+  for (const [id, description, nft, verdict] of [
+    ["unpinned", "IKE/NAT-T still accepted to any address", (t: string) => t, "fail"],
+    [
+      "pinned",
+      "IKE/NAT-T pinned to it (ip daddr 192.0.2.10)",
+      (t: string) =>
+        t.replace(ikeToAny, "    ip daddr 192.0.2.10 udp dport { 500, 4500 } accept\n"),
+      "pass",
+    ],
+    [
+      "pinned-esp-to-any",
+      "IKE/NAT-T pinned to it, ESP accepted to any address",
+      (t: string) =>
+        t.replace(
+          ikeToAny,
+          "    ip daddr 192.0.2.10 udp dport { 500, 4500 } accept\n    meta l4proto esp accept\n",
+        ),
+      "fail",
+    ],
+  ] as const)
+    add({
+      id: `nft-output-gateway-in-hosts-${id}`,
+      description: `/etc/hosts names the gateway vpn.meerane.example (192.0.2.10); kill switch: ${description}`,
+      expect: { "VPN-06": verdict },
+      ...(verdict === "fail"
+        ? { reason: { "VPN-06": /192\.0\.2\.10[\s\S]*nftables\.conf:\d+/ } }
+        : {}),
+      apply: async (r) => {
+        await append(r, "/etc/hosts", "192.0.2.10\tvpn.meerane.example\n");
+        if (id !== "unpinned") await edit(r, "/etc/nftables.conf", nft);
+      },
+      liveProbe: firewallProbes,
+      inPlace: { paths: ["/etc/hosts", "/etc/nftables.conf"], restart: "nftables.service" },
+    });
   add({
     id: "nft-output-policy-accept",
     description: "output chain policy accept",
@@ -956,20 +993,49 @@ export function generateMutations(): Mutation[] {
       apply: (r) => put(r, "/etc/resolv.conf", text),
       liveProbe: [resolverProbe],
     });
+  // resolved.conf(.d) is read only by systemd-resolved, a package of its own on Debian 12 that
+  // the laptop does not have: glibc asks /etc/resolv.conf's servers (nsswitch `files dns`).
+  // Installed and enabled (its unit, enabled as the package does), its servers are asked (by
+  // NetworkManager and whoever uses its stub or D-Bus API); resolv.conf keeps strongSwan's.
+  const resolvedUnit = "/lib/systemd/system/systemd-resolved.service";
+  const installResolved = async (r: string) => {
+    await put(
+      r,
+      resolvedUnit,
+      "[Unit]\nDescription=Network Name Resolution\n\n[Service]\nType=notify\nExecStart=/lib/systemd/systemd-resolved\n\n[Install]\nWantedBy=sysinit.target\nAlias=dbus-org.freedesktop.resolve1.service\n",
+    );
+    await link(
+      r,
+      "/etc/systemd/system/sysinit.target.wants/systemd-resolved.service",
+      resolvedUnit,
+    );
+    await link(r, "/etc/systemd/system/dbus-org.freedesktop.resolve1.service", resolvedUnit);
+  };
   for (const [key, value, verdict] of [
     ["FallbackDNS", "9.9.9.9", "fail"],
     ["DNS", "192.168.1.1", "fail"],
     // the server the gateway pushes, also configured statically: reached through the tunnel
     ["DNS", "10.20.0.53", "pass"],
-  ] as const)
+  ] as const) {
     add({
-      id: `resolved-${key}-${value.replace(/\W+/g, "-")}`,
-      description: `resolved.conf.d: ${key}=${value}`,
-      expect: { "VPN-07": verdict },
+      id: `resolved-${key}-${value.replace(/\W+/g, "-")}-not-installed`,
+      description: `resolved.conf.d: ${key}=${value}, systemd-resolved not installed (nothing reads it)`,
+      expect: { "VPN-07": "pass" },
       apply: (r) =>
         put(r, "/etc/systemd/resolved.conf.d/50-local.conf", `[Resolve]\n${key}=${value}\n`),
       liveProbe: [resolverProbe],
     });
+    add({
+      id: `resolved-${key}-${value.replace(/\W+/g, "-")}`,
+      description: `systemd-resolved installed and enabled, resolved.conf.d: ${key}=${value}`,
+      expect: { "VPN-07": verdict },
+      apply: async (r) => {
+        await installResolved(r);
+        await put(r, "/etc/systemd/resolved.conf.d/50-local.conf", `[Resolve]\n${key}=${value}\n`);
+      },
+      liveProbe: [resolverProbe],
+    });
+  }
 
   // desktop applications as GNOME resolves them (APP-02). An unpackaged application is a
   // launcher plus its program (/opt/<name>/<name>): GLib lists an entry only when it finds
