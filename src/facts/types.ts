@@ -385,6 +385,8 @@ export interface AptSource {
   trusted: boolean;
   signedBy: string | null;
   source: string;
+  /** Options set that let apt accept it unsigned or weakly signed (allow-insecure …). */
+  weakened?: string[];
 }
 
 export interface AppsFacts {
@@ -392,6 +394,24 @@ export interface AppsFacts {
   packages: PackageFact[];
   desktopEntries: DesktopEntry[];
   aptSources: AptSource[];
+  /**
+   * The sources files apt reads (Dir::Etc::sourcelist and the parts of Dir::Etc::sourceparts
+   * apt takes), with their text for the provisioner, and the parts it skips.
+   */
+  aptSourceFiles?: {
+    path: string;
+    format: "one-line" | "deb822";
+    text: string;
+    mode: number;
+    uid: number;
+    gid: number;
+  }[];
+  aptSourcesIgnored?: string[];
+  /**
+   * apt.conf settings that make apt accept unsigned repositories or packages for every source
+   * (Acquire::AllowInsecureRepositories, APT::Get::AllowUnauthenticated …), where set.
+   */
+  aptAuthentication?: Record<string, Setting>;
   apparmor: { kernelEnabled: Live<boolean>; profilesEnforced: Live<number> };
   caCertificatesConf: { enabled: string[]; disabled: string[] } | null;
   /** Firefox/Chromium enterprise policies found, parsed JSON by path. */

@@ -186,6 +186,13 @@ const resolverProbe: LiveProbe = {
   notLive:
     "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
 };
+const aptProbe: LiveProbe = {
+  control: "APP-03",
+  argv: ["apt-get", "update", "--print-uris"],
+  judge: () => "pass",
+  notLive:
+    "the truth is which files the real apt reads and how: test/facts/apt-sources.test.ts asks this machine's apt-get (update --print-uris) on trees of the same kinds; the booted desktop root keeps debootstrap's unsigned sources.list under the hardened /etc, which fails APP-03 in every copy",
+};
 /**
  * What GNOME Shell lists: GLib's g_app_info_get_all() filtered by g_app_info_should_show()
  * (the calls Shell's app system makes), asked through ctypes by the laptop's own python3 and
@@ -1036,6 +1043,55 @@ export function generateMutations(): Mutation[] {
       liveProbe: [resolverProbe],
     });
   }
+
+  // APT sources as apt reads them (APP-03): which parts it takes (`.list`, `.sources`; not
+  // `.disabled`, `.save`, names with a space), deb822 `Enabled: no`, per-source and global
+  // switches that let unsigned packages in.
+  const vendorLine = (options: string) => `deb ${options}http://vendor.example/apt stable main\n`;
+  const vendorStanza = (extra: string) =>
+    `Types: deb\nURIs: http://vendor.example/apt\nSuites: stable\nComponents: main\n${extra}`;
+  for (const [id, path, text, verdict] of [
+    ["list-trusted", "vendor.list", vendorLine("[trusted=yes] "), "fail"],
+    ["list-unsigned", "vendor.list", vendorLine(""), "fail"],
+    [
+      "list-allow-insecure",
+      "vendor.list",
+      vendorLine("[signed-by=/etc/apt/keyrings/v.gpg allow-insecure=yes] "),
+      "fail",
+    ],
+    ["list-signed", "vendor.list", vendorLine("[signed-by=/etc/apt/keyrings/v.gpg] "), "pass"],
+    ["list-disabled-extension", "vendor.list.disabled", vendorLine("[trusted=yes] "), "pass"],
+    ["list-save-extension", "vendor.list.save", vendorLine("[trusted=yes] "), "pass"],
+    ["list-name-with-space", "vendor repo.list", vendorLine("[trusted=yes] "), "pass"],
+    ["sources-trusted", "vendor.sources", vendorStanza("Trusted: yes\n"), "fail"],
+    [
+      "sources-trusted-enabled-no",
+      "vendor.sources",
+      vendorStanza("Trusted: yes\nEnabled: no\n"),
+      "pass",
+    ],
+    [
+      "sources-signed-allow-weak",
+      "vendor.sources",
+      vendorStanza("Signed-By: /etc/apt/keyrings/v.gpg\nAllow-Weak: yes\n"),
+      "fail",
+    ],
+  ] as const)
+    add({
+      id: `apt-${id}`,
+      description: `/etc/apt/sources.list.d/${path}: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "APP-03": verdict },
+      apply: (r) => put(r, `/etc/apt/sources.list.d/${path}`, text),
+      liveProbe: [aptProbe],
+    });
+  add({
+    id: "apt-conf-allow-insecure-repositories",
+    description: 'apt.conf.d: Acquire::AllowInsecureRepositories "true" (every source)',
+    expect: { "APP-03": "fail" },
+    apply: (r) =>
+      put(r, "/etc/apt/apt.conf.d/99insecure", 'Acquire::AllowInsecureRepositories "true";\n'),
+    liveProbe: [aptProbe],
+  });
 
   // desktop applications as GNOME resolves them (APP-02). An unpackaged application is a
   // launcher plus its program (/opt/<name>/<name>): GLib lists an entry only when it finds
