@@ -443,6 +443,8 @@ export interface ShadowEntry {
   locked: boolean; // password field starts with "!" or "*"
   empty: boolean;
   scheme: string | null; // "yescrypt" ($y$), "sha512" ($6$), "md5" ($1$), …
+  /** The day (since 1970-01-01) the account expires (shadow field 8); absent = never. */
+  expireDay?: number;
 }
 
 export interface SudoRule {

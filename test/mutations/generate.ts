@@ -186,6 +186,27 @@ const resolverProbe: LiveProbe = {
   notLive:
     "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
 };
+/**
+ * Which personal accounts outside the profile PAM still lets in: for every account with a
+ * UID 1000–65533 and a login shell, root's `su` to it (pam_rootok skips the password, the
+ * account phase still runs: pam_unix refuses an expired account). One line each: "name rc".
+ */
+const accountProbe: LiveProbe = {
+  control: "ACC-01",
+  argv: [
+    "sh",
+    "-c",
+    'getent passwd | awk -F: \'$3>=1000 && $3<65534 && $7 !~ /(nologin|false)$/ {print $1}\' | while read u; do su -s /bin/sh "$u" -c true </dev/null >/dev/null 2>&1; echo "$u $?"; done',
+  ],
+  judge: (out, _code, profile) => {
+    const approved = new Set([...profile.spec.accounts.admins, ...profile.spec.accounts.users]);
+    const usable = out
+      .split("\n")
+      .map((l) => l.trim().split(" "))
+      .filter(([name, rc]) => name !== undefined && name !== "" && rc === "0");
+    return usable.some(([name]) => !approved.has(name as string)) ? "fail" : "pass";
+  },
+};
 const aptProbe: LiveProbe = {
   control: "APP-03",
   argv: ["apt-get", "update", "--print-uris"],
@@ -1043,6 +1064,28 @@ export function generateMutations(): Mutation[] {
       liveProbe: [resolverProbe],
     });
   }
+
+  // Personal accounts outside the profile (ACC-01): one that can log in, one whose password is
+  // locked only (an SSH key or another PAM method still gets in), one locked and expired as
+  // `usermod -L -e 1` leaves it (no PAM account check passes), one with no login shell.
+  for (const [id, hash, expire, shell, verdict] of [
+    ["usable", `$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "", "/bin/bash", "fail"],
+    ["locked-only", `!$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "", "/bin/bash", "fail"],
+    ["locked-expired", `!$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "1", "/bin/bash", "pass"],
+    ["nologin-shell", "*", "", "/usr/sbin/nologin", "pass"],
+  ] as const)
+    add({
+      id: `account-praktikant-${id}`,
+      description: `a personal account outside the profile (praktikant, UID 1003): ${id}`,
+      expect: { "ACC-01": verdict },
+      apply: async (r) => {
+        await append(r, "/etc/passwd", `praktikant:x:1003:1003::/home/praktikant:${shell}\n`);
+        await append(r, "/etc/group", "praktikant:x:1003:\n");
+        await append(r, "/etc/shadow", `praktikant:${hash}:19700:0:99999:7::${expire}:\n`);
+      },
+      liveProbe: [accountProbe],
+      inPlace: { paths: ["/etc/passwd", "/etc/group", "/etc/shadow"] },
+    });
 
   // APT sources as apt reads them (APP-03): which parts it takes (`.list`, `.sources`; not
   // `.disabled`, `.save`, names with a space), deb822 `Enabled: no`, per-source and global
