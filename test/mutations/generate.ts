@@ -206,6 +206,10 @@ const accountProbe: LiveProbe = {
       .filter(([name, rc]) => name !== undefined && name !== "" && rc === "0");
     return usable.some(([name]) => !approved.has(name as string)) ? "fail" : "pass";
   },
+  // Measured once (2026-12-02): su refused the locked and expired account (rc 1), let the
+  // locked-only and the usable one in (rc 0) — the verdicts koffer gives them offline.
+  notLive:
+    "the booted copy keeps the desktop root's own passwd/group/shadow (D-Bus needs its system users), which lack the profile's admin in group sudo: ACC-01 fails offline in every copy for that, whatever the mutation; the probe's PAM answer is compared once the live tree carries the profile's accounts",
 };
 const aptProbe: LiveProbe = {
   control: "APP-03",
