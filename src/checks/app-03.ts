@@ -1,5 +1,6 @@
 import type { Control, Finding } from "./types.js";
-import { ev, fail, pass } from "./util.js";
+import { aptTrue } from "../facts/parsers/apt-sources.js";
+import { ev, fail, list, pass } from "./util.js";
 
 export const app03: Control = {
   meta: {
@@ -27,20 +28,42 @@ export const app03: Control = {
         de: "Erwartet keine Quelle mit trusted=yes, gefunden {{uri}} ({{source}}).",
         en: "Expected no source with trusted=yes, found {{uri}} ({{source}}).",
       },
+      weakened: {
+        de: "Erwartet keine Quelle, die unsignierte oder schwach signierte Pakete annimmt, gefunden {{option}} für {{uri}} ({{source}}).",
+        en: "Expected no source that accepts unsigned or weakly signed packages, found {{option}} for {{uri}} ({{source}}).",
+      },
+      globalInsecure: {
+        de: "Erwartet Signaturprüfung für jede Quelle, gefunden {{key}} = {{value}} ({{source}}).",
+        en: "Expected signature checks for every source, found {{key}} = {{value}} ({{source}}).",
+      },
       signedBy: {
         de: "Erwartet Signed-By für {{uri}}, gefunden keines ({{source}}).",
         en: "Expected Signed-By for {{uri}}, found none ({{source}}).",
       },
     },
     fix: {
-      de: "Paketquellen im deb822-Format mit Signed-By neu schreiben.",
-      en: "Rewrite the sources in deb822 form with Signed-By.",
+      de: "Debian-Quellen an den Debian-Archivschlüssel binden, andere unsignierte Quellen abschalten (mit Sicherung), Schalter gegen die Signaturprüfung in apt.conf auskommentieren.",
+      en: "Pin Debian sources to the Debian archive keyring, switch other unsigned sources off (with a backup), comment out apt.conf switches that turn signature checks off.",
     },
   },
   evaluate(_profile, facts) {
     const findings: Finding[] = [];
+    // apt.conf switches that accept unsigned repositories or packages for every source.
+    for (const [key, setting] of Object.entries(facts.apps.aptAuthentication ?? {}))
+      if (aptTrue(setting.value))
+        findings.push(
+          fail("globalInsecure", { key, value: setting.value, source: setting.source }, [
+            ev(key, "false (not set)", setting.value, setting.source),
+          ]),
+        );
     for (const s of facts.apps.aptSources) {
       const uri = s.uris.join(" ");
+      for (const option of s.weakened ?? [])
+        findings.push(
+          fail("weakened", { option: `${option}=yes`, uri, source: s.source }, [
+            ev(`apt source ${uri}`, `${option} not set`, `${option}=yes`, s.source),
+          ]),
+        );
       if (s.trusted)
         findings.push(
           fail("trusted", { uri, source: s.source }, [
@@ -54,7 +77,22 @@ export const app03: Control = {
           ]),
         );
     }
-    if (findings.length === 0) findings.push(pass("ok", { count: facts.apps.aptSources.length }));
+    if (findings.length === 0) {
+      // Which files apt read, and which parts it skips (a .disabled or .save file is no source).
+      const read = (facts.apps.aptSourceFiles ?? []).map((f) => f.path);
+      const ignored = facts.apps.aptSourcesIgnored ?? [];
+      const evidence =
+        read.length === 0 && ignored.length === 0
+          ? []
+          : [
+              ev(
+                "apt sources",
+                "every source apt reads signed",
+                `read ${list(read, "(none)")}${ignored.length > 0 ? `; not read by apt: ${list(ignored)}` : ""}`,
+              ),
+            ];
+      findings.push(pass("ok", { count: facts.apps.aptSources.length }, evidence));
+    }
     return findings;
   },
 };

@@ -458,15 +458,16 @@ export function allowedInboundAccept(rule: string, options: { ssh: boolean }): b
 export function reachableRules(
   chain: NftChain,
   chains: readonly NftChain[],
-): { rule: string; chain: string }[] {
-  const out: { rule: string; chain: string }[] = [];
+): { rule: string; chain: string; site?: string }[] {
+  const out: { rule: string; chain: string; site?: string }[] = [];
   const seen = new Set<string>();
   const walk = (c: NftChain) => {
     const id = `${c.family} ${c.table} ${c.name}`;
     if (seen.has(id)) return;
     seen.add(id);
-    for (const rule of c.rules) {
-      out.push({ rule, chain: id });
+    for (const [i, rule] of c.rules.entries()) {
+      const site = c.sites?.[i];
+      out.push(site === undefined || site === "" ? { rule, chain: id } : { rule, chain: id, site });
       const m = /\b(jump|goto) (\S+)$/.exec(bareRule(rule));
       const next =
         m === null
@@ -487,6 +488,44 @@ function dports(rule: string): string[] | null {
     .replace(/[{}]/g, "")
     .split(/[\s,]+/)
     .filter((v) => v !== "");
+}
+
+/**
+ * Does an accept let IKE or NAT-T (UDP 500, 4500) or ESP leave? Rules bound to the IPsec
+ * policy (`rt ipsec exists`) carry tunnelled traffic, not the tunnel's own packets.
+ */
+export function carriesIke(rule: string): boolean {
+  const r = bareRule(rule);
+  if (!/\baccept$/.test(r) || /\b(meta|rt) ipsec exists\b/.test(r)) return false;
+  const protos = matchValues(r, "(?:meta l4proto|ip protocol|ip6 nexthdr)") ?? [];
+  if (protos.some((p) => p === "esp" || p === "50")) return true;
+  const ports = dports(r);
+  return (
+    ports !== null &&
+    /\budp\b/.test(r) &&
+    ports.some((p) => ["500", "4500", "isakmp", "ipsec-nat-t"].includes(p))
+  );
+}
+
+/**
+ * Is a rule limited to destinations among `addresses` (`ip daddr X`, `ip6 daddr { X, Y }`)?
+ * A negation, a prefix or a named set is no such limit: it may reach other hosts.
+ */
+export function pinnedTo(rule: string, addresses: readonly string[]): boolean {
+  const r = bareRule(rule);
+  let limited = false;
+  for (const key of ["ip", "ip6"]) {
+    const m = new RegExp(`\\b${key} daddr (!= )?(\\{[^}]*\\}|\\S+)`).exec(r);
+    if (m === null) continue;
+    if (m[1] !== undefined) return false;
+    const values = (m[2] as string)
+      .replace(/[{}]/g, "")
+      .split(/[\s,]+/)
+      .filter((v) => v !== "");
+    if (!values.every((v) => addresses.some((a) => !v.includes("/") && inCidr(v, a)))) return false;
+    limited = true;
+  }
+  return limited;
 }
 
 /** Ports of DNS: 53 (plain), 853 (DNS over TLS / QUIC). */

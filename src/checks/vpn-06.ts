@@ -1,16 +1,40 @@
+import { isIP } from "node:net";
+import type { Facts } from "../facts/types.js";
+import { hostsAddresses } from "../facts/parsers/hosts.js";
+import type { Profile } from "../profiles/types.js";
 import type { Control, Finding } from "./types.js";
 import {
   acceptsEverything,
   allowedOutboundAccept,
+  carriesIke,
   ev,
   fail,
   leaksDns,
   list,
   pass,
+  pinnedTo,
   reachableRules,
   unitOn,
   unitState,
 } from "./util.js";
+
+/**
+ * The gateway's addresses as the laptop knows them without DNS: the profile's address, or what
+ * /etc/hosts gives its name (a kill-switched laptop resolves it nowhere else before the
+ * tunnel is up). Empty when unknown: then IKE may have to go to any address.
+ */
+export function gatewayAddresses(
+  profile: Profile,
+  facts: Facts,
+): { addresses: string[]; source: string } {
+  const gateway = profile.spec.vpn.gateway;
+  if (gateway === undefined) return { addresses: [], source: "" };
+  if (isIP(gateway) !== 0) return { addresses: [gateway], source: "profile spec.vpn.gateway" };
+  const hosts = facts.network.hosts ?? [];
+  const addresses = hostsAddresses(hosts, gateway);
+  const sources = hosts.filter((h) => addresses.includes(h.address)).map((h) => h.source);
+  return { addresses, source: [...new Set(sources)].join(", ") };
+}
 
 export const vpn06: Control = {
   meta: {
@@ -21,8 +45,8 @@ export const vpn06: Control = {
       en: "Always-on full tunnel with kill switch: nothing leaves outside the tunnel",
     },
     description: {
-      de: "Der Tunnel ist immer aktiv und umfasst den gesamten Verkehr (0.0.0.0/0); eine Firewall-Regel für ausgehenden Verkehr verwirft alles außer IKE/NAT-T, DHCP und IPsec-geschütztem Verkehr – auch wenn der Tunnel nicht besteht.",
-      en: "The tunnel is always on and carries all traffic (0.0.0.0/0); an outbound firewall chain drops everything but IKE/NAT-T, DHCP and IPsec-protected traffic, also while the tunnel is down.",
+      de: "Der Tunnel ist immer aktiv und umfasst den gesamten Verkehr (0.0.0.0/0); eine Firewall-Regel für ausgehenden Verkehr verwirft alles außer IKE/NAT-T und ESP zum Gateway (sobald seine Adresse bekannt ist), DHCP und IPsec-geschütztem Verkehr – auch wenn der Tunnel nicht besteht.",
+      en: "The tunnel is always on and carries all traffic (0.0.0.0/0); an outbound firewall chain drops everything but IKE/NAT-T and ESP to the gateway (once its address is known), DHCP and IPsec-protected traffic, also while the tunnel is down.",
     },
     severity: "critical",
     references: ["BSI SYS.3.1.A9", "BSI NET.3.3.A4", "DSGVO Art. 32 Abs. 1 lit. b"],
@@ -61,6 +85,10 @@ export const vpn06: Control = {
       dnsLeak: {
         de: "Erwartet keinen DNS-Verkehr außerhalb des Tunnels, gefunden {{rule}} in {{chain}}.",
         en: "Expected no DNS traffic outside the tunnel, found {{rule}} in {{chain}}.",
+      },
+      unpinnedIke: {
+        de: "Erwartet IKE/NAT-T und ESP nur zum Gateway {{gateway}} ({{addresses}}), gefunden {{rule}} in {{chain}} ({{site}}).",
+        en: "Expected IKE/NAT-T and ESP only to the gateway {{gateway}} ({{addresses}}), found {{rule}} in {{chain}} ({{site}}).",
       },
       noIpsecRule: {
         de: "Erwartet eine Regel, die IPsec-geschützten Verkehr zulässt (meta ipsec / rt ipsec), gefunden keine in {{chain}}.",
@@ -171,13 +199,17 @@ export const vpn06: Control = {
           ]),
         );
       }
+      // IKE/NAT-T and ESP go to the gateway: once its address is known, an accept to any
+      // address lets anything on UDP 500/4500 (or ESP to any peer) leave outside the tunnel.
+      const gateway = gatewayAddresses(profile, facts);
       // Any DNS query that may leave outside the tunnel, to whichever address, defeats it.
       for (const chain of dropping)
-        for (const { rule, chain: where } of reachableRules(chain, nft.chains))
+        for (const { rule, chain: where, site } of reachableRules(chain, nft.chains)) {
+          const source = site ?? nft.source;
           if (leaksDns(rule))
             findings.push(
               fail("dnsLeak", { rule, chain: where }, [
-                ev(`nftables ${where}`, "no DNS outside the tunnel", rule, nft.source),
+                ev(`nftables ${where}`, "no DNS outside the tunnel", rule, source),
               ]),
             );
           else if (!allowedOutboundAccept(rule, profile.spec.network.ssh))
@@ -187,10 +219,38 @@ export const vpn06: Control = {
                   `nftables ${where}`,
                   "outside the tunnel only IKE, ESP, DHCP, loopback, replies, neighbour discovery",
                   rule,
-                  nft.source,
+                  source,
                 ),
               ]),
             );
+          else if (
+            gateway.addresses.length > 0 &&
+            carriesIke(rule) &&
+            !pinnedTo(rule, gateway.addresses)
+          ) {
+            const addresses = list(gateway.addresses);
+            findings.push(
+              fail(
+                "unpinnedIke",
+                {
+                  gateway: profile.spec.vpn.gateway ?? "",
+                  addresses,
+                  rule,
+                  chain: where,
+                  site: source,
+                },
+                [
+                  ev(
+                    `nftables ${where}`,
+                    `IKE/NAT-T and ESP only to ${addresses} (${gateway.source})`,
+                    rule,
+                    source,
+                  ),
+                ],
+              ),
+            );
+          }
+        }
       if (
         uncovered.length === 0 &&
         !dropping.some((ch) => ch.rules.some((r) => /\bipsec\b/.test(r)))

@@ -1,11 +1,29 @@
 import type { Facts } from "../facts/types.js";
+import type { Evidence } from "../report/types.js";
 import type { Profile } from "../profiles/types.js";
 import type { Control, Finding } from "./types.js";
-import { ev, fail, inCidr, isDefaultRoute, list, pass } from "./util.js";
+import { ev, fail, inCidr, isDefaultRoute, list, pass, unitOn, unitState } from "./util.js";
 
 /** The local stub resolver (systemd-resolved, dnsmasq): its upstreams are judged separately. */
 function loopback(address: string): boolean {
   return /^127\./.test(address) || address === "::1";
+}
+
+/**
+ * Does systemd-resolved run, so that its resolved.conf(.d) servers are asked? Only then: on
+ * Debian 12 it is a package of its own (systemd-resolved), and without it nothing reads
+ * resolved.conf.d — glibc asks the servers of /etc/resolv.conf (nsswitch `dns`). Running means
+ * it starts at boot (enabled, or an alias of an enabled unit) or, on a live target, is active.
+ */
+export function resolvedRuns(facts: Facts): { runs: boolean; why: string } {
+  const unit = "systemd-resolved.service";
+  const state = unitState(facts, unit);
+  const active = facts.services.active.available ? facts.services.active.value[unit] : undefined;
+  if (active === "active") return { runs: true, why: `${unit} active` };
+  return {
+    runs: unitOn(state),
+    why: `${unit} ${state}${active === undefined ? "" : `, ${active}`}`,
+  };
 }
 
 /**
@@ -39,7 +57,7 @@ export const vpn07: Control = {
     references: ["BSI SYS.3.1.A9", "BSI NET.3.3.A4", "DSGVO Art. 32 Abs. 1 lit. b"],
     sdmGoals: ["vertraulichkeit", "nichtverkettung"],
     art32: ["b"],
-    facts: ["vpn", "network", "data"],
+    facts: ["vpn", "network", "data", "services"],
     messages: {
       ok: {
         de: "Erwartet kein DNS- oder IPv6-Leck, gefunden Resolver {{resolvers}} und IPv6 {{ipv6}}.",
@@ -86,7 +104,10 @@ export const vpn07: Control = {
     const conf = facts.network.resolvConf;
     if (conf !== null) resolvers.push(...conf.nameservers.map((n) => `${n}|${conf.source}`));
     // FallbackDNS= is queried whenever no link has a server, e.g. while the tunnel is down.
-    for (const key of ["DNS", "FallbackDNS"]) {
+    // Both only when systemd-resolved runs: otherwise no program reads resolved.conf(.d).
+    const resolved = resolvedRuns(facts);
+    const evidence: Evidence[] = [];
+    for (const key of resolved.runs ? ["DNS", "FallbackDNS"] : []) {
       const dns = facts.network.resolved[key];
       if (dns !== undefined)
         resolvers.push(
@@ -94,6 +115,21 @@ export const vpn07: Control = {
             .split(/\s+/)
             .filter((x) => x !== "")
             .map((n) => `${n}|${dns.source}`),
+        );
+    }
+    if (!resolved.runs) {
+      const unread = ["DNS", "FallbackDNS"]
+        .map((key) => facts.network.resolved[key])
+        .filter((s) => s !== undefined)
+        .map((s) => `${s.value} (${s.source})`);
+      if (unread.length > 0)
+        evidence.push(
+          ev(
+            "systemd-resolved",
+            "its DNS= and FallbackDNS= judged when it runs",
+            `not read: ${resolved.why}; ignored ${unread.join(", ")}`,
+            "systemctl is-enabled",
+          ),
         );
     }
     const through = tunnelResolver(profile, facts);
@@ -114,10 +150,14 @@ export const vpn07: Control = {
     }
     if (findings.length === 0)
       findings.push(
-        pass("ok", {
-          resolvers: list(resolvers.map((r) => r.split("|")[0] as string)),
-          ipv6: tunnelled ? "tunnelled (::/0)" : "disabled",
-        }),
+        pass(
+          "ok",
+          {
+            resolvers: list(resolvers.map((r) => r.split("|")[0] as string)),
+            ipv6: tunnelled ? "tunnelled (::/0)" : "disabled",
+          },
+          evidence,
+        ),
       );
     return findings;
   },

@@ -4,8 +4,9 @@
  * browser enterprise policies.
  */
 import type { Target } from "../targets/types.js";
-import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live } from "./types.js";
-import { parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
+import type { AppsFacts, AptSource, DesktopEntry, GatherContext, Live, Setting } from "./types.js";
+import { aptSourcePart, parseDeb822Sources, parseOneLineSources } from "./parsers/apt-sources.js";
+import { readAptConf } from "./parsers/apt-conf.js";
 import { compareC, joinPath } from "./parsers/common.js";
 import { execProgram, parseDesktopEntry } from "./parsers/desktop-entry.js";
 import { indexFileList, packageOfListFile } from "./parsers/dpkg.js";
@@ -155,22 +156,67 @@ async function desktopEntries(target: Target, flatpak: boolean): Promise<Desktop
   return out;
 }
 
-async function aptSources(target: Target): Promise<AptSource[]> {
-  const out: AptSource[] = [];
-  const main = await target.readText("/etc/apt/sources.list");
-  if (main !== null) out.push(...parseOneLineSources(main, "/etc/apt/sources.list"));
-  const dir = "/etc/apt/sources.list.d";
-  for (const name of ((await target.readDir(dir)) ?? []).sort(compareC)) {
-    const path = joinPath(dir, name);
-    if (name.endsWith(".list")) {
-      const text = await target.readText(path);
-      if (text !== null) out.push(...parseOneLineSources(text, path));
-    } else if (name.endsWith(".sources")) {
-      const text = await target.readText(path);
-      if (text !== null) out.push(...parseDeb822Sources(text, path));
-    }
+/** apt.conf settings that switch signature checking off for every source. */
+export const aptInsecureSettings = [
+  "Acquire::AllowInsecureRepositories",
+  "Acquire::AllowDowngradeToInsecureRepositories",
+  "Acquire::AllowWeakRepositories",
+  "APT::Get::AllowUnauthenticated",
+];
+
+/** A directory or file of apt's Dir:: tree: absolute as written, else under its parent. */
+function aptPath(value: string | undefined, fallback: string, parent: string): string {
+  const v = value === undefined || value.trim() === "" ? fallback : value.trim();
+  return v.startsWith("/") ? v : joinPath(parent, v);
+}
+
+/**
+ * The sources as apt reads them: Dir::Etc::sourcelist (one-line), then the parts directory
+ * Dir::Etc::sourceparts in name order, only the names apt takes (`*.list` one-line, `*.sources`
+ * deb822); apt.conf's global switches that turn signature checks off.
+ */
+async function aptSources(
+  target: Target,
+): Promise<
+  Pick<AppsFacts, "aptSources" | "aptSourceFiles" | "aptSourcesIgnored" | "aptAuthentication">
+> {
+  const conf = await readAptConf(target);
+  // apt's configuration names are case-insensitive.
+  const find = (key: string) =>
+    [...conf.values].find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+  const get = (key: string) => find(key)?.value;
+  const dir = aptPath(get("Dir"), "/", "/");
+  const etc = aptPath(get("Dir::Etc"), "etc/apt", dir);
+  const files: { path: string; format: "one-line" | "deb822" }[] = [
+    { path: aptPath(get("Dir::Etc::sourcelist"), "sources.list", etc), format: "one-line" },
+  ];
+  const parts = aptPath(get("Dir::Etc::sourceparts"), "sources.list.d", etc);
+  const ignored: string[] = [];
+  for (const name of ((await target.readDir(parts)) ?? []).sort(compareC)) {
+    const format = aptSourcePart(name);
+    if (format === null) ignored.push(joinPath(parts, name));
+    else files.push({ path: joinPath(parts, name), format });
   }
-  return out;
+  const out: AptSource[] = [];
+  const texts: NonNullable<AppsFacts["aptSourceFiles"]> = [];
+  for (const { path, format } of files) {
+    const text = await target.readText(path);
+    const stat = text === null ? null : await target.stat(path);
+    if (text === null || stat === null) continue;
+    out.push(...(format === "deb822" ? parseDeb822Sources : parseOneLineSources)(text, path));
+    texts.push({ path, format, text, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid });
+  }
+  const authentication: Record<string, Setting> = {};
+  for (const key of aptInsecureSettings) {
+    const value = find(key);
+    if (value !== undefined) authentication[key] = value;
+  }
+  return {
+    aptSources: out,
+    aptSourceFiles: texts,
+    aptSourcesIgnored: ignored,
+    aptAuthentication: authentication,
+  };
 }
 
 async function browserPolicies(target: Target): Promise<AppsFacts["browserPolicies"]> {
@@ -222,7 +268,7 @@ export async function gatherApps(target: Target, _ctx: GatherContext): Promise<A
   return {
     packages: packages ?? [],
     desktopEntries: await desktopEntries(target, await findProgram(target, "/usr/bin/flatpak")),
-    aptSources: await aptSources(target),
+    ...(await aptSources(target)),
     apparmor: await apparmor(target),
     caCertificatesConf: ca === null ? null : parseCaCertificatesConf(ca),
     browserPolicies: await browserPolicies(target),

@@ -39,6 +39,8 @@ export const unitsOfInterest: readonly string[] = [
   "openvpn@*",
   "openvpn-client@*",
   "systemd-timesyncd.service",
+  // VPN-07: resolved.conf(.d) is read only by a running systemd-resolved.
+  "systemd-resolved.service",
   "chrony.service",
   "chronyd.service",
   "unattended-upgrades.service",

@@ -385,6 +385,8 @@ export interface AptSource {
   trusted: boolean;
   signedBy: string | null;
   source: string;
+  /** Options set that let apt accept it unsigned or weakly signed (allow-insecure …). */
+  weakened?: string[];
 }
 
 export interface AppsFacts {
@@ -392,6 +394,24 @@ export interface AppsFacts {
   packages: PackageFact[];
   desktopEntries: DesktopEntry[];
   aptSources: AptSource[];
+  /**
+   * The sources files apt reads (Dir::Etc::sourcelist and the parts of Dir::Etc::sourceparts
+   * apt takes), with their text for the provisioner, and the parts it skips.
+   */
+  aptSourceFiles?: {
+    path: string;
+    format: "one-line" | "deb822";
+    text: string;
+    mode: number;
+    uid: number;
+    gid: number;
+  }[];
+  aptSourcesIgnored?: string[];
+  /**
+   * apt.conf settings that make apt accept unsigned repositories or packages for every source
+   * (Acquire::AllowInsecureRepositories, APT::Get::AllowUnauthenticated …), where set.
+   */
+  aptAuthentication?: Record<string, Setting>;
   apparmor: { kernelEnabled: Live<boolean>; profilesEnforced: Live<number> };
   caCertificatesConf: { enabled: string[]; disabled: string[] } | null;
   /** Firefox/Chromium enterprise policies found, parsed JSON by path. */
@@ -423,6 +443,8 @@ export interface ShadowEntry {
   locked: boolean; // password field starts with "!" or "*"
   empty: boolean;
   scheme: string | null; // "yescrypt" ($y$), "sha512" ($6$), "md5" ($1$), …
+  /** The day (since 1970-01-01) the account expires (shadow field 8); absent = never. */
+  expireDay?: number;
 }
 
 export interface SudoRule {
@@ -476,6 +498,8 @@ export interface NftChain {
   hook: string | null; // "input", "output", "forward" …
   policy: string | null; // "drop", "accept"
   rules: string[]; // rule text as written (nftables.conf) or rendered from JSON
+  /** "FILE:LINE" of each rule, parallel to `rules`, when read from files (not from `nft -j`). */
+  sites?: string[];
 }
 
 export interface NetworkFacts {

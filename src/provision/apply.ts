@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { IncompleteError } from "../errors.js";
+import { accountExpired } from "../facts/parsers/passwd.js";
 import { runInSandbox } from "../targets/sandbox.js";
 import type { Target } from "../targets/types.js";
 import { BACKUP_DIR, JOURNAL_DIR, MAX_BACKUP_BYTES, acquireLock, newRunId } from "./state.js";
@@ -425,8 +426,12 @@ async function lockAccount(
       const fields = line.split(":");
       if (fields[0] !== change.user || fields.length < 2) return line;
       const hash = fields[1] ?? "";
-      if (hash.startsWith("!") || hash.startsWith("*")) return line;
-      fields[1] = `!${hash}`;
+      if (!hash.startsWith("!") && !hash.startsWith("*")) fields[1] = `!${hash}`;
+      const day = /^\d+$/.test(fields[7] ?? "") ? Number(fields[7]) : undefined;
+      if (change.expire === true && !accountExpired(day, new Date())) {
+        while (fields.length < 9) fields.push("");
+        fields[7] = "1"; // 1970-01-02: expired on any clock (usermod -e 1)
+      }
       return fields.join(":");
     })
     .join("\n");

@@ -63,6 +63,12 @@ export interface GroupMembershipChange extends ChangeBase {
 export interface LockAccountChange extends ChangeBase {
   kind: "lock-account";
   user: string;
+  /**
+   * Also expire the account (shadow field 8 = 1, as `usermod -e 1`): a locked password alone
+   * still lets an SSH key or another PAM method in; an expired account passes no PAM account
+   * check (login, sshd, su, cron, systemd --user).
+   */
+  expire?: boolean;
 }
 
 /**

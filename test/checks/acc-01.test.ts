@@ -5,7 +5,48 @@ import { testControl } from "./control-tester.js";
 const f = hardenedFacts();
 const a = f.accounts;
 const withAccounts = (x: Partial<typeof a>) => ({ ...f, accounts: { ...a, ...x } });
+/** A personal account the profile does not list, with its shadow entry. */
+const stray = (shadow: Partial<(typeof a.shadow)[number]>) =>
+  withAccounts({
+    passwd: [
+      ...a.passwd,
+      { name: "praktikant", uid: 1003, gid: 1003, home: "/home/praktikant", shell: "/bin/bash" },
+    ],
+    shadow: [
+      ...a.shadow,
+      { name: "praktikant", locked: false, empty: false, scheme: "yescrypt", ...shadow },
+    ],
+  });
 testControl(acc01, import.meta.url, [
+  {
+    name: "an account outside the profile that can log in",
+    facts: stray({}),
+    status: "fail",
+    messages: ["unknownAccount"],
+    data: { name: "praktikant" },
+    exact: true,
+  },
+  {
+    name: "an account outside the profile, password locked only (an SSH key or PAM method still logs in)",
+    facts: stray({ locked: true }),
+    status: "fail",
+    messages: ["unknownAccount"],
+    exact: true,
+  },
+  {
+    name: "an account outside the profile, expiring only next year",
+    facts: stray({ locked: true, expireDay: 21_000 }),
+    status: "fail",
+    messages: ["unknownAccount"],
+    exact: true,
+  },
+  {
+    name: "an account outside the profile, locked and expired (usermod -L -e 1): switched off",
+    facts: stray({ locked: true, expireDay: 1 }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   { name: "exactly the approved accounts", status: "pass", messages: ["ok"], exact: true },
   {
     name: "extra sudo user",

@@ -1,11 +1,19 @@
 import { vpn06 } from "../../src/checks/vpn-06.js";
 import { hardenedFacts } from "../helpers/facts.js";
-import { testControl } from "./control-tester.js";
+import { describe, expect, it } from "vitest";
+import { parseNftables } from "../../src/facts/parsers/nftables.js";
+import { run, testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
 const conn = f.vpn.swanctl.connections[0]!;
 const child = conn.children[0]!;
 const [input, output] = f.network.nftables.chains;
+/** /etc/hosts naming the profile's gateway (vpn.meerane.example) with two addresses. */
+const gatewayHosts = [
+  { address: "127.0.0.1", names: ["localhost"], source: "/etc/hosts:1" },
+  { address: "192.0.2.10", names: ["vpn.meerane.example"], source: "/etc/hosts:3" },
+  { address: "2001:db8::a", names: ["vpn.meerane.example", "vpn"], source: "/etc/hosts:4" },
+];
 testControl(vpn06, import.meta.url, [
   { name: "full tunnel, trap, output drop", status: "pass", messages: ["ok"], exact: true },
   {
@@ -142,4 +150,67 @@ testControl(vpn06, import.meta.url, [
     messages: ["outsideTunnel"],
     exact: true,
   },
+  // The provisioned kill switch pins IKE/NAT-T and ESP to the gateway's /etc/hosts addresses:
+  // once the address is known, an accept to any address is a hole (anything on UDP 500/4500).
+  ...(
+    [
+      ["udp dport { 500, 4500 } accept", "fail"],
+      ["meta l4proto esp accept", "fail"],
+      ["ip daddr 192.0.2.10 udp dport { 500, 4500 } accept", "pass"],
+      ["ip daddr { 192.0.2.10 } udp dport 4500 accept", "pass"],
+      ["ip6 daddr 2001:db8:0:0::a meta l4proto esp accept", "pass"],
+      ["ip daddr 192.0.2.0/24 udp dport 500 accept", "fail"],
+      ["ip daddr != 198.51.100.1 udp dport 4500 accept", "fail"],
+      ["ip daddr 198.51.100.1 udp dport 4500 accept", "fail"],
+    ] as const
+  ).map(([rule, status]) => ({
+    name: `gateway known from /etc/hosts: "${rule}" ${status === "pass" ? "is pinned" : "is not pinned"}`,
+    facts: hardenedFacts({
+      network: {
+        hosts: gatewayHosts,
+        nftables: {
+          chains: [
+            input!,
+            { ...output!, rules: ['oif "lo" accept', rule, "rt ipsec exists accept"] },
+          ],
+        },
+      },
+    }),
+    status,
+    messages: [status === "pass" ? "ok" : "unpinnedIke"],
+    ...(status === "fail" ? { data: { rule, addresses: "192.0.2.10, 2001:db8::a" } } : {}),
+    exact: true,
+  })),
+  {
+    name: "gateway name not in /etc/hosts: its address is unknown, IKE to any address passes",
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
 ]);
+
+describe("VPN-06 names the unpinned rule's line", () => {
+  it("evidence and message carry FILE:LINE from the parsed nftables.conf", () => {
+    const conf = `table inet koffer {
+  chain output {
+    type filter hook output priority filter; policy drop;
+    oif "lo" accept
+    udp dport { 500, 4500 } accept
+    rt ipsec exists accept
+  }
+}
+`;
+    const { chains } = parseNftables(conf, "/etc/nftables.conf");
+    const { findings } = run(vpn06, {
+      facts: hardenedFacts({ network: { hosts: gatewayHosts, nftables: { chains } } }),
+    });
+    const unpinned = findings.find((x) => x.messageId === "unpinnedIke");
+    expect(unpinned?.data?.["site"]).toBe("/etc/nftables.conf:5");
+    expect(unpinned?.evidence?.[0]).toEqual({
+      subject: "nftables inet koffer output",
+      expected: "IKE/NAT-T and ESP only to 192.0.2.10, 2001:db8::a (/etc/hosts:3, /etc/hosts:4)",
+      actual: "udp dport { 500, 4500 } accept",
+      source: "/etc/nftables.conf:5",
+    });
+  });
+});

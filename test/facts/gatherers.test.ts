@@ -185,6 +185,7 @@ describe("gatherers on a hand-made root", () => {
         hook: "input",
         policy: "drop",
         rules: ["iif lo accept"],
+        sites: ["/etc/nftables.conf:2"],
       },
     ]);
     expect(net.networkManager).toMatchObject([

@@ -293,6 +293,8 @@ describe("nftables", () => {
           '"lo" accept'.replace(/^/, "iif "),
           "tcp dport { 22, 2222 } ip saddr { 10.8.0.0/16, 10.9.0.0/16 } accept",
         ],
+        // where each rule starts (a rule over two lines: its first)
+        sites: ["/etc/nftables.conf:8", "/etc/nftables.conf:9", "/etc/nftables.conf:10"],
       },
       {
         family: "inet",
@@ -301,8 +303,17 @@ describe("nftables", () => {
         hook: "output",
         policy: "accept",
         rules: [],
+        sites: [],
       },
-      { family: "ip", table: "nat", name: "post", hook: "postrouting", policy: null, rules: [] },
+      {
+        family: "ip",
+        table: "nat",
+        name: "post",
+        hook: "postrouting",
+        policy: null,
+        rules: [],
+        sites: [],
+      },
     ]);
   });
   it("follows include globs in order, command forms, flush ruleset, and reports errors", async () => {
@@ -323,6 +334,12 @@ describe("nftables", () => {
         hook: "input",
         policy: "drop",
         rules: ["ct state invalid drop", "iif lo accept", "counter"],
+        // an included file's rules name that file; `insert` puts its site first too
+        sites: [
+          "/etc/nftables.d/20-rules.nft:2",
+          "/etc/nftables.d/20-rules.nft:1",
+          "/etc/nftables.conf:5",
+        ],
       },
     ]);
     expect(r.parseErrors).toEqual([
@@ -369,7 +386,8 @@ describe.skipIf(!canNetns)(
       expect(ours.parseErrors).toEqual([]);
       expect(kernel.parseErrors).toEqual([]);
       expect(
-        ours.chains.map((c) => ({
+        // nft -j has no source lines: the file's rule sites are left out of the comparison
+        ours.chains.map(({ sites: _sites, ...c }) => ({
           ...c,
           rules: c.rules.map((x) => x.replace("$LAN", "10.0.0.0/8")),
         })),

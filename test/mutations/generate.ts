@@ -187,6 +187,38 @@ const resolverProbe: LiveProbe = {
     "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
 };
 /**
+ * Which personal accounts outside the profile PAM still lets in: for every account with a
+ * UID 1000–65533 and a login shell, root's `su` to it (pam_rootok skips the password, the
+ * account phase still runs: pam_unix refuses an expired account). One line each: "name rc".
+ */
+const accountProbe: LiveProbe = {
+  control: "ACC-01",
+  argv: [
+    "sh",
+    "-c",
+    'getent passwd | awk -F: \'$3>=1000 && $3<65534 && $7 !~ /(nologin|false)$/ {print $1}\' | while read u; do su -s /bin/sh "$u" -c true </dev/null >/dev/null 2>&1; echo "$u $?"; done',
+  ],
+  judge: (out, _code, profile) => {
+    const approved = new Set([...profile.spec.accounts.admins, ...profile.spec.accounts.users]);
+    const usable = out
+      .split("\n")
+      .map((l) => l.trim().split(" "))
+      .filter(([name, rc]) => name !== undefined && name !== "" && rc === "0");
+    return usable.some(([name]) => !approved.has(name as string)) ? "fail" : "pass";
+  },
+  // Measured once (2026-12-02): su refused the locked and expired account (rc 1), let the
+  // locked-only and the usable one in (rc 0) — the verdicts koffer gives them offline.
+  notLive:
+    "the booted copy keeps the desktop root's own passwd/group/shadow (D-Bus needs its system users), which lack the profile's admin in group sudo: ACC-01 fails offline in every copy for that, whatever the mutation; the probe's PAM answer is compared once the live tree carries the profile's accounts",
+};
+const aptProbe: LiveProbe = {
+  control: "APP-03",
+  argv: ["apt-get", "update", "--print-uris"],
+  judge: () => "pass",
+  notLive:
+    "the truth is which files the real apt reads and how: test/facts/apt-sources.test.ts asks this machine's apt-get (update --print-uris) on trees of the same kinds; the booted desktop root keeps debootstrap's unsigned sources.list under the hardened /etc, which fails APP-03 in every copy",
+};
+/**
  * What GNOME Shell lists: GLib's g_app_info_get_all() filtered by g_app_info_should_show()
  * (the calls Shell's app system makes), asked through ctypes by the laptop's own python3 and
  * libgio, in the environment a session gets: gnome-session starts it from a login shell
@@ -926,6 +958,43 @@ export function generateMutations(): Mutation[] {
       liveProbe: firewallProbes,
       inPlace: nftInPlace,
     });
+  // The gateway named in /etc/hosts (as a kill-switched laptop must resolve it without DNS):
+  // its address is known, so IKE/NAT-T and ESP to any other address leave outside the tunnel.
+  const ikeToAny = "    udp dport { 500, 4500 } accept\n";
+  for (const [id, description, nft, verdict] of [
+    ["unpinned", "IKE/NAT-T still accepted to any address", (t: string) => t, "fail"],
+    [
+      "pinned",
+      "IKE/NAT-T pinned to it (ip daddr 192.0.2.10)",
+      (t: string) =>
+        t.replace(ikeToAny, "    ip daddr 192.0.2.10 udp dport { 500, 4500 } accept\n"),
+      "pass",
+    ],
+    [
+      "pinned-esp-to-any",
+      "IKE/NAT-T pinned to it, ESP accepted to any address",
+      (t: string) =>
+        t.replace(
+          ikeToAny,
+          "    ip daddr 192.0.2.10 udp dport { 500, 4500 } accept\n    meta l4proto esp accept\n",
+        ),
+      "fail",
+    ],
+  ] as const)
+    add({
+      id: `nft-output-gateway-in-hosts-${id}`,
+      description: `/etc/hosts names the gateway vpn.meerane.example (192.0.2.10); kill switch: ${description}`,
+      expect: { "VPN-06": verdict },
+      ...(verdict === "fail"
+        ? { reason: { "VPN-06": /192\.0\.2\.10[\s\S]*nftables\.conf:\d+/ } }
+        : {}),
+      apply: async (r) => {
+        await append(r, "/etc/hosts", "192.0.2.10\tvpn.meerane.example\n");
+        if (id !== "unpinned") await edit(r, "/etc/nftables.conf", nft);
+      },
+      liveProbe: firewallProbes,
+      inPlace: { paths: ["/etc/hosts", "/etc/nftables.conf"], restart: "nftables.service" },
+    });
   add({
     id: "nft-output-policy-accept",
     description: "output chain policy accept",
@@ -956,20 +1025,120 @@ export function generateMutations(): Mutation[] {
       apply: (r) => put(r, "/etc/resolv.conf", text),
       liveProbe: [resolverProbe],
     });
+  // resolved.conf(.d) is read only by systemd-resolved, a package of its own on Debian 12 that
+  // the laptop does not have: glibc asks /etc/resolv.conf's servers (nsswitch `files dns`).
+  // Installed and enabled (its unit, enabled as the package does), its servers are asked (by
+  // NetworkManager and whoever uses its stub or D-Bus API); resolv.conf keeps strongSwan's.
+  const resolvedUnit = "/lib/systemd/system/systemd-resolved.service";
+  const installResolved = async (r: string) => {
+    await put(
+      r,
+      resolvedUnit,
+      "[Unit]\nDescription=Network Name Resolution\n\n[Service]\nType=notify\nExecStart=/lib/systemd/systemd-resolved\n\n[Install]\nWantedBy=sysinit.target\nAlias=dbus-org.freedesktop.resolve1.service\n",
+    );
+    await link(
+      r,
+      "/etc/systemd/system/sysinit.target.wants/systemd-resolved.service",
+      resolvedUnit,
+    );
+    await link(r, "/etc/systemd/system/dbus-org.freedesktop.resolve1.service", resolvedUnit);
+  };
   for (const [key, value, verdict] of [
     ["FallbackDNS", "9.9.9.9", "fail"],
     ["DNS", "192.168.1.1", "fail"],
     // the server the gateway pushes, also configured statically: reached through the tunnel
     ["DNS", "10.20.0.53", "pass"],
-  ] as const)
+  ] as const) {
     add({
-      id: `resolved-${key}-${value.replace(/\W+/g, "-")}`,
-      description: `resolved.conf.d: ${key}=${value}`,
-      expect: { "VPN-07": verdict },
+      id: `resolved-${key}-${value.replace(/\W+/g, "-")}-not-installed`,
+      description: `resolved.conf.d: ${key}=${value}, systemd-resolved not installed (nothing reads it)`,
+      expect: { "VPN-07": "pass" },
       apply: (r) =>
         put(r, "/etc/systemd/resolved.conf.d/50-local.conf", `[Resolve]\n${key}=${value}\n`),
       liveProbe: [resolverProbe],
     });
+    add({
+      id: `resolved-${key}-${value.replace(/\W+/g, "-")}`,
+      description: `systemd-resolved installed and enabled, resolved.conf.d: ${key}=${value}`,
+      expect: { "VPN-07": verdict },
+      apply: async (r) => {
+        await installResolved(r);
+        await put(r, "/etc/systemd/resolved.conf.d/50-local.conf", `[Resolve]\n${key}=${value}\n`);
+      },
+      liveProbe: [resolverProbe],
+    });
+  }
+
+  // Personal accounts outside the profile (ACC-01): one that can log in, one whose password is
+  // locked only (an SSH key or another PAM method still gets in), one locked and expired as
+  // `usermod -L -e 1` leaves it (no PAM account check passes), one with no login shell.
+  for (const [id, hash, expire, shell, verdict] of [
+    ["usable", `$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "", "/bin/bash", "fail"],
+    ["locked-only", `!$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "", "/bin/bash", "fail"],
+    ["locked-expired", `!$y$j9T$${"e".repeat(22)}$${"f".repeat(43)}`, "1", "/bin/bash", "pass"],
+    ["nologin-shell", "*", "", "/usr/sbin/nologin", "pass"],
+  ] as const)
+    add({
+      id: `account-praktikant-${id}`,
+      description: `a personal account outside the profile (praktikant, UID 1003): ${id}`,
+      expect: { "ACC-01": verdict },
+      apply: async (r) => {
+        await append(r, "/etc/passwd", `praktikant:x:1003:1003::/home/praktikant:${shell}\n`);
+        await append(r, "/etc/group", "praktikant:x:1003:\n");
+        await append(r, "/etc/shadow", `praktikant:${hash}:19700:0:99999:7::${expire}:\n`);
+      },
+      liveProbe: [accountProbe],
+      inPlace: { paths: ["/etc/passwd", "/etc/group", "/etc/shadow"] },
+    });
+
+  // APT sources as apt reads them (APP-03): which parts it takes (`.list`, `.sources`; not
+  // `.disabled`, `.save`, names with a space), deb822 `Enabled: no`, per-source and global
+  // switches that let unsigned packages in.
+  const vendorLine = (options: string) => `deb ${options}http://vendor.example/apt stable main\n`;
+  const vendorStanza = (extra: string) =>
+    `Types: deb\nURIs: http://vendor.example/apt\nSuites: stable\nComponents: main\n${extra}`;
+  for (const [id, path, text, verdict] of [
+    ["list-trusted", "vendor.list", vendorLine("[trusted=yes] "), "fail"],
+    ["list-unsigned", "vendor.list", vendorLine(""), "fail"],
+    [
+      "list-allow-insecure",
+      "vendor.list",
+      vendorLine("[signed-by=/etc/apt/keyrings/v.gpg allow-insecure=yes] "),
+      "fail",
+    ],
+    ["list-signed", "vendor.list", vendorLine("[signed-by=/etc/apt/keyrings/v.gpg] "), "pass"],
+    ["list-disabled-extension", "vendor.list.disabled", vendorLine("[trusted=yes] "), "pass"],
+    ["list-save-extension", "vendor.list.save", vendorLine("[trusted=yes] "), "pass"],
+    ["list-name-with-space", "vendor repo.list", vendorLine("[trusted=yes] "), "pass"],
+    ["sources-trusted", "vendor.sources", vendorStanza("Trusted: yes\n"), "fail"],
+    [
+      "sources-trusted-enabled-no",
+      "vendor.sources",
+      vendorStanza("Trusted: yes\nEnabled: no\n"),
+      "pass",
+    ],
+    [
+      "sources-signed-allow-weak",
+      "vendor.sources",
+      vendorStanza("Signed-By: /etc/apt/keyrings/v.gpg\nAllow-Weak: yes\n"),
+      "fail",
+    ],
+  ] as const)
+    add({
+      id: `apt-${id}`,
+      description: `/etc/apt/sources.list.d/${path}: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "APP-03": verdict },
+      apply: (r) => put(r, `/etc/apt/sources.list.d/${path}`, text),
+      liveProbe: [aptProbe],
+    });
+  add({
+    id: "apt-conf-allow-insecure-repositories",
+    description: 'apt.conf.d: Acquire::AllowInsecureRepositories "true" (every source)',
+    expect: { "APP-03": "fail" },
+    apply: (r) =>
+      put(r, "/etc/apt/apt.conf.d/99insecure", 'Acquire::AllowInsecureRepositories "true";\n'),
+    liveProbe: [aptProbe],
+  });
 
   // desktop applications as GNOME resolves them (APP-02). An unpackaged application is a
   // launcher plus its program (/opt/<name>/<name>): GLib lists an entry only when it finds

@@ -112,7 +112,8 @@ async function truthOf(
   let output: string;
   let exitCode = 0;
   if (probe.experiment === "inbound") output = await inboundExperiment(machine, net);
-  else if (probe.experiment === "egress") output = await egressExperiment(machine, net);
+  else if (probe.experiment === "egress")
+    output = await egressExperiment(machine, net, profile.spec.vpn.gateway);
   else if (probe.argv === undefined)
     throw new Error(`probe of ${probe.control} has nothing to run`);
   else {

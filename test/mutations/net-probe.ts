@@ -12,9 +12,11 @@
  *   what the catalogue allows: the peer knows the laptop's link-layer address statically and
  *   ICMPv6 other than echo is not counted.
  * - egress (VPN-06, the kill switch while the tunnel is down): the laptop sends DNS, DoT,
- *   NTP, HTTP(S) and SSH to the LAN, its router and public resolvers; tcpdump on the peer's
- *   end of the link records what left. IKE (UDP 500/4500), ESP and DHCP are what the
- *   catalogue lets leave outside the tunnel and are not counted.
+ *   NTP, HTTP(S) and SSH to the LAN, its router and public resolvers, and IKE/NAT-T (UDP
+ *   500/4500) and ESP to them too; tcpdump on the peer's end of the link records what left.
+ *   IKE, ESP and DHCP are what the catalogue lets leave outside the tunnel: IKE and ESP to the
+ *   gateway only, once the laptop knows its address without DNS (its /etc/hosts, asked with
+ *   `getent -s files`), and to anywhere while it does not.
  *
  * Both senders are the laptop tree's own python3 (the peer runs it chrooted into the tree,
  * in the peer namespace), so the host needs nothing but iproute2 and tcpdump.
@@ -37,7 +39,8 @@ export const inboundTcp = [22, 80, 139, 443, 445, 631, 3389, 5900, 8080];
 export const inboundUdp = [53, 137, 631, 1900, 5353];
 /** Destinations and ports the laptop tries outbound: the LAN peer, a home router, public DNS. */
 export const egressDestinations = [peerAddr, "192.168.178.1", "9.9.9.9", "1.1.1.1"];
-export const egressUdp = [53, 123, 853, 5353];
+/** IKE and NAT-T (500, 4500) too: they may leave only to the gateway once its address is known. */
+export const egressUdp = [53, 123, 500, 853, 4500, 5353];
 export const egressTcp = [22, 53, 80, 443, 853];
 
 export interface LiveNet {
@@ -194,7 +197,8 @@ for line in sorted(seen):
  * One sender for both experiments: a UDP datagram and a new TCP connection (a socket kept
  * open, errors are the answer too) to each destination and port. Given the laptop's IPv6
  * address and the sending interface as well (the peer's inbound probe), it also sends ICMP
- * and ICMPv6 echo requests to the first destination, and sends everything twice.
+ * and ICMPv6 echo requests to the first destination, and sends everything twice; without it
+ * (the laptop's egress probe) also a raw ESP packet to each destination.
  */
 const sender = `
 import random, socket, struct, sys, time
@@ -226,6 +230,14 @@ for rnd in range(2 if echo else 1):
             except OSError:
                 pass
             keep.append(s)
+        if not echo:
+            # ESP (IP protocol 50) outbound: the kill switch may let it out only to the gateway.
+            try:
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 50)
+                s.sendto(bytes(16), (d, 0))
+                s.close()
+            except OSError:
+                pass
     if echo:
         laptop6, scope = echo[0], socket.if_nametoindex(echo[1])
         icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
@@ -282,12 +294,43 @@ export async function inboundExperiment(machine: BootedMachine, net: LiveNet): P
 }
 
 /**
- * What left the laptop on wlan0 while the tunnel is down, as tcpdump on the peer's end saw it:
- * one line per packet other than IKE, ESP and DHCP (the catalogue's exceptions); empty when
- * the kill switch held.
+ * The IPv4 addresses the running laptop has for the gateway without DNS: glibc's own answer
+ * from the files service (`getent -s files ahostsv4`); none when /etc/hosts does not name it.
  */
-export async function egressExperiment(machine: BootedMachine, net: LiveNet): Promise<string> {
-  const filter = `(ip and src host ${laptopAddr} and not (udp port 500 or udp port 4500 or ip proto 50)) or (ip6 and not icmp6)`;
+async function gatewayWithoutDns(machine: BootedMachine, gateway: string): Promise<string[]> {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(gateway)) return [gateway];
+  const r = await machine.run(["getent", "-s", "files", "ahostsv4", gateway], {
+    timeoutMs: 20_000,
+  });
+  // exit 2: the name is not there
+  if (r.exitCode === 2) return [];
+  if (r.exitCode !== 0) throw new Error(`getent in ${machine.name} failed: ${r.stderr}`);
+  return [
+    ...new Set(
+      r.stdout
+        .split("\n")
+        .map((l) => l.split(/\s+/)[0] ?? "")
+        .filter((a) => a !== ""),
+    ),
+  ];
+}
+
+/**
+ * What left the laptop on wlan0 while the tunnel is down, as tcpdump on the peer's end saw it:
+ * one line per packet other than DHCP and IKE/ESP to the gateway (the catalogue's exceptions;
+ * IKE/ESP to any address while the laptop cannot know the gateway's); empty when the kill
+ * switch held.
+ */
+export async function egressExperiment(
+  machine: BootedMachine,
+  net: LiveNet,
+  gateway?: string,
+): Promise<string> {
+  const ike = "(udp port 500 or udp port 4500 or ip proto 50)";
+  const known = gateway === undefined ? [] : await gatewayWithoutDns(machine, gateway);
+  const allowed =
+    known.length === 0 ? ike : `(${ike} and (${known.map((a) => `dst host ${a}`).join(" or ")}))`;
+  const filter = `(ip and src host ${laptopAddr} and not ${allowed}) or (ip6 and not icmp6)`;
   const dump = spawn(
     "ip",
     ["netns", "exec", net.peerNs, "tcpdump", "-i", net.peerIf, "-n", "-l", "-p", filter],

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { createHash } from "node:crypto";
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -233,5 +234,38 @@ describe("applyChanges", () => {
     );
     expect(await readFile(join(dir, "etc/sysctl.d/90-koffer-sshd.conf"), "utf8")).toBe(before);
     expect(await stat(join(dir, "etc/after")).catch(() => null)).toBeNull();
+  });
+
+  // ACC-01: an account outside the profile is switched off as `usermod -L -e 1` would, and the
+  // system's own shadow tools read it so: passwd -S says L, chage says it expired in 1970.
+  it("locks and expires an account (lock-account with expire), and a second run changes nothing", async () => {
+    await writeFile(
+      join(dir, "etc/passwd"),
+      "root:x:0:0:root:/root:/bin/bash\nmallory:x:1002:1002::/home/mallory:/bin/bash\n",
+    );
+    await writeFile(
+      join(dir, "etc/shadow"),
+      "root:!*:19000:0:99999:7:::\nmallory:$y$j9T$abc$def:19000:0:99999:7:::\n",
+      { mode: 0o640 },
+    );
+    const lock: Change = {
+      kind: "lock-account",
+      resource: "accounts",
+      summary: "lock and expire mallory",
+      controls: ["ACC-01"],
+      user: "mallory",
+      expire: true,
+    };
+    expect(await applyChanges(target, [lock])).toMatchObject({ applied: 1, failed: [] });
+    expect(await readFile(join(dir, "etc/shadow"), "utf8")).toContain(
+      "mallory:!$y$j9T$abc$def:19000:0:99999:7::1:\n",
+    );
+    const status = await execa("passwd", ["-R", dir, "-S", "mallory"], { env: { LC_ALL: "C" } });
+    expect(status.stdout.split(" ")[1]).toBe("L");
+    const chage = await execa("chage", ["-R", dir, "-l", "mallory"], { env: { LC_ALL: "C" } });
+    expect(chage.stdout).toMatch(/Account expires\s*: Jan 02, 1970/);
+    const before = await treeHash(dir);
+    expect(await applyChanges(target, [lock])).toMatchObject({ applied: 0, unchanged: 1 });
+    expect(await treeHash(dir)).toBe(before);
   });
 });

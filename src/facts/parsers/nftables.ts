@@ -567,6 +567,9 @@ function parseTokens(tokens: Token[], errors: string[], netbase?: NetbaseNames):
   parser.parse();
   kernelRejections(parser, errors);
   if (netbase !== undefined) unresolvedNames(parser, netbase, errors);
+  // Where each rule was written ("FILE:LINE"), for evidence that names the rule's line.
+  for (const chain of parser.chains.values())
+    chain.sites = (parser.ruleSites.get(chain) ?? []).map((words) => words[0]?.where ?? "");
   return [...parser.chains.values()];
 }
 

@@ -45,7 +45,12 @@ export function hashScheme(hash: string): string | null {
   return null;
 }
 
-/** Parse shadow(5) into lock state, emptiness and scheme. */
+/** Is an account expired at `now`, as pam_unix counts it (today's day number ≥ the expire day)? */
+export function accountExpired(expireDay: number | undefined, now: Date): boolean {
+  return expireDay !== undefined && Math.floor(now.getTime() / 86_400_000) >= expireDay;
+}
+
+/** Parse shadow(5) into lock state, emptiness, scheme and account expiry. */
 export function parseShadow(text: string): ShadowEntry[] {
   return fields(text)
     .filter((f) => f.length >= 2)
@@ -53,11 +58,14 @@ export function parseShadow(text: string): ShadowEntry[] {
       const pw = f[1] as string;
       const locked = pw.startsWith("!") || pw.startsWith("*");
       const hash = pw.replace(/^!+/, "");
+      // Field 8: the day (since 1970-01-01) the account expires; empty = never.
+      const expire = /^\d+$/.test(f[7] ?? "") ? Number(f[7]) : null;
       return {
         name: f[0] as string,
         locked,
         empty: pw === "",
         scheme: hash === "" || hash.startsWith("*") ? null : hashScheme(hash),
+        ...(expire === null ? {} : { expireDay: expire }),
       };
     });
 }

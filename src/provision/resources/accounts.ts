@@ -1,8 +1,12 @@
 /**
  * Accounts (ACC-01, ACC-02, ACC-05): the admin groups hold exactly the profile's admins,
  * root is locked, sudo logs, and no display manager or getty logs anyone in automatically.
- * koffer does not create accounts; it adjusts the groups and files around them.
+ * koffer does not create or delete accounts; it adjusts the groups and files around them. A
+ * personal account the profile does not approve is switched off — password locked and account
+ * expired, as `usermod -L -e 1` does — never deleted: its home and files stay for a person to
+ * review (they may hold applicant data that the Löschkonzept, not koffer, decides about).
  */
+import { unapprovedAccounts } from "../../checks/acc-01.js";
 import { sudoLogging } from "../../checks/acc-05.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
@@ -117,6 +121,20 @@ function autologin(ctx: PlanContext): Change[] {
   return changes;
 }
 
+/** Lock and expire the personal accounts the profile does not approve (ACC-01). */
+function unapproved(ctx: PlanContext): Change[] {
+  return unapprovedAccounts(ctx.profile, ctx.facts, ctx.now)
+    .filter((u) => !u.disabled)
+    .map((u) => ({
+      kind: "lock-account" as const,
+      user: u.name,
+      expire: true,
+      resource,
+      controls: ["ACC-01"],
+      summary: `lock and expire ${u.name} (UID ${u.uid}): not among the profile's accounts; its home and files are kept`,
+    }));
+}
+
 export function planAccounts(ctx: PlanContext): Change[] {
   const root = ctx.facts.accounts.shadow.find((s) => s.name === "root");
   const lock: Change[] =
@@ -131,5 +149,5 @@ export function planAccounts(ctx: PlanContext): Change[] {
           },
         ]
       : [];
-  return [...sudoers(ctx), ...autologin(ctx), ...groups(ctx), ...lock];
+  return [...sudoers(ctx), ...autologin(ctx), ...groups(ctx), ...lock, ...unapproved(ctx)];
 }

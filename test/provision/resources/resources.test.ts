@@ -175,6 +175,33 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     expected: ["vpn-certificate"],
   },
   {
+    name: "accounts: a personal account outside the profile is locked and expired (ACC-01); one already switched off is left",
+    facts: hardenedFacts({
+      accounts: {
+        passwd: [
+          ...hardenedFacts().accounts.passwd,
+          {
+            name: "praktikant",
+            uid: 1003,
+            gid: 1003,
+            home: "/home/praktikant",
+            shell: "/bin/bash",
+          },
+          { name: "alt", uid: 1004, gid: 1004, home: "/home/alt", shell: "/bin/bash" },
+          { name: "dienst", uid: 1005, gid: 1005, home: "/srv", shell: "/usr/sbin/nologin" },
+        ],
+        shadow: [
+          ...hardenedFacts().accounts.shadow,
+          { name: "praktikant", locked: true, empty: false, scheme: "yescrypt" },
+          { name: "alt", locked: true, empty: false, scheme: "yescrypt", expireDay: 1 },
+          { name: "dienst", locked: false, empty: false, scheme: "yescrypt" },
+        ],
+      },
+    }),
+    expected: ["lock-account praktikant"],
+    controls: ["ACC-01"],
+  },
+  {
     name: "accounts: `Defaults !syslog` switches logging off, as ACC-05 judges it",
     facts: hardenedFacts({
       accounts: { sudoDefaults: [{ value: "Defaults !syslog", source: "/etc/sudoers:10" }] },
