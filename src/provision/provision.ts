@@ -8,6 +8,7 @@
  * InputError (exit 78) with the target exactly as it was.
  */
 import { mkdir } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { IncompleteError, InputError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
@@ -183,7 +184,13 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
  * `spec.network.ssh`) would cut the connection in the middle of the run and lock the
  * technician out: refuse it before anything is applied.
  */
-function refuseCuttingTheConnection(changes: Change[], location: string): void {
+/**
+ * Over ssh, a plan that would cut the run's own way in is refused before anything is applied:
+ * stopping or purging the SSH server, or locking and expiring the account the run logs in
+ * with (ACC-01 switches off personal accounts the profile does not approve). `location` is
+ * the target's "user@host[:port]"; without a user, ssh logs in as the local user.
+ */
+export function refuseCuttingTheConnection(changes: Change[], location: string): void {
   const cutting = changes.filter(
     (c) =>
       (c.kind === "mask-unit" || c.kind === "disable-unit") &&
@@ -198,6 +205,13 @@ function refuseCuttingTheConnection(changes: Change[], location: string): void {
       `the profile does not allow SSH (spec.network.ssh), so provisioning ${location} over ssh would stop its SSH server mid-run; allow administrative SSH in the profile (keys only, TR-02102-4, tunnel address) or provision at the laptop`,
     );
   }
+  const at = location.lastIndexOf("@");
+  const login = at > 0 ? location.slice(0, at) : userInfo().username;
+  if (changes.some((c) => c.kind === "lock-account" && c.expire === true && c.user === login))
+    throw new IncompleteError(
+      "E_SSH_SELF_CUT",
+      `${login} is not among the profile's accounts (spec.accounts), so provisioning ${location} over ssh would lock and expire the account it logs in with; add ${login} to the profile's admins, or log in with an account the profile approves`,
+    );
 }
 
 /** Write the run's JSON and HTML report on the target and, when asked, into `outDir`. */
