@@ -83,6 +83,14 @@ export const evidenceTerms: Record<string, Localized> = {
   "none needed": L("keine nötig", "none needed"),
   "a crypt segment": L("ein crypt-Segment", "a crypt segment"),
   "no keyslot": L("kein Schlüsselplatz", "no keyslot"),
+  "accounts outside the profile locked and expired": L(
+    "Konten außerhalb des Profils gesperrt und abgelaufen",
+    "accounts outside the profile locked and expired",
+  ),
+  "its DNS= and FallbackDNS= judged when it runs": L(
+    "DNS= und FallbackDNS= werden beurteilt, wenn der Dienst läuft",
+    "its DNS= and FallbackDNS= judged when it runs",
+  ),
   "512-bit key": L("512-Bit-Schlüssel", "512-bit key"),
   "512-bit key (64 bytes)": L("512-Bit-Schlüssel (64 Byte)", "512-bit key (64 bytes)"),
   "aes-xts-plain64, 512 bits": L("aes-xts-plain64, 512 Bit", "aes-xts-plain64, 512 bits"),
@@ -245,6 +253,14 @@ const patterns: Pattern[] = [
   [/^(\S+): version (\d+)$/, (m) => `${m[1]}: Version ${m[2]}`],
   [/^attested: (.*)$/s, (m) => `bestätigt: ${m[1]}`],
   [/^attested by (.+) on (.+)$/, (m) => `bestätigt von ${m[1]} am ${m[2]}`],
+  [/^(.+); any other locked and expired$/s, (m) => `${m[1]}; alle anderen gesperrt und abgelaufen`],
+  [/^locked and expired: (.+)$/s, (m) => `gesperrt und abgelaufen: ${m[1]}`],
+  [/^(\S+) not set$/, (m) => `${m[1]} nicht gesetzt`],
+  [
+    /^IKE\/NAT-T and ESP only to (.+) \((.+)\)$/,
+    (m) => `IKE/NAT-T und ESP nur zu ${m[1]} (${m[2]})`,
+  ],
+  [/^not read: (.+); ignored (.+)$/s, (m) => `nicht gelesen: ${m[1]}; ignoriert: ${m[2]}`],
   [/^keyslot (\S+) escrowed$/, (m) => `Schlüsselplatz ${m[1]} hinterlegt`],
   [
     /^(\d+) passphrase keyslots?( after first boot)?$/,
