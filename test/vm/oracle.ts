@@ -491,20 +491,74 @@ async function auditTruth(vm: Vm): Promise<Record<string, Truth>> {
 interface UsbDevice {
   target: string;
   id: string;
+  serial: string;
   interfaces: string[];
 }
 
 function parseDevices(out: string): UsbDevice[] {
   return out
     .split("\n")
-    .map((l) => /^\d+: (allow|block|reject) id (\S+) .*?with-interface (\{[^}]*\}|\S+)/.exec(l))
+    .map((l) =>
+      /^\d+: (allow|block|reject) id (\S+) serial "([^"]*)".*?with-interface (\{[^}]*\}|\S+)/.exec(
+        l,
+      ),
+    )
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({
       target: m[1]!,
       id: m[2]!,
-      interfaces: m[3]!.replace(/[{}]/g, " ").trim().split(/\s+/),
+      serial: m[3]!,
+      interfaces: m[4]!.replace(/[{}]/g, " ").trim().split(/\s+/),
     }));
 }
+
+/**
+ * The oracle's own QEMU devices, told apart from any others (laptop-vm.test.ts plugs a stick
+ * and a reader too) by their serial numbers.
+ */
+const oracleDevices = [
+  {
+    serial: "koffer-oracle-stick",
+    interfaces: ["08:06:50"],
+    add: {
+      driver: "usb-storage",
+      bus: "xhci.0",
+      drive: "oracle-stick",
+      id: "oracle-stick",
+      serial: "koffer-oracle-stick",
+    },
+  },
+  {
+    serial: "koffer-oracle-kbd",
+    interfaces: ["03:01:01"],
+    add: { driver: "usb-kbd", bus: "xhci.0", id: "oracle-kbd", serial: "koffer-oracle-kbd" },
+  },
+] as const;
+
+const listDevices = async (vm: Vm) => parseDevices((await vm.sh("usbguard list-devices")).out);
+
+/** Unplug (when still there) and plug in again one of the oracle's devices, until usbguard lists it. */
+async function replug(vm: Vm, d: (typeof oracleDevices)[number]): Promise<void> {
+  await vm.qmp("device_del", { id: d.add.id }).catch(() => undefined);
+  for (let i = 0; ; i++) {
+    try {
+      await vm.qmp("device_add", { ...d.add });
+      break;
+    } catch (error) {
+      // device_del completes when the guest let go of the device
+      if (i > 120) throw error;
+      await sleep(500);
+    }
+  }
+  for (let i = 0; i < 120; i++) {
+    if ((await listDevices(vm)).some((x) => x.serial === d.serial)) return;
+    await sleep(500);
+  }
+  throw new Error(`usbguard does not list the re-plugged ${d.serial}`);
+}
+
+/** Devices a `reject` removed from the bus (usbguard lists them no more): plugged in again after. */
+const rejected = new Set<(typeof oracleDevices)[number]>();
 
 /** The plugged devices the daemon lists (with at least `count` listed), and whether it runs. */
 async function usbguardRestart(vm: Vm, count: number): Promise<{ active: boolean; out: string }> {
@@ -512,7 +566,8 @@ async function usbguardRestart(vm: Vm, count: number): Promise<{ active: boolean
     vm,
     "systemctl reset-failed usbguard.service 2>/dev/null; systemctl restart usbguard.service; " +
       "echo active=$(systemctl is-active usbguard.service); " +
-      `for i in $(seq 120); do usbguard list-devices > ${oracleDir}/devices 2>&1 && [ "$(grep -c '^[0-9]*: ' ${oracleDir}/devices)" -ge ${count} ] && break; sleep 0.5; done; ` +
+      // a rejected device is removed from the bus: fewer than `count` after 30 s is an answer
+      `for i in $(seq 60); do usbguard list-devices > ${oracleDir}/devices 2>&1 && [ "$(grep -c '^[0-9]*: ' ${oracleDir}/devices)" -ge ${count} ] && break; sleep 0.5; done; ` +
       `cat ${oracleDir}/devices`,
     300_000,
   );
@@ -522,39 +577,32 @@ async function usbguardRestart(vm: Vm, count: number): Promise<{ active: boolean
 let usbCount = 0;
 
 async function usbSetup(vm: Vm): Promise<void> {
-  const before = parseDevices((await vm.sh("usbguard list-devices")).out).length;
+  const before = (await listDevices(vm)).length;
   await vm.qmp("blockdev-add", {
     "node-name": "oracle-stick",
     driver: "null-co",
     size: 64 * 1024 * 1024,
     "read-zeroes": true,
   });
-  await vm.qmp("device_add", {
-    driver: "usb-storage",
-    bus: "xhci.0",
-    drive: "oracle-stick",
-    id: "oracle-stick",
-  });
-  await vm.qmp("device_add", { driver: "usb-kbd", bus: "xhci.0", id: "oracle-kbd" });
-  usbCount = before + 2;
+  for (const d of oracleDevices) await vm.qmp("device_add", { ...d.add });
+  usbCount = before + oracleDevices.length;
   for (let i = 0; i < 120; i++) {
-    if (parseDevices((await vm.sh("usbguard list-devices")).out).length >= usbCount) return;
+    if ((await listDevices(vm)).length >= usbCount) return;
     await sleep(1000);
   }
   throw new Error("the plugged QEMU USB devices did not show in usbguard list-devices");
 }
 
 async function usbTeardown(vm: Vm): Promise<void> {
-  for (const id of ["oracle-stick", "oracle-kbd"])
-    await vm.qmp("device_del", { id }).catch(() => undefined);
+  for (const d of oracleDevices)
+    await vm.qmp("device_del", { id: d.add.id }).catch(() => undefined);
   await sleep(3000);
   await vm.qmp("blockdev-del", { "node-name": "oracle-stick" }).catch(() => undefined);
 }
 
 async function usbDevicesTruth(vm: Vm): Promise<Record<string, Truth>> {
   const { active, out } = await usbguardRestart(vm, usbCount);
-  const devices = parseDevices(out);
-  const shown = devices.map((d) => `${d.id} ${d.target}`).join(", ");
+  const listed = parseDevices(out);
   if (!active) {
     const why = `usbguard-daemon does not start on this configuration: at boot the kernel authorises every device (${out.trim().split("\n").slice(-3).join("; ")})`;
     return {
@@ -562,8 +610,19 @@ async function usbDevicesTruth(vm: Vm): Promise<Record<string, Truth>> {
       "USB-02": { verdict: "fail", output: why },
     };
   }
-  if (devices.length < usbCount)
-    throw new Error(`usbguard lists ${devices.length} of ${usbCount} plugged devices: ${out}`);
+  // An oracle device usbguard no longer lists was rejected: removed from the bus.
+  const gone = oracleDevices.filter((d) => !listed.some((x) => x.serial === d.serial));
+  for (const d of gone) rejected.add(d);
+  const devices: UsbDevice[] = [
+    ...listed,
+    ...gone.map((d) => ({
+      target: "reject",
+      id: "",
+      serial: d.serial,
+      interfaces: [...d.interfaces],
+    })),
+  ];
+  const shown = devices.map((d) => `${d.serial || d.id} ${d.target}`).join(", ");
   const storage = devices.filter((d) => d.interfaces.some((i) => i.startsWith("08:")));
   // Hubs (class 09: the xHCI's root hubs) are the controller's, kept as they are.
   const foreign = devices.filter(
@@ -589,30 +648,7 @@ async function usbAuditTruth(vm: Vm, rest: Truth): Promise<Record<string, Truth>
       "LOG-01": { verdict: "fail", output: `usbguard-daemon does not start: ${out.slice(-300)}` },
     };
   const off = (await must(vm, `stat -c %s ${auditLog}`)).trim();
-  await vm.qmp("device_del", { id: "oracle-stick" });
-  for (let i = 0; i < 60; i++) {
-    if (parseDevices((await vm.sh("usbguard list-devices")).out).length < usbCount) break;
-    await sleep(500);
-  }
-  for (let i = 0; ; i++) {
-    try {
-      await vm.qmp("device_add", {
-        driver: "usb-storage",
-        bus: "xhci.0",
-        drive: "oracle-stick",
-        id: "oracle-stick",
-      });
-      break;
-    } catch (error) {
-      // device_del completes when the guest let go of the device
-      if (i > 60) throw error;
-      await sleep(500);
-    }
-  }
-  for (let i = 0; i < 120; i++) {
-    if (parseDevices((await vm.sh("usbguard list-devices")).out).length >= usbCount) break;
-    await sleep(500);
-  }
+  await replug(vm, oracleDevices[0]);
   await sleep(1000);
   const log = await must(
     vm,
@@ -782,6 +818,11 @@ export async function runVmOracle(vm: Vm, opts: VmOracleOptions = {}): Promise<V
             );
         } finally {
           await typeCommand(vm, edit.restore);
+          if (rejected.size > 0) {
+            await usbguardRestart(vm, 0);
+            for (const d of rejected) await replug(vm, d);
+            rejected.clear();
+          }
         }
       }
       // Back to the laptop as provisioned.
