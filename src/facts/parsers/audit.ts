@@ -279,6 +279,9 @@ export function recorded(rules: readonly AuditRule[], cls: AuditEventClass): Aud
       // A special case (argument filter, one path below, part of the calls): recorded only in part.
     } else {
       // user list: never silences (any part of) the logon messages; no rule = recorded (default).
+      // The kernel matches a user-list rule only through a field that matched
+      // (kernel/auditfilter.c, audit_filter()): a rule without fields matches nothing.
+      if (r.fields.filter((f) => f.name !== "key").length === 0) continue;
       if (r.action === "never")
         return {
           recorded: false,
