@@ -196,6 +196,24 @@ testControl(log01, import.meta.url, [
     messages: ["logons"],
     exact: true,
   },
+  {
+    name: "-a never,exclude -F msgtype=SYSCALL drops the records like always,exclude",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          ...rules,
+          {
+            rule: "-a never,exclude -F msgtype=SYSCALL",
+            source: "/etc/audit/rules.d/99-x.rules:1",
+          },
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["watch", "syscall", "privilege"],
+  },
   // kernel/auditfilter.c, audit_filter(): a rule of the user or exclude list matches only when
   // one of its fields matched; without fields it matches nothing (measured on the laptop VM:
   // the logon messages were recorded after augenrules loaded "-a never,user").
