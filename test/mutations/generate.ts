@@ -5,6 +5,7 @@
  * test (offline.test.ts) judges every copy with verify's library API, the live test
  * (live.test.ts) boots copies and asks the real programs through `liveProbe`.
  */
+import { existsSync } from "node:fs";
 import { appendFile, chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Profile } from "../../src/profiles/types.js";
@@ -93,6 +94,14 @@ async function edit(root: string, path: string, fn: (text: string) => string): P
   const after = fn(before);
   if (after === before) throw new Error(`the edit of ${path} changed nothing`);
   await writeFile(at(root, path), after);
+}
+/**
+ * koffer's audit rules: koffer.rules in the hardened fixture (test/helpers/laptop.ts),
+ * 90-koffer.rules where koffer provisioned the tree (the laptop VM, test/vm/oracle.ts).
+ */
+function auditRulesFile(root: string): string {
+  const fixture = "/etc/audit/rules.d/koffer.rules";
+  return existsSync(at(root, fixture)) ? fixture : "/etc/audit/rules.d/90-koffer.rules";
 }
 async function link(root: string, path: string, to: string): Promise<void> {
   await mkdir(dirname(at(root, path)), { recursive: true });
@@ -563,9 +572,7 @@ export function generateMutations(): Mutation[] {
         description: `the watch on ${path} records -p ${perm} only`,
         expect: { "LOG-01": "fail" },
         apply: (r) =>
-          edit(r, "/etc/audit/rules.d/koffer.rules", (t) =>
-            t.replace(`-w ${path} -p wa`, `-w ${path} -p ${perm}`),
-          ),
+          edit(r, auditRulesFile(r), (t) => t.replace(`-w ${path} -p wa`, `-w ${path} -p ${perm}`)),
         liveProbe: [auditProbe],
       });
   for (const [name, from, to] of [
@@ -582,7 +589,7 @@ export function generateMutations(): Mutation[] {
       id: `audit-filter-${name}`,
       description: `koffer.rules: "${from}" became "${to}"`,
       expect: { "LOG-01": name === "watch-dir-above" ? "pass" : "fail" },
-      apply: (r) => edit(r, "/etc/audit/rules.d/koffer.rules", (t) => t.replace(from, to)),
+      apply: (r) => edit(r, auditRulesFile(r), (t) => t.replace(from, to)),
       liveProbe: [auditProbe],
     });
 
