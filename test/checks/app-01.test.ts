@@ -3,6 +3,14 @@ import { hardenedFacts, live, withPackages } from "../helpers/facts.js";
 import { testControl } from "./control-tester.js";
 
 const f = hardenedFacts();
+/** The hardened facts booted with `extra` on the kernel command line (offline: from GRUB). */
+const booted = (...extra: string[]) => ({
+  ...f,
+  boot: {
+    ...f.boot,
+    kernelCmdline: { value: ["quiet", "intel_iommu=on", ...extra], source: "/etc/default/grub" },
+  },
+});
 testControl(app01, import.meta.url, [
   { name: "AppArmor enabled, noexec everywhere", status: "pass", messages: ["ok"], exact: true },
   {
@@ -24,6 +32,38 @@ testControl(app01, import.meta.url, [
     }),
     status: "fail",
     messages: ["apparmor", "noProfiles"],
+  },
+  // The kernel reads apparmor= with kstrtoul (numbers only) and apparmor.enabled= with
+  // kstrtobool, in command-line order (security/apparmor/lsm.c).
+  {
+    name: "apparmor=off is no number: ignored",
+    facts: booted("apparmor=off"),
+    status: "pass",
+    messages: ["ok"],
+  },
+  {
+    name: "apparmor=0x0 is zero",
+    facts: booted("apparmor=0x0"),
+    status: "fail",
+    messages: ["apparmor"],
+  },
+  {
+    name: "the module parameter apparmor.enabled=0",
+    facts: booted("apparmor.enabled=0"),
+    status: "fail",
+    messages: ["apparmor"],
+  },
+  {
+    name: "apparmor.enabled=off",
+    facts: booted("apparmor.enabled=off"),
+    status: "fail",
+    messages: ["apparmor"],
+  },
+  {
+    name: "a later apparmor=1 wins",
+    facts: booted("apparmor=0", "apparmor=1"),
+    status: "pass",
+    messages: ["ok"],
   },
   {
     name: "/tmp on the root file system",

@@ -5,6 +5,7 @@
  * test (offline.test.ts) judges every copy with verify's library API, the live test
  * (live.test.ts) boots copies and asks the real programs through `liveProbe`.
  */
+import { existsSync } from "node:fs";
 import { appendFile, chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Profile } from "../../src/profiles/types.js";
@@ -27,7 +28,20 @@ export interface LiveProbe {
    * prints the reason); absent for probes the live oracle compares.
    */
   notLive?: string;
+  /**
+   * How the booted laptop VM computes this probe's truth (test/vm/oracle.ts): "audit-events"
+   * (augenrules --load, then the events the kernel records), "usb-devices" (what the restarted
+   * usbguard-daemon decides for the QEMU USB devices plugged in), "usb-audit" (where usbguard
+   * logs a hot-plug decision), "grub-mkconfig" (the default entry's kernel command line).
+   * Absent: the VM oracle does not answer it (see vmNotLive).
+   */
+  vm?: VmTruth;
+  /** Why the laptop VM cannot answer this probe either (printed by the VM oracle). */
+  vmNotLive?: string;
 }
+
+/** The VM oracle's ways of computing a probe's truth (test/vm/oracle.ts). */
+export type VmTruth = "audit-events" | "usb-devices" | "usb-audit" | "grub-mkconfig";
 
 export interface Mutation {
   id: string;
@@ -49,12 +63,20 @@ export interface Mutation {
   inPlace?: { paths: string[]; restart?: string };
   /** Why booting the mutated tree cannot show this mutation (live.test.ts leaves it out). */
   notLive?: string;
+  /** Why the laptop VM cannot answer this mutation although it answers its probes' class. */
+  vmNotLive?: string;
 }
 
 /** A file in the tree's /run: on a running laptop something wrote it after boot. */
 const runHidden =
   "a file in /run exists only on the running system: booting the tree mounts a fresh tmpfs on /run, which hides it";
 
+/** A mount unit's mask or an fstab line takes effect at the next boot only. */
+const reboot =
+  "takes effect at the next boot only (tmp.mount is mounted once, at boot): each such mutation needs its own boot of the VM, 60-140 s to the login under TCG plus the TPM PIN, more than the oracle's budget of about 6 minutes allows";
+/** USB-03's question needs a device that is keyboard and storage at once. */
+const noComposite =
+  "the truth is what happens to a device that is keyboard and storage at once; QEMU emulates no such composite USB device (usb-storage is 08:06:50 only, usb-kbd 03:01:01 only)";
 // ─── file helpers (paths are paths on the laptop) ───────────────────────────
 
 const at = (root: string, path: string) => join(root, path);
@@ -72,6 +94,14 @@ async function edit(root: string, path: string, fn: (text: string) => string): P
   const after = fn(before);
   if (after === before) throw new Error(`the edit of ${path} changed nothing`);
   await writeFile(at(root, path), after);
+}
+/**
+ * koffer's audit rules: koffer.rules in the hardened fixture (test/helpers/laptop.ts),
+ * 90-koffer.rules where koffer provisioned the tree (the laptop VM, test/vm/oracle.ts).
+ */
+function auditRulesFile(root: string): string {
+  const fixture = "/etc/audit/rules.d/koffer.rules";
+  return existsSync(at(root, fixture)) ? fixture : "/etc/audit/rules.d/90-koffer.rules";
 }
 async function link(root: string, path: string, to: string): Promise<void> {
   await mkdir(dirname(at(root, path)), { recursive: true });
@@ -108,6 +138,7 @@ const tmpProbe: LiveProbe = {
   argv: ["findmnt", "-n", "-o", "FSTYPE", "--mountpoint", "/tmp"],
   judge: (out) => (out.trim() === "tmpfs" ? "pass" : "fail"),
   notLive: "systemd-nspawn mounts a tmpfs of its own on /tmp, whether tmp.mount runs or not",
+  vmNotLive: reboot,
 };
 const noexecProbe = (path: string): LiveProbe => ({
   control: "APP-01",
@@ -123,6 +154,7 @@ const noexecProbe = (path: string): LiveProbe => ({
     ? {
         notLive:
           "in a container systemd-fstab-generator ignores fstab lines of devices (/home binds /dev/mapper/cryptroot)",
+        vmNotLive: reboot,
       }
     : {}),
 });
@@ -143,6 +175,7 @@ const auditProbe: LiveProbe = {
   judge: () => "pass",
   notLive:
     "the kernel accepts audit netlink requests only from the initial PID namespace: auditctl gets EPERM in a container",
+  vm: "audit-events",
 };
 /** USBGuard's daemon cannot run in a container (test/rig/laptop.test.ts, containerFailures). */
 /**
@@ -157,6 +190,7 @@ const usbProbe = (control: string): LiveProbe => ({
   argv: ["usbguard", "list-rules"],
   judge: () => "pass",
   notLive: usbguardDown,
+  ...(control === "USB-03" ? { vmNotLive: noComposite } : { vm: "usb-devices" as const }),
 });
 const cmdlineProbe = (control: string): LiveProbe => ({
   control,
@@ -164,6 +198,7 @@ const cmdlineProbe = (control: string): LiveProbe => ({
   argv: ["sh", "-c", "update-grub >/dev/null 2>&1; grep -m1 -o 'linux\\s.*' /boot/grub/grub.cfg"],
   judge: () => "pass",
   notLive: "a container runs on the host's kernel command line, not the one grub.cfg would boot",
+  vm: "grub-mkconfig",
 });
 /** Nothing unsolicited gets in: netfilter's input hook admitted none of the peer's packets. */
 const inboundProbe: LiveProbe = {
@@ -185,6 +220,8 @@ const resolverProbe: LiveProbe = {
   judge: () => "pass",
   notLive:
     "the truth is whether a query travels inside the IPsec tunnel: with the tunnel down the kill switch drops every query (the egress probe of VPN-06 shows it), and a tunnel needs the strongSwan gateway rig (kernel-libipsec over TUN; the host kernel has no ESP) in the same boot, not wired into this oracle; a listing of the configured servers would be judged by koffer's own model",
+  vmNotLive:
+    "needs the tunnel up (laptop-vm.test.ts boot 2) and a capture on the tap per mutation; not wired into the VM oracle yet",
 };
 /**
  * Which personal accounts outside the profile PAM still lets in: for every account with a
@@ -511,12 +548,14 @@ export function generateMutations(): Mutation[] {
     // execve of a program below /tmp is not recorded any more: part of the privilege use.
     ["never-dir-tmp", "-a never,exit -F dir=/tmp", "fail"],
     ["never-openat-var", "-a never,exit -F arch=b64 -S openat -F dir=/var/log", "pass"],
-    ["never-user", "-a never,user", "fail"],
+    // a user-list rule matches only through a field (kernel/auditfilter.c): no field, no match
+    ["never-user", "-a never,user", "pass"],
     ["never-user-auid", "-a never,user -F auid=1000", "fail"],
     ["exclude-syscall", "-a always,exclude -F msgtype=SYSCALL", "fail"],
     ["exclude-cwd", "-a always,exclude -F msgtype=CWD", "pass"],
     ["exclude-user-login", "-a always,exclude -F msgtype=USER_LOGIN", "fail"],
-    ["exclude-never", "-a never,exclude -F msgtype=SYSCALL", "pass"],
+    // on the exclude list a matching never rule drops the record too (kernel/auditfilter.c)
+    ["exclude-never", "-a never,exclude -F msgtype=SYSCALL", "fail"],
     ["extra-watch", "-w /etc/hosts -p wa -k hosts", "pass"],
   ] as const) {
     add({
@@ -565,9 +604,7 @@ export function generateMutations(): Mutation[] {
         description: `the watch on ${path} records -p ${perm} only`,
         expect: { "LOG-01": "fail" },
         apply: (r) =>
-          edit(r, "/etc/audit/rules.d/koffer.rules", (t) =>
-            t.replace(`-w ${path} -p wa`, `-w ${path} -p ${perm}`),
-          ),
+          edit(r, auditRulesFile(r), (t) => t.replace(`-w ${path} -p wa`, `-w ${path} -p ${perm}`)),
         liveProbe: [auditProbe],
       });
   for (const [name, from, to] of [
@@ -584,7 +621,7 @@ export function generateMutations(): Mutation[] {
       id: `audit-filter-${name}`,
       description: `koffer.rules: "${from}" became "${to}"`,
       expect: { "LOG-01": name === "watch-dir-above" ? "pass" : "fail" },
-      apply: (r) => edit(r, "/etc/audit/rules.d/koffer.rules", (t) => t.replace(from, to)),
+      apply: (r) => edit(r, auditRulesFile(r), (t) => t.replace(from, to)),
       liveProbe: [auditProbe],
     });
 
@@ -641,6 +678,14 @@ export function generateMutations(): Mutation[] {
       expect,
       apply: (r) => append(r, "/etc/usbguard/rules.conf", `${rule}\n`),
       liveProbe: [usbProbe("USB-02")],
+      ...(name === "allow-vendor-any"
+        ? {
+            vmNotLive:
+              "the truth is whether a stick of vendor 1234 gets through; QEMU's usb-storage always has the id 46f4:0001",
+          }
+        : name === "allow-one-of-hid" || name === "allow-all-of-hid"
+          ? { vmNotLive: noComposite }
+          : {}),
     });
   for (const [name, rule, expect] of [
     ["allow-id-any", "allow id *:*", { "USB-02": "fail", "USB-03": "fail" }],
@@ -717,6 +762,7 @@ export function generateMutations(): Mutation[] {
           argv: ["usbguard", "get-parameter", "AuditBackend"],
           judge: (o) => (o.trim() === "LinuxAudit" ? "pass" : "fail"),
           notLive: usbguardDown,
+          vm: "usb-audit",
         },
       ],
     });
@@ -734,6 +780,7 @@ export function generateMutations(): Mutation[] {
         argv: ["usbguard", "get-parameter", "ImplicitPolicyTarget"],
         judge: (o) => (o.trim() === "allow" ? "fail" : "pass"),
         notLive: usbguardDown,
+        vm: "usb-devices",
       },
     ],
   });
@@ -796,6 +843,22 @@ export function generateMutations(): Mutation[] {
     [
       "default-fallback",
       'GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX:-quiet} apparmor=0"',
+      { "APP-01": "fail", "BOOT-04": "pass" },
+    ],
+    // the kernel reads apparmor= as a number (kstrtoul) and apparmor.enabled= as a boolean
+    [
+      "apparmor-off-word",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=off"',
+      { "APP-01": "pass" },
+    ],
+    [
+      "apparmor-hex-zero",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0x0"',
+      { "APP-01": "fail" },
+    ],
+    [
+      "apparmor-module-param",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor.enabled=0"',
       { "APP-01": "fail", "BOOT-04": "pass" },
     ],
   ] as const)

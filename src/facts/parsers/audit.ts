@@ -232,7 +232,10 @@ export function recorded(rules: readonly AuditRule[], cls: AuditEventClass): Aud
   if (enable !== undefined && enable.value === "0")
     return { recorded: false, rule: enable, why: "auditing is switched off (-e 0)" };
   for (const r of ordered) {
-    if (r.kind !== "filter" || r.list !== "exclude" || r.action !== "always") continue;
+    // On the exclude list every matching rule drops the record, `never` as much as `always`,
+    // and a rule matches only through a field that matched (kernel/auditfilter.c, audit_filter()).
+    if (r.kind !== "filter" || r.list !== "exclude") continue;
+    if (r.fields.filter((f) => f.name !== "key").length === 0) continue;
     const types = r.fields.filter((f) => f.name === "msgtype");
     const drops =
       types.length === 0 ||
@@ -279,6 +282,9 @@ export function recorded(rules: readonly AuditRule[], cls: AuditEventClass): Aud
       // A special case (argument filter, one path below, part of the calls): recorded only in part.
     } else {
       // user list: never silences (any part of) the logon messages; no rule = recorded (default).
+      // The kernel matches a user-list rule only through a field that matched
+      // (kernel/auditfilter.c, audit_filter()): a rule without fields matches nothing.
+      if (r.fields.filter((f) => f.name !== "key").length === 0) continue;
       if (r.action === "never")
         return {
           recorded: false,

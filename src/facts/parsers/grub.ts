@@ -193,14 +193,45 @@ export function lastParam(args: readonly string[], name: string): string | undef
   return last === undefined ? undefined : last.slice(name.length + 1);
 }
 
+/** kstrtoul(str, 0): a number in C notation (0x… hex, 0… octal), an optional "+"; else null. */
+function kernelUlong(v: string): number | null {
+  const t = v.replace(/^\+/, "").replace(/\n$/, "");
+  if (/^0x[0-9a-f]+$/i.test(t)) return parseInt(t.slice(2), 16);
+  if (/^0[0-7]*$/.test(t)) return parseInt(t, 8);
+  if (/^[1-9]\d*$/.test(t)) return Number(t);
+  return null;
+}
+
+/** kstrtobool: y/Y/t/T/1 and "on" are true, n/N/f/F/0 and "off" false; else null. */
+function kernelBool(v: string): boolean | null {
+  if (/^[yYtT1]/.test(v)) return true;
+  if (/^[nNfF0]/.test(v)) return false;
+  if (/^[oO][nN]/.test(v)) return true;
+  if (/^[oO][fF]/.test(v)) return false;
+  return null;
+}
+
 /**
  * Whether a command line leaves AppArmor on, for a Debian kernel (CONFIG_LSM lists it,
- * apparmor.enabled defaults to 1): off with `apparmor=0`, with `security=` naming another
- * major LSM, or with an `lsm=` list without apparmor. Returns the reason it is off, or null.
+ * apparmor.enabled defaults to 1). The kernel reads its parameters in order, and two of them
+ * set AppArmor's boot flag (security/apparmor/lsm.c): `apparmor=` through kstrtoul, so only a
+ * number counts (`apparmor=0x0` turns it off, `apparmor=off` is ignored and leaves it on), and
+ * the module parameter `apparmor.enabled=` through kstrtobool (0, n, off …). Then `security=`
+ * naming another major LSM, or an `lsm=` list without apparmor (lsm= overrides security=),
+ * leaves it out. Returns the parameter that turns it off, or null.
  */
 export function apparmorOffBy(args: readonly string[]): string | null {
-  const enabled = lastParam(args, "apparmor");
-  if (enabled !== undefined && /^(0|n|no|off)$/i.test(enabled)) return `apparmor=${enabled}`;
+  let off: string | null = null;
+  for (const a of args) {
+    if (a.startsWith("apparmor=")) {
+      const n = kernelUlong(a.slice("apparmor=".length));
+      if (n !== null) off = n === 0 ? a : null;
+    } else if (a.startsWith("apparmor.enabled=")) {
+      const b = kernelBool(a.slice("apparmor.enabled=".length));
+      if (b !== null) off = b ? null : a;
+    }
+  }
+  if (off !== null) return off;
   const lsm = lastParam(args, "lsm");
   if (lsm !== undefined) {
     if (!lsm.split(",").includes("apparmor")) return `lsm=${lsm}`;
