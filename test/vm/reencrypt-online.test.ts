@@ -186,7 +186,7 @@ describe.skipIf(skip !== null)("laptop VM: online re-encryption of a mounted wea
     // The plan on the running VM first: the re-encryption online through the mapping, and
     // whatever else the live laptop still gets before it (kept for the record).
     const plan = await must(
-      `koffer plan --profile /opt/koffer/profile/vm-laptop.yaml --disk "$(cat /run/kof/dev)" --lang en 2>&1; true`,
+      `koffer plan --profile /opt/koffer/profile/vm-laptop.yaml --disk "$(cat /run/kof/dev)" 2>&1; true`,
       1_200_000,
     );
     await writeFile(join(artifactsDir, "vm-reencrypt-online-plan.txt"), plan);
