@@ -10,6 +10,11 @@ const rulesUnit = (state: string) =>
   hardenedFacts({
     services: { unitFiles: { ...f.services.unitFiles, "audit-rules.service": state } },
   } as Parameters<typeof hardenedFacts>[0]);
+/** The hardened facts with one more audit rule after the provisioned ones. */
+function withRule(rule: string, source: string) {
+  return { ...f, logging: { ...f.logging, auditRules: [...rules, { rule, source }] } };
+}
+
 testControl(log01, import.meta.url, [
   { name: "all required rules", status: "pass", messages: ["ok"], exact: true },
   {
@@ -164,53 +169,20 @@ testControl(log01, import.meta.url, [
   },
   {
     name: "an exclude rule dropping SYSCALL records silences everything",
-    facts: {
-      ...f,
-      logging: {
-        ...f.logging,
-        auditRules: [
-          ...rules,
-          {
-            rule: "-a always,exclude -F msgtype=SYSCALL",
-            source: "/etc/audit/rules.d/99-x.rules:1",
-          },
-        ],
-      },
-    },
+    facts: withRule("-a always,exclude -F msgtype=SYSCALL", "/etc/audit/rules.d/99-x.rules:1"),
     status: "fail",
     messages: ["watch", "syscall", "privilege"],
   },
   {
     name: "-a never,user -F auid=1000 silences logon messages",
-    facts: {
-      ...f,
-      logging: {
-        ...f.logging,
-        auditRules: [
-          ...rules,
-          { rule: "-a never,user -F auid=1000", source: "/etc/audit/rules.d/99-x.rules:1" },
-        ],
-      },
-    },
+    facts: withRule("-a never,user -F auid=1000", "/etc/audit/rules.d/99-x.rules:1"),
     status: "fail",
     messages: ["logons"],
     exact: true,
   },
   {
     name: "-a never,exclude -F msgtype=SYSCALL drops the records like always,exclude",
-    facts: {
-      ...f,
-      logging: {
-        ...f.logging,
-        auditRules: [
-          ...rules,
-          {
-            rule: "-a never,exclude -F msgtype=SYSCALL",
-            source: "/etc/audit/rules.d/99-x.rules:1",
-          },
-        ],
-      },
-    },
+    facts: withRule("-a never,exclude -F msgtype=SYSCALL", "/etc/audit/rules.d/99-x.rules:1"),
     status: "fail",
     messages: ["watch", "syscall", "privilege"],
   },
@@ -219,16 +191,7 @@ testControl(log01, import.meta.url, [
   // the logon messages were recorded after augenrules loaded "-a never,user").
   {
     name: "-a never,user without fields matches nothing",
-    facts: {
-      ...f,
-      logging: {
-        ...f.logging,
-        auditRules: [
-          ...rules,
-          { rule: "-a never,user", source: "/etc/audit/rules.d/99-x.rules:1" },
-        ],
-      },
-    },
+    facts: withRule("-a never,user", "/etc/audit/rules.d/99-x.rules:1"),
     status: "pass",
     messages: ["ok"],
   },
