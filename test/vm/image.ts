@@ -225,6 +225,9 @@ const writeAt = async (root: string, path: string, content: string, mode = 0o644
   await chmod(host, mode);
 };
 
+/** How long systemd waits for /boot and the ESP to appear (fstab, see below). */
+const deviceTimeout = "x-systemd.device-timeout=900s";
+
 /** The installer's /etc/fstab and /etc/crypttab (by UUID) and the test console login. */
 export async function writeInstallerConfig(root: string, layout: DiskLayout): Promise<void> {
   await writeAt(
@@ -233,8 +236,12 @@ export async function writeInstallerConfig(root: string, layout: DiskLayout): Pr
     `# /etc/fstab: static file system information (written by the installer).\n` +
       // partman-crypto names the opened volume, not the file system inside it.
       `/dev/mapper/cryptroot / ext4 errors=remount-ro 0 1\n` +
-      `UUID=${layout.bootUuid} /boot ext4 defaults 0 2\n` +
-      `UUID=${layout.espUuid} /boot/efi vfat umask=0077 0 1\n`,
+      // Harness, not installer: under TCG on a loaded host udev can take minutes to announce
+      // the partitions, and systemd 252 gives a device 90 s (DefaultDeviceTimeoutSec; it
+      // does not know the kernel option systemd.default_device_timeout_sec=, added in 254,
+      // that grub.cfg also carries) — past that, emergency mode (seen at load 16–20).
+      `UUID=${layout.bootUuid} /boot ext4 defaults,${deviceTimeout} 0 2\n` +
+      `UUID=${layout.espUuid} /boot/efi vfat umask=0077,${deviceTimeout} 0 1\n`,
   );
   await writeAt(root, "/etc/crypttab", `cryptroot UUID=${layout.luksUuid} none luks,discard\n`);
   await mkdir(join(root, "boot", "efi"), { recursive: true });
