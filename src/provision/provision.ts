@@ -141,7 +141,8 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
       ...(handlerOptions.tpm2Device === undefined ? {} : { tpm2Device: handlerOptions.tpm2Device }),
     });
     options.onPlan?.(changes);
-    if (target.kind === "ssh") refuseCuttingTheConnection(changes, target.location);
+    if (target.kind === "ssh")
+      refuseCuttingTheConnection(changes, target.location, loginName(target, facts));
     let applied: ApplyReport | null = null;
     let declined = false;
     const set = makeHandlers(handlerOptions, now);
@@ -190,7 +191,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
  * with (ACC-01 switches off personal accounts the profile does not approve). `location` is
  * the target's "user@host[:port]"; without a user, ssh logs in as the local user.
  */
-export function refuseCuttingTheConnection(changes: Change[], location: string): void {
+export function refuseCuttingTheConnection(
+  changes: Change[],
+  location: string,
+  login: string = destinationUser(location),
+): void {
   const cutting = changes.filter(
     (c) =>
       (c.kind === "mask-unit" || c.kind === "disable-unit") &&
@@ -205,13 +210,33 @@ export function refuseCuttingTheConnection(changes: Change[], location: string):
       `the profile does not allow SSH (spec.network.ssh), so provisioning ${location} over ssh would stop its SSH server mid-run; allow administrative SSH in the profile (keys only, TR-02102-4, tunnel address) or provision at the laptop`,
     );
   }
-  const at = location.lastIndexOf("@");
-  const login = at > 0 ? location.slice(0, at) : userInfo().username;
   if (changes.some((c) => c.kind === "lock-account" && c.expire === true && c.user === login))
     throw new IncompleteError(
       "E_SSH_SELF_CUT",
       `${login} is not among the profile's accounts (spec.accounts), so provisioning ${location} over ssh would lock and expire the account it logs in with; add ${login} to the profile's admins, or log in with an account the profile approves`,
     );
+}
+
+/** The user of a "user@host" location; without one, ssh logs in as the local user. */
+function destinationUser(location: string): string {
+  const at = location.lastIndexOf("@");
+  return at > 0 ? location.slice(0, at) : userInfo().username;
+}
+
+/**
+ * The account an ssh run is logged in with: the name the target's own passwd gives the uid of
+ * its greeting (so an ssh_config `User` is seen), else the location's user.
+ */
+export function loginName(
+  target: Pick<Target, "location" | "loginUid">,
+  facts: Pick<Facts, "accounts">,
+): string {
+  const uid = target.loginUid;
+  const entry =
+    uid === undefined || uid === null
+      ? undefined
+      : facts.accounts.passwd.find((p) => p.uid === uid);
+  return entry?.name ?? destinationUser(target.location);
 }
 
 /** Write the run's JSON and HTML report on the target and, when asked, into `outDir`. */

@@ -116,6 +116,7 @@ export class SshTarget implements Target {
     private sftp: SftpClient,
     private sftpProcess: SpawnedProcess,
     private readonly commands: CommandShells,
+    readonly loginUid: number | null,
   ) {
     this.location = formatDestination(destination);
     this.root = root;
@@ -177,7 +178,17 @@ export class SshTarget implements Target {
         throw error;
       }
       const { client, process: child } = opened;
-      return new SshTarget(destination, dir, baseArgs, masterPid, root, client, child, commands);
+      return new SshTarget(
+        destination,
+        dir,
+        baseArgs,
+        masterPid,
+        root,
+        client,
+        child,
+        commands,
+        uid,
+      );
     } catch (error) {
       await stopMaster(dir, destination, masterPid);
       await rm(dir, { recursive: true, force: true });
@@ -462,6 +473,7 @@ export class SshTarget implements Target {
       this.sftp,
       this.sftpProcess,
       this.commands,
+      this.loginUid,
     );
     view.view = true;
     view.budget = this.budget;

@@ -29,6 +29,11 @@ export interface Target {
   readonly disks: TargetDisk[];
   /** True when the target is a running machine (live kernel, sockets, firmware visible). */
   readonly live: boolean;
+  /**
+   * ssh only: the uid the session logged in with, as the target's own `id -u` named it (an
+   * ssh_config `User` or a login alias can differ from the "user@" of the location).
+   */
+  readonly loginUid?: number | null;
 
   /**
    * A regular file's bytes, or null when it does not exist (or is a directory). Anything

@@ -5,7 +5,7 @@
  */
 import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
-import { refuseCuttingTheConnection } from "../../src/provision/provision.js";
+import { loginName, refuseCuttingTheConnection } from "../../src/provision/provision.js";
 import type { Change } from "../../src/provision/types.js";
 
 const lock = (user: string, expire = true): Change => ({
@@ -51,5 +51,32 @@ describe("provision over ssh never cuts its own way in", () => {
       summary: "mask ssh",
     } as Change;
     expect(refused([mask], "technik@10.252.9.7")?.code).toBe("E_SSH_SELF_CUT");
+  });
+
+  describe("the login account is the one the target's greeting names", () => {
+    const passwd = [
+      { name: "root", uid: 0, gid: 0, home: "/root", shell: "/bin/bash" },
+      { name: "technik", uid: 1000, gid: 1000, home: "/home/technik", shell: "/bin/bash" },
+      { name: "kisa-ops", uid: 1001, gid: 1001, home: "/home/kisa-ops", shell: "/bin/bash" },
+    ];
+    const facts = { accounts: { passwd } } as unknown as Parameters<typeof loginName>[1];
+
+    it("an ssh_config User (no user in the location) is found through the uid", () => {
+      const target = { location: "laptop-07", loginUid: 1001 };
+      expect(loginName(target, facts)).toBe("kisa-ops");
+      expect(() =>
+        refuseCuttingTheConnection([lock("kisa-ops")], target.location, loginName(target, facts)),
+      ).toThrow(/^kisa-ops is not among the profile's accounts/);
+    });
+
+    it("the uid wins over the location's user (an alias logs in as another account)", () => {
+      expect(loginName({ location: "technik@laptop-07", loginUid: 1001 }, facts)).toBe("kisa-ops");
+    });
+
+    it("without a greeting uid, or a uid passwd does not name, the location's user counts", () => {
+      expect(loginName({ location: "technik@laptop-07", loginUid: null }, facts)).toBe("technik");
+      expect(loginName({ location: "technik@laptop-07", loginUid: 4242 }, facts)).toBe("technik");
+      expect(loginName({ location: "technik@laptop-07" }, facts)).toBe("technik");
+    });
   });
 });
