@@ -83,9 +83,14 @@ export class TarReader {
   private starting: Promise<SpawnedProcess | null> | null = null;
   private dead = false;
   private inbox: Buffer = Buffer.alloc(0);
+  /** Chunks of an entry still coming, joined once `need` bytes are there (not per chunk). */
+  private chunks: Buffer[] = [];
+  /** Bytes in `inbox` and `chunks` together. */
+  private chunkBytes = 0;
+  private need = 0;
   private readonly sent: Sent[] = [];
   private outbox: Buffer[] = [];
-  /** The header being taken apart, once the whole entry has not come yet. */
+  /** A GNU long name ('L' entry): the name of the entry that follows it. */
   private longName: string | null = null;
   /** Waves of names sent (a test counts round trips with it). */
   waves = 0;
@@ -144,7 +149,13 @@ export class TarReader {
 
   private receive(chunk: Buffer): void {
     if (this.dead) return;
-    this.inbox = this.inbox.length === 0 ? chunk : Buffer.concat([this.inbox, chunk]);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.chunkBytes < this.need) return;
+    this.inbox = Buffer.concat([this.inbox, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = this.inbox.length;
+    this.need = 0;
     while (this.inbox.length >= 512 && !this.dead) {
       const head = this.sent[0];
       if (head === undefined) return this.end(); // output nobody asked for
@@ -157,6 +168,7 @@ export class TarReader {
       if (type === "5" && name === "/" && this.longName === null) {
         // A separator: the entries since the last one answer the name before it.
         this.inbox = this.inbox.subarray(512);
+        this.chunkBytes = this.inbox.length;
         this.sent.shift();
         if (head.path !== null) head.resolve(answerOf(head.entries));
         continue;
@@ -173,9 +185,13 @@ export class TarReader {
         }
       } else if (size > 64 * 1024) return this.end(); // a long name, never megabytes
       const total = 512 + Math.ceil(size / 512) * 512;
-      if (this.inbox.length < total) return;
+      if (this.inbox.length < total) {
+        this.need = total;
+        return;
+      }
       const data = this.inbox.subarray(512, 512 + size);
       this.inbox = this.inbox.subarray(total);
+      this.chunkBytes = this.inbox.length;
       if (type === "L") {
         this.longName = cString(data);
         continue;
