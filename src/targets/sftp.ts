@@ -391,14 +391,27 @@ export class SftpClient {
     return this.ok(this.request(FXP.FSETSTAT, str(handle), attrsOf(attrs)));
   }
 
+  /**
+   * The names in a directory. Two READDIRs go out together: a directory whose names fit in
+   * one reply (nearly all) is listed in one round trip after OPENDIR, the second answering
+   * EOF; the handle is closed without waiting (the server answers in order).
+   */
   async readdir(path: string): Promise<string[]> {
     const handle = Buffer.from(
       (await this.expect(this.request(FXP.OPENDIR, str(path)), FXP.HANDLE, path)).bytes(),
     );
     const names: string[] = [];
+    const next = () => {
+      const reply = this.request(FXP.READDIR, str(handle));
+      reply.catch(() => undefined); // the one sent ahead may be left unawaited
+      return reply;
+    };
     try {
+      let ahead = next();
       for (;;) {
-        const r = await this.request(FXP.READDIR, str(handle));
+        const current = ahead;
+        ahead = next();
+        const r = await current;
         if (r.type === FXP.STATUS) {
           const code = r.body.u32();
           if (code === status.eof) break;
@@ -411,7 +424,7 @@ export class SftpClient {
         }
       }
     } finally {
-      await this.close(handle);
+      void this.close(handle).catch(() => undefined);
     }
     return names.filter((n) => n !== "." && n !== "..");
   }

@@ -9,9 +9,10 @@
  *   fingerprint; an unknown, changed or revoked key stops the run (exit 2) naming the
  *   fingerprint the server presented.
  * - Only BSI TR-02102-4 algorithms are offered (see {@link tr02102Ssh}).
- * - Files go over SFTP: the `sftp` subsystem when the login is root, otherwise
- *   `sudo -n /usr/lib/openssh/sftp-server` on a channel; `sudo -n` never prompts, and a
- *   sudo that wants a password is a clear error.
+ * - Files are read by a long-lived `[sudo -n] tar` streaming the files it is named (one round
+ *   trip per read, src/targets/ssh-tar.ts), the rest goes over SFTP: the `sftp` subsystem
+ *   when the login is root, otherwise `sudo -n /usr/lib/openssh/sftp-server` on a channel;
+ *   `sudo -n` never prompts, and a sudo that wants a password is a clear error.
  * - Secrets never travel in a command line or an environment variable of ssh: a command's
  *   environment is sent on its stdin and read by `sh`'s `read` before the command starts.
  */
@@ -32,6 +33,7 @@ import {
 } from "./exec.js";
 import { assertTargetPath, defaultMaxFileBytes, ReadBudget } from "./files.js";
 import { SftpClient, SftpError, openFlags, status, type SftpAttrs } from "./sftp.js";
+import { TarReader, tarReaderArgv } from "./ssh-tar.js";
 import {
   CommandShells,
   ShellStartError,
@@ -106,6 +108,8 @@ export class SshTarget implements Target {
   private view = false;
   /** What this run may read in total, shared with views (see {@link ReadBudget}). */
   budget = new ReadBudget();
+  /** Reads in one round trip each (src/targets/ssh-tar.ts); shared with views. */
+  readonly tar: TarReader;
 
   private constructor(
     readonly destination: SshDestination,
@@ -116,10 +120,12 @@ export class SshTarget implements Target {
     private sftp: SftpClient,
     private sftpProcess: SpawnedProcess,
     private readonly commands: CommandShells,
+    tar: TarReader,
     readonly loginUid: number | null,
   ) {
     this.location = formatDestination(destination);
     this.root = root;
+    this.tar = tar;
   }
 
   /** Connect, verify the host key, check privileges and open the SFTP channel. */
@@ -166,6 +172,9 @@ export class SshTarget implements Target {
         throw startFailure(error, login);
       }
       const root = uid === 0;
+      // The file reader's channel opens now, beside the SFTP channel, not at the first read.
+      const tar = new TarReader(() => openTarReader(baseArgs, destination, root));
+      tar.warm();
       if (sftp === undefined || (guess === true && !root)) {
         dropSftp();
         sftp = openSftp(baseArgs, destination, root, login);
@@ -174,7 +183,7 @@ export class SshTarget implements Target {
       try {
         opened = await sftp;
       } catch (error) {
-        await commands.close();
+        await Promise.all([commands.close(), tar.close()]);
         throw error;
       }
       const { client, process: child } = opened;
@@ -187,6 +196,7 @@ export class SshTarget implements Target {
         client,
         child,
         commands,
+        tar,
         uid,
       );
     } catch (error) {
@@ -247,22 +257,33 @@ export class SshTarget implements Target {
   }
 
   /**
-   * Only regular files are read (a FIFO would block the one SFTP server for the whole run),
-   * so the file is stat'ed before it is opened: a directory reads as null, anything else
-   * (FIFO, device, socket) is refused, as on the other targets. Its size then lets all reads
-   * go out at once, and the handle is closed without waiting (the server answers in order).
+   * First the streaming reader (src/targets/ssh-tar.ts): one round trip, whatever else is
+   * read beside it. What it does not answer (absent, procfs, sysfs, empty, a lost channel)
+   * goes over SFTP. Only regular files are read (a FIFO would block the one SFTP server for
+   * the whole run), so the file is stat'ed before it is opened: a directory reads as null,
+   * anything else (FIFO, device, socket) is refused, as on the other targets. Its size then
+   * lets all reads go out at once, and the handle is closed without waiting.
    * At most `maxBytes` (default 8 MiB) are read, and the run's {@link ReadBudget} is charged
    * here, on the controller: a larger file or an exhausted budget is a FileRefusedError.
    */
   async readFile(path: string, limits: { maxBytes?: number } = {}): Promise<Buffer | null> {
     const maxBytes = limits.maxBytes ?? defaultMaxFileBytes;
+    assertTargetPath(path);
+    const tooLarge = (found: string) =>
+      new FileRefusedError("size", path, `expected at most ${maxBytes} bytes, found ${found}`);
+    const streamed = await this.tar.read(path, maxBytes);
+    if (streamed !== undefined) {
+      if (streamed.kind === "directory") return null;
+      if (streamed.kind === "special") throw new FileRefusedError("type", path, streamed.what);
+      if (streamed.kind === "too-large") throw tooLarge(`${streamed.size} bytes`);
+      this.budget.take(path, streamed.bytes.length);
+      return streamed.bytes;
+    }
     const a = await this.attrs(path, true);
     if (a === null) return null;
     const type = toTargetStat(a).type;
     if (type === "directory") return null;
     if (type !== "file") throw new FileRefusedError("type", path, kindOf(a.mode ?? 0));
-    const tooLarge = (found: string) =>
-      new FileRefusedError("size", path, `expected at most ${maxBytes} bytes, found ${found}`);
     if ((a.size ?? 0) > maxBytes) throw tooLarge(`${a.size} bytes`);
     let bytes: Buffer;
     try {
@@ -473,6 +494,7 @@ export class SshTarget implements Target {
       this.sftp,
       this.sftpProcess,
       this.commands,
+      this.tar,
       this.loginUid,
     );
     view.view = true;
@@ -485,6 +507,7 @@ export class SshTarget implements Target {
     this.sftpProcess.stdin.end();
     await Promise.all([
       this.commands.close(),
+      settledWithin(this.tar.close(), 2_000),
       settledWithin(
         this.sftpProcess.exited.catch(() => -1),
         2_000,
@@ -855,6 +878,23 @@ function startFailure(error: unknown, login: string): Error {
   );
 }
 
+/** A channel of the shared connection running `argv` (every word quoted for the login shell). */
+function openChannel(
+  baseArgs: string[],
+  destination: SshDestination,
+  argv: string[],
+): Promise<SpawnedProcess> {
+  return spawnPiped("ssh", [
+    ...baseArgs,
+    "-o",
+    "ControlMaster=no",
+    "-T",
+    "--",
+    sshTarget(destination),
+    argv.map(shellQuote).join(" "),
+  ]);
+}
+
 /**
  * A command shell (src/targets/ssh-commands.ts) on a channel of the shared connection: the
  * login shell runs {@link commandShellLogin}, which becomes the shell, through `sudo -n` unless
@@ -864,17 +904,24 @@ function openCommandShell(
   baseArgs: string[],
   destination: SshDestination,
 ): Promise<SpawnedProcess> {
-  const remote = ["sh", "-c", commandShellLogin, "koffer", commandShellScript]
-    .map(shellQuote)
-    .join(" ");
-  return spawnPiped("ssh", [
-    ...baseArgs,
-    "-o",
-    "ControlMaster=no",
-    "-T",
-    "--",
-    sshTarget(destination),
-    remote,
+  return openChannel(baseArgs, destination, [
+    "sh",
+    "-c",
+    commandShellLogin,
+    "koffer",
+    commandShellScript,
+  ]);
+}
+
+/** The streaming file reader (src/targets/ssh-tar.ts), through `sudo -n` unless root. */
+function openTarReader(
+  baseArgs: string[],
+  destination: SshDestination,
+  root: boolean,
+): Promise<SpawnedProcess> {
+  return openChannel(baseArgs, destination, [
+    ...(root ? [] : ["sudo", "-n", "--"]),
+    ...tarReaderArgv,
   ]);
 }
 

@@ -103,7 +103,7 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 
-  it("a gather costs four ssh processes in all: master, SFTP and two command shells (no channel per command)", async () => {
+  it("a gather costs five ssh processes in all: master, SFTP, the file reader and two command shells (no channel per command or file)", async () => {
     // An `ssh` first on PATH that logs each invocation: the target starts OpenSSH by name.
     const bin = join(sshd.dir, "counting-bin");
     const log = join(sshd.dir, "ssh-invocations");
@@ -148,13 +148,15 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
           ? "control"
           : /sftp/.test(l)
             ? "sftp"
-            : /koffer-login/.test(l)
-              ? "shell"
-              : "channel",
+            : / tar -c -f /.test(l)
+              ? "tar"
+              : /koffer-login/.test(l)
+                ? "shell"
+                : "channel",
     );
     console.log(`${execs} commands over ${runs.length} ssh processes: ${kinds.join(", ")}`);
     expect(execs).toBeGreaterThanOrEqual(6);
-    expect(kinds.sort()).toEqual(["master", "sftp", "shell", "shell"]);
+    expect(kinds.sort()).toEqual(["master", "sftp", "shell", "shell", "tar"]);
   }, 180_000);
 
   it("verify --ssh with a broken profile: exit 78, and the connection opened beside it is closed", async () => {
@@ -336,7 +338,7 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
-  it("reads only regular files over SFTP, within the per-file cap and the run's budget", async () => {
+  it("reads only regular files (streamed by tar, else SFTP), within the per-file cap and the run's budget", async () => {
     const target = await open(admin.name);
     try {
       await execa("mkfifo", [`${data}/fifo`]);
@@ -346,11 +348,22 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
         expect(error, path).toBeInstanceOf(FileRefusedError);
         expect((error as FileRefusedError).reason, path).toBe("type");
       }
-      // Sizes around the SFTP read size (255 KiB): each read in one go, byte for byte.
+      // Sizes around the SFTP read size (255 KiB) and tar's blocks: byte for byte.
       for (const size of [0, 1, 261_119, 261_120, 261_121, 700_000]) {
         const bytes = Buffer.alloc(size, size % 251);
         await writeFile(`${data}/sized`, bytes);
         expect((await target.readFile(`${data}/sized`))?.equals(bytes), String(size)).toBe(true);
+      }
+      // The reads above came from the tar reader (one round trip each), not SFTP.
+      expect(target.tar.waves).toBeGreaterThanOrEqual(6);
+      await expect(target.readFile(`${data}/sized`, { maxBytes: 699_999 })).rejects.toMatchObject({
+        reason: "size",
+      });
+      // A refusal ends the reader's channel (tar would go on sending): SFTP from here on,
+      // under the same rules.
+      expect(await target.readText(`${data}/sized`.replace("sized", "none"))).toBeNull();
+      for (const path of [`${data}/fifo`, "/dev/zero"]) {
+        await expect(target.readFile(path), path).rejects.toMatchObject({ reason: "type" });
       }
       await expect(target.readFile(`${data}/sized`, { maxBytes: 699_999 })).rejects.toMatchObject({
         reason: "size",
