@@ -103,7 +103,7 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 
-  it("a gather costs five ssh processes in all: master, SFTP, the file reader and two command shells (no channel per command or file)", async () => {
+  it("a gather costs at most five ssh processes: master, SFTP, the file reader and up to two command shells (no channel per command or file)", async () => {
     // An `ssh` first on PATH that logs each invocation: the target starts OpenSSH by name.
     const bin = join(sshd.dir, "counting-bin");
     const log = join(sshd.dir, "ssh-invocations");
@@ -156,7 +156,11 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
     );
     console.log(`${execs} commands over ${runs.length} ssh processes: ${kinds.join(", ")}`);
     expect(execs).toBeGreaterThanOrEqual(6);
-    expect(kinds.sort()).toEqual(["master", "sftp", "shell", "shell", "tar"]);
+    // The second command shell opens only when a command waits for the first: with the file
+    // reads on tar, a gather may get along with one (seen at load 9); never more than two.
+    expect(kinds.filter((k) => k !== "shell").sort()).toEqual(["master", "sftp", "tar"]);
+    expect(kinds.filter((k) => k === "shell").length).toBeGreaterThanOrEqual(1);
+    expect(kinds.filter((k) => k === "shell").length).toBeLessThanOrEqual(2);
   }, 180_000);
 
   it("verify --ssh with a broken profile: exit 78, and the connection opened beside it is closed", async () => {
