@@ -1,8 +1,11 @@
 /**
  * `luks-reencrypt` (DISK-02): a volume whose data segment uses a weak key or cipher is
  * re-encrypted in place to aes-xts-plain64 with a 512-bit volume key by the real
- * `cryptsetup reencrypt` — offline for image files and closed block devices (`--disk`), online
- * through the opened mapping of a running laptop (`--active-name`).
+ * `cryptsetup reencrypt` — offline only: image files and closed block devices (`--disk`).
+ * An opened volume of a running laptop (the change names its mapping) is refused before
+ * anything is written (E_REENCRYPT_ONLINE, exit 2): a SIGKILL of an online run can leave the
+ * hot zone mapped with the new key over old data (see onlineRefusalAdvice in
+ * resources/disk.ts); the technician re-encrypts from a rescue boot instead.
  *
  * - Confirmation: it rewrites every data sector and takes long, so `--yes` is not enough: the
  *   run needs `--confirm-reencrypt` (or a typed yes at a terminal). Unconfirmed, the change is
@@ -31,7 +34,6 @@ import { IncompleteError } from "../../errors.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
 import { BACKUP_DIR } from "../state.js";
-import { recoverKilledOnline } from "./reencrypt-online.js";
 import type { Change, ReencryptChange } from "../types.js";
 import { pbkdfArgs, type HandlerState, type ReencryptProgress } from "./context.js";
 import {
@@ -179,9 +181,23 @@ async function runReencrypt(
   }
 }
 
-/** Where cryptsetup finds the volume: the opened mapping (online) or the device (offline). */
+/**
+ * The dm-crypt mapping opened on a block device (lsblk), else null. Given a bare device that is
+ * open, `cryptsetup reencrypt` would find the mapping itself and go online.
+ */
+async function openedAs(target: Target, device: string): Promise<string | null> {
+  if (!(await isBlockDevice(target, device))) return null;
+  const listed = await target.exec("lsblk", ["-n", "-r", "-o", "NAME,TYPE", device]);
+  if (listed.exitCode !== 0) return null;
+  const crypt = listed.stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find(([, type]) => type === "crypt");
+  return crypt?.[0] ?? null;
+}
+
+/** Where cryptsetup finds the (closed) volume: the block device, or the image file. */
 async function placement(target: Target, change: ReencryptChange): Promise<string[]> {
-  if (change.activeName !== null) return [`--active-name=${change.activeName}`];
   // An image file cannot be checked for an active mapping; koffer's --disk images are offline.
   return (await isBlockDevice(target, change.device))
     ? [change.device]
@@ -247,12 +263,6 @@ async function resume(
       "E_NO_PASSPHRASE",
       `resuming the re-encryption of ${change.device} needs its passphrase or recovery key`,
     );
-  // Online and killed: cryptsetup's helper devices are still stacked under the mapping.
-  if (change.activeName !== null) {
-    const steps = await recoverKilledOnline(target, change.device, change.activeName, keys);
-    if (steps.length > 0)
-      state.options.log?.(`recovered the killed online re-encryption: ${steps.join(", ")}`);
-  }
   const where = await placement(target, change);
   const errors: string[] = [];
   // Any key of a re-wrapped slot unlocks both volume keys; try each held key once.
@@ -269,7 +279,8 @@ async function resume(
   for (const key of keys) {
     const result = await runReencrypt(target, state, change, resumeArgs, key);
     if (result.exitCode === 0) return [key];
-    const error = result.stderr.trim().split("\n").pop() ?? `exit ${result.exitCode}`;
+    // A wrong key makes cryptsetup exit 2 with nothing on stderr: say the exit status then.
+    const error = result.stderr.trim().split("\n").pop() || `exit ${result.exitCode}`;
     // Killed while it wrote a hot zone, cryptsetup 2.6 leaves the header in a state its own
     // --resume-only refuses in batch mode ("Device requires reencryption recovery. Run repair
     // first."): `cryptsetup repair` with the key recovers the hot zone from its checksums (the
@@ -282,7 +293,7 @@ async function resume(
       }
       const again = await runReencrypt(target, state, change, resumeArgs, key);
       if (again.exitCode === 0) return [key];
-      errors.push(again.stderr.trim().split("\n").pop() ?? `exit ${again.exitCode}`);
+      errors.push(again.stderr.trim().split("\n").pop() || `exit ${again.exitCode}`);
       continue;
     }
     errors.push(error);
@@ -420,9 +431,19 @@ async function followRecoverySlot(target: Target, header: LuksHeader): Promise<v
   );
 }
 
+/** The error of an online re-encryption koffer refuses (provision reports it after the change's summary, exit 2). */
+export function onlineRefusal(change: ReencryptChange): IncompleteError {
+  return new IncompleteError(
+    "E_REENCRYPT_ONLINE",
+    `${change.device} is opened as ${change.activeName ?? "?"}: koffer does not re-encrypt an opened volume; nothing was written (the plan line says how to do it offline)`,
+  );
+}
+
 export function reencryptHandler(state: HandlerState): ChangeHandler {
   return async (change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> => {
     if (change.kind !== "luks-reencrypt") throw new Error("unreachable");
+    const opened = change.activeName ?? (await openedAs(target, change.device));
+    if (opened !== null) throw onlineRefusal({ ...change, activeName: opened });
     let header = await readHeader(target, change.device);
     const resuming = interrupted(header);
     if (!resuming && strong(header)) return "unchanged";

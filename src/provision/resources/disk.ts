@@ -123,6 +123,8 @@ function planReencrypt(ctx: PlanContext, volume: LuksVolume): Change | null {
       ? "size unknown"
       : `${mib(bytes)}, ${formatDuration(estimate!)} at ${rate} MiB/s`;
   const mode = activeName === null ? "offline" : `online, mapping ${activeName}`;
+  const devices = ctx.facts.disk.blockDevices;
+  const helpers = devices.available ? leftoverHelpers(devices.value, volume.device) : [];
   const what = resume
     ? `resume the interrupted re-encryption`
     : `re-encrypt from ${from!.cipher} ${from!.keyBits}-bit to ${targetCipher.cipher} ${targetCipher.keyBits}-bit`;
@@ -139,8 +141,53 @@ function planReencrypt(ctx: PlanContext, volume: LuksVolume): Change | null {
     confirmation: "explicit",
     resource,
     controls: ["DISK-02"],
-    summary: `${label}: ${what} (${size}; ${mode}) — needs --confirm-reencrypt or a typed yes`,
+    summary:
+      activeName === null
+        ? `${label}: ${what} (${size}; ${mode}) — needs --confirm-reencrypt or a typed yes`
+        : `${label}: ${what} (${size}; ${mode}) — refused online: ${onlineRefusalAdvice(volume.device, helpers)}`,
   };
+}
+
+/**
+ * Why koffer does not re-encrypt an opened volume, and what the technician does instead.
+ * Measured on the laptop VM (cryptsetup 2.6.1): `cryptsetup reencrypt --active-name` killed
+ * with SIGKILL between loading a step's tables and writing its checksums leaves NAME-overlay
+ * mapping the hot zone with the NEW key over data still under the OLD key, behind the
+ * suspended NAME-hotzone-forward. Releasing the held I/O writes and reads through the wrong
+ * key; `cryptsetup refresh` of NAME then fails (device busy) and `--resume-only` refuses the
+ * mismatching table. cryptsetup itself recovers such a kill only when the volume is closed
+ * and opened again, which a mounted root cannot do; offline, kill -9 and resume are proven.
+ */
+export function onlineRefusalAdvice(device: string, helpers: readonly string[]): string {
+  const offline = `boot a rescue system with the volume closed and run koffer provision --root <mounted root> --disk ${device} --confirm-reencrypt (offline: interruptible and resumable without data loss)`;
+  return helpers.length === 0
+    ? offline
+    : `cryptsetup was killed inside an online step and left ${helpers.join(", ")}: do not resume or remove them by hand (the hot zone would be read and written with the wrong key); power the laptop off, then ${offline}`;
+}
+
+/** cryptsetup's helper devices of an online re-encryption still stacked on `device` (lsblk). */
+export function leftoverHelpers(devices: readonly BlockDevice[], device: string): string[] {
+  const stack = [...devices];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.path !== device) {
+      stack.push(...node.children);
+      continue;
+    }
+    const found: string[] = [];
+    const below = [...node.children];
+    while (below.length > 0) {
+      const child = below.shift()!;
+      if (
+        /-(overlay|hotzone-forward|hotzone-backward)$/.test(child.name) &&
+        !found.includes(child.name)
+      )
+        found.push(child.name);
+      below.push(...child.children);
+    }
+    return found.sort();
+  }
+  return [];
 }
 
 const enrolUnit = "koffer-tpm2-enrol.service";
@@ -209,7 +256,15 @@ function planVolume(ctx: PlanContext, volume: LuksVolume): Change[] {
   const reencrypt = planReencrypt(ctx, volume);
   // While a re-encryption is interrupted the header holds the old and the new keyslots side by
   // side: nothing else is planned on it until it is finished (the next run plans the rest).
-  if (reencrypt !== null && reencryptInterrupted(volume)) return [reencrypt];
+  // Opened (online), the re-encryption is refused and stays in the plan as what is left to do
+  // offline; the keyslot work waits for it too: removing the passphrase slot now (TPM2+PIN,
+  // escrowed recovery key) would leave the offline run needing the escrowed key.
+  if (
+    reencrypt !== null &&
+    (reencryptInterrupted(volume) ||
+      (reencrypt.kind === "luks-reencrypt" && reencrypt.activeName !== null))
+  )
+    return [reencrypt];
   const changes = planKeyslots(ctx, volume, reencrypt !== null);
   // First: the fewer keyslots there are, the fewer keys the re-encryption needs.
   return reencrypt === null ? changes : [reencrypt, ...changes];
