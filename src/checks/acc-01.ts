@@ -5,6 +5,32 @@ import type { Control, Finding } from "./types.js";
 import { ev, fail, list, pass } from "./util.js";
 
 const adminGroups = ["sudo", "admin", "wheel"];
+
+/**
+ * Whether sudo lets `name` run commands as root: a rule (User_Alias names already expanded)
+ * for the account, for ALL, or for a group it is in (as a member or by its primary group),
+ * whose commands are not only negations (`!ALL`).
+ */
+function sudoGrants(facts: Facts, name: string): boolean {
+  const acc = facts.accounts;
+  const primary = acc.passwd.find((p) => p.name === name)?.gid;
+  const groups = acc.groups
+    .filter((g) => g.members.includes(name) || g.gid === primary)
+    .map((g) => g.name);
+  return acc.sudoRules.some((rule) => {
+    const matches =
+      rule.who === name ||
+      rule.who === "ALL" ||
+      (rule.who.startsWith("%") && groups.includes(rule.who.slice(1)));
+    const commands = rule.spec
+      .slice(rule.spec.indexOf("=") + 1)
+      .replace(/^\s*\([^)]*\)/, "")
+      .replace(/\b[A-Z_]+:/g, "")
+      .split(",")
+      .map((c) => c.trim());
+    return matches && commands.some((c) => c !== "" && !c.startsWith("!"));
+  });
+}
 const noLogin = /(nologin|\/false|\/sync|\/shutdown|\/halt)$/;
 
 /** A person's login: UID 1000–65533 with a login shell. */
@@ -69,8 +95,8 @@ export const acc01: Control = {
         en: "Expected only {{admins}} in group {{group}}, found {{name}}.",
       },
       missingAdmin: {
-        de: "Erwartet {{name}} in der Gruppe sudo, gefunden {{actual}}.",
-        en: "Expected {{name}} in group sudo, found {{actual}}.",
+        de: "Erwartet, dass {{name}} über sudo Befehle als root ausführen darf (Gruppe sudo mit der Regel %sudo oder eine eigene Regel), gefunden {{actual}}.",
+        en: "Expected {{name}} to be allowed to run commands as root through sudo (group sudo with the %sudo rule, or a rule of their own), found {{actual}}.",
       },
       sudoRule: {
         de: "Erwartet sudo-Rechte nur für %sudo und die Administratoren, gefunden {{who}} {{spec}} ({{source}}).",
@@ -118,21 +144,21 @@ export const acc01: Control = {
     }
     const sudo = acc.groups.find((g) => g.name === "sudo");
     for (const name of admins)
-      if (sudo === undefined || !sudo.members.includes(name))
+      if (!sudoGrants(facts, name)) {
+        const members = sudo === undefined ? "no group sudo" : `group sudo: ${list(sudo.members)}`;
+        const rules = acc.sudoRules.map((r) => `${r.who} ${r.spec}`);
+        const actual = `${members}; rules: ${rules.length === 0 ? "(none)" : list(rules)}`;
         findings.push(
-          fail(
-            "missingAdmin",
-            { name, actual: sudo === undefined ? "no group sudo" : list(sudo.members) },
-            [
-              ev(
-                "group sudo",
-                name,
-                sudo === undefined ? "(no group)" : list(sudo.members),
-                "/etc/group",
-              ),
-            ],
-          ),
+          fail("missingAdmin", { name, actual }, [
+            ev(
+              "sudoers rules for " + name,
+              "a rule for the admin or a group of theirs",
+              actual,
+              "/etc/sudoers",
+            ),
+          ]),
         );
+      }
     // Rules for the admin groups are fine: their membership is checked above.
     const allowedWho = new Set(["root", ...adminGroups.map((g) => `%${g}`), ...admins]);
     for (const rule of acc.sudoRules)

@@ -1,5 +1,6 @@
 import type { Control, Finding } from "./types.js";
 import { explain, explainUnset } from "../facts/effective.js";
+import { sysctlInteger } from "../facts/parsers/sysctl.js";
 import { cmdlineSource, ev, fail, pass } from "./util.js";
 
 /** Kernel parameters that turn the IOMMU on (DMA protection). */
@@ -56,7 +57,7 @@ export const boot04: Control = {
         : file !== undefined
           ? explain(file)
           : explainUnset(facts.data.sysctlNotRead ?? [], "not set in /etc/sysctl.d");
-    if (value?.trim() !== "0")
+    if (sysctlInteger(value) !== 0)
       findings.push(
         fail("sysrq", { value: value ?? "(not set; kernel default)" }, [
           ev("kernel.sysrq", "0", value ?? "(not set)", source),

@@ -1,5 +1,6 @@
 import type { Facts } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
+import { sysctlInteger } from "../facts/parsers/sysctl.js";
 import { ev, fail, notApplicable, pass, presentPackage, setting } from "./util.js";
 
 type CoreLimit = Facts["data"]["coreLimits"][number];
@@ -82,13 +83,14 @@ export const data03: Control = {
       d.sysctlLive.available && d.sysctlLive.value["fs.suid_dumpable"] !== undefined
         ? d.sysctlLive.value["fs.suid_dumpable"]
         : d.sysctl["fs.suid_dumpable"]?.value;
-    if (suid?.trim() !== "0")
+    // Not set anywhere: the kernel's own default, 0 (fs/exec.c), stays.
+    if (suid !== undefined && sysctlInteger(suid) !== 0)
       findings.push(
-        fail("suidDumpable", { actual: suid ?? "(not set)" }, [
+        fail("suidDumpable", { actual: suid }, [
           ev(
             "fs.suid_dumpable",
             "0",
-            suid ?? "(not set)",
+            suid,
             d.sysctl["fs.suid_dumpable"]?.source ?? "/etc/sysctl.d",
           ),
         ]),

@@ -11,6 +11,7 @@ import { parseKeyValue } from "./parsers/keyvalue.js";
 import { parseGroup, parsePasswd, parseShadow } from "./parsers/passwd.js";
 import { readSudoers } from "./parsers/sudoers.js";
 import { parseIni } from "./parsers/systemd-ini.js";
+import { unitDirs } from "./services.js";
 
 /** PAM service files whose module stacks the controls read. */
 export const pamFiles = [
@@ -139,28 +140,84 @@ async function autologin(target: Target): Promise<AccountsFacts["autologin"]> {
     const v = iniValue(text, ["Autologin"], "User");
     if (v && v.value !== "") out.push({ kind: "sddm", user: v.value, source: `${path}:${v.line}` });
   }
-  // getty overrides with --autologin / -a
-  const unitDir = "/etc/systemd/system";
-  for (const d of ((await target.readDir(unitDir)) ?? []).sort(compareC)) {
-    if (!/^(serial-)?getty@.*\.service\.d$/.test(d) && !/^(serial-)?getty@.*\.service$/.test(d))
-      continue;
-    const files = d.endsWith(".d")
-      ? ((await target.readDir(joinPath(unitDir, d))) ?? [])
-          .filter((n) => n.endsWith(".conf"))
-          .sort(compareC)
-          .map((n) => joinPath(joinPath(unitDir, d), n))
-      : [joinPath(unitDir, d)];
+  out.push(...(await gettyAutologin(target)));
+  return out;
+}
+
+/** The consoles logind starts gettys on (NAutoVTs=6; tty1 through getty.target). */
+const consoleGettys = [1, 2, 3, 4, 5, 6].map((n) => `getty@tty${n}.service`);
+
+const autologinOption = /(?:^|\s)(?:--autologin(?:=|\s+)|-a\s+)(\S+)/;
+
+/**
+ * Console and serial gettys that log in without authentication, as systemd loads them:
+ * the instance's unit file (or its template's), then every drop-in `*.conf` of the instance
+ * and of the template in every unit directory (a name in a higher directory hides it below;
+ * a link to /dev/null masks), in name order. `ExecStart=` empty clears the list; a second
+ * command in a service that is not Type=oneshot makes systemd refuse to load it (no getty
+ * runs). A masked unit runs nothing.
+ */
+async function gettyAutologin(target: Target): Promise<AccountsFacts["autologin"]> {
+  const listings = new Map<string, string[]>();
+  const list = async (dir: string) => {
+    let names = listings.get(dir);
+    if (names === undefined) listings.set(dir, (names = (await target.readDir(dir)) ?? []));
+    return names;
+  };
+  const units = new Set(consoleGettys);
+  for (const dir of unitDirs)
+    for (const name of await list(dir)) {
+      const m = /^((?:serial-)?getty@[^.]+\.service)(\.d)?$/.exec(name);
+      if (m !== null) units.add(m[1] as string);
+    }
+  const masked = async (path: string) => (await target.readLink?.(path)) === "/dev/null";
+  const out: AccountsFacts["autologin"] = [];
+  for (const unit of [...units].sort(compareC)) {
+    const template = unit.replace(/@[^.]+\./, "@.");
+    let unitFile: string | null = null;
+    for (const name of [unit, template]) {
+      for (const dir of unitDirs)
+        if ((await list(dir)).includes(name)) {
+          unitFile = joinPath(dir, name);
+          break;
+        }
+      if (unitFile !== null) break;
+    }
+    if (unitFile !== null && (await masked(unitFile))) continue;
+    const dropIns = new Map<string, string>();
+    for (const dir of unitDirs)
+      for (const name of [unit, template]) {
+        const d = joinPath(dir, `${name}.d`);
+        if (!(await list(dir)).includes(`${name}.d`)) continue;
+        for (const f of (await target.readDir(d)) ?? [])
+          if (f.endsWith(".conf") && !dropIns.has(f)) dropIns.set(f, joinPath(d, f));
+      }
+    const files = [
+      ...(unitFile === null ? [] : [unitFile]),
+      ...[...dropIns.keys()].sort(compareC).map((f) => dropIns.get(f) as string),
+    ];
+    let exec: { value: string; source: string }[] = [];
+    let oneshot = false;
     for (const path of files) {
+      if (await masked(path)) continue;
       const text = await target.readText(path);
       if (text === null) continue;
       for (const e of parseIni(text)) {
-        if (e.section !== "Service" || e.key !== "ExecStart") continue;
-        const m = /(?:--autologin|\s-a)(?:=|\s+)(\S+)/.exec(e.value);
-        if (m) out.push({ kind: "getty", user: m[1] as string, source: `${path}:${e.line}` });
+        if (e.section !== "Service") continue;
+        if (e.key === "Type") oneshot = e.value === "oneshot";
+        if (e.key !== "ExecStart") continue;
+        if (e.value === "") exec = [];
+        else exec.push({ value: e.value, source: `${path}:${e.line}` });
       }
     }
+    if (exec.length > 1 && !oneshot) continue;
+    for (const e of exec) {
+      const m = autologinOption.exec(e.value);
+      if (m) out.push({ kind: "getty", user: m[1] as string, source: e.source });
+    }
   }
-  return out;
+  // The same drop-in read for several instances is one finding.
+  return out.filter((a, i) => out.findIndex((b) => b.source === a.source) === i);
 }
 
 function mergeSettings(files: { path: string; text: string }[]): Record<string, Setting> {

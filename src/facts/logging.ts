@@ -66,7 +66,8 @@ export async function gatherLogging(target: Target, _ctx: GatherContext): Promis
       journal && journal.type === "directory"
         ? { path: "/var/log/journal", mode: journal.mode, uid: journal.uid, gid: journal.gid }
         : null,
-    timesyncd: await readSystemdConf(target, "timesyncd", "Time"),
+    // timesyncd.conf(5): NTP= and FallbackNTPServers= add to the list, an empty one clears it.
+    timesyncd: await readSystemdConf(target, "timesyncd", "Time", ["NTP", "FallbackNTPServers"]),
     chrony: chrony === null ? null : { servers: chrony.servers, source: chrony.files.join(", ") },
     timeSynchronized,
     rsyslogForwarding,

@@ -179,7 +179,7 @@ export function parseIsEnabled(
  * `systemctl --root` reads the same ones below the root): a unit found in none of them is
  * one `systemctl is-enabled` reports as not found.
  */
-const unitDirs = [
+export const unitDirs: readonly string[] = [
   "/etc/systemd/system.control",
   "/run/systemd/system.control",
   "/run/systemd/transient",

@@ -37,6 +37,10 @@ export const evidenceTerms: Record<string, Localized> = {
     "(not set; kernel default)",
   ),
   "(missing)": L("(fehlt)", "(missing)"),
+  "a rule for the admin or a group of theirs": L(
+    "eine Regel für die Administration oder eine ihrer Gruppen",
+    "a rule for the admin or a group of theirs",
+  ),
   "nothing (sshd is not listening)": L(
     "nichts (sshd lauscht nicht)",
     "nothing (sshd is not listening)",
@@ -255,6 +259,12 @@ const patterns: Pattern[] = [
   [/^attested by (.+) on (.+)$/, (m) => `bestätigt von ${m[1]} am ${m[2]}`],
   [/^(.+); any other locked and expired$/s, (m) => `${m[1]}; alle anderen gesperrt und abgelaufen`],
   [/^locked and expired: (.+)$/s, (m) => `gesperrt und abgelaufen: ${m[1]}`],
+  [/^sudoers rules for (\S+)$/, (m) => `sudoers-Regeln für ${m[1]}`],
+  [
+    /^(?:no group sudo|group sudo: (.*)); rules: (.+)$/s,
+    (m) =>
+      `${m[1] === undefined ? "keine Gruppe sudo" : `Gruppe sudo: ${m[1]}`}; Regeln: ${m[2] === "(none)" ? "(keine)" : m[2]}`,
+  ],
   [/^(\S+) not set$/, (m) => `${m[1]} nicht gesetzt`],
   [
     /^IKE\/NAT-T and ESP only to (.+) \((.+)\)$/,

@@ -93,6 +93,9 @@ function kindOf(stats: Stats): string {
  * descriptor: a file swapped between the check and the open is refused. At most
  * `maxBytes` are read, whatever the file claims its size is (procfs says 0).
  */
+/** st_rdev of /dev/null (character device 1:3). */
+const devNull = (1 << 8) | 3;
+
 export async function readHostFile(
   hostPath: string,
   limits: ReadLimits = {},
@@ -107,6 +110,8 @@ export async function readHostFile(
     throw error;
   }
   if (before.isDirectory()) return null;
+  // A link to /dev/null is how systemd, sysctl.d and friends mask a file: it reads as empty.
+  if (before.isCharacterDevice() && before.rdev === devNull) return Buffer.alloc(0);
   if (!before.isFile()) throw new FileRefusedError("type", hostPath, kindOf(before));
   if (before.size > maxBytes) throw tooLarge(hostPath, `${before.size} bytes`, maxBytes);
   const flags =

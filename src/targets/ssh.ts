@@ -283,6 +283,9 @@ export class SshTarget implements Target {
     if (a === null) return null;
     const type = toTargetStat(a).type;
     if (type === "directory") return null;
+    // A link to /dev/null masks a file (systemd, sysctl.d): it reads as empty.
+    if (type !== "file" && (path === "/dev/null" || (await this.readLink(path)) === "/dev/null"))
+      return Buffer.alloc(0);
     if (type !== "file") throw new FileRefusedError("type", path, kindOf(a.mode ?? 0));
     if ((a.size ?? 0) > maxBytes) throw tooLarge(`${a.size} bytes`);
     let bytes: Buffer;

@@ -49,6 +49,40 @@ testControl(acc01, import.meta.url, [
   },
   { name: "exactly the approved accounts", status: "pass", messages: ["ok"], exact: true },
   {
+    // issue 11, found by the live oracle (sudo -l -U kisa-admin: not allowed)
+    name: "the %sudo rule gone: the admin in group sudo may run nothing",
+    facts: withAccounts({ sudoRules: a.sudoRules.filter((r) => r.who !== "%sudo") }),
+    status: "fail",
+    messages: ["missingAdmin"],
+    data: { name: "kisa-admin" },
+    exact: true,
+  },
+  {
+    name: "the admin outside group sudo with a rule of their own",
+    facts: withAccounts({
+      groups: a.groups.map((g) => (g.name === "sudo" ? { ...g, members: [] } : g)),
+      sudoRules: [
+        ...a.sudoRules,
+        { who: "kisa-admin", spec: "ALL=(ALL:ALL) ALL", source: "/etc/sudoers.d/50-admin:1" },
+      ],
+    }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "the admin's own rule only forbids (!ALL)",
+    facts: withAccounts({
+      groups: a.groups.map((g) => (g.name === "sudo" ? { ...g, members: [] } : g)),
+      sudoRules: [
+        ...a.sudoRules,
+        { who: "kisa-admin", spec: "ALL=(ALL) !ALL", source: "/etc/sudoers.d/50-admin:1" },
+      ],
+    }),
+    status: "fail",
+    messages: ["missingAdmin"],
+  },
+  {
     name: "extra sudo user",
     facts: withAccounts({
       passwd: [

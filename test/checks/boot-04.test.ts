@@ -14,6 +14,24 @@ testControl(boot04, import.meta.url, [
     data: { value: "176" },
   },
   {
+    // issue 11, found by the live oracle: the kernel reads "00" as 0 (strtoul, base 0)
+    name: "sysrq 00 is zero as the kernel reads it",
+    facts: hardenedFacts({
+      data: { sysctl: settings("/etc/sysctl.d/95-x.conf", { "kernel.sysrq": "00" }) },
+    }),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
+    name: "sysrq 0x1 is one as the kernel reads it",
+    facts: hardenedFacts({
+      data: { sysctl: settings("/etc/sysctl.d/95-x.conf", { "kernel.sysrq": "0x1" }) },
+    }),
+    status: "fail",
+    messages: ["sysrq"],
+  },
+  {
     name: "live sysrq wins over files",
     facts: hardenedFacts({ data: { sysctlLive: live({ "kernel.sysrq": "1" }, "/proc/sys") } }),
     status: "fail",

@@ -94,6 +94,18 @@ testControl(data03, import.meta.url, [
     messages: ["suidDumpable"],
   },
   {
+    // issue 11, found by the live oracle: with no file setting it the kernel's default 0 stays
+    name: "fs.suid_dumpable set by no file: the kernel default 0",
+    facts: (() => {
+      const f = hardenedFacts();
+      delete f.data.sysctl["fs.suid_dumpable"];
+      return f;
+    })(),
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  {
     name: "allowed",
     profile: makeProfile({ spec: { data: { coreDumps: true } } }),
     status: "not-applicable",

@@ -252,6 +252,20 @@ const files: Record<string, string> = {
   "/etc/pam.d/common-auth":
     "auth required pam_faillock.so preauth\nauth [success=1 default=ignore] pam_unix.so\nauth [default=die] pam_faillock.so authfail\nauth requisite pam_deny.so\nauth required pam_permit.so\n",
   "/etc/gdm3/daemon.conf": "[daemon]\nAutomaticLoginEnable = false\n\n[security]\n",
+  // systemd's console getty (Debian 12, shortened): the unit every getty@ttyN instance loads.
+  "/lib/systemd/system/getty@.service": [
+    "[Unit]",
+    "Description=Getty on %I",
+    "",
+    "[Service]",
+    "ExecStart=-/sbin/agetty -o '-p -- \\\\u' --noclear - $TERM",
+    "Type=idle",
+    "Restart=always",
+    "",
+    "[Install]",
+    "WantedBy=getty.target",
+    "",
+  ].join("\n"),
   "/etc/dconf/profile/user": "user-db:user\nsystem-db:local\n",
   "/etc/dconf/db/local.d/00-koffer": [
     "[org/gnome/desktop/session]",

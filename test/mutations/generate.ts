@@ -6,7 +6,17 @@
  * (live.test.ts) boots copies and asks the real programs through `liveProbe`.
  */
 import { existsSync } from "node:fs";
-import { appendFile, chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { execa } from "execa";
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Profile } from "../../src/profiles/types.js";
 
@@ -58,9 +68,11 @@ export interface Mutation {
    * The mutation only writes `paths` and takes effect without a boot: the live test applies it
    * to a running machine, restarts `restart` as the boot would start it (nftables.service runs
    * `nft -f /etc/nftables.conf`; its stop flushes the ruleset, so a rejected file leaves none,
-   * as at boot), probes, and puts the paths back. All such mutations share one boot.
+   * as at boot), probes, and puts the paths back. All such mutations share one boot. With
+   * `reload`, systemd reads its unit files again (daemon-reload) after the change and after
+   * the paths are put back, as a boot would: masks, links, drop-ins.
    */
-  inPlace?: { paths: string[]; restart?: string };
+  inPlace?: { paths: string[]; restart?: string; reload?: boolean };
   /** Why booting the mutated tree cannot show this mutation (live.test.ts leaves it out). */
   notLive?: string;
   /** Why the laptop VM cannot answer this mutation although it answers its probes' class. */
@@ -128,9 +140,16 @@ const sysctlProbe = (control: string, key: string, kernelDefault: string): LiveP
     const set = [...out.matchAll(/^Setting '\/proc\/sys\/([^']+)' to '([^']*)'/gm)]
       .filter((m) => m[1] === key.replace(/\./g, "/"))
       .at(-1);
-    return (set?.[2] ?? kernelDefault).trim() === "0" ? "pass" : "fail";
+    return kernelInteger(set?.[2] ?? kernelDefault) === 0 ? "pass" : "fail";
   },
 });
+/** A value as the kernel's proc_dointvec reads it (strtoul base 0: 0x hex, leading 0 octal). */
+function kernelInteger(text: string): number {
+  const t = text.trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return Number.parseInt(t.slice(2), 16);
+  if (/^0[0-7]*$/.test(t)) return Number.parseInt(t, 8);
+  return /^\d+$/.test(t) ? Number.parseInt(t, 10) : Number.NaN;
+}
 const sysrqProbe = sysctlProbe("BOOT-04", "kernel.sysrq", "438");
 const dumpableProbe = sysctlProbe("DATA-03", "fs.suid_dumpable", "0");
 const tmpProbe: LiveProbe = {
@@ -243,10 +262,36 @@ const accountProbe: LiveProbe = {
       .filter(([name, rc]) => name !== undefined && name !== "" && rc === "0");
     return usable.some(([name]) => !approved.has(name as string)) ? "fail" : "pass";
   },
-  // Measured once (2026-12-02): su refused the locked and expired account (rc 1), let the
-  // locked-only and the usable one in (rc 0) — the verdicts koffer gives them offline.
-  notLive:
-    "the booted copy keeps the desktop root's own passwd/group/shadow (D-Bus needs its system users), which lack the profile's admin in group sudo: ACC-01 fails offline in every copy for that, whatever the mutation; the probe's PAM answer is compared once the live tree carries the profile's accounts",
+};
+/**
+ * ACC-01 as the running laptop's programs decide it: PAM (accountProbe) for who can log in,
+ * sudo itself (`sudo -l -U NAME`, which reads sudoers with its includes, aliases and groups)
+ * for who may run commands as root, and the accounts with UID 0 from NSS. Lines: "su NAME
+ * RC", "sudo NAME yes|no", "uid0 NAME".
+ */
+const adminProbe: LiveProbe = {
+  control: "ACC-01",
+  argv: [
+    "sh",
+    "-c",
+    [
+      accountProbe.argv![2]!.replace(/echo "\$u \$\?"/, 'echo "su $u $?"'),
+      'getent passwd | while IFS=: read u _ uid _; do [ "$u" = root ] && continue; if sudo -n -l -U "$u" 2>/dev/null | grep -q "may run the following"; then echo "sudo $u yes"; else echo "sudo $u no"; fi; [ "$uid" = 0 ] && echo "uid0 $u"; done',
+    ].join("\n"),
+  ],
+  judge: (out, _code, profile) => {
+    const admins = new Set(profile.spec.accounts.admins);
+    const approved = new Set([...admins, ...profile.spec.accounts.users]);
+    const lines = out.split("\n").map((l) => l.trim().split(" "));
+    const usable = lines.filter(([k, , rc]) => k === "su" && rc === "0").map(([, n]) => n!);
+    const sudo = new Map(lines.filter(([k]) => k === "sudo").map(([, n, v]) => [n!, v === "yes"]));
+    const bad =
+      lines.some(([k]) => k === "uid0") ||
+      usable.some((n) => !approved.has(n)) ||
+      [...sudo].some(([n, yes]) => yes && !admins.has(n)) ||
+      [...admins].some((n) => sudo.get(n) !== true);
+    return bad ? "fail" : "pass";
+  },
 };
 const aptProbe: LiveProbe = {
   control: "APP-03",
@@ -319,6 +364,117 @@ const desktopProbe: LiveProbe = {
     return unapprovedApps(out, profile).length === 0 ? "pass" : "fail";
   },
 };
+
+/**
+ * What systemd loads for the console gettys getty@tty1…tty6 (tty1 from getty.target, the
+ * others started by logind as autovt@, an alias of getty@): a unit that loads and runs agetty
+ * with --autologin/-a logs in without authentication.
+ */
+const gettyProbe: LiveProbe = {
+  control: "ACC-02",
+  argv: [
+    "sh",
+    "-c",
+    "for t in 1 2 3 4 5 6; do echo unit=tty$t; systemctl show -p LoadState -p ExecStart getty@tty$t.service; done",
+  ],
+  judge: (out) => {
+    const units = out.split(/^unit=/m);
+    const auto = units.some(
+      (u) =>
+        /^LoadState=loaded$/m.test(u) &&
+        /^ExecStart=.*argv\[\]=[^;]*\s(--autologin[\s=]|-a\s)/m.test(u),
+    );
+    return auto ? "fail" : "pass";
+  },
+};
+/**
+ * The servers the running systemd-timesyncd uses (timedatectl show-timesync over D-Bus).
+ * timesyncd.service skips containers (ConditionVirtualization=!container): a runtime drop-in
+ * clears its conditions for the probe, and the probe restarts it after each change.
+ */
+const timesyncProbe: LiveProbe = {
+  control: "TIME-01",
+  argv: [
+    "sh",
+    "-c",
+    [
+      "d=/run/systemd/system/systemd-timesyncd.service.d",
+      'mkdir -p "$d"',
+      "printf '[Unit]\\nConditionVirtualization=\\n' > \"$d/oracle.conf\"",
+      "systemctl daemon-reload",
+      "systemctl reset-failed systemd-timesyncd.service",
+      "systemctl restart systemd-timesyncd.service || exit 3",
+      "timedatectl show-timesync -p SystemNTPServers -p LinkNTPServers",
+    ].join("\n"),
+  ],
+  judge: (out, code, profile) => {
+    if (code !== 0) throw new Error(`timesyncd probe failed (exit ${code}): ${out}`);
+    const servers = [...out.matchAll(/^(?:System|Link)NTPServers=(.*)$/gm)].flatMap((m) =>
+      (m[1] ?? "").split(/\s+/).filter((s) => s !== ""),
+    );
+    const approved = profile.spec.logging.ntpServers;
+    return servers.length > 0 &&
+      servers.every((s) => approved === undefined || approved.includes(s))
+      ? "pass"
+      : "fail";
+  },
+};
+/** Whether journald (restarted after the change) keeps a new message in /var/log/journal. */
+const journalProbe: LiveProbe = {
+  control: "LOG-02",
+  argv: [
+    "sh",
+    "-c",
+    'm="kof-oracle-$(date +%s%N)"; logger -t kof-oracle "$m"; journalctl --flush >/dev/null 2>&1; journalctl --sync >/dev/null 2>&1; journalctl -D /var/log/journal -t kof-oracle -o cat 2>/dev/null | grep -c "$m"',
+  ],
+  judge: (out) => (Number(out.trim()) > 0 ? "pass" : "fail"),
+};
+/** What GNOME reads (gsettings, dconf backend, as an unprivileged user) and whether it can change it. */
+const screenLockKeys = [
+  "org.gnome.desktop.session idle-delay",
+  "org.gnome.desktop.screensaver lock-enabled",
+  "org.gnome.desktop.screensaver lock-delay",
+];
+const screenLockProbe: LiveProbe = {
+  control: "ACC-03",
+  argv: [
+    "runuser",
+    "-u",
+    "nobody",
+    "--",
+    "env",
+    "-i",
+    "HOME=/nonexistent",
+    "sh",
+    "-c",
+    screenLockKeys
+      .map((k) => `printf '%s\\t' "$(gsettings get ${k})" "$(gsettings writable ${k})"; echo`)
+      .join("; "),
+  ],
+  judge: (out, _code, profile) => {
+    const rows = out
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t"));
+    if (rows.length !== 3) throw new Error(`gsettings probe: ${out}`);
+    const num = (v: string | undefined) => Number((v ?? "").replace(/^u?int32\s+/, ""));
+    const idle = num(rows[0]?.[0]);
+    const ok =
+      idle >= 1 &&
+      idle <= profile.spec.accounts.screenLockSeconds &&
+      rows[1]?.[0] === "true" &&
+      num(rows[2]?.[0]) === 0 &&
+      rows.every((r) => r[1] === "false");
+    return ok ? "pass" : "fail";
+  },
+};
+/** `dconf update` as the admin runs it: each /etc/dconf/db/NAME.d compiled into NAME. */
+async function dconfUpdate(root: string): Promise<void> {
+  const dir = at(root, "/etc/dconf/db");
+  for (const name of await readdir(dir))
+    if (name.endsWith(".d"))
+      await execa("dconf", ["compile", join(dir, name.slice(0, -2)), join(dir, name)]);
+}
 
 // ─── the generator ──────────────────────────────────────────────────────────
 
@@ -1150,7 +1306,7 @@ export function generateMutations(): Mutation[] {
         await append(r, "/etc/group", "praktikant:x:1003:\n");
         await append(r, "/etc/shadow", `praktikant:${hash}:19700:0:99999:7::${expire}:\n`);
       },
-      liveProbe: [accountProbe],
+      liveProbe: [adminProbe],
       inPlace: { paths: ["/etc/passwd", "/etc/group", "/etc/shadow"] },
     });
 
@@ -1337,5 +1493,555 @@ export function generateMutations(): Mutation[] {
       ],
     },
   });
+
+  // ─── more of the effective state, each applied to the running laptop in place ───
+
+  // sysctl: masks, same-name shadowing, one file's last line, numbers as the kernel reads them.
+  for (const [id, description, expect, files] of [
+    [
+      "mask-koffer",
+      "/etc/sysctl.d/90-koffer.conf linked to /dev/null: koffer's own file masked, the kernel defaults stay (sysrq 438)",
+      { "BOOT-04": "fail", "DATA-03": "pass" },
+      [["/etc/sysctl.d/90-koffer.conf", null]],
+    ],
+    [
+      "usr-local-same-name",
+      "/usr/local/lib/sysctl.d/90-koffer.conf sets kernel.sysrq = 1: hidden by /etc's file of that name",
+      { "BOOT-04": "pass" },
+      [["/usr/local/lib/sysctl.d/90-koffer.conf", "kernel.sysrq = 1\n"]],
+    ],
+    [
+      "last-line-wins",
+      "/etc/sysctl.d/99-z.conf sets kernel.sysrq = 1, then 0 on a later line",
+      { "BOOT-04": "pass" },
+      [["/etc/sysctl.d/99-z.conf", "kernel.sysrq = 1\nkernel.sysrq = 0\n"]],
+    ],
+    [
+      "last-line-wins-on",
+      "/etc/sysctl.d/99-z.conf sets kernel.sysrq = 0, then 1 on a later line",
+      { "BOOT-04": "fail" },
+      [["/etc/sysctl.d/99-z.conf", "kernel.sysrq = 0\nkernel.sysrq = 1\n"]],
+    ],
+    [
+      "hex-one",
+      "/etc/sysctl.d/95-x.conf: kernel.sysrq = 0x1 (the kernel reads hex)",
+      { "BOOT-04": "fail" },
+      [["/etc/sysctl.d/95-x.conf", "kernel.sysrq = 0x1\n"]],
+    ],
+    [
+      "double-zero",
+      "/etc/sysctl.d/95-x.conf: kernel.sysrq = 00 (zero all the same)",
+      { "BOOT-04": "pass" },
+      [["/etc/sysctl.d/95-x.conf", "kernel.sysrq = 00\n"]],
+    ],
+    [
+      "letters-after-digits",
+      "/etc/sysctl.d/local.conf sets kernel.sysrq = 1: names sort by strcmp, letters after 90-koffer.conf",
+      { "BOOT-04": "fail" },
+      [["/etc/sysctl.d/local.conf", "kernel.sysrq = 1\n"]],
+    ],
+    [
+      "99-sysctl-regular-file",
+      "/etc/sysctl.d/99-sysctl.conf is a file of its own (not the link) setting kernel.sysrq = 1",
+      { "BOOT-04": "fail" },
+      [["/etc/sysctl.d/99-sysctl.conf", "kernel.sysrq = 1\n"]],
+    ],
+    [
+      "sysctl-conf-link-overrides",
+      "95-x.conf sets kernel.sysrq = 1, /etc/sysctl.conf sets 0 and Debian's 99-sysctl.conf link reads it last",
+      { "BOOT-04": "pass" },
+      [
+        ["/etc/sysctl.d/95-x.conf", "kernel.sysrq = 1\n"],
+        ["/etc/sysctl.conf", "kernel.sysrq = 0\n"],
+        ["/etc/sysctl.d/99-sysctl.conf", "->../sysctl.conf"],
+      ],
+    ],
+    [
+      "dpkg-dist",
+      "/etc/sysctl.d/99-x.conf.dpkg-dist sets kernel.sysrq = 1: not a .conf name",
+      { "BOOT-04": "pass" },
+      [["/etc/sysctl.d/99-x.conf.dpkg-dist", "kernel.sysrq = 1\n"]],
+    ],
+    [
+      "vendor-coredump",
+      "systemd-coredump's /usr/lib/sysctl.d/50-coredump.conf sets fs.suid_dumpable = 2, read before 90-koffer.conf",
+      { "DATA-03": "pass" },
+      [["/usr/lib/sysctl.d/50-coredump.conf", "fs.suid_dumpable = 2\n"]],
+    ],
+    [
+      "vendor-coredump-wins",
+      "90-koffer.conf no longer sets fs.suid_dumpable and systemd-coredump's 50-coredump.conf sets 2",
+      { "DATA-03": "fail", "BOOT-04": "pass" },
+      [
+        ["/usr/lib/sysctl.d/50-coredump.conf", "fs.suid_dumpable = 2\n"],
+        ["/etc/sysctl.d/90-koffer.conf", "kernel.sysrq = 0\n"],
+      ],
+    ],
+  ] as const)
+    add({
+      id: `sysctl-${id}`,
+      description,
+      expect,
+      apply: async (r) => {
+        for (const [path, text] of files)
+          // rm first: a write through Debian's 99-sysctl.conf link would change sysctl.conf
+          if (text === null) await link(r, path, "/dev/null");
+          else if (text.startsWith("->")) await link(r, path, text.slice(2));
+          else {
+            await rm(at(r, path), { force: true });
+            await put(r, path, text);
+          }
+      },
+      liveProbe: [sysrqProbe, dumpableProbe].filter((p) => p.control in expect),
+      inPlace: { paths: files.map(([path]) => path) },
+    });
+
+  // sudo (ACC-01): who may run commands as root is what sudo makes of sudoers — includes, the
+  // names @includedir skips, aliases, groups (primary ones too), and the rule for %sudo.
+  const dropIn = "/etc/sudoers.d/50-buero";
+  for (const [id, description, path, text, verdict] of [
+    [
+      "user-all",
+      "the citizen-office account may run everything",
+      dropIn,
+      "buergerbuero ALL=(ALL:ALL) ALL\n",
+      "fail",
+    ],
+    [
+      "user-nopasswd-apt",
+      "the citizen-office account may run apt without a password",
+      dropIn,
+      "buergerbuero ALL=(root) NOPASSWD: /usr/bin/apt\n",
+      "fail",
+    ],
+    [
+      "user-alias",
+      "a User_Alias holding the citizen-office account",
+      dropIn,
+      "User_Alias OFFICE = buergerbuero\nOFFICE ALL=(ALL) ALL\n",
+      "fail",
+    ],
+    [
+      "primary-group",
+      "a rule for the citizen-office account's own group",
+      dropIn,
+      "%buergerbuero ALL=(ALL) ALL\n",
+      "fail",
+    ],
+    ["all-users", "a rule for ALL users", dropIn, "ALL ALL=(ALL) ALL\n", "fail"],
+    [
+      "name-with-dot",
+      "the rule sits in 50-buero.conf: @includedir skips names with a dot",
+      "/etc/sudoers.d/50-buero.conf",
+      "buergerbuero ALL=(ALL:ALL) ALL\n",
+      "pass",
+    ],
+    [
+      "name-with-tilde",
+      "the rule sits in an editor backup 50-buero~: @includedir skips it",
+      "/etc/sudoers.d/50-buero~",
+      "buergerbuero ALL=(ALL:ALL) ALL\n",
+      "pass",
+    ],
+    [
+      "commented",
+      "the rule is commented out",
+      dropIn,
+      "# buergerbuero ALL=(ALL:ALL) ALL\n",
+      "pass",
+    ],
+    [
+      "defaults-only",
+      "a Defaults line for the account grants nothing",
+      dropIn,
+      "Defaults:buergerbuero !lecture\n",
+      "pass",
+    ],
+  ] as const)
+    add({
+      id: `sudo-${id}`,
+      description: `${path}: ${description}`,
+      expect: { "ACC-01": verdict },
+      apply: async (r) => {
+        await put(r, path, text);
+        await chmod(at(r, path), 0o440);
+      },
+      liveProbe: [adminProbe],
+      inPlace: { paths: [path] },
+    });
+  add({
+    id: "sudo-include-file",
+    description:
+      "/etc/sudoers includes /etc/sudoers.local, which lets the citizen-office account run everything",
+    expect: { "ACC-01": "fail" },
+    apply: async (r) => {
+      await append(r, "/etc/sudoers", "@include /etc/sudoers.local\n");
+      await put(r, "/etc/sudoers.local", "buergerbuero ALL=(ALL:ALL) ALL\n");
+      await chmod(at(r, "/etc/sudoers.local"), 0o440);
+    },
+    liveProbe: [adminProbe],
+    inPlace: { paths: ["/etc/sudoers", "/etc/sudoers.local"] },
+  });
+  add({
+    id: "sudo-group-member",
+    description: "the citizen-office account added to group sudo",
+    expect: { "ACC-01": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/group", (t) =>
+        t.replace(/^sudo:x:27:kisa-admin$/m, "sudo:x:27:kisa-admin,buergerbuero"),
+      ),
+    liveProbe: [adminProbe],
+    inPlace: { paths: ["/etc/group"] },
+  });
+  add({
+    id: "sudo-rule-commented",
+    description:
+      "the %sudo rule in /etc/sudoers commented out: the admin in group sudo may run nothing",
+    expect: { "ACC-01": "fail" },
+    apply: (r) =>
+      edit(r, "/etc/sudoers", (t) =>
+        t.replace("%sudo\tALL=(ALL:ALL) ALL", "#%sudo\tALL=(ALL:ALL) ALL"),
+      ),
+    liveProbe: [adminProbe],
+    inPlace: { paths: ["/etc/sudoers"] },
+  });
+  add({
+    id: "sudo-admin-by-name",
+    description:
+      "the admin left group sudo but has a rule of their own: still the profile's admin, nobody else",
+    expect: { "ACC-01": "pass" },
+    apply: async (r) => {
+      await edit(r, "/etc/group", (t) => t.replace(/^sudo:x:27:kisa-admin$/m, "sudo:x:27:"));
+      await put(r, dropIn, "kisa-admin ALL=(ALL:ALL) ALL\n");
+      await chmod(at(r, dropIn), 0o440);
+    },
+    liveProbe: [adminProbe],
+    inPlace: { paths: ["/etc/group", dropIn] },
+  });
+  add({
+    id: "uid0-second-root",
+    description: "a second account with UID 0 (toor), password locked",
+    expect: { "ACC-01": "fail" },
+    apply: async (r) => {
+      await append(r, "/etc/passwd", "toor:x:0:0:root:/root:/bin/bash\n");
+      await append(r, "/etc/shadow", "toor:!:19700:0:99999:7:::\n");
+    },
+    liveProbe: [adminProbe],
+    inPlace: { paths: ["/etc/passwd", "/etc/shadow"] },
+  });
+
+  // getty autologin (ACC-02): what systemd loads for the console gettys — drop-ins of the
+  // instance and of the template, in /etc and in the vendor directories, and a drop-in that
+  // adds a second ExecStart= without clearing the first (systemd refuses to load the unit).
+  const autologinExec = (opt: string) =>
+    `[Service]\nExecStart=\nExecStart=-/sbin/agetty ${opt} --noclear %I $TERM\n`;
+  for (const [id, path, text, verdict] of [
+    [
+      "instance",
+      "/etc/systemd/system/getty@tty1.service.d/autologin.conf",
+      autologinExec("--autologin buergerbuero"),
+      "fail",
+    ],
+    [
+      "template",
+      "/etc/systemd/system/getty@.service.d/autologin.conf",
+      autologinExec("--autologin buergerbuero"),
+      "fail",
+    ],
+    [
+      "short-option",
+      "/etc/systemd/system/getty@tty1.service.d/autologin.conf",
+      autologinExec("-a buergerbuero"),
+      "fail",
+    ],
+    [
+      "vendor-dir",
+      "/usr/lib/systemd/system/getty@tty1.service.d/autologin.conf",
+      autologinExec("--autologin buergerbuero"),
+      "fail",
+    ],
+    [
+      "usr-local-dir",
+      "/usr/local/lib/systemd/system/getty@.service.d/autologin.conf",
+      autologinExec("--autologin buergerbuero"),
+      "fail",
+    ],
+    [
+      "no-reset",
+      "/etc/systemd/system/getty@tty1.service.d/autologin.conf",
+      "[Service]\nExecStart=-/sbin/agetty --autologin buergerbuero --noclear %I $TERM\n",
+      "pass",
+    ],
+    [
+      "not-conf",
+      "/etc/systemd/system/getty@tty1.service.d/autologin.conf.off",
+      autologinExec("--autologin buergerbuero"),
+      "pass",
+    ],
+    [
+      "unit-section",
+      "/etc/systemd/system/getty@tty1.service.d/autologin.conf",
+      "[Unit]\nExecStart=\nExecStart=-/sbin/agetty --autologin buergerbuero --noclear %I $TERM\n",
+      "pass",
+    ],
+  ] as const)
+    add({
+      id: `getty-autologin-${id}`,
+      description: `${path}: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "ACC-02": verdict },
+      apply: (r) => put(r, path, text),
+      liveProbe: [gettyProbe],
+      inPlace: { paths: [path], reload: true },
+    });
+  add({
+    id: "getty-autologin-masked-by-etc",
+    description:
+      "the vendor drop-in with autologin is masked by /etc's drop-in of the same name (a link to /dev/null)",
+    expect: { "ACC-02": "pass" },
+    apply: async (r) => {
+      await put(
+        r,
+        "/usr/lib/systemd/system/getty@.service.d/autologin.conf",
+        autologinExec("--autologin buergerbuero"),
+      );
+      await link(r, "/etc/systemd/system/getty@.service.d/autologin.conf", "/dev/null");
+    },
+    liveProbe: [gettyProbe],
+    inPlace: {
+      paths: [
+        "/usr/lib/systemd/system/getty@.service.d/autologin.conf",
+        "/etc/systemd/system/getty@.service.d/autologin.conf",
+      ],
+      reload: true,
+    },
+  });
+  add({
+    id: "getty-autologin-unit-copy",
+    description: "a full copy of getty@.service in /etc/systemd/system with --autologin",
+    expect: { "ACC-02": "fail" },
+    apply: (r) =>
+      put(
+        r,
+        "/etc/systemd/system/getty@.service",
+        "[Unit]\nDescription=Getty on %I\n\n[Service]\nExecStart=-/sbin/agetty --autologin buergerbuero --noclear %I $TERM\nType=idle\nRestart=always\n\n[Install]\nWantedBy=getty.target\n",
+      ),
+    liveProbe: [gettyProbe],
+    inPlace: { paths: ["/etc/systemd/system/getty@.service"], reload: true },
+  });
+
+  // units: what systemd starts at boot (TIME-01's timesyncd, NET-01's nftables). Debian's
+  // units are wanted by sysinit.target; the fixture links them from multi-user.target.
+  for (const [unit, control] of [
+    ["systemd-timesyncd.service", "TIME-01"],
+    ["nftables.service", "NET-01"],
+  ] as const) {
+    const wants = ["sysinit", "multi-user"].map(
+      (t) => `/etc/systemd/system/${t}.target.wants/${unit}`,
+    );
+    const disable = async (r: string) => {
+      for (const w of wants) await rm(at(r, w), { force: true });
+    };
+    add({
+      id: `unit-${unit}-disabled`,
+      description: `${unit} disabled: its .wants links removed`,
+      expect: { [control]: "fail" },
+      apply: disable,
+      liveProbe: [unitProbe(control, unit)],
+      inPlace: { paths: wants, reload: true },
+    });
+    add({
+      id: `unit-${unit}-masked-in-place`,
+      description: `${unit} masked in /etc/systemd/system (read at the next daemon-reload or boot)`,
+      expect: { [control]: "fail" },
+      apply: (r) => link(r, `/etc/systemd/system/${unit}`, "/dev/null"),
+      liveProbe: [unitProbe(control, unit)],
+      inPlace: { paths: [`/etc/systemd/system/${unit}`], reload: true },
+    });
+    const other = `/etc/systemd/system/graphical.target.wants/${unit}`;
+    add({
+      id: `unit-${unit}-other-target`,
+      description: `${unit} wanted by graphical.target instead of its [Install] target`,
+      expect: { [control]: "pass" },
+      apply: async (r) => {
+        await disable(r);
+        await link(r, other, `/lib/systemd/system/${unit}`);
+      },
+      liveProbe: [unitProbe(control, unit)],
+      inPlace: { paths: [...wants, other], reload: true },
+    });
+  }
+
+  // timesyncd (TIME-01): NTP= is a list — every assignment adds servers, an empty one clears
+  // them — read from timesyncd.conf, then the drop-ins by name; the running daemon tells.
+  const ntpDir = "/etc/systemd/timesyncd.conf.d";
+  for (const [id, path, text, verdict] of [
+    [
+      "earlier-drop-in-adds",
+      `${ntpDir}/50-pool.conf`,
+      "[Time]\nNTP=0.debian.pool.ntp.org\n",
+      "fail",
+    ],
+    ["later-drop-in-adds", `${ntpDir}/zz-pool.conf`, "[Time]\nNTP=0.debian.pool.ntp.org\n", "fail"],
+    [
+      "main-file-adds",
+      "/etc/systemd/timesyncd.conf",
+      "[Time]\nNTP=0.debian.pool.ntp.org\n",
+      "fail",
+    ],
+    ["later-reset", `${ntpDir}/zz-reset.conf`, "[Time]\nNTP=\n", "fail"],
+    ["earlier-reset", `${ntpDir}/00-reset.conf`, "[Time]\nNTP=\n", "pass"],
+    ["reset-then-approved", `${ntpDir}/zz-only.conf`, "[Time]\nNTP=\nNTP=10.20.0.1\n", "pass"],
+    [
+      "fallback-only",
+      `${ntpDir}/zz-fallback.conf`,
+      "[Time]\nFallbackNTPServers=0.debian.pool.ntp.org\n",
+      "pass",
+    ],
+    ["not-conf", `${ntpDir}/zz-pool.conf.bak`, "[Time]\nNTP=0.debian.pool.ntp.org\n", "pass"],
+    [
+      "same-name-lower",
+      "/usr/lib/systemd/timesyncd.conf.d/koffer.conf",
+      "[Time]\nNTP=0.debian.pool.ntp.org\n",
+      "pass",
+    ],
+    ["lowercase-section", `${ntpDir}/zz-pool.conf`, "[time]\nNTP=0.debian.pool.ntp.org\n", "pass"],
+  ] as const)
+    add({
+      id: `timesyncd-${id}`,
+      description: `${path}: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "TIME-01": verdict },
+      apply: (r) => put(r, path, text),
+      liveProbe: [timesyncProbe],
+      inPlace: { paths: [path] },
+    });
+
+  // journald (LOG-02): Storage= as journald merges journald.conf and its drop-ins.
+  const journalDir = "/etc/systemd/journald.conf.d";
+  for (const [id, path, text, verdict] of [
+    ["later-volatile", `${journalDir}/zz-volatile.conf`, "[Journal]\nStorage=volatile\n", "fail"],
+    ["later-none", `${journalDir}/zz-none.conf`, "[Journal]\nStorage=none\n", "fail"],
+    ["earlier-volatile", `${journalDir}/00-volatile.conf`, "[Journal]\nStorage=volatile\n", "pass"],
+    ["main-volatile", "/etc/systemd/journald.conf", "[Journal]\nStorage=volatile\n", "pass"],
+    ["later-spaces", `${journalDir}/zz-volatile.conf`, "[Journal]\nStorage = volatile\n", "fail"],
+    [
+      "not-conf",
+      `${journalDir}/zz-volatile.conf.disabled`,
+      "[Journal]\nStorage=volatile\n",
+      "pass",
+    ],
+    ["other-section", `${journalDir}/zz-volatile.conf`, "[Coredump]\nStorage=volatile\n", "pass"],
+    [
+      "same-name-lower",
+      "/usr/lib/systemd/journald.conf.d/koffer.conf",
+      "[Journal]\nStorage=volatile\n",
+      "pass",
+    ],
+  ] as const)
+    add({
+      id: `journald-${id}`,
+      description: `${path}: ${text.trim().replace(/\n/g, "; ")}`,
+      expect: { "LOG-02": verdict },
+      apply: (r) => put(r, path, text),
+      liveProbe: [journalProbe],
+      inPlace: { paths: [path], restart: "systemd-journald.service" },
+    });
+
+  // dconf (ACC-03): what GNOME reads after `dconf update` — keyfile order, the profile's
+  // database order, and locks that make a lower database win.
+  const local = "/etc/dconf/db/local.d";
+  const compiled = ["/etc/dconf/db/local", "/etc/dconf/db/site"];
+  for (const [id, description, files, verdict] of [
+    [
+      "later-keyfile",
+      "local.d/50-local sets idle-delay 3600",
+      [[`${local}/50-local`, "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"]],
+      "fail",
+    ],
+    [
+      "earlier-keyfile",
+      "local.d/0-early sets idle-delay 3600 (00-koffer comes later)",
+      [[`${local}/0-early`, "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"]],
+      "pass",
+    ],
+    [
+      "lock-delay",
+      "local.d/50-local sets lock-delay 60",
+      [[`${local}/50-local`, "[org/gnome/desktop/screensaver]\nlock-delay=uint32 60\n"]],
+      "fail",
+    ],
+    [
+      "lock-disabled",
+      "local.d/50-local sets lock-enabled false",
+      [[`${local}/50-local`, "[org/gnome/desktop/screensaver]\nlock-enabled=false\n"]],
+      "fail",
+    ],
+    [
+      "unlocked",
+      "the locks file lists only the media keys",
+      [[`${local}/locks/koffer`, "/org/gnome/desktop/media-handling/automount\n"]],
+      "fail",
+    ],
+    [
+      "other-key",
+      "local.d/50-local sets an unrelated key (the clock format)",
+      [[`${local}/50-local`, "[org/gnome/desktop/interface]\nclock-format='24h'\n"]],
+      "pass",
+    ],
+    [
+      "site-db-first",
+      "the profile names a site database first that sets idle-delay 3600 unlocked: local's lock keeps 300",
+      [
+        ["/etc/dconf/profile/user", "user-db:user\nsystem-db:site\nsystem-db:local\n"],
+        ["/etc/dconf/db/site.d/00-site", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"],
+      ],
+      "pass",
+    ],
+    [
+      "site-db-first-locked",
+      "the profile names a site database first that sets and locks idle-delay 3600: local's lock, the lower one, decides",
+      [
+        ["/etc/dconf/profile/user", "user-db:user\nsystem-db:site\nsystem-db:local\n"],
+        ["/etc/dconf/db/site.d/00-site", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"],
+        ["/etc/dconf/db/site.d/locks/site", "/org/gnome/desktop/session/idle-delay\n"],
+      ],
+      "pass",
+    ],
+    [
+      "site-db-last-locked",
+      "the profile names a site database after local that sets and locks idle-delay 3600: the lowest lock decides",
+      [
+        ["/etc/dconf/profile/user", "user-db:user\nsystem-db:local\nsystem-db:site\n"],
+        ["/etc/dconf/db/site.d/00-site", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"],
+        ["/etc/dconf/db/site.d/locks/site", "/org/gnome/desktop/session/idle-delay\n"],
+      ],
+      "fail",
+    ],
+    [
+      "site-db-last-unlocked",
+      "the profile names a site database after local that sets idle-delay 3600 without a lock",
+      [
+        ["/etc/dconf/profile/user", "user-db:user\nsystem-db:local\nsystem-db:site\n"],
+        ["/etc/dconf/db/site.d/00-site", "[org/gnome/desktop/session]\nidle-delay=uint32 3600\n"],
+      ],
+      "pass",
+    ],
+    [
+      "no-system-db",
+      "the profile names the user database only",
+      [["/etc/dconf/profile/user", "user-db:user\n"]],
+      "fail",
+    ],
+  ] as const)
+    add({
+      id: `dconf-${id}`,
+      description: `${description}; dconf update run`,
+      expect: { "ACC-03": verdict },
+      apply: async (r) => {
+        for (const [path, text] of files) await put(r, path, text);
+        await dconfUpdate(r);
+      },
+      liveProbe: [screenLockProbe],
+      inPlace: { paths: [...files.map(([path]) => path), ...compiled] },
+    });
   return out;
 }

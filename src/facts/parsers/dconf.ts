@@ -46,6 +46,31 @@ export interface DconfFacts {
 type StatSource = FileSource & { stat?(path: string): Promise<{ mtimeMs: number } | null> };
 
 /**
+ * The value each key has for the profile's user, as dconf's engine reads it
+ * (engine/dconf-engine.c, dconf_engine_read): the LAST database in the profile that locks the
+ * key sets the level, and the value is the first one found from that database on; without a
+ * lock, the first database that has the key (the user's own database, which comes first in
+ * the profile, is not read here: the lock check says whether it can differ).
+ */
+export function effectiveKeys(
+  dbs: { keys: Record<string, Setting>; locks: ReadonlySet<string> }[],
+): Record<string, Setting> {
+  const out: Record<string, Setting> = {};
+  const all = new Set(dbs.flatMap((d) => Object.keys(d.keys)));
+  for (const key of all) {
+    let level = 0;
+    for (let i = dbs.length - 1; i >= 0; i--)
+      if (dbs[i]?.locks.has(key)) {
+        level = i;
+        break;
+      }
+    const from = dbs.slice(level).find((d) => d.keys[key] !== undefined);
+    if (from !== undefined) out[key] = from.keys[key] as Setting;
+  }
+  return out;
+}
+
+/**
  * Read the system databases the user profile names. Without a profile, every
  * /etc/dconf/db/*.d is read so the evidence still shows what is there.
  */
@@ -59,27 +84,32 @@ export async function readDconf(source: StatSource): Promise<DconfFacts> {
       .map((n) => n.slice(0, -2))
       .sort(compareC);
   }
-  const keys: Record<string, Setting> = {};
   const locks: string[] = [];
   const databases: DconfDatabase[] = [];
+  const perDb: { keys: Record<string, Setting>; locks: Set<string> }[] = [];
   const mtime = async (path: string) => (await source.stat?.(path))?.mtimeMs ?? null;
-  // The first system-db in the profile has the highest priority, so merge from the last.
   for (const db of [...dbs].reverse()) {
     const dir = `/etc/dconf/db/${db}.d`;
     const sources: string[] = [];
+    const dbKeys: Record<string, Setting> = {};
+    const dbLocks = new Set<string>();
+    perDb.unshift({ keys: dbKeys, locks: dbLocks });
     const names = ((await source.readDir(dir)) ?? []).filter((n) => n !== "locks").sort(compareC);
     for (const n of names) {
       const text = await source.readText(joinPath(dir, n));
       if (text === null) continue;
       sources.push(joinPath(dir, n));
-      Object.assign(keys, parseDconfKeyfile(text, joinPath(dir, n)));
+      Object.assign(dbKeys, parseDconfKeyfile(text, joinPath(dir, n)));
     }
     const lockDir = joinPath(dir, "locks");
     for (const n of ((await source.readDir(lockDir)) ?? []).sort(compareC)) {
       const text = await source.readText(joinPath(lockDir, n));
       if (text === null) continue;
       sources.push(joinPath(lockDir, n));
-      for (const l of parseDconfLocks(text)) if (!locks.includes(l)) locks.push(l);
+      for (const l of parseDconfLocks(text)) {
+        dbLocks.add(l);
+        if (!locks.includes(l)) locks.push(l);
+      }
     }
     if (source.stat === undefined) continue;
     let newestSource: string | null = null;
@@ -102,7 +132,7 @@ export async function readDconf(source: StatSource): Promise<DconfFacts> {
   }
   return {
     profileUserHasSystemDb: (profile?.systemDbs.length ?? 0) > 0,
-    keys,
+    keys: effectiveKeys(perDb),
     locks,
     ...(source.stat === undefined ? {} : { databases }),
   };

@@ -19,6 +19,17 @@ export function normaliseSysctlKey(key: string): string {
   return key.startsWith("/") ? key.slice(1).replace(/\//g, ".") : key.replace(/\//g, ".");
 }
 
+/**
+ * An integer value as the kernel's proc_dointvec reads what systemd-sysctl writes: strtoul
+ * with base 0 (`0x1` is 1, `010` is 8, `00` is 0); NaN for anything else.
+ */
+export function sysctlInteger(value: string | undefined): number {
+  const t = (value ?? "").trim();
+  if (/^0x[0-9a-f]+$/i.test(t)) return Number.parseInt(t.slice(2), 16);
+  if (/^0[0-7]*$/.test(t)) return Number.parseInt(t, 8);
+  return /^[1-9]\d*$/.test(t) ? Number.parseInt(t, 10) : Number.NaN;
+}
+
 /** Parse one sysctl.d file; a leading `-` (ignore errors) is dropped from the key. */
 export function parseSysctl(text: string, path: string): { key: string; setting: Setting }[] {
   const out: { key: string; setting: Setting }[] = [];

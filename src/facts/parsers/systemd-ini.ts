@@ -78,16 +78,35 @@ export async function systemdConfFiles(source: FileSource, name: string): Promis
 /**
  * Merge `[section]` settings from text already read, in order; later assignments win and an
  * empty assignment (`Storage=`) resets the key to its built-in default (the key is removed).
+ * Keys in `lists` are lists as the daemon parses them (timesyncd's `NTP=`): each assignment
+ * adds its space-separated words to what the files before set, and only an empty one clears.
  */
 export function mergeIniSection(
   files: { path: string; text: string }[],
   section: string,
+  lists: readonly string[] = [],
 ): Record<string, Setting> {
   const out: Record<string, Setting> = {};
   for (const { path, text } of files) {
     for (const e of parseIni(text)) {
       if (e.section !== section) continue;
+      const before = out[e.key];
       if (e.value === "") delete out[e.key];
+      else if (lists.includes(e.key) && before !== undefined)
+        out[e.key] = {
+          ...setting(`${before.value} ${e.value}`, path, e.line),
+          chain: [
+            ...(before.chain ?? [
+              {
+                file: before.source.slice(0, before.source.lastIndexOf(":")),
+                line: Number(before.source.slice(before.source.lastIndexOf(":") + 1)),
+                value: before.value,
+                note: "set",
+              },
+            ]),
+            { file: path, line: e.line, value: e.value, note: "adds to the lines before" },
+          ],
+        };
       else out[e.key] = setting(e.value, path, e.line);
     }
   }
@@ -99,11 +118,12 @@ export async function readSystemdConf(
   source: FileSource,
   name: string,
   section: string,
+  lists: readonly string[] = [],
 ): Promise<Record<string, Setting>> {
   const files: { path: string; text: string }[] = [];
   for (const path of await systemdConfFiles(source, name)) {
     const text = await source.readText(path);
     if (text !== null) files.push({ path, text });
   }
-  return mergeIniSection(files, section);
+  return mergeIniSection(files, section, lists);
 }

@@ -9,6 +9,7 @@
 import { unapprovedAccounts } from "../../checks/acc-01.js";
 import { sudoLogging } from "../../checks/acc-05.js";
 import { managedPath } from "../../facts/managed.js";
+import { unitDirs } from "../../facts/services.js";
 import type { Change } from "../types.js";
 import { fileChange, header, managedText, type PlanContext } from "./common.js";
 
@@ -93,6 +94,22 @@ function autologin(ctx: PlanContext): Change[] {
         controls: ["ACC-02"],
         summary: `remove the getty autologin override ${path}`,
       });
+      continue;
+    }
+    // A drop-in in another unit directory (vendor, /usr/local, /run): a file of the same name
+    // in /etc/systemd/system hides it, as systemd reads drop-ins.
+    const dropIn = /^(\/.+)\/([^/]+\.service\.d)\/([^/]+\.conf)$/.exec(path);
+    if (dropIn !== null && unitDirs.includes(dropIn[1] as string)) {
+      changes.push(
+        ...fileChange(ctx, {
+          resource,
+          path: `/etc/systemd/system/${dropIn[2]}/${dropIn[3]}`,
+          content: `# koffer: hides ${path}, which logs a console in automatically (ACC-02)\n`,
+          summary: `hide the getty autologin drop-in ${path}`,
+          controls: ["ACC-02"],
+          satisfied: false,
+        }),
+      );
       continue;
     }
     const text = managedText(ctx.facts, path);

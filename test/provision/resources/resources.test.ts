@@ -241,6 +241,22 @@ const cases: { name: string; facts: Facts; expected: string[]; controls?: string
     ],
   },
   {
+    // issue 11: systemd reads getty drop-ins from every unit directory (found by the live oracle)
+    name: "accounts: a getty autologin drop-in in /usr/lib is hidden by one of the same name in /etc",
+    facts: hardenedFacts({
+      accounts: {
+        autologin: [
+          {
+            kind: "getty",
+            user: "buergerbuero",
+            source: "/usr/lib/systemd/system/getty@.service.d/autologin.conf:3",
+          },
+        ],
+      },
+    }),
+    expected: ["write-file /etc/systemd/system/getty@.service.d/autologin.conf"],
+  },
+  {
     name: "dconf: no system db, idle 900 s, unlocked",
     facts: hardenedFacts({
       accounts: { dconf: { profileUserHasSystemDb: false, locks: [] } },
