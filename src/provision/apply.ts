@@ -267,22 +267,33 @@ async function writeFile(change: Change, target: Target, run: RunContext): Promi
     else await target.writeFileAtomic(change.path, current, stat);
   };
   if (change.check !== undefined) await checkAndReload(target, change.path, change.check, putBack);
-  if (change.activate !== undefined && target.live) {
-    const [command, ...args] = change.activate as [string, ...string[]];
-    const done = await target.exec(command, args, { timeoutMs: 60_000 });
-    if (done.exitCode !== 0) {
-      await putBack();
-      const why = (done.stderr.trim() || done.stdout.trim() || `exit ${done.exitCode}`)
-        .split("\n")
-        .slice(-3)
-        .join("; ");
-      throw new IncompleteError(
-        "E_ACTIVATE",
-        `${change.activate.join(" ")} could not put ${change.path} into effect (${why}); the previous file is back in place`,
-      );
-    }
-  }
+  await activate(target, change.path, change.activate, putBack);
   return "applied";
+}
+
+/**
+ * On a running machine, the change's `activate` command puts the written file into effect at
+ * once; when it fails, the previous file is put back and the change fails.
+ */
+async function activate(
+  target: Target,
+  path: string,
+  command: string[] | undefined,
+  putBack: () => Promise<void>,
+): Promise<void> {
+  if (command === undefined || !target.live) return;
+  const [program, ...args] = command as [string, ...string[]];
+  const done = await target.exec(program, args, { timeoutMs: 60_000 });
+  if (done.exitCode === 0) return;
+  await putBack();
+  const why = (done.stderr.trim() || done.stdout.trim() || `exit ${done.exitCode}`)
+    .split("\n")
+    .slice(-3)
+    .join("; ");
+  throw new IncompleteError(
+    "E_ACTIVATE",
+    `${command.join(" ")} could not put ${path} into effect (${why}); the previous file is back in place`,
+  );
 }
 
 /** PATH of a configuration test in an image's sandbox. */
@@ -478,11 +489,11 @@ async function disableLines(
   }
   if (!changed) return "unchanged";
   await run.backup(change.path);
-  await target.writeFileAtomic(change.path, lines.join("\n"), {
-    mode: stat.mode,
-    uid: stat.uid,
-    gid: stat.gid,
-  });
+  const keep = { mode: stat.mode, uid: stat.uid, gid: stat.gid };
+  await target.writeFileAtomic(change.path, lines.join("\n"), keep);
+  await activate(target, change.path, change.activate, () =>
+    target.writeFileAtomic(change.path, text, keep),
+  );
   return "applied";
 }
 

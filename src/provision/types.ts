@@ -84,6 +84,8 @@ export interface DisableLinesChange extends ChangeBase {
   lines: { line: number; key: string }[];
   /** The file format's comment marker. */
   comment: "#" | "//";
+  /** See {@link WriteFileChange.activate}: puts the remaining settings into effect at once. */
+  activate?: string[];
 }
 
 export interface KeyslotChange extends ChangeBase {

@@ -288,7 +288,7 @@ export class SshTarget implements Target {
       return Buffer.alloc(0);
     if (type !== "file") throw new FileRefusedError("type", path, kindOf(a.mode ?? 0));
     if ((a.size ?? 0) > maxBytes) throw tooLarge(`${a.size} bytes`);
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
       const handle = await this.sftp.open(path, openFlags.read);
       try {
@@ -298,11 +298,54 @@ export class SshTarget implements Target {
       }
     } catch (error) {
       if (error instanceof SftpError && error.status === status.noSuchFile) return null;
-      return this.lost(error, path);
+      if (!(error instanceof SftpError && error.status === status.failure))
+        return this.lost(error, path);
+      bytes = await this.readUnseekable(path, maxBytes, error);
+      if (bytes === null) return null;
     }
     if (bytes.length > maxBytes) throw tooLarge(`more than ${maxBytes} bytes`);
     this.budget.take(path, bytes.length);
     return bytes;
+  }
+
+  /**
+   * A regular file sftp-server cannot read. It seeks to the offset of every READ, and a file
+   * that cannot seek answers ESPIPE, which SFTP v3 can only report as "Failure": efivarfs
+   * (/sys/firmware/efi/efivars, where Secure Boot's state is) is such a file system. The
+   * file is read once more through the run's command shell (root, or `sudo -n` as the SFTP
+   * server), sequentially from its start, within the same limits: a regular file (`test -f`
+   * there; dd opens it O_NONBLOCK, so a FIFO swapped in meanwhile cannot hang the shell) and
+   * at most `maxBytes` + 1 bytes (`count_bytes`), the caller refuses more. A file that fails
+   * there too is the SFTP error it was.
+   */
+  private async readUnseekable(
+    path: string,
+    maxBytes: number,
+    sftpError: SftpError,
+  ): Promise<Buffer | null> {
+    const r = await this.commands.run(
+      [
+        "/bin/sh",
+        "-c",
+        '[ -e "$1" ] || exit 65; [ -f "$1" ] || exit 66; ' +
+          'exec dd if="$1" iflag=nonblock,count_bytes bs=65536 count="$2" status=none',
+        "koffer",
+        path,
+        String(maxBytes + 1),
+      ],
+      { binary: true, timeoutMs: 30_000 },
+    );
+    if (r.exitCode === 65) return null;
+    if (r.exitCode !== 0)
+      return this.lost(
+        new SftpError(
+          sftpError.status,
+          `${sftpError.message}; read through the shell: ${r.exitCode === 66 ? "not a regular file" : r.stderr.trim() || `exit ${r.exitCode}`}`,
+          path,
+        ),
+        path,
+      );
+    return r.stdoutBuffer ?? Buffer.alloc(0);
   }
 
   async readText(path: string, limits: { maxBytes?: number } = {}): Promise<string | null> {

@@ -65,6 +65,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The tree, seen as a running machine: its commands are real ones on this host. */
+function liveView(t: RootTarget): RootTarget {
+  return new Proxy(t, {
+    get: (inner, key) => {
+      if (key === "live") return true;
+      if (key === "exec")
+        return (command: string, args: string[]) => run(command, args, { timeoutMs: 10_000 });
+      const value = Reflect.get(inner, key) as unknown;
+      return typeof value === "function" ? value.bind(inner) : value;
+    },
+  });
+}
+
 describe("applyChanges", () => {
   it("writes files with mode and owner, and a second run changes nothing", async () => {
     const plan = [
@@ -194,16 +207,7 @@ describe("applyChanges", () => {
   });
 
   it("puts a written file into effect on a running machine, and puts the old one back when that fails", async () => {
-    // The tree, seen as a running machine: its commands are real ones on this host.
-    const live = new Proxy(target, {
-      get: (t, key) => {
-        if (key === "live") return true;
-        if (key === "exec")
-          return (command: string, args: string[]) => run(command, args, { timeoutMs: 10_000 });
-        const value = Reflect.get(t, key) as unknown;
-        return typeof value === "function" ? value.bind(t) : value;
-      },
-    });
+    const live = liveView(target);
     const marker = join(dir, "activated");
     const activated: WriteFileChange = {
       ...(write(
@@ -234,6 +238,38 @@ describe("applyChanges", () => {
     );
     expect(await readFile(join(dir, "etc/sysctl.d/90-koffer-sshd.conf"), "utf8")).toBe(before);
     expect(await stat(join(dir, "etc/after")).catch(() => null)).toBeNull();
+  });
+
+  it("a disabled override is put into effect on a running machine; the old lines come back when that fails", async () => {
+    const live = liveView(target);
+    const path = "/etc/ssh/sshd_config.d/00-drift.conf";
+    await mkdir(join(dir, "etc/ssh/sshd_config.d"), { recursive: true });
+    const drift = "PasswordAuthentication yes\nX11Forwarding no\n";
+    await writeFile(join(dir, path), drift);
+    const marker = join(dir, "reloaded");
+    const disable: Change = {
+      kind: "disable-lines",
+      resource: "ssh",
+      summary: "comment out PasswordAuthentication",
+      controls: ["NET-03"],
+      path,
+      lines: [{ line: 1, key: "PasswordAuthentication" }],
+      comment: "#",
+      activate: ["/bin/sh", "-c", 'cat "$1" > "$2"', "sh", join(dir, path), marker],
+    };
+    const refused = await applyChanges(live, [
+      { ...disable, activate: ["/bin/sh", "-c", "echo 'sshd -t: bad option' >&2; exit 1"] },
+    ]);
+    expect(refused.failed[0]?.message).toMatch(
+      /could not put .*00-drift\.conf into effect \(sshd -t: bad option\)/,
+    );
+    expect(await readFile(join(dir, path), "utf8")).toBe(drift);
+    const ok = await applyChanges(live, [disable]);
+    expect(ok.failed).toEqual([]);
+    // The command ran after the line was commented out (it saw the new file).
+    expect(await readFile(marker, "utf8")).toMatch(
+      /^# koffer \(NET-03\): PasswordAuthentication yes\n/,
+    );
   });
 
   // ACC-01: an account outside the profile is switched off as `usermod -L -e 1` would, and the

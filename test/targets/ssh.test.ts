@@ -4,13 +4,15 @@
  * atomic writes, the lock and journal primitives, and secrets kept out of command lines.
  */
 import { execa } from "execa";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileRefusedError, KofferError } from "../../src/errors.js";
 import { ReadBudget } from "../../src/targets/files.js";
 import { SshTarget } from "../../src/targets/ssh.js";
+import { SftpClient, openFlags, status } from "../../src/targets/sftp.js";
 import { gatherFacts } from "../../src/facts/index.js";
 import { koffer } from "../helpers/cli.js";
 import {
@@ -377,6 +379,46 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
       await expect(target.readFile(`${data}/sized`)).rejects.toMatchObject({ reason: "budget" });
     } finally {
       await target.close();
+    }
+  });
+
+  it("reads a regular file that cannot seek (as efivarfs) through the shell, within the same limits", async () => {
+    // sftp-server seeks before every READ; efivarfs (Secure Boot's state) cannot seek and the
+    // READ fails with a bare "Failure". Not on this host (no UEFI): tracefs's
+    // saved_cmdlines_size is the same kind of file (regular, size 0, no llseek).
+    const dir = await mkdtemp(join(sshd.dir, "tracefs-"));
+    await execa("mount", ["-t", "tracefs", "nodev", dir]);
+    try {
+      const file = join(dir, "saved_cmdlines_size");
+      const expected = await readFile(file);
+      expect(expected.length).toBeGreaterThan(0);
+      // The precondition: OpenSSH's sftp-server itself opens the file and fails to READ it.
+      const server = spawn("/usr/lib/openssh/sftp-server", [], {
+        stdio: ["pipe", "pipe", "ignore"],
+      });
+      try {
+        const sftp = await SftpClient.start(server.stdin, server.stdout, new Promise(() => {}));
+        const handle = await sftp.open(file, openFlags.read);
+        await expect(sftp.read(handle, 0)).rejects.toMatchObject({ status: status.failure });
+      } finally {
+        server.kill();
+      }
+      for (const user of ["root", admin.name]) {
+        const target = await open(user);
+        try {
+          expect((await target.readFile(file))?.equals(expected), user).toBe(true);
+          await expect(target.readFile(file, { maxBytes: 1 })).rejects.toMatchObject({
+            reason: "size",
+          });
+          // A directory of that file system reads as null, as elsewhere; a missing file too.
+          expect(await target.readFile(`${dir}/no-such-file`)).toBeNull();
+          expect(await target.readFile(`${dir}/options`)).toBeNull();
+        } finally {
+          await target.close();
+        }
+      }
+    } finally {
+      await execa("umount", [dir]);
     }
   });
 

@@ -520,6 +520,16 @@ if ! dpkg-query -W -f='\${Status}' dracut 2>/dev/null | grep -q 'ok installed'; 
 fi
 `;
 
+/** What the installer's "SSH server" task installs (sshd and its SFTP server; sudo is there). */
+export const sshServerTask = `
+printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+apt-get install -y -q --no-install-recommends \\
+  -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \\
+  openssh-server openssh-sftp-server
+rm -f /usr/sbin/policy-rc.d
+`;
+
 /**
  * HARNESS ONLY: the kill-switch proof's probe (ping) on the laptop, installed after
  * provisioning like a technician's tool; koffer's verdicts are taken with it present.
@@ -647,6 +657,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const gatewayName = (await loadProfileOrThrow(vmProfilePath)).spec.vpn.gateway;
     if (gatewayName === undefined) throw new Error(`${vmProfilePath} names no VPN gateway`);
     await writeUplinkConfig(root, gatewayName);
+    // The installer's "SSH server" task: the laptop is administered over ssh through the
+    // tunnel (the profile's network.ssh; issue 12). Its host keys are made here, by the package.
+    await aptInTree(root, sshServerTask);
 
     log("koffer provision --root --disk (installs and configures in the image sandbox)");
     const provisionStarted = Date.now();

@@ -92,6 +92,8 @@ export interface OverrideSpec {
   /** Per key koffer judges: whether a value is the one koffer wants. */
   wanted: Record<string, (value: string) => boolean>;
   comment?: "#" | "//";
+  /** On a running machine, what puts the file set into effect once lines are disabled. */
+  activate?: string[];
 }
 
 /** Where a setting's assignments are: its chain's links, or the winner's `source` alone. */
@@ -141,6 +143,7 @@ export function disableOverrides(ctx: PlanContext, spec: OverrideSpec): DisableL
     path,
     lines: lines.sort((a, b) => a.line - b.line),
     comment: spec.comment ?? "#",
+    ...(spec.activate === undefined ? {} : { activate: spec.activate }),
   }));
 }
 

@@ -84,6 +84,15 @@ export function nftablesConf(profile: Profile, hosts: readonly HostsEntry[] = []
   });
 }
 
+/** Loads /etc/nftables.conf on a running machine whose nftables.service is active. */
+export const nftablesActivate = [
+  "/bin/sh",
+  "-c",
+  'systemctl -q is-active nftables.service || exit 0; exec nft -f "$1"',
+  "sh",
+  managedPath.nftables,
+];
+
 function satisfied(ctx: PlanContext): boolean {
   const nft = ctx.facts.network.nftables;
   if (nft.parseErrors.length > 0) return false;
@@ -110,6 +119,11 @@ export function planNftables(ctx: PlanContext): Change[] {
         : "firewall: inbound deny",
       controls,
       satisfied: satisfied(ctx),
+      // On a running laptop the kernel's ruleset is what filters (and what NET-01 and VPN-06
+      // judge): load the new file at once, atomically, when the firewall service runs; when
+      // it does not, enabling it below loads the file. With network.ssh the ruleset lets the
+      // run's own connection through the tunnel on.
+      activate: nftablesActivate,
     }),
     ...enableUnit(ctx, "nftables.service", "nftables", ["NET-01"], "nftables"),
   ];

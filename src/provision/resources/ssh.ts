@@ -9,6 +9,13 @@ import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { disableOverrides, fileChange, header, maskUnit, type PlanContext } from "./common.js";
 
+/** Test the configuration, then have a running sshd re-read it (nothing when it does not run). */
+export const sshdActivate = [
+  "/bin/sh",
+  "-c",
+  "/usr/sbin/sshd -t && systemctl try-reload-or-restart ssh.service",
+];
+
 /** The drop-in: keys only, no root, TR-02102-4 algorithms, the tunnel address only. */
 export function sshdDropIn(listenAddress: string | undefined): string {
   const listen =
@@ -132,6 +139,9 @@ export function planSsh(ctx: PlanContext): Change[] {
       own: managedPath.sshd,
       settings: sshd,
       wanted: Object.fromEntries(wanted.map(([k, v]) => [k, (x: string) => x.toLowerCase() === v])),
+      // The running sshd takes the remaining configuration (existing sessions stay; sshd -t
+      // first, so a configuration it refuses is put back before any reload).
+      activate: sshdActivate,
     }),
   ];
 }

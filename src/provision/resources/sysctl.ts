@@ -9,6 +9,9 @@ import { disableOverrides, fileChange, header, type PlanContext } from "./common
 const iommuOn = ["intel_iommu=on", "amd_iommu=on", "iommu=force", "amd_iommu=force_isolation"];
 const iommuOff = ["intel_iommu=off", "amd_iommu=off", "iommu=off", "iommu=pt"];
 
+/** Puts the sysctl.d files into effect on a running machine, in the order boot applies them. */
+export const sysctlActivate = ["systemctl", "restart", "systemd-sysctl.service"];
+
 /** The settings koffer wants, in file order; IPv6 is switched off only when it is not tunnelled. */
 export function sysctlSettings(ctx: PlanContext): [key: string, value: string, why: string][] {
   const out: [string, string, string][] = [
@@ -47,6 +50,9 @@ export function planSysctl(ctx: PlanContext): Change[] {
       (id) => id !== "DATA-03" || !ctx.profile.spec.data.coreDumps,
     ),
     satisfied,
+    // On a running laptop the checks judge the kernel's live values: apply every sysctl.d
+    // file as at boot (systemd-sysctl skips a read-only /proc/sys, as in a container).
+    activate: sysctlActivate,
   });
   // A later (or same-named, higher-ranking) sysctl.d file would win over koffer's own.
   for (const [key, wanted, why] of settings.filter(([k]) => judged.includes(k)))
@@ -57,6 +63,7 @@ export function planSysctl(ctx: PlanContext): Change[] {
         own: managedPath.sysctl,
         settings: ctx.facts.data.sysctl,
         wanted: { [key]: (v) => v.trim() === wanted },
+        activate: sysctlActivate,
       }),
     );
   const args = ctx.facts.boot.kernelCmdline?.value ?? [];
