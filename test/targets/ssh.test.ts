@@ -354,6 +354,9 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
         expect(error, path).toBeInstanceOf(FileRefusedError);
         expect((error as FileRefusedError).reason, path).toBe("type");
       }
+      // A file masked by a link to /dev/null (systemd, sysctl.d) reads as empty, not refused.
+      await symlink("/dev/null", `${data}/masked.conf`);
+      expect((await target.readFile(`${data}/masked.conf`))?.length).toBe(0);
       // Sizes around the SFTP read size (255 KiB) and tar's blocks: byte for byte.
       for (const size of [0, 1, 261_119, 261_120, 261_121, 700_000]) {
         const bytes = Buffer.alloc(size, size % 251);
@@ -371,6 +374,7 @@ describe.skipIf(skip !== null)("ssh target on a real sshd", () => {
       for (const path of [`${data}/fifo`, "/dev/zero"]) {
         await expect(target.readFile(path), path).rejects.toMatchObject({ reason: "type" });
       }
+      expect((await target.readFile(`${data}/masked.conf`))?.length).toBe(0);
       await expect(target.readFile(`${data}/sized`, { maxBytes: 699_999 })).rejects.toMatchObject({
         reason: "size",
       });
