@@ -89,7 +89,7 @@ describe("luks-reencrypt online: which running cryptsetup is about this volume",
       });
       expect(report.applied).toBe(0);
       expect(report.failed[0]?.message).toMatch(
-        /is opened as weakdata: koffer does not re-encrypt an opened volume, nothing was written/,
+        /is opened as weakdata: koffer does not re-encrypt an opened volume; nothing was written/,
       );
       expect((await readFile(image)).equals(before)).toBe(true);
     } finally {
