@@ -286,14 +286,18 @@ async function activate(
   const done = await target.exec(program, args, { timeoutMs: 60_000 });
   if (done.exitCode === 0) return;
   await putBack();
-  const why = (done.stderr.trim() || done.stdout.trim() || `exit ${done.exitCode}`)
+  throw new IncompleteError(
+    "E_ACTIVATE",
+    `${command.join(" ")} could not put ${path} into effect (${whyFailed(done)}); the previous file is back in place`,
+  );
+}
+
+/** What a failed command said, for a message: its last 3 lines of stderr (else stdout, else the exit code). */
+function whyFailed(r: { exitCode: number | null; stdout: string; stderr: string }): string {
+  return (r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`)
     .split("\n")
     .slice(-3)
     .join("; ");
-  throw new IncompleteError(
-    "E_ACTIVATE",
-    `${command.join(" ")} could not put ${path} into effect (${why}); the previous file is back in place`,
-  );
 }
 
 /** PATH of a configuration test in an image's sandbox. */
@@ -321,13 +325,9 @@ async function checkAndReload(
       : await target.exec(command, args, { timeoutMs: 60_000 });
   if (tested.exitCode !== 0) {
     await putBack();
-    const why = (tested.stderr.trim() || tested.stdout.trim() || `exit ${tested.exitCode}`)
-      .split("\n")
-      .slice(-3)
-      .join("; ");
     throw new IncompleteError(
       "E_CONFIG_TEST",
-      `${check.command.join(" ")} refused ${path} (${why}); the previous file is back in place`,
+      `${check.command.join(" ")} refused ${path} (${whyFailed(tested)}); the previous file is back in place`,
     );
   }
   if (!target.live || check.reload === undefined) return;
