@@ -192,11 +192,6 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
 }
 
 /**
- * Over ssh, a plan that stops or removes the SSH server (a profile without
- * `spec.network.ssh`) would cut the connection in the middle of the run and lock the
- * technician out: refuse it before anything is applied.
- */
-/**
  * Over ssh, a plan that would cut the run's own way in is refused before anything is applied:
  * stopping or purging the SSH server, or locking and expiring the account the run logs in
  * with (ACC-01 switches off personal accounts the profile does not approve). `location` is

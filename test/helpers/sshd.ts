@@ -83,12 +83,14 @@ function onExit(undo: () => void): () => void {
 }
 
 export async function startSshd(
-  options: { netns?: string; address?: string; extraConfig?: string } = {},
+  options: { netns?: string; address?: string; port?: number; extraConfig?: string } = {},
 ): Promise<TestSshd> {
   const dir = await mkdtemp(join(tmpdir(), "koffer-sshd-"));
   await chmod(dir, 0o755);
   const address = options.address ?? "127.0.0.1";
-  const port = options.netns === undefined ? await freePort() : 2222;
+  const port = options.port ?? (options.netns === undefined ? await freePort() : 2222);
+  // known_hosts names the default port's host bare, any other as [host]:port.
+  const hostEntry = port === 22 ? address : `[${address}]:${port}`;
   await mkdir(join(dir, "keys"), { mode: 0o700 });
   await mkdir(join(dir, "authorized"), { mode: 0o755 });
   const makeHostKeys = async () => {
@@ -111,7 +113,7 @@ export async function startSshd(
       ]);
     }
     const pub = (await readFile(join(dir, "keys", "host_ecdsa.pub"), "utf8")).split(" ");
-    await writeFile(join(dir, "known_hosts"), `[${address}]:${port} ${pub[0]} ${pub[1]}\n`);
+    await writeFile(join(dir, "known_hosts"), `${hostEntry} ${pub[0]} ${pub[1]}\n`);
     // A host certificate from a host CA, for `@cert-authority` in known_hosts.
     const ca = join(dir, "keys", "host_ca");
     if (!existsSync(ca)) {
@@ -134,7 +136,7 @@ export async function startSshd(
     const caPub = (await readFile(`${ca}.pub`, "utf8")).split(" ");
     await writeFile(
       join(dir, "ca_known_hosts"),
-      `@cert-authority [${address}]:${port} ${caPub[0]} ${caPub[1]}\n`,
+      `@cert-authority ${hostEntry} ${caPub[0]} ${caPub[1]}\n`,
     );
     return fingerprintOf(join(dir, "keys", "host_ecdsa.pub"));
   };
