@@ -16,7 +16,14 @@
  *   image's /etc/resolv.conf is bind-mounted over by the host's only inside the container;
  * - nspawn is started through `setpriv --pdeathsig SIGTERM`: if koffer dies (kill -9,
  *   Ctrl-C), nspawn gets SIGTERM and SIGKILLs everything in the container, so no process
- *   of the image outlives the run.
+ *   of the image outlives the run;
+ * - bounded, so a planted fork bomb or memory hog cannot take the host down with it: at
+ *   most {@link sandboxProcesses} processes and threads (RLIMIT_NPROC of the container's own
+ *   picked uid range, which nothing else on the host uses, so the count is the container's
+ *   alone) and an OOM score of 1000 (`choom`), so under memory pressure the kernel kills the image's
+ *   processes before any of the host's. These work on every host; cgroup limits
+ *   (`--property=`) would need nspawn in its own scope unit, which a host without systemd
+ *   as PID 1 cannot give it.
  *
  * Directories the container mounts over (/proc, /sys, /dev, /run, /tmp, a bind target) must
  * not be symbolic links in the image: nspawn resolves them inside the root, but a tree that
@@ -43,6 +50,12 @@ export interface SandboxOptions {
   timeoutMs?: number;
   input?: string;
 }
+
+/**
+ * Processes and threads an image's program may have at once. apt, dpkg, dracut and GRUB's
+ * scripts stay far below it (a Debian 12 package install peaks at a few dozen).
+ */
+export const sandboxProcesses = 1024;
 
 /** Mount points nspawn (or a bind) uses inside the root. */
 const mountPoints = ["/proc", "/sys", "/dev", "/dev/pts", "/run", "/tmp"];
@@ -75,6 +88,12 @@ export async function sandboxArgs(
     "--pdeathsig",
     "SIGTERM",
     "--",
+    // Set on nspawn itself and inherited: nspawn's own --oom-score-adjust= is written from
+    // inside the user namespace, where the kernel refuses it.
+    "choom",
+    "-n",
+    "1000",
+    "--",
     "systemd-nspawn",
     "--quiet",
     "--register=no",
@@ -90,6 +109,7 @@ export async function sandboxArgs(
     "--timezone=off",
     `--resolv-conf=${resolv?.isFile() ? "bind-host" : "off"}`,
     "--link-journal=no",
+    `--rlimit=NPROC=${sandboxProcesses}`,
     ...(options.binds ?? []).map((b) => `--bind=${b.host}:${b.inside}:idmap`),
     ...Object.entries(options.env).map(([name, value]) => `--setenv=${name}=${value}`),
     "--",

@@ -20,6 +20,7 @@ import { makeHandlers } from "../../src/provision/handlers/index.js";
 import type { Change } from "../../src/provision/types.js";
 import { childEnvironment, run } from "../../src/targets/exec.js";
 import { RootTarget } from "../../src/targets/root.js";
+import { runInSandbox, sandboxProcesses } from "../../src/targets/sandbox.js";
 import { repoRoot } from "../helpers/cli.js";
 import { debianRoot, debianRootSkipReason } from "../helpers/debian-root.js";
 
@@ -223,6 +224,40 @@ describe.skipIf(skip !== null)("security: an image's planted apt-get and dpkg", 
     } finally {
       await rm(hostDir, { recursive: true, force: true });
       await rm(evil, { recursive: true, force: true });
+    }
+  }, 600_000);
+  it("bounds a planted fork bomb, and makes the image's processes the OOM killer's first choice", async () => {
+    // 3000 processes at once: far above the bound, far below what would hurt this host.
+    const attempts = 3000;
+    await writeFile(
+      join(root, "var/tmp/koffer-bomb.sh"),
+      `cat /proc/self/oom_score_adj > /var/tmp/koffer-bomb-oom
+n=0
+while [ $n -lt ${attempts} ]; do
+  sleep 300 &
+  n=$((n+1))
+  echo $n > /var/tmp/koffer-bomb-count
+done
+`,
+    );
+    try {
+      const result = await runInSandbox(root, "/bin/sh", ["/var/tmp/koffer-bomb.sh"], {
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+        timeoutMs: 300_000,
+      });
+      const started = Number(await readFile(join(root, "var/tmp/koffer-bomb-count"), "utf8"));
+      expect(started).toBeLessThan(sandboxProcesses);
+      expect(started).toBeGreaterThan(sandboxProcesses / 2);
+      expect(`${result.stdout}\n${result.stderr}`).toMatch(/fork/i);
+      expect((await readFile(join(root, "var/tmp/koffer-bomb-oom"), "utf8")).trim()).toBe("1000");
+      // Every one of them died with the container.
+      const { stdout } = await execa("pgrep", ["-x", "sleep"], { reject: false });
+      for (const pid of stdout.split("\n").filter(Boolean)) {
+        const rootOf = await execa("readlink", [`/proc/${pid}/root`], { reject: false });
+        expect(rootOf.stdout.trim()).not.toBe(root);
+      }
+    } finally {
+      await execa("sh", ["-c", `rm -f ${join(root, "var/tmp")}/koffer-bomb*`]);
     }
   }, 600_000);
 });
