@@ -86,3 +86,33 @@ describe("augenrules' file order", () => {
     ).toEqual([{ rule: "-w /etc/shadow -p wa", source: "/etc/audit/audit.rules:1" }]);
   });
 });
+
+describe("-D in the rules (auditctl: delete all rules, or those with the key of -k)", () => {
+  const wanted = hardenedFacts().logging.auditRules.map((r) => r.rule);
+  const gapsOf = async (files: Record<string, string>) =>
+    auditGapList(await readAuditRules(memorySource(files))).map((g) => g.name);
+
+  it("augenrules moves a plain -D to the front: a later file's -D deletes nothing it loads", async () => {
+    expect(
+      await gapsOf({
+        "/etc/audit/rules.d/10-koffer.rules": `${wanted.join("\n")}\n`,
+        "/etc/audit/rules.d/99-x.rules": "-D\n-e 1\n",
+      }),
+    ).toEqual([]);
+  });
+
+  it("-D -k KEY stays in place and deletes the earlier rules with that key", async () => {
+    expect(
+      await gapsOf({
+        "/etc/audit/rules.d/10-koffer.rules": `${wanted.join("\n")}\n`,
+        "/etc/audit/rules.d/99-x.rules": "-D -k identity\n",
+      }),
+    ).toEqual(["/etc/passwd", "/etc/shadow", "/etc/group"]);
+  });
+
+  it("audit.rules loaded as it is (no rules.d): a -D after the rules deletes them all", async () => {
+    const gaps = await gapsOf({ "/etc/audit/audit.rules": `${wanted.join("\n")}\n-D\n` });
+    expect(gaps).toContain("/etc/passwd");
+    expect(gaps).toContain("execve euid=0");
+  });
+});

@@ -28,6 +28,8 @@ export type AuditRule =
       source: string;
     }
   | { kind: "enable"; value: string; text: string; source: string }
+  /** `-D`: delete the rules loaded so far, only those with key `key` when `-k` is given. */
+  | { kind: "delete"; key?: string; text: string; source: string }
   | { kind: "other"; text: string; source: string };
 
 /** Split a rule line into words (auditctl takes them shell-split; quotes are rare). */
@@ -45,6 +47,12 @@ export function parseAuditRule(line: string, source: string): AuditRule {
   const w = words(line.trim());
   const text = w.join(" ");
   if (w[0] === "-e") return { kind: "enable", value: w[1] ?? "", text, source };
+  if (w[0] === "-D") {
+    const k = w.indexOf("-k");
+    return k === -1 || w[k + 1] === undefined
+      ? { kind: "delete", text, source }
+      : { kind: "delete", key: w[k + 1] as string, text, source };
+  }
   if (w[0] === "-w") {
     const path = w[1] ?? "";
     let perm = "rwxa";
@@ -99,11 +107,20 @@ export function parseAuditRule(line: string, source: string): AuditRule {
   return { kind: "other", text, source };
 }
 
-/** The rule lists in kernel order: `-A` rules go to the front of their list, `-a` to the back. */
+/**
+ * The rule lists in kernel order: `-A` rules go to the front of their list, `-a` to the back,
+ * and `-D` removes what was loaded before it (with `-k`, only the rules of that key).
+ */
 export function orderedRules(rules: readonly AuditRule[]): AuditRule[] {
-  const out: AuditRule[] = [];
+  let out: AuditRule[] = [];
   for (const r of rules) {
-    if (r.kind === "filter" && r.prepend) out.unshift(r);
+    if (r.kind === "delete")
+      out = out.filter(
+        (o) =>
+          o.kind !== "filter" ||
+          (r.key !== undefined && !o.fields.some((f) => f.name === "key" && f.value === r.key)),
+      );
+    else if (r.kind === "filter" && r.prepend) out.unshift(r);
     else out.push(r);
   }
   return out;

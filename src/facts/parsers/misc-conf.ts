@@ -187,5 +187,22 @@ export async function readAuditRules(
       out.push({ rule: line.replace(/\s+/g, " "), source: `${f}:${n}` });
     }
   }
-  return out;
+  return listing !== null ? augenrulesOrder(out) : out;
+}
+
+/**
+ * augenrules' awk pass over the concatenated files: the last plain `-D` first, then the last
+ * `-b` and `-f`, the other lines in order, the last `-e` at the end (so a `-D` in a later
+ * file deletes nothing loaded from rules.d, while `-D -k KEY` stays in place).
+ */
+function augenrulesOrder<T extends { rule: string }>(lines: readonly T[]): T[] {
+  const last = (test: (rule: string) => boolean) => lines.filter((l) => test(l.rule)).slice(-1);
+  const isD = (r: string) => r === "-D";
+  const special = [isD, (r: string) => r.startsWith("-b"), (r: string) => r.startsWith("-f")];
+  const isE = (r: string) => r.startsWith("-e");
+  return [
+    ...special.flatMap(last),
+    ...lines.filter((l) => !special.some((t) => t(l.rule)) && !isE(l.rule)),
+    ...last(isE),
+  ];
 }
