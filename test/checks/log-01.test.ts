@@ -234,6 +234,33 @@ testControl(log01, import.meta.url, [
     messages: ["ok"],
     exact: true,
   },
+  // kernel/auditsc.c audit_filter_task(): at fork the first matching task-list rule decides;
+  // one without fields matches every task, and `never` gives it no audit context, so no
+  // syscall or watch rule is ever evaluated for it (RHEL's old default `-a task,never`).
+  {
+    name: "-a task,never turns syscall auditing off for every new process",
+    facts: withRule("-a task,never", "/etc/audit/rules.d/99-x.rules:1"),
+    status: "fail",
+    messages: ["watch", "syscall", "privilege"],
+    exact: true,
+  },
+  {
+    name: "-a never,task after a field-less task,always matches nothing more",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          { rule: "-a always,task", source: "/etc/audit/rules.d/01-x.rules:1" },
+          ...rules,
+          { rule: "-a never,task", source: "/etc/audit/rules.d/99-x.rules:1" },
+        ],
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "not required",
     profile: makeProfile({ spec: { logging: { auditd: false } } }),

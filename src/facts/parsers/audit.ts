@@ -261,6 +261,21 @@ export function recorded(rules: readonly AuditRule[], cls: AuditEventClass): Aud
       );
     if (drops) return { recorded: false, rule: r, why: "an exclude rule drops these records" };
   }
+  if (cls.list === "exit") {
+    // kernel/auditsc.c audit_filter_task(): at fork the first matching task-list rule decides,
+    // a rule without fields matches every task, and `never` leaves the task without an audit
+    // context, so no exit rule is evaluated for it. Rules with fields match some tasks only
+    // and are passed over here.
+    const task = ordered.find(
+      (r) => r.kind === "filter" && r.list === "task" && r.fields.every((f) => f.name === "key"),
+    );
+    if (task !== undefined && task.kind === "filter" && task.action === "never")
+      return {
+        recorded: false,
+        rule: task,
+        why: "a never rule on the task list turns system call auditing off for new processes",
+      };
+  }
   for (const r of ordered) {
     if (r.kind !== "filter" || r.list !== cls.list) continue;
     if (cls.list === "exit") {
