@@ -6,6 +6,7 @@ import {
   ev,
   fail,
   installed,
+  mountFlag,
   pass,
   unitOn,
   unitState,
@@ -131,7 +132,7 @@ export const app01: Control = {
               ? `${entry.source}, not mounted: ${unit} masked`
               : entry.source;
       }
-      if (options === null || !options.includes("noexec")) {
+      if (options === null || !mountFlag(options, "noexec", "exec")) {
         const actual = options === null ? "no separate mount" : options.join(",");
         findings.push(fail("noexec", { mount, actual }, [ev(mount, "noexec", actual, source)]));
       }

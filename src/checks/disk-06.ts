@@ -1,5 +1,32 @@
+import type { BlockDevice, Facts } from "../facts/types.js";
 import type { Control, Finding } from "./types.js";
 import { ev, fail, falsy, isMasked, onCryptMapping, pass, setting, unitState } from "./util.js";
+
+/**
+ * Is an active swap device encrypted? /proc/swaps names a mapping by its kernel name
+ * (`/dev/dm-1`), and device-mapper is no proof: the installer's plain LVM is dm too. lsblk's
+ * tree decides where it shows the device: encrypted when it is a crypt device or sits on one
+ * (every place it appears, for an LV spanning several PVs). Without lsblk, or a device it
+ * does not show, the name decides as before.
+ */
+function activeSwapEncrypted(name: string, facts: Facts): boolean {
+  if (name.includes("zram")) return true;
+  const devices = facts.disk.blockDevices;
+  if (devices.available) {
+    const onCrypt: boolean[] = [];
+    const walk = (nodes: readonly BlockDevice[], below: boolean) => {
+      for (const d of nodes) {
+        const crypt = below || d.type === "crypt";
+        if (d.path === name || (d.kname !== undefined && `/dev/${d.kname}` === name))
+          onCrypt.push(crypt);
+        walk(d.children, crypt);
+      }
+    };
+    walk(devices.value, false);
+    if (onCrypt.length > 0) return onCrypt.every((c) => c);
+  }
+  return name.startsWith("/dev/mapper/") || name.startsWith("/dev/dm-");
+}
 
 const hibernateUnits = ["hibernate.target", "hybrid-sleep.target", "suspend-then-hibernate.target"];
 const sleepKeys = ["AllowHibernation", "AllowHybridSleep", "AllowSuspendThenHibernate"];
@@ -55,11 +82,7 @@ export const disk06: Control = {
     }
     if (facts.disk.activeSwap.available) {
       for (const s of facts.disk.activeSwap.value) {
-        const ok =
-          s.name.includes("zram") ||
-          s.name.startsWith("/dev/mapper/") ||
-          s.name.startsWith("/dev/dm-");
-        if (!ok)
+        if (!activeSwapEncrypted(s.name, facts))
           findings.push(
             fail("swapUnencrypted", { swap: s.name }, [
               ev(

@@ -18,6 +18,7 @@ import {
   setting,
   unitOn,
   unitState,
+  cmdlineSource,
 } from "./util.js";
 
 /** Files and directories whose changes must be recorded. */
@@ -144,7 +145,7 @@ export const log01: Control = {
     references: ["BSI OPS.1.1.5.A3", "BSI SYS.2.1.A45", "DSGVO Art. 32 Abs. 1 lit. d"],
     sdmGoals: ["transparenz", "integritaet", "intervenierbarkeit"],
     art32: ["b", "d"],
-    facts: ["logging", "apps", "services", "usb"],
+    facts: ["logging", "apps", "services", "usb", "boot"],
     messages: {
       ok: {
         de: "Erwartet auditd mit den Pflichtregeln, gefunden {{count|Regel|Regeln}}.",
@@ -161,6 +162,10 @@ export const log01: Control = {
       notEnabled: {
         de: "Erwartet auditd.service aktiviert, gefunden {{state}}.",
         en: "Expected auditd.service enabled, found {{state}}.",
+      },
+      kernelOff: {
+        de: "Erwartet die Audit-Funktion des Kernels an, gefunden {{param}} in der Kernel-Befehlszeile (bis zum Neustart aus, keine Regel wird geladen).",
+        en: "Expected the kernel's audit subsystem on, found {{param}} on the kernel command line (off until reboot, no rule is loaded).",
       },
       rulesUnit: {
         de: "Erwartet {{unit}} vorhanden und nicht maskiert ({{release}}: es lädt die Auditregeln, auditd.service setzt es voraus), gefunden {{state}}.",
@@ -205,6 +210,16 @@ export const log01: Control = {
       findings.push(
         fail("notEnabled", { state }, [
           ev("auditd.service", "enabled", state, "systemctl is-enabled"),
+        ]),
+      );
+    // kernel/audit.c audit_enable(): audit=0|off (any case) marks the subsystem disabled until
+    // reboot, and a later audit=1 does not undo that; auditd then cannot load a single rule.
+    const cmdline = facts.boot.kernelCmdline;
+    const auditOff = cmdline?.value.find((a) => /^audit=(0|off)$/i.test(a));
+    if (auditOff !== undefined)
+      findings.push(
+        fail("kernelOff", { param: auditOff }, [
+          ev("kernel command line", "audit=1", auditOff, cmdlineSource(cmdline)),
         ]),
       );
     // Debian 13: without its rules unit auditd does not start (Requires=), whatever its state.

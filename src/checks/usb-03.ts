@@ -1,5 +1,5 @@
 import type { Control } from "./types.js";
-import { ev, fail, firstAdmittingRule, pass } from "./util.js";
+import { ev, fail, firstAdmittingRule, pass, unitOn, unitState } from "./util.js";
 
 export const usb03: Control = {
   meta: {
@@ -17,7 +17,7 @@ export const usb03: Control = {
     references: ["BSI SYS.2.3.A14", "DSGVO Art. 32 Abs. 1 lit. b"],
     sdmGoals: ["integritaet", "vertraulichkeit"],
     art32: ["b"],
-    facts: ["usb"],
+    facts: ["usb", "services"],
     messages: {
       ok: {
         de: "Erwartet eine reject-Regel für HID + Massenspeicher, gefunden {{rule}}.",
@@ -26,6 +26,10 @@ export const usb03: Control = {
       allowedFirst: {
         de: "Erwartet, dass die reject-Regel zuerst greift, gefunden vorher {{rule}} ({{source}}), das solche Geräte zulässt.",
         en: "Expected the reject rule to match first, found {{rule}} ({{source}}) before it, which allows such devices.",
+      },
+      notEnabled: {
+        de: "Erwartet usbguard.service aktiviert (nur der laufende Dienst wendet die Regel an), gefunden {{state}}.",
+        en: "Expected usbguard.service enabled (only the running daemon applies the rule), found {{state}}.",
       },
       missing: {
         de: "Erwartet eine Regel wie „reject with-interface all-of { 08:*:* 03:00:* }“, gefunden keine.",
@@ -69,6 +73,14 @@ export const usb03: Control = {
             "none",
             "/etc/usbguard/rules.conf",
           ),
+        ]),
+      ];
+    // Without the daemon nothing applies the rule: the kernel authorises every device.
+    const state = unitState(facts, "usbguard.service");
+    if (!unitOn(state))
+      return [
+        fail("notEnabled", { state }, [
+          ev("usbguard.service", "enabled", state, "systemctl is-enabled"),
         ]),
       ];
     return [

@@ -115,9 +115,31 @@ export function falsy(value: string | undefined): boolean {
   return value !== undefined && ["0", "no", "false", "off"].includes(value.trim().toLowerCase());
 }
 
-/** The fstab entry mounted at `target` (last one wins, as mount does). */
+/** A mount point as systemd-fstab-generator compares it (path_simplify: "/tmp/" and "//tmp" are /tmp). */
+export function mountPath(path: string): string {
+  return path.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+}
+
+/**
+ * The fstab entry mounted at `target`: the FIRST line for it. systemd-fstab-generator
+ * creates each mount unit with O_EXCL, so a later line for the same mount point fails
+ * ("Duplicate entry in '/etc/fstab'?") and is never mounted.
+ */
 export function fstabMount(facts: Facts, target: string): FstabEntry | undefined {
-  return [...facts.disk.fstab].reverse().find((e) => e.file === target);
+  return facts.disk.fstab.find((e) => mountPath(e.file) === mountPath(target));
+}
+
+/**
+ * Is the flag `on` (e.g. `noexec`) set after libmount applies `options` left to right? Its
+ * opposite `off` (`exec`) later in the list clears it; `defaults` changes no flag.
+ */
+export function mountFlag(options: readonly string[], on: string, off: string): boolean {
+  let set = false;
+  for (const o of options) {
+    if (o === on) set = true;
+    else if (o === off) set = false;
+  }
+  return set;
 }
 
 /** systemd's unit name for a mount point (`systemd-escape --path --suffix=mount`). */

@@ -423,6 +423,7 @@ function matchCrypttab(volume: LuksVolume, crypttab: CrypttabEntry[]): string | 
 
 interface LsblkNode {
   name?: string;
+  kname?: string;
   path?: string;
   type?: string;
   fstype?: string | null;
@@ -432,10 +433,11 @@ interface LsblkNode {
   children?: LsblkNode[];
 }
 
-/** Parse `lsblk -J -o NAME,PATH,TYPE,FSTYPE,MOUNTPOINTS,UUID`. */
+/** Parse `lsblk -J -o NAME,KNAME,PATH,TYPE,FSTYPE,MOUNTPOINTS,UUID` (KNAME optional). */
 export function parseLsblk(json: string): BlockDevice[] {
   const convert = (node: LsblkNode): BlockDevice => ({
     name: node.name ?? "",
+    ...(node.kname ? { kname: node.kname } : {}),
     path: node.path ?? `/dev/${node.name ?? ""}`,
     type: node.type ?? "unknown",
     fstype: node.fstype ?? null,
@@ -469,7 +471,11 @@ async function liveBlockDevices(target: Target): Promise<Live<BlockDevice[]>> {
   if (!target.live) {
     return { available: false, reason: "an offline root has no live block devices" };
   }
-  const r = await target.exec("lsblk", ["-J", "-o", "NAME,PATH,TYPE,FSTYPE,MOUNTPOINTS,UUID"]);
+  const r = await target.exec("lsblk", [
+    "-J",
+    "-o",
+    "NAME,KNAME,PATH,TYPE,FSTYPE,MOUNTPOINTS,UUID",
+  ]);
   if (r.exitCode !== 0) {
     return { available: false, reason: `lsblk failed: ${firstLine(r.stderr)}` };
   }

@@ -145,6 +145,8 @@ export interface LuksVolume {
 /** A live block device (lsblk), local target only. */
 export interface BlockDevice {
   name: string;
+  /** The kernel's name (`dm-1` for an LV or crypt mapping), which /proc/swaps shows; absent in older snapshots. */
+  kname?: string;
   path: string;
   type: string; // "disk" | "part" | "crypt" | "lvm" | "loop" | "rom"
   fstype: string | null;

@@ -5,7 +5,7 @@
  */
 import type { Target } from "../targets/types.js";
 import { installedSet } from "./installed.js";
-import { compareC, contentLines, joinPath, setting } from "./parsers/common.js";
+import { compareC, contentLines, globToRegExp, joinPath, setting } from "./parsers/common.js";
 import { parseRulesFile, toRuleFact } from "./usbguard-rules.js";
 import type { GatherContext, Live, Setting, UsbFacts } from "./types.js";
 
@@ -33,26 +33,38 @@ export function parseDaemonConf(text: string, path = daemonConfPath): Record<str
   return out;
 }
 
+/** An install command that loads nothing (the module stays out, modprobe may even succeed). */
+const refusingInstall =
+  /^(\/usr)?\/bin\/(false|true)$|^\/bin\/sh -c ["']?(false|exit 1|\/bin\/false)/;
+
+/** modprobe.d(5) lines in reading order: blacklists, and install commands with their pattern. */
+function modprobeLines(text: string): { keyword: string; module: string; command: string }[] {
+  return contentLines(text).flatMap(({ text: line }) => {
+    const words = line.split(/\s+/);
+    // kmod stores module names with "-" as "_" (underscores()); so must the patterns be.
+    const module = (words[1] ?? "").replace(/-/g, "_");
+    if (module === "" || (words[0] !== "blacklist" && words[0] !== "install")) return [];
+    return [{ keyword: words[0] as string, module, command: words.slice(2).join(" ") }];
+  });
+}
+
 /**
- * modprobe.d lines that keep a module from loading: `blacklist M` (stops alias loading)
- * and `install M /bin/false|/bin/true|/usr/bin/false|/bin/sh -c false`.
+ * Modules kept from loading by modprobe.d text read in order: `blacklist M` (stops alias
+ * loading), or an install command that loads nothing (`/bin/false`, `/bin/true`,
+ * `/bin/sh -c false`) — when it is the FIRST install line whose pattern matches the module:
+ * libkmod runs only that one (kmod_module_get_install_commands), so an earlier
+ * `install M /sbin/modprobe --ignore-install M` makes a later `/bin/false` dead.
  */
 export function parseModprobeBlocked(text: string): string[] {
-  const out: string[] = [];
-  for (const { text: line } of contentLines(text)) {
-    const words = line.split(/\s+/);
-    const module = (words[1] ?? "").replace(/-/g, "_");
-    if (words[0] === "blacklist" && module) out.push(module);
-    if (words[0] === "install" && module) {
-      const command = words.slice(2).join(" ");
-      if (
-        /^(\/usr)?\/bin\/(false|true)$|^\/bin\/sh -c ["']?(false|exit 1|\/bin\/false)/.test(command)
-      ) {
-        out.push(module);
-      }
-    }
+  const lines = modprobeLines(text);
+  const installs = lines.filter((l) => l.keyword === "install");
+  const out = new Set(lines.filter((l) => l.keyword === "blacklist").map((l) => l.module));
+  for (const { module } of installs) {
+    if (/[*?[]/.test(module)) continue; // a pattern names no module of its own
+    const first = installs.find((l) => globToRegExp(l.module).test(module));
+    if (first !== undefined && refusingInstall.test(first.command)) out.add(module);
   }
-  return out;
+  return [...out];
 }
 
 async function modprobeBlocked(target: Target): Promise<string[]> {
@@ -69,12 +81,13 @@ async function modprobeBlocked(target: Target): Promise<string[]> {
       if (name.endsWith(".conf") && !byName.has(name)) byName.set(name, joinPath(dir, name));
     }
   }
-  const blocked = new Set<string>();
+  // One text in kmod's reading order: the first matching install line is judged over all files.
+  const texts: string[] = [];
   for (const name of [...byName.keys()].sort(compareC)) {
     const text = await target.readText(byName.get(name) as string);
-    if (text !== null) for (const m of parseModprobeBlocked(text)) blocked.add(m);
+    if (text !== null) texts.push(text);
   }
-  return [...blocked].sort(compareC);
+  return parseModprobeBlocked(texts.join("\n")).sort(compareC);
 }
 
 async function attached(target: Target): Promise<UsbFacts["attached"]> {

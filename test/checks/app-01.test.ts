@@ -65,6 +65,58 @@ testControl(app01, import.meta.url, [
     status: "pass",
     messages: ["ok"],
   },
+  // libmount applies options left to right: a later `exec` clears `noexec` (`defaults` changes
+  // no flag). systemd-fstab-generator creates each mount unit O_EXCL: of two lines for one
+  // mount point the FIRST is mounted ("Duplicate entry in '/etc/fstab'?" for the second).
+  ...(
+    [
+      ["`exec` after `noexec` (last option wins)", ["tmpfs /tmp tmpfs nosuid,noexec,exec"]],
+      [
+        "a second fstab line for /tmp (systemd mounts the first)",
+        ["tmpfs /tmp tmpfs nosuid,nodev", "tmpfs /tmp tmpfs nosuid,nodev,noexec"],
+      ],
+    ] as const
+  ).map(([what, lines]) => ({
+    name: `/tmp: ${what}`,
+    facts: {
+      ...f,
+      disk: {
+        ...f.disk,
+        fstab: [
+          ...f.disk.fstab.filter((e) => e.file !== "/tmp"),
+          ...lines.map((l, i) => {
+            const [spec, file, vfstype, options] = l.split(" ") as [string, string, string, string];
+            return {
+              spec,
+              file,
+              vfstype,
+              options: options.split(","),
+              source: `/etc/fstab:${9 + i}`,
+            };
+          }),
+        ],
+      },
+    },
+    status: "fail" as const,
+    messages: ["noexec"],
+    data: { mount: "/tmp" },
+    exact: true,
+  })),
+  {
+    name: "`defaults` after `noexec` changes no flag",
+    facts: {
+      ...f,
+      disk: {
+        ...f.disk,
+        fstab: f.disk.fstab.map((e) =>
+          e.file === "/tmp" ? { ...e, options: [...e.options, "defaults"] } : e,
+        ),
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "/tmp on the root file system",
     facts: { ...f, disk: { ...f.disk, fstab: f.disk.fstab.filter((e) => e.file !== "/tmp") } },

@@ -7,6 +7,22 @@ const f = hardenedFacts();
 testControl(data01, import.meta.url, [
   { name: "/tmp on tmpfs, no capture files", status: "pass", messages: ["ok"], exact: true },
   {
+    name: "a second fstab line puts /tmp on tmpfs, but systemd mounts the first (O_EXCL unit)",
+    facts: {
+      ...f,
+      disk: {
+        ...f.disk,
+        fstab: [
+          { spec: "/dev/sda5", file: "/tmp", vfstype: "ext4", options: [], source: "/etc/fstab:8" },
+          ...f.disk.fstab,
+        ],
+      },
+    },
+    status: "fail",
+    messages: ["tmp"],
+    exact: true,
+  },
+  {
     name: "/tmp on disk",
     facts: { ...f, disk: { ...f.disk, fstab: f.disk.fstab.filter((e) => e.file !== "/tmp") } },
     status: "fail",

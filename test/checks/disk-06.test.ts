@@ -74,6 +74,56 @@ testControl(disk06, import.meta.url, [
     messages: ["swapUnencrypted"],
     data: { swap: "/swapfile" },
   },
+  // The Debian installer's LVM without encryption: swapon names the LV /dev/dm-1 (/proc/swaps),
+  // and device-mapper is no proof of encryption — lsblk shows whether a crypt device is below.
+  ...(
+    [
+      ["a plain LV (dm, no crypt below it)", "/dev/sda3", "part", "fail"],
+      ["an LV on LUKS", "/dev/mapper/sda3_crypt", "crypt", "pass"],
+    ] as const
+  ).map(([what, pvPath, pvType, status]) => ({
+    name: `live swap on ${what}`,
+    facts: hardenedFacts({
+      disk: {
+        activeSwap: live([{ name: "/dev/dm-1", type: "partition" }]),
+        blockDevices: live([
+          {
+            name: "sda",
+            path: "/dev/sda",
+            type: "disk",
+            fstype: null,
+            mountpoints: [],
+            uuid: null,
+            children: [
+              {
+                name: pvPath.slice(pvPath.lastIndexOf("/") + 1),
+                path: pvPath,
+                type: pvType,
+                fstype: "LVM2_member",
+                mountpoints: [],
+                uuid: null,
+                children: [
+                  {
+                    name: "vg-swap_1",
+                    kname: "dm-1",
+                    path: "/dev/mapper/vg-swap_1",
+                    type: "lvm",
+                    fstype: "swap",
+                    mountpoints: ["[SWAP]"],
+                    uuid: null,
+                    children: [],
+                  },
+                ],
+              },
+            ],
+          },
+        ]),
+      },
+    }),
+    status,
+    messages: [status === "pass" ? "ok" : "swapUnencrypted"],
+    exact: true,
+  })),
   {
     name: "hibernation allowed",
     facts: {

@@ -211,6 +211,56 @@ testControl(log01, import.meta.url, [
     messages: ["usbAudit"],
     exact: true,
   },
+  // kernel/audit.c audit_enable(): audit=0 or audit=off anywhere on the command line leaves
+  // the audit subsystem uninitialised until reboot (a later audit=1 does not undo it).
+  ...[["quiet", "audit=0"], ["audit=OFF"], ["audit=0", "quiet", "audit=1"]].map((value) => ({
+    name: `auditing off on the kernel command line: ${value.join(" ")}`,
+    facts: { ...f, boot: { ...f.boot, kernelCmdline: { value, source: "/proc/cmdline" } } },
+    status: "fail" as const,
+    messages: ["kernelOff"],
+    data: { param: value.find((v) => /^audit=(0|off)$/i.test(v)) as string },
+    exact: true,
+  })),
+  {
+    name: "audit=1 or an unknown audit= value leaves auditing on",
+    facts: {
+      ...f,
+      boot: {
+        ...f.boot,
+        kernelCmdline: { value: ["audit=1", "audit=no"], source: "/proc/cmdline" },
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
+  // kernel/auditsc.c audit_filter_task(): at fork the first matching task-list rule decides;
+  // one without fields matches every task, and `never` gives it no audit context, so no
+  // syscall or watch rule is ever evaluated for it (RHEL's old default `-a task,never`).
+  {
+    name: "-a task,never turns syscall auditing off for every new process",
+    facts: withRule("-a task,never", "/etc/audit/rules.d/99-x.rules:1"),
+    status: "fail",
+    messages: ["watch", "syscall", "privilege"],
+    exact: true,
+  },
+  {
+    name: "-a never,task after a field-less task,always matches nothing more",
+    facts: {
+      ...f,
+      logging: {
+        ...f.logging,
+        auditRules: [
+          { rule: "-a always,task", source: "/etc/audit/rules.d/01-x.rules:1" },
+          ...rules,
+          { rule: "-a never,task", source: "/etc/audit/rules.d/99-x.rules:1" },
+        ],
+      },
+    },
+    status: "pass",
+    messages: ["ok"],
+    exact: true,
+  },
   {
     name: "not required",
     profile: makeProfile({ spec: { logging: { auditd: false } } }),

@@ -12,6 +12,18 @@ testControl(usb03, import.meta.url, [
     status: "fail",
     messages: ["missing"],
   },
+  // The rule is only enforced by a running usbguard-daemon; a unit that does not start at boot
+  // leaves every inserted HID + storage gadget authorised by the kernel's default.
+  ...["disabled", "masked", "not-found"].map((state) => ({
+    name: `usbguard.service ${state}: the reject rule is never applied`,
+    facts: hardenedFacts({
+      services: { unitFiles: { ...f.services.unitFiles, "usbguard.service": state } },
+    } as Parameters<typeof hardenedFacts>[0]),
+    status: "fail" as const,
+    messages: ["notEnabled"],
+    data: { state },
+    exact: true,
+  })),
   {
     name: "usbguard missing",
     facts: hardenedFacts({ usb: { usbguardInstalled: false } }),

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { openTarget } from "../../src/targets/index.js";
 import { gatherBoot, parseGrubDefault, parseSecureBootVar } from "../../src/facts/boot.js";
@@ -39,6 +40,25 @@ describe("boot gatherer", () => {
     expect(facts.kernelCmdline?.source).toBe("/proc/cmdline");
     // This machine has no TPM device; a live answer is still an answer, not a skip.
     if (facts.tpm.available) expect(typeof facts.tpm.value.present).toBe("boolean");
+  });
+
+  // grub-mkconfig sources /etc/default/grub with /bin/sh: assignments after `;`, `&&`, `||`,
+  // `then`, `else`, `do` are made as well. Differential against the host's /bin/sh.
+  it("applies assignments behind ; && || then else, as /bin/sh does", async () => {
+    const texts = [
+      'GRUB_CMDLINE_LINUX="quiet"\nif true; then GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"; fi\n',
+      'GRUB_CMDLINE_LINUX="quiet"\n[ -d / ] && GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"\n',
+      'GRUB_CMDLINE_LINUX="quiet"\n[ -d /nonexistent-koffer ] || GRUB_CMDLINE_LINUX="${GRUB_CMDLINE_LINUX} lsm=landlock"\n',
+      'GRUB_CMDLINE_LINUX="a;b"; if false; then :; else GRUB_CMDLINE_LINUX_DEFAULT="x && y"; fi\n',
+      "GRUB_CMDLINE_LINUX='quiet'\nfor x in 1; do GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX apparmor=0\"; done\n",
+    ];
+    for (const text of texts) {
+      const sh = await execa("/bin/sh", [
+        "-c",
+        `${text}\nprintf '%s %s' "$GRUB_CMDLINE_LINUX" "$GRUB_CMDLINE_LINUX_DEFAULT"`,
+      ]);
+      expect(parseGrubDefault(text), text).toEqual(sh.stdout.split(/\s+/).filter((w) => w !== ""));
+    }
   });
 
   it("decodes the SecureBoot efivar (4 attribute bytes, then the value)", () => {

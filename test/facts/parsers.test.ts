@@ -741,10 +741,11 @@ describe("sysctl, limits, cupsd, chrony, audit, NetworkManager, resolv.conf", ()
         "/etc/audit/audit.rules": "-w /ignored\n",
       }),
     );
+    // augenrules' awk puts the last plain -D, -b and -f first and the last -e at the end.
     expect(r.map((x) => x.rule)).toEqual([
-      "-w /etc/passwd -p wa -k identity",
       "-D",
       "-b 8192",
+      "-w /etc/passwd -p wa -k identity",
       "-e 2",
     ]);
     const only = await readAuditRules(

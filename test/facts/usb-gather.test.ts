@@ -43,6 +43,22 @@ describe("usb gatherer", () => {
     expect(facts).toMatchObject({ usbguardInstalled: false, rules: [], daemonConf: {} });
   });
 
+  // libkmod kmod_module_get_install_commands(): the FIRST install line whose module pattern
+  // matches (files in name order, lines in order) is the one modprobe runs; later ones are dead.
+  it("an earlier install command wins over a later /bin/false (kmod: first match)", async () => {
+    const root = await buildRoot({
+      files: {
+        "/etc/modprobe.d/00-local.conf":
+          "install usb_storage /sbin/modprobe --ignore-install usb_storage $CMDLINE_OPTS\ninstall ua* /sbin/modprobe --ignore-install uas\n",
+        "/etc/modprobe.d/koffer-usb-storage.conf":
+          "install usb_storage /bin/false\ninstall uas /bin/false\n",
+        "/etc/modprobe.d/zz-dm.conf": "blacklist dm_crypt\ninstall dm-mod /bin/false\n",
+      },
+    });
+    const facts = await gatherUsb(await openTarget({ root }), ctx);
+    expect(facts.modprobeBlocked).toEqual(["dm_crypt", "dm_mod"]);
+  });
+
   it("parses modprobe lines", () => {
     expect(parseModprobeBlocked("install usb_storage /bin/true\n# blacklist uas\n")).toEqual([
       "usb_storage",

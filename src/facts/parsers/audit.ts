@@ -28,6 +28,8 @@ export type AuditRule =
       source: string;
     }
   | { kind: "enable"; value: string; text: string; source: string }
+  /** `-D`: delete the rules loaded so far, only those with key `key` when `-k` is given. */
+  | { kind: "delete"; key?: string; text: string; source: string }
   | { kind: "other"; text: string; source: string };
 
 /** Split a rule line into words (auditctl takes them shell-split; quotes are rare). */
@@ -45,6 +47,12 @@ export function parseAuditRule(line: string, source: string): AuditRule {
   const w = words(line.trim());
   const text = w.join(" ");
   if (w[0] === "-e") return { kind: "enable", value: w[1] ?? "", text, source };
+  if (w[0] === "-D") {
+    const k = w.indexOf("-k");
+    return k === -1 || w[k + 1] === undefined
+      ? { kind: "delete", text, source }
+      : { kind: "delete", key: w[k + 1] as string, text, source };
+  }
   if (w[0] === "-w") {
     const path = w[1] ?? "";
     let perm = "rwxa";
@@ -99,11 +107,20 @@ export function parseAuditRule(line: string, source: string): AuditRule {
   return { kind: "other", text, source };
 }
 
-/** The rule lists in kernel order: `-A` rules go to the front of their list, `-a` to the back. */
+/**
+ * The rule lists in kernel order: `-A` rules go to the front of their list, `-a` to the back,
+ * and `-D` removes what was loaded before it (with `-k`, only the rules of that key).
+ */
 export function orderedRules(rules: readonly AuditRule[]): AuditRule[] {
-  const out: AuditRule[] = [];
+  let out: AuditRule[] = [];
   for (const r of rules) {
-    if (r.kind === "filter" && r.prepend) out.unshift(r);
+    if (r.kind === "delete")
+      out = out.filter(
+        (o) =>
+          o.kind !== "filter" ||
+          (r.key !== undefined && !o.fields.some((f) => f.name === "key" && f.value === r.key)),
+      );
+    else if (r.kind === "filter" && r.prepend) out.unshift(r);
     else out.push(r);
   }
   return out;
@@ -243,6 +260,21 @@ export function recorded(rules: readonly AuditRule[], cls: AuditEventClass): Aud
         t.op === "=" ? cls.msgtypes.includes(t.value.toUpperCase()) : t.op !== "=",
       );
     if (drops) return { recorded: false, rule: r, why: "an exclude rule drops these records" };
+  }
+  if (cls.list === "exit") {
+    // kernel/auditsc.c audit_filter_task(): at fork the first matching task-list rule decides,
+    // a rule without fields matches every task, and `never` leaves the task without an audit
+    // context, so no exit rule is evaluated for it. Rules with fields match some tasks only
+    // and are passed over here.
+    const task = ordered.find(
+      (r) => r.kind === "filter" && r.list === "task" && r.fields.every((f) => f.name === "key"),
+    );
+    if (task !== undefined && task.kind === "filter" && task.action === "never")
+      return {
+        recorded: false,
+        rule: task,
+        why: "a never rule on the task list turns system call auditing off for new processes",
+      };
   }
   for (const r of ordered) {
     if (r.kind !== "filter" || r.list !== cls.list) continue;

@@ -128,9 +128,54 @@ function commands(text: string): { text: string; line: number }[] {
   return out;
 }
 
+/**
+ * Split a command line at unquoted `;`, `&&`, `||` into simple commands, and drop the
+ * reserved words that may lead one (`if`, `then`, `else`, `elif`, `do`, `{`, `!`): an
+ * assignment in `[ -d /x ] && A=…` or `if …; then A=…; fi` is made by sh. Conditions are
+ * not evaluated — such an assignment is taken as made, so a conditional `apparmor=0` is seen.
+ */
+function simpleCommands(text: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote === null && c === "\\") {
+      current += c + (text[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (quote !== null) {
+      if (c === "\\" && quote === '"') {
+        current += c + (text[i + 1] ?? "");
+        i++;
+        continue;
+      }
+      if (c === quote) quote = null;
+      current += c;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    const two = text.slice(i, i + 2);
+    if (c === ";" || two === "&&" || two === "||") {
+      out.push(current);
+      current = "";
+      if (c !== ";") i++;
+      continue;
+    }
+    current += c;
+  }
+  out.push(current);
+  return out
+    .map((cmd) => cmd.trim().replace(/^((if|then|else|elif|do|\{|!)\s+)+/, ""))
+    .filter((cmd) => cmd !== "");
+}
+
 /** Apply the assignments of one file to `vars` (in place). */
 export function sourceShellFile(text: string, path: string, vars: Record<string, Setting>): void {
-  for (const cmd of commands(text)) {
+  for (const cmd of commands(text).flatMap((c) =>
+    simpleCommands(c.text).map((t) => ({ text: t, line: c.line })),
+  )) {
     let rest = cmd.text;
     // `export A=… B=…` and plain `A=…` assignments; anything else is another command.
     if (/^export\s+/.test(rest)) rest = rest.replace(/^export\s+/, "");

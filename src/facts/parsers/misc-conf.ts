@@ -100,23 +100,85 @@ export async function readChrony(
   return { servers, files };
 }
 
-/** Natural ("version") order, as augenrules' `ls -1v` sorts rules files. */
-export function compareVersion(a: string, b: string): number {
-  return a.localeCompare(b, "en", { numeric: true });
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+const isAlpha = (c: string | undefined) => c !== undefined && /^[A-Za-z]$/.test(c);
+
+/** gnulib filevercmp's order of one byte: end < digits < letters < other bytes; `~` first of all. */
+function verOrder(s: string, pos: number): number {
+  if (pos === s.length) return -1;
+  const c = s[pos] as string;
+  if (isDigit(c)) return 0;
+  if (isAlpha(c)) return c.charCodeAt(0);
+  if (c === "~") return -2;
+  return c.charCodeAt(0) + 256;
+}
+
+/** Debian's version comparison on two strings (gnulib verrevcmp). */
+function verrevcmp(a: string, b: string): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    let firstDiff = 0;
+    while ((i < a.length && !isDigit(a[i])) || (j < b.length && !isDigit(b[j]))) {
+      const d = verOrder(a, i) - verOrder(b, j);
+      if (d !== 0) return d;
+      i++;
+      j++;
+    }
+    while (a[i] === "0") i++;
+    while (b[j] === "0") j++;
+    while (isDigit(a[i]) && isDigit(b[j])) {
+      if (firstDiff === 0) firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
+      i++;
+      j++;
+    }
+    if (isDigit(a[i])) return 1;
+    if (isDigit(b[j])) return -1;
+    if (firstDiff !== 0) return firstDiff;
+  }
+  return 0;
+}
+
+/** The name without its suffix `(\.[A-Za-z~][A-Za-z0-9~]*)*$` (gnulib file_prefixlen). */
+function filePrefix(s: string): string {
+  const m = /(\.[A-Za-z~][A-Za-z0-9~]*)*$/.exec(s.slice(1));
+  return m === null ? s : s.slice(0, 1 + m.index);
 }
 
 /**
- * Audit rules as auditd loads them: /etc/audit/rules.d/*.rules in augenrules order, or,
- * when that directory holds none, /etc/audit/audit.rules. Every non-comment line is kept.
+ * GNU `ls -v` order, as augenrules' `ls -1v` sorts rules files: gnulib filevercmp (byte
+ * classes, not the locale: "50-Local" before "50-koffer", "50" before "50-x"), ties broken
+ * by strcmp as ls does.
+ */
+export function compareVersion(a: string, b: string): number {
+  let r: number;
+  if (a.startsWith(".") !== b.startsWith(".")) r = a.startsWith(".") ? -1 : 1;
+  else {
+    const pa = filePrefix(a);
+    const pb = filePrefix(b);
+    r = verrevcmp(pa, pb);
+    if (r === 0 && !(pa === a && pb === b)) r = verrevcmp(a, b);
+  }
+  return r !== 0 ? r : compareC(a, b);
+}
+
+/**
+ * Audit rules as augenrules loads them (Debian 12: auditd.service, 13: audit-rules.service):
+ * the files `ls -1v /etc/audit/rules.d | grep '\.rules$'` lists — no dot files — in that
+ * order. When rules.d exists but holds no rules file, augenrules still writes a new
+ * audit.rules (its header line keeps the file non-empty) and loads it: no rules. Only
+ * without a rules.d directory does the old /etc/audit/audit.rules stay loaded.
+ * Every non-comment line is kept.
  */
 export async function readAuditRules(
   source: FileSource,
 ): Promise<{ rule: string; source: string }[]> {
   const dir = "/etc/audit/rules.d";
-  const names = ((await source.readDir(dir)) ?? [])
-    .filter((n) => n.endsWith(".rules"))
+  const listing = await source.readDir(dir);
+  const names = (listing ?? [])
+    .filter((n) => n.endsWith(".rules") && !n.startsWith("."))
     .sort(compareVersion);
-  const files = names.length > 0 ? names.map((n) => joinPath(dir, n)) : ["/etc/audit/audit.rules"];
+  const files = listing !== null ? names.map((n) => joinPath(dir, n)) : ["/etc/audit/audit.rules"];
   const out: { rule: string; source: string }[] = [];
   for (const f of files) {
     const text = await source.readText(f);
@@ -125,5 +187,22 @@ export async function readAuditRules(
       out.push({ rule: line.replace(/\s+/g, " "), source: `${f}:${n}` });
     }
   }
-  return out;
+  return listing !== null ? augenrulesOrder(out) : out;
+}
+
+/**
+ * augenrules' awk pass over the concatenated files: the last plain `-D` first, then the last
+ * `-b` and `-f`, the other lines in order, the last `-e` at the end (so a `-D` in a later
+ * file deletes nothing loaded from rules.d, while `-D -k KEY` stays in place).
+ */
+function augenrulesOrder<T extends { rule: string }>(lines: readonly T[]): T[] {
+  const last = (test: (rule: string) => boolean) => lines.filter((l) => test(l.rule)).slice(-1);
+  const isD = (r: string) => r === "-D";
+  const special = [isD, (r: string) => r.startsWith("-b"), (r: string) => r.startsWith("-f")];
+  const isE = (r: string) => r.startsWith("-e");
+  return [
+    ...special.flatMap(last),
+    ...lines.filter((l) => !special.some((t) => t(l.rule)) && !isE(l.rule)),
+    ...last(isE),
+  ];
 }

@@ -3,7 +3,14 @@
  * noexec,nosuid,nodev, and /home bound onto itself with noexec. fstab is the place both the
  * offline check and systemd read (its fstab generator makes tmp.mount from the /tmp line).
  */
-import { fstabMount, isMasked, mountUnit, unitState } from "../../checks/util.js";
+import {
+  fstabMount,
+  isMasked,
+  mountFlag,
+  mountPath,
+  mountUnit,
+  unitState,
+} from "../../checks/util.js";
 import { managedPath } from "../../facts/managed.js";
 import type { Change } from "../types.js";
 import { fileChange, managedText, type PlanContext } from "./common.js";
@@ -25,7 +32,9 @@ const wanted: { file: string; line: string; tmpfs: boolean }[] = [
 function mountOk(ctx: PlanContext, file: string, tmpfs: boolean): boolean {
   const entry = fstabMount(ctx.facts, file);
   return (
-    entry !== undefined && entry.options.includes("noexec") && (!tmpfs || entry.vfstype === "tmpfs")
+    entry !== undefined &&
+    mountFlag(entry.options, "noexec", "exec") &&
+    (!tmpfs || entry.vfstype === "tmpfs")
   );
 }
 
@@ -35,7 +44,9 @@ export function fstabWithMounts(text: string, files: string[]): string {
   if (lines[lines.length - 1] === "") lines.pop();
   const out = lines.map((line) => {
     const fields = line.trim().split(/\s+/);
-    return !line.trim().startsWith("#") && fields.length >= 2 && files.includes(fields[1] as string)
+    return !line.trim().startsWith("#") &&
+      fields.length >= 2 &&
+      files.includes(mountPath(fields[1] as string))
       ? `# ${line}  # koffer: replaced below`
       : line;
   });

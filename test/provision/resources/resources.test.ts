@@ -593,6 +593,13 @@ describe("line edits", () => {
     expect(withYescrypt("A 1\n")).toBe("A 1\nENCRYPT_METHOD YESCRYPT\n");
   });
 
+  it("comments out a /tmp/ line too (systemd's fstab generator takes it for /tmp, the first line wins)", () => {
+    const out = fstabWithMounts("/dev/sda3 /tmp/ ext4 defaults 0 2\n", ["/tmp"]);
+    expect(out.split("\n")[0]).toBe(
+      "# /dev/sda3 /tmp/ ext4 defaults 0 2  # koffer: replaced below",
+    );
+  });
+
   it("comments out an existing /tmp line and adds koffer's", () => {
     const out = fstabWithMounts("UUID=x / ext4 defaults 0 1\n/dev/sda3 /tmp ext4 defaults 0 2\n", [
       "/tmp",
