@@ -227,7 +227,11 @@ describe("luks-reencrypt online: the unit cryptsetup runs in", () => {
 
 describe("luks-reencrypt online: the plan", () => {
   /** Plan the disk of a real weak image whose facts show it opened (as lsblk does on the laptop). */
-  async function planOpened(name: string, opened: (path: string) => BlockDevice) {
+  async function planOpened(
+    name: string,
+    opened: (path: string) => BlockDevice,
+    headerError?: string,
+  ) {
     const image = await weakImage(name);
     const root = join(dir, `root-${name}`);
     await mkdir(join(root, "etc"), { recursive: true });
@@ -238,6 +242,8 @@ describe("luks-reencrypt online: the plan", () => {
         (c) => c.resource === "disk",
       );
       facts.disk.blockDevices = { available: true, value: [opened(image)], source: "lsblk (test)" };
+      if (headerError !== undefined)
+        facts.disk.volumes = facts.disk.volumes.map((v) => ({ ...v, error: headerError }));
       const online = planProvision(profile, facts, { now: new Date() }).filter(
         (c) => c.resource === "disk",
       );
@@ -292,5 +298,29 @@ describe("luks-reencrypt online: the plan", () => {
     expect(reencrypt!.summary).toMatch(
       /helper devices weakdata-hotzone-forward, weakdata-overlay present: if koffer-reencrypt-weakdata\.service still runs, provision waits for it; otherwise cryptsetup was killed inside a step and provision refuses \(exit 2\): power the laptop off/,
     );
+  }, 60_000);
+
+  it("plans a resume when the header is locked by a running online re-encryption (helpers present)", async () => {
+    const helpers = (path: string) =>
+      asDisk(path, [
+        dev("weakdata-hotzone-forward", "crypt", [
+          dev("weakdata-overlay", "crypt", [dev("weakdata", "crypt")]),
+        ]),
+      ]);
+    // Measured on the VM: while the unit ran, the disk facts had an error and nothing was planned.
+    const { image, online } = await planOpened("plan-busy", helpers, "cryptsetup luksDump failed");
+    const reencrypt = online.filter((c) => c.kind === "luks-reencrypt");
+    expect(reencrypt).toHaveLength(1);
+    expect(reencrypt[0]).toMatchObject({ device: image, activeName: "weakdata", resume: true });
+    expect(reencrypt[0]!.summary).toMatch(
+      /online re-encryption under way, header locked \(online, mapping weakdata\) — helper devices weakdata-hotzone-forward, weakdata-overlay present: if koffer-reencrypt-weakdata\.service still runs, provision waits for it/,
+    );
+    // An unreadable header with no helper devices is only reported (DISK-01), not planned.
+    const plain = await planOpened(
+      "plan-unreadable",
+      (path) => asDisk(path, [dev("weakdata", "crypt")]),
+      "cryptsetup luksDump failed",
+    );
+    expect(plain.online.filter((c) => c.kind === "luks-reencrypt")).toEqual([]);
   }, 60_000);
 });

@@ -359,10 +359,43 @@ function planKeyslots(ctx: PlanContext, volume: LuksVolume, reencrypting: boolea
   return [...conversions, ...changes];
 }
 
+/**
+ * A volume whose header could not be read while cryptsetup's helper devices sit under its
+ * opened mapping: an online re-encryption is under way (cryptsetup holds the header's lock)
+ * or died inside a step. Planned as a resume, the handler waits for koffer's unit or refuses.
+ */
+function planBusyOnline(ctx: PlanContext, volume: LuksVolume): Change[] {
+  const devices = ctx.facts.disk.blockDevices;
+  const helpers = devices.available ? leftoverHelpers(devices.value, volume.device) : [];
+  const activeName = activeMapping(ctx, volume.device);
+  if (helpers.length === 0 || activeName === null) return [];
+  const label = volume.crypttabName ?? volume.device;
+  return [
+    {
+      kind: "luks-reencrypt",
+      device: volume.device,
+      activeName,
+      resume: true,
+      from: null,
+      to: { ...targetCipher },
+      dataBytes: null,
+      mibPerSecond: ctx.reencryptMiBPerSecond ?? conservativeReencryptMiBPerSecond,
+      estimateSeconds: null,
+      confirmation: "explicit",
+      resource,
+      controls: ["DISK-02"],
+      summary: `${label}: online re-encryption under way, header locked (online, mapping ${activeName}) — ${onlineHelpersAdvice(activeName, helpers)}`,
+    },
+  ];
+}
+
 export function planDisk(ctx: PlanContext): Change[] {
   // Unreadable or LUKS1 volumes are reported (DISK-01/02); conversion is a separate operation.
   const volumes = ctx.facts.disk.volumes.filter((v) => v.error === undefined && v.version === 2);
   return [
+    ...ctx.facts.disk.volumes
+      .filter((v) => v.error !== undefined)
+      .flatMap((v) => planBusyOnline(ctx, v)),
     ...volumes.flatMap((v) => planVolume(ctx, v)),
     ...planFirstBoot(
       ctx,
