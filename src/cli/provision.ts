@@ -227,6 +227,14 @@ export function register(program: Command, context: CliContext): void {
                     )
                 : false),
             onReencryptProgress: (p) => progress.reencrypt(p),
+            trapInterrupt: (onInterrupt) => {
+              process.on("SIGINT", onInterrupt);
+              process.on("SIGTERM", onInterrupt);
+              return () => {
+                process.off("SIGINT", onInterrupt);
+                process.off("SIGTERM", onInterrupt);
+              };
+            },
           },
           onPlan: (changes) => io.stdout.write(planText(changes)),
           ...(options.yes === true

@@ -32,7 +32,6 @@ import {
   type HandlerOptions,
 } from "./handlers/index.js";
 import { planProvision } from "./plan.js";
-import { onlineRefusal } from "./handlers/reencrypt.js";
 import { REPORT_DIR, acquireLock, newRunId } from "./state.js";
 import type { Change } from "./types.js";
 
@@ -150,21 +149,11 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionOut
     if (changes.length > 0) {
       if (options.confirm !== undefined && !(await options.confirm(changes))) declined = true;
       else {
-        // An online re-encryption is refused (its handler would throw and stop the run): the
-        // rest of the plan is applied, and the refusal ends the run with exit 2.
-        const refused = changes.filter((c) => c.kind === "luks-reencrypt" && c.activeName !== null);
-        applied = await applyChanges(
-          target,
-          changes.filter((c) => !refused.includes(c)),
-          {
-            runId,
-            handlers: set.handlers,
-            ...(options.progress === undefined ? {} : { progress: options.progress }),
-          },
-        );
-        for (const change of refused)
-          if (change.kind === "luks-reencrypt")
-            applied.failed.push({ change, message: onlineRefusal(change).message });
+        applied = await applyChanges(target, changes, {
+          runId,
+          handlers: set.handlers,
+          ...(options.progress === undefined ? {} : { progress: options.progress }),
+        });
       }
     }
     // A fresh target for the second gather: readers cache per target (dpkg status …).

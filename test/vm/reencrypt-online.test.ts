@@ -1,23 +1,22 @@
 /**
- * Re-encryption of a weak volume on the running laptop VM (issue 10, item 4): a LUKS2 volume
- * (aes-xts-plain64, 256-bit key) on a second virtio disk is opened and mounted inside the
- * booted VM and a writer keeps appending to it. `koffer plan` and `koffer provision
- * --confirm-reencrypt` run INSIDE the VM (local target, `--disk`):
+ * ONLINE re-encryption of a weak volume on the running laptop VM (issue 10, item 4): a LUKS2
+ * volume (aes-xts-plain64, 256-bit key) on a second virtio disk is opened and mounted inside
+ * the booted VM and a writer keeps appending to it. `koffer provision --confirm-reencrypt`
+ * runs INSIDE the VM (local target, `--disk`); cryptsetup runs in its own transient unit
+ * koffer-reencrypt-weakdata.service (KillSignal=SIGTERM, SendSIGKILL=no, OOMScoreAdjust=-1000):
  *
- * 1. Opened, the re-encryption is refused (exit 2, E_REENCRYPT_ONLINE): the plan says so and
- *    names the offline way; the header, the device stack and the writer are untouched. Why:
- *    a SIGKILL of an online `cryptsetup reencrypt` (2.6.1) between loading a step's tables
- *    and writing its checksums left NAME-overlay mapping the hot zone with the new key over
- *    data still under the old key (measured on this VM); no in-place way back is safe.
- * 2. Closed (what the technician does from a rescue boot), the same provision re-encrypts it
- *    offline; cryptsetup is killed with SIGKILL midway, the next provision resumes. Then the
- *    checksums of the files written before match, the writer's log has no gap, e2fsck finds
- *    the file system clean, the key is 512-bit and the volume opens with its passphrase.
+ * 1. Run 1: SIGINT to koffer at ≥ 25 %: koffer stops the unit (SIGTERM, cryptsetup finishes
+ *    its hot zone) and exits 2 with the resume advice; no helper device is left.
+ * 2. Run 2 resumes online (`--resume-only --active-name weakdata`); koffer is killed with -9
+ *    while the unit runs: cryptsetup goes on in its unit (its parent is systemd, not koffer).
+ * 3. Run 3 finds the unit running, waits for it showing progress, and completes.
+ * Then: the checksums of the files written before match, the writer's log has no gap, e2fsck
+ * finds the file system clean, the key is 512-bit and the volume opens with its passphrase;
+ * no passphrase was in the unit's argv, environment, properties or log.
  *
  * koffer's current build reaches the VM on a third small disk (ext4 made with `mkfs.ext4 -d`),
  * copied over /opt/koffer's, so the VM runs the code under test without rebuilding the image.
- * The weak disk is throttled through QMP during the first offline run (so the kill lands
- * midway on any machine) and unthrottled for the resume, whose rate is the figure printed.
+ * The weak disk is throttled through QMP so each interruption lands midway on any machine.
  */
 import { execa } from "execa";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -41,19 +40,24 @@ import {
   type VmState,
 } from "./qemu.js";
 
-/** Opt-in with KOFFER_VM_ONLINE_REENCRYPT=1 until its run time on CI's machine is known. */
+/** Opt-in with KOFFER_VM_ONLINE_REENCRYPT=1: 963 s on 2 TCG cores (boot 332 s of it), above 6 min. */
 const skip =
   vmSkipReason() ??
   (process.env.KOFFER_VM_ONLINE_REENCRYPT === "1"
     ? null
-    : "not yet proven green; set KOFFER_VM_ONLINE_REENCRYPT=1 to run it");
+    : "opt-in (16 min on TCG); set KOFFER_VM_ONLINE_REENCRYPT=1 to run it");
 const bootTimeout = accel() === "kvm" ? 180_000 : 900_000;
 const pin = "246810";
 /** The weak volume: 128 MiB, its passphrase (test material, typed into the VM's /run). */
 const weakMiB = 128;
 const weakPassphrase = "Schwach-256-Bit-Volume-2026";
-/** Total bytes/s of the weak disk while the first run goes: ~6 MiB/s of re-encryption. */
-const throttleBps = 12 * 1024 * 1024;
+/** Total bytes/s of the weak disk during runs 1 and 2 (cryptsetup reads and writes each byte). */
+const throttleBps = 3 * 1024 * 1024;
+/** While run 3 gathers its facts: slow enough that the unit is still running when it looks. */
+const crawlBps = 128 * 1024;
+const unit = "koffer-reencrypt-weakdata.service";
+/** koffer's node process inside the VM (/usr/local/bin/koffer execs it). */
+const kofferPid = "pgrep -f '^/opt/koffer/bin/node /opt/koffer/bin/koffer.js provision'";
 const repo = resolve(import.meta.dirname, "..", "..");
 
 const figures: Record<string, number | string> = { accel: accel() };
@@ -75,6 +79,36 @@ const provisionCommand = (run: string) =>
   `cd /run/kof && KOFFER_TEST_PBKDF=fast koffer provision --profile /opt/koffer/profile/vm-laptop.yaml ` +
   `--disk "$(cat /run/kof/dev)" --yes --confirm-reencrypt --passphrase-file /run/kof/pass --lang en ` +
   `> /run/kof/${run}.out 2> /run/kof/${run}.err; echo $? > /run/kof/${run}.rc`;
+
+/** Wait for run `run` to report at least `min` % (and at most `max` %, else it went too fast). */
+async function waitPercent(run: string, min: number, max: number): Promise<number> {
+  const since = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const seen = await vm!.sh(
+      `grep -o 're-encrypting [^:]*: [0-9]*%' /run/kof/${run}.err | tail -1; sed 's/^/rc=/' /run/kof/${run}.rc 2>/dev/null; true`,
+    );
+    const pct = /: (\d+)%/.exec(seen.out);
+    if (pct !== null && Number(pct[1]) >= min) {
+      if (Number(pct[1]) > max)
+        throw new Error(`${run} was at ${pct[1]}% before it could be interrupted`);
+      return Number(pct[1]);
+    }
+    if (/rc=\d+/.test(seen.out) || Date.now() - since > 1_200_000) {
+      const out = await vm!.sh(`cat /run/kof/${run}.out /run/kof/${run}.err`);
+      throw new Error(`${run} ended or reached no ${min}% in 20 min:\n${out.out}`);
+    }
+  }
+}
+
+/** Wait for run `run` to exit; its output is kept. */
+async function finished(run: string, name: string): Promise<string> {
+  await must(
+    `for i in $(seq 1 1500); do [ -e /run/kof/${run}.rc ] && break; sleep 1; done; cat /run/kof/${run}.rc`,
+    1_600_000,
+  );
+  return kept(run, name);
+}
 
 /** A provision run's output and exit status, kept in test-artifacts/vm-reencrypt-online-NAME.txt. */
 async function kept(run: string, name: string): Promise<string> {
@@ -99,7 +133,7 @@ async function throttle(bps: number): Promise<void> {
 }
 
 describe.skipIf(skip !== null)(
-  "laptop VM: re-encryption of a weak volume, refused online, offline with kill -9",
+  "laptop VM: online re-encryption of a weak volume in its own unit, through Ctrl-C and kill -9 of koffer",
   () => {
     beforeAll(async () => {
       const disk = await vmDisk(log);
@@ -141,7 +175,7 @@ describe.skipIf(skip !== null)(
       log(`figures: ${JSON.stringify(figures)}`);
     });
 
-    it("refuses the opened volume (exit 2, nothing written); closed, re-encrypts it offline through kill -9 and resume, no data lost", async () => {
+    it("re-encrypts the opened volume online in its own unit: SIGINT stops it cleanly, resume, kill -9 of koffer leaves it running, the next provision waits; no data lost", async () => {
       const t = Date.now();
       vm = await bootVm(state!, {
         secureBoot: true,
@@ -192,89 +226,83 @@ describe.skipIf(skip !== null)(
           "[ $((i % 20)) -eq 0 ] && sync /mnt/weak/writer.log; sleep 0.05; done; sync' </dev/null >/dev/null 2>&1 & echo $! > /run/kof/writer.pid",
       );
 
-      // Opened: the plan keeps the re-encryption as refused online, with the offline way.
-      const plan = await must(
-        `koffer plan --profile /opt/koffer/profile/vm-laptop.yaml --disk "$(cat /run/kof/dev)" 2>&1; true`,
-        1_200_000,
-      );
-      await writeFile(join(artifactsDir, "vm-reencrypt-online-plan.txt"), plan);
-      expect(plan).toMatch(/online, mapping weakdata\) — refused online: .*boot a rescue system/s);
-
-      // Provision, confirmed: refused, exit 2, nothing of the volume written.
-      const refusal = Date.now();
-      await must(provisionCommand("p0"), 1_800_000);
-      figures.refusedProvisionSeconds = seconds(refusal);
-      const p0 = await kept("p0", "refused");
-      expect(p0).toMatch(/rc=2\s*$/);
-      expect(p0).toMatch(/is opened as weakdata: koffer does not re-encrypt an opened volume/);
-      const untouched = await must(
-        'cryptsetup luksDump "$(cat /run/kof/dev)" | grep -E "Requirements|Key:"; dmsetup ls; ' +
-          "a=$(wc -l < /mnt/weak/writer.log); sleep 2; b=$(wc -l < /mnt/weak/writer.log); echo writer $a $b",
-      );
-      expect(untouched).toMatch(/Key:\s+256 bits/);
-      expect(untouched).not.toMatch(/online-reencrypt|weakdata-(overlay|hotzone)/);
-      const moving = /writer (\d+) (\d+)/.exec(untouched);
-      expect(Number(moving?.[2])).toBeGreaterThan(Number(moving?.[1]));
-
-      // Closed, as from a rescue boot: the writer stops, the file system is unmounted, the
-      // volume closed; the writer's log so far is part of the data that must survive.
-      await must(
-        "touch /run/kof/stop; while kill -0 $(cat /run/kof/writer.pid) 2>/dev/null; do sleep 0.2; done; " +
-          "(cd /mnt/weak && sha256sum writer.log) >> /run/kof/before.sha256 && umount /mnt/weak && cryptsetup close weakdata",
-      );
-
-      // Run 1, throttled: offline, confirmed by flag; killed midway with SIGKILL.
+      // Run 1, throttled, in the background: interrupted with SIGINT to koffer at >= 25 %.
       await throttle(throttleBps);
       const run1 = Date.now();
       await must(`setsid sh -c '${provisionCommand("p1")}' </dev/null >/dev/null 2>&1 &`);
-      let killedAt = -1;
-      while (killedAt < 0) {
-        await new Promise((r) => setTimeout(r, 2000));
-        // The last lines of koffer's progress go to the console log each time (diagnosis).
-        const seen = await vm.sh(
-          "tail -n 2 /run/kof/p1.err; grep -o 're-encrypting [^:]*: [0-9]*%' /run/kof/p1.err | tail -1; sed 's/^/rc=/' /run/kof/p1.rc 2>/dev/null; true",
-        );
-        if (Date.now() - run1 > 1_200_000) {
-          const out = await vm.sh("cat /run/kof/p1.out /run/kof/p1.err");
-          throw new Error(`run 1 reached no progress line in 20 min:\n${out.out}`);
-        }
-        const pct = /: (\d+)%/.exec(seen.out);
-        if (pct !== null && Number(pct[1]) >= 5 && Number(pct[1]) <= 90) {
-          await must("kill -9 $(pgrep -f '^cryptsetup reencrypt')");
-          killedAt = Number(pct[1]);
-        } else if (/rc=\d+/.test(seen.out)) {
-          const out = await vm.sh("cat /run/kof/p1.out /run/kof/p1.err");
-          throw new Error(`run 1 ended before it could be interrupted:\n${out.out}`);
-        }
-      }
-      figures.killedAtPercent = killedAt;
-      figures.run1SecondsToKill = seconds(run1);
-      await must(
-        "for i in $(seq 1 300); do [ -e /run/kof/p1.rc ] && break; sleep 1; done; cat /run/kof/p1.rc",
+      const p1pct = await waitPercent("p1", 25, 90);
+      const during = await must(
+        `systemctl show ${unit} -p KillSignal -p SendSIGKILL -p OOMScoreAdjust -p TimeoutStopUSec -p ActiveState; ` +
+          `m=$(systemctl show ${unit} -p MainPID --value); echo mainpid=$m ppid=$(ps -o ppid= -p $m | tr -d ' ') comm=$(cat /proc/$m/comm); ` +
+          `tr '\\0' ' ' < /proc/$m/cmdline; echo; ` +
+          "dmsetup info -c --noheadings --separator ' ' -o name,suspended; " +
+          `if grep -qaF -f /run/kof/pass /proc/$m/cmdline /proc/$m/environ /run/koffer/*.log /run/systemd/transient/${unit} 2>/dev/null || systemctl show ${unit} | grep -qF -f /run/kof/pass; then echo SECRET-FOUND; else echo no-secret; fi`,
       );
-      const p1 = await kept("p1", "run1");
-      expect(p1).toMatch(/offline\) — needs --confirm-reencrypt/);
-      expect(p1).not.toMatch(/rc=0\s*$/);
+      await writeFile(join(artifactsDir, "vm-reencrypt-online-unit.txt"), during);
+      expect(during).toMatch(/KillSignal=15/);
+      expect(during).toMatch(/SendSIGKILL=no/);
+      expect(during).toMatch(/OOMScoreAdjust=-1000/);
+      expect(during).toMatch(/TimeoutStopUSec=infinity/);
+      // cryptsetup is the unit's main process and a child of systemd, not of koffer.
+      expect(during).toMatch(/ppid=1 comm=cryptsetup/);
+      expect(during).toMatch(/--active-name=weakdata/);
+      expect(during).toContain("no-secret");
+      await must(`kill -INT $(${kofferPid})`);
+      figures.sigintAtPercent = p1pct;
+      const p1 = await finished("p1", "run1-sigint");
+      figures.run1Seconds = seconds(run1);
+      expect(p1).toMatch(/online, mapping weakdata\) — needs --confirm-reencrypt/);
+      expect(p1).toMatch(/stopped cleanly at \d+%.*--resume-only --active-name weakdata/s);
+      expect(p1).toMatch(/rc=2\s*$/);
       const mid = await must(
-        'cryptsetup luksDump "$(cat /run/kof/dev)" | grep -A1 -i requirements; dmsetup ls',
+        `cryptsetup luksDump "$(cat /run/kof/dev)" | grep -A1 -i requirements; dmsetup ls; systemctl show ${unit} -p ActiveState --value`,
       );
-      await writeFile(join(artifactsDir, "vm-reencrypt-online-after-kill.txt"), mid);
+      await writeFile(join(artifactsDir, "vm-reencrypt-online-after-sigint.txt"), mid);
       expect(mid).toMatch(/online-reencrypt/);
+      expect(mid).not.toMatch(/weakdata-(overlay|hotzone)/);
+      expect(mid).toMatch(/inactive\s*$/);
 
-      // Run 2, unthrottled: provision plans the resume and finishes offline.
-      await throttle(0);
+      // Run 2 resumes online; once its unit runs the disk crawls and koffer is killed with -9.
       const run2 = Date.now();
-      await must(provisionCommand("p2"), 1_800_000);
-      figures.resumeSeconds = seconds(run2);
-      const p2 = await kept("p2", "run2");
-      expect(p2).toMatch(/resum/i);
-      expect(p2).not.toMatch(/E_REENCRYPT|failed: cryptsetup/);
-      // cryptsetup's own rate, from koffer's progress lines (not the plan's assumed 10 MiB/s).
-      const rates = [...p2.matchAll(/re-encrypting [^\n]*?, (\d+) MiB\/s/g)].map((m) =>
+      await must(`setsid sh -c '${provisionCommand("p2")}' </dev/null >/dev/null 2>&1 &`);
+      await must(
+        `for i in $(seq 1 1200); do [ "$(systemctl show ${unit} -p ActiveState --value)" = active ] && break; [ -e /run/kof/p2.rc ] && break; sleep 1; done; sleep 2; ` +
+          `systemctl show ${unit} -p ActiveState --value`,
+        1_300_000,
+      );
+      await throttle(crawlBps);
+      await must(`kill -9 $(${kofferPid})`);
+      figures.run2SecondsToKill = seconds(run2);
+      const alive = await must(
+        `sleep 3; systemctl show ${unit} -p ActiveState --value; m=$(systemctl show ${unit} -p MainPID --value); cat /proc/$m/comm`,
+      );
+      expect(alive).toMatch(/^active\s*\ncryptsetup/m);
+
+      // Run 3: finds the unit running, waits for it with progress, completes.
+      const run3 = Date.now();
+      await must(`setsid sh -c '${provisionCommand("p3")}' </dev/null >/dev/null 2>&1 &`);
+      await must(
+        "for i in $(seq 1 900); do grep -q 'still runs in' /run/kof/p3.err 2>/dev/null && break; [ -e /run/kof/p3.rc ] && break; sleep 1; done; true",
+        1_000_000,
+      );
+      await throttle(0);
+      const p3 = await finished("p3", "run3-waited");
+      figures.run3Seconds = seconds(run3);
+      expect(p3).toMatch(
+        /still runs in koffer-reencrypt-weakdata\.service \(started by an earlier koffer run\): waiting/,
+      );
+      expect(p3).not.toMatch(/E_REENCRYPT|failed: /);
+      expect(p3).toMatch(/re-encrypting [^\n]*: 100%/);
+      const rates = [...p3.matchAll(/re-encrypting [^\n]*?, (\d+) MiB\/s/g)].map((m) =>
         Number(m[1]),
       );
-      figures.offlineMiBPerSecond = rates.at(-1) ?? "not reported";
-      figures.resumedMiB = Math.round((weakMiB * (100 - killedAt)) / 100);
+      figures.lastMiBPerSecond = rates.at(-1) ?? "not reported";
+
+      // Closed for the checks: the writer stops, the file system is unmounted, the volume closed.
+      await must(
+        "touch /run/kof/stop; while kill -0 $(cat /run/kof/writer.pid) 2>/dev/null; do sleep 0.2; done; " +
+          "umount /mnt/weak && cryptsetup close weakdata && dmsetup ls",
+      );
 
       // No data lost: the writer's lines are complete, the files match, the fs checks clean,
       // the volume opens with its passphrase.

@@ -61,6 +61,11 @@ export interface HandlerOptions {
    * commits, and what a graceful stop (SIGINT/SIGTERM) finishes before it exits.
    */
   reencryptHotzoneMiB?: number;
+  /**
+   * While an online re-encryption runs: call `onInterrupt` on the run's Ctrl-C/SIGTERM instead
+   * of ending koffer (the handler stops cryptsetup at a safe point first). Returns the release.
+   */
+  trapInterrupt?: (onInterrupt: () => void) => () => void;
   /** Progress of a running re-encryption, from cryptsetup's `--progress-json` lines. */
   onReencryptProgress?: (progress: ReencryptProgress) => void;
 }

@@ -1,11 +1,14 @@
 /**
  * `luks-reencrypt` (DISK-02): a volume whose data segment uses a weak key or cipher is
  * re-encrypted in place to aes-xts-plain64 with a 512-bit volume key by the real
- * `cryptsetup reencrypt` — offline only: image files and closed block devices (`--disk`).
- * An opened volume of a running laptop (the change names its mapping) is refused before
- * anything is written (E_REENCRYPT_ONLINE, exit 2): a SIGKILL of an online run can leave the
- * hot zone mapped with the new key over old data (see onlineRefusalAdvice in
- * resources/disk.ts); the technician re-encrypts from a rescue boot instead.
+ * `cryptsetup reencrypt` — offline for image files and closed block devices (`--disk`), online
+ * (`--active-name`) for an opened volume of a running laptop. Online, cryptsetup runs in its
+ * own transient unit (reencrypt-unit.ts) so that nothing koffer suffers can SIGKILL it: a
+ * SIGKILL inside an online step leaves the hot zone mapped with the new key over old data.
+ * Ctrl-C of koffer stops the unit (SIGTERM: cryptsetup finishes its hot zone) and the next
+ * provision resumes online; a koffer killed with -9 leaves the unit running and the next
+ * provision waits for it, showing its progress. Helper devices left with no unit running mean
+ * cryptsetup itself died inside a step: refused (E_REENCRYPT_KILLED, exit 2), nothing in place.
  *
  * - Confirmation: it rewrites every data sector and takes long, so `--yes` is not enough: the
  *   run needs `--confirm-reencrypt` (or a typed yes at a terminal). Unconfirmed, the change is
@@ -26,16 +29,30 @@
  *   `cryptsetup reencrypt --resume-only`; killed inside a hot zone (about half of all kills),
  *   cryptsetup 2.6 refuses that in batch mode until `cryptsetup repair` has recovered the hot
  *   zone from its checksums, so koffer repairs with the same key and resumes.
- *   cryptsetup runs under `setpriv --pdeathsig TERM`: if koffer dies, cryptsetup gets SIGTERM
- *   and stops at a safe point instead of running on unsupervised.
+ *   Offline, cryptsetup runs under `setpriv --pdeathsig TERM`: if koffer dies, cryptsetup gets
+ *   SIGTERM and stops at a safe point instead of running on unsupervised.
  */
 import { chmod, stat } from "node:fs/promises";
 import { IncompleteError } from "../../errors.js";
+import type { ExecResult } from "../../targets/exec.js";
 import type { Target } from "../../targets/types.js";
 import type { ChangeHandler, ChangeOutcome, RunContext } from "../apply.js";
 import { BACKUP_DIR } from "../state.js";
 import type { Change, ReencryptChange } from "../types.js";
 import { pbkdfArgs, type HandlerState, type ReencryptProgress } from "./context.js";
+import {
+  UNIT_LOG_DIR,
+  helperDevices,
+  killedRefusal,
+  lastLogLine,
+  stopUnit,
+  stoppedAdvice,
+  systemdRunArgs,
+  unitLog,
+  unitLogTail,
+  unitName,
+  unitState,
+} from "./reencrypt-unit.js";
 import {
   ESCROW_DIR,
   killSlot,
@@ -149,6 +166,8 @@ async function runReencrypt(
   args: string[],
   input: string,
 ): Promise<{ exitCode: number; stderr: string }> {
+  if (change.activeName !== null)
+    return runInUnit(target, state, change, change.activeName, args, input);
   const argv = ["cryptsetup", ...args];
   const [command, rest] =
     target.kind === "ssh"
@@ -181,6 +200,87 @@ async function runReencrypt(
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Follow the online re-encryption in unit `name` until cryptsetup has exited: its progress from
+ * the unit's log every 2 s; Ctrl-C/SIGTERM of koffer (`trapInterrupt`) stops the unit
+ * (SIGTERM: cryptsetup finishes its hot zone) and ends with the resume advice. `running` is
+ * the systemd-run this koffer started, null when it waits for the unit of an earlier one.
+ */
+async function watchUnit(
+  target: Target,
+  state: HandlerState,
+  change: ReencryptChange,
+  name: string,
+  running: Promise<ExecResult> | null,
+): Promise<{ exitCode: number; stderr: string }> {
+  let stopping: Promise<void> | null = null;
+  let result: ExecResult | null = null;
+  let exited = running === null;
+  running?.then(
+    (r) => {
+      result = r;
+      exited = true;
+    },
+    () => (exited = true),
+  );
+  const release = state.options.trapInterrupt?.(() => {
+    if (stopping !== null) return;
+    state.options.log?.(
+      `stopping the re-encryption of ${change.device} at a safe point (SIGTERM to cryptsetup in ${unitName(name)}) …`,
+    );
+    stopping = stopUnit(target, name);
+  });
+  let last: ReencryptProgress | null = null;
+  try {
+    for (;;) {
+      await Promise.race([sleep(2000), ...(running === null || exited ? [] : [running])]);
+      const progress = await lastLogLine(target, name, parseProgressLine);
+      if (progress !== null) {
+        last = progress;
+        state.options.onReencryptProgress?.({ ...progress, device: change.device });
+      }
+      // systemd-run may end before the unit (it got the terminal's SIGINT): the unit decides.
+      if (exited && (await unitState(target, name)) === "gone") break;
+    }
+    if (stopping !== null) await stopping;
+  } finally {
+    release?.();
+  }
+  if (stopping !== null) {
+    const percent =
+      last === null || last.totalBytes === 0
+        ? null
+        : Math.floor((100 * last.doneBytes) / last.totalBytes);
+    throw new IncompleteError("E_REENCRYPT_STOPPED", stoppedAdvice(change.device, name, percent));
+  }
+  const finished = result as ExecResult | null;
+  const messages = await unitLogTail(target, name);
+  return finished === null
+    ? { exitCode: -1, stderr: messages }
+    : { exitCode: finished.exitCode, stderr: `${finished.stderr}\n${messages}` };
+}
+
+/** Run `cryptsetup ARGS` for the opened mapping `name` in its own unit, `input` on its stdin. */
+async function runInUnit(
+  target: Target,
+  state: HandlerState,
+  change: ReencryptChange,
+  name: string,
+  args: string[],
+  input: string,
+): Promise<{ exitCode: number; stderr: string }> {
+  await target.mkdirp(UNIT_LOG_DIR, 0o700);
+  await target.exec("rm", ["-f", unitLog(name)]);
+  // Hours on a large disk: no timeout; the technician interrupts with Ctrl-C.
+  const running = target.exec("systemd-run", systemdRunArgs(name, args), {
+    input,
+    timeoutMs: 0,
+  });
+  return watchUnit(target, state, change, name, running);
+}
+
 /**
  * The dm-crypt mapping opened on a block device (lsblk), else null. Given a bare device that is
  * open, `cryptsetup reencrypt` would find the mapping itself and go online.
@@ -198,6 +298,7 @@ async function openedAs(target: Target, device: string): Promise<string | null> 
 
 /** Where cryptsetup finds the (closed) volume: the block device, or the image file. */
 async function placement(target: Target, change: ReencryptChange): Promise<string[]> {
+  if (change.activeName !== null) return [`--active-name=${change.activeName}`];
   // An image file cannot be checked for an active mapping; koffer's --disk images are offline.
   return (await isBlockDevice(target, change.device))
     ? [change.device]
@@ -285,6 +386,13 @@ async function resume(
     // --resume-only refuses in batch mode ("Device requires reencryption recovery. Run repair
     // first."): `cryptsetup repair` with the key recovers the hot zone from its checksums (the
     // resilience data of the header), then the resume goes on.
+    // Online that state means cryptsetup died inside a step: nothing in place is safe.
+    if (/requires reencryption recovery/i.test(result.stderr) && change.activeName !== null)
+      throw killedRefusal(
+        change.device,
+        change.activeName,
+        await helperDevices(target, change.activeName),
+      );
     if (/requires reencryption recovery/i.test(result.stderr)) {
       const repaired = await repairHotzone(target, change, key);
       if (repaired !== null) {
@@ -431,22 +539,33 @@ async function followRecoverySlot(target: Target, header: LuksHeader): Promise<v
   );
 }
 
-/** The error of an online re-encryption koffer refuses (provision reports it after the change's summary, exit 2). */
-export function onlineRefusal(change: ReencryptChange): IncompleteError {
-  return new IncompleteError(
-    "E_REENCRYPT_ONLINE",
-    `${change.device} is opened as ${change.activeName ?? "?"}: koffer does not re-encrypt an opened volume; nothing was written (the plan line says how to do it offline)`,
-  );
-}
-
 export function reencryptHandler(state: HandlerState): ChangeHandler {
-  return async (change: Change, target: Target, run: RunContext): Promise<ChangeOutcome> => {
-    if (change.kind !== "luks-reencrypt") throw new Error("unreachable");
+  return async (planned: Change, target: Target, run: RunContext): Promise<ChangeOutcome> => {
+    if (planned.kind !== "luks-reencrypt") throw new Error("unreachable");
+    let change: ReencryptChange = planned;
     const opened = change.activeName ?? (await openedAs(target, change.device));
-    if (opened !== null) throw onlineRefusal({ ...change, activeName: opened });
+    if (opened !== null) change = { ...change, activeName: opened };
+    let waited = false;
+    if (opened !== null) {
+      // A unit of an earlier koffer (killed, or its connection dropped) still runs: follow it.
+      if ((await unitState(target, opened)) !== "gone") {
+        state.options.log?.(
+          `cryptsetup reencrypt of ${change.device} still runs in ${unitName(opened)} (started by an earlier koffer run): waiting for it; Ctrl-C stops it at a safe point`,
+        );
+        await watchUnit(target, state, change, opened, null);
+        waited = true;
+      }
+      // Helpers and no unit: cryptsetup died inside a step (kill -9, OOM, crash).
+      const helpers = await helperDevices(target, opened);
+      if (helpers.length > 0) throw killedRefusal(change.device, opened, helpers);
+    }
     let header = await readHeader(target, change.device);
     const resuming = interrupted(header);
-    if (!resuming && strong(header)) return "unchanged";
+    if (!resuming && strong(header)) {
+      if (!waited) return "unchanged";
+      (state.reencrypted ??= new Set()).add(change.device);
+      return "applied";
+    }
     if (!resuming) {
       const confirm = state.options.confirmReencrypt;
       const confirmed =

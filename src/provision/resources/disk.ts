@@ -16,6 +16,7 @@
 import { minArgonMemoryKiB } from "../../checks/disk-03.js";
 import type { BlockDevice, LuksVolume } from "../../facts/types.js";
 import { managedPath } from "../../facts/managed.js";
+import { unitName } from "../handlers/reencrypt-unit.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, header, renderTemplate, type PlanContext } from "./common.js";
 
@@ -142,27 +143,22 @@ function planReencrypt(ctx: PlanContext, volume: LuksVolume): Change | null {
     resource,
     controls: ["DISK-02"],
     summary:
-      activeName === null
-        ? `${label}: ${what} (${size}; ${mode}) — needs --confirm-reencrypt or a typed yes`
-        : `${label}: ${what} (${size}; ${mode}) — refused online: ${onlineRefusalAdvice(volume.device, helpers)}`,
+      activeName === null || helpers.length === 0
+        ? `${label}: ${what} (${size}; ${mode}) — ${resume ? "resumed" : "needs --confirm-reencrypt or a typed yes"}${activeName === null ? "" : `; runs in its own unit ${unitName(activeName)}, Ctrl-C stops it at a safe point`}`
+        : `${label}: ${what} (${size}; ${mode}) — ${onlineHelpersAdvice(activeName, helpers)}`,
   };
 }
 
 /**
- * Why koffer does not re-encrypt an opened volume, and what the technician does instead.
- * Measured on the laptop VM (cryptsetup 2.6.1): `cryptsetup reencrypt --active-name` killed
- * with SIGKILL between loading a step's tables and writing its checksums leaves NAME-overlay
- * mapping the hot zone with the NEW key over data still under the OLD key, behind the
- * suspended NAME-hotzone-forward. Releasing the held I/O writes and reads through the wrong
- * key; `cryptsetup refresh` of NAME then fails (device busy) and `--resume-only` refuses the
- * mismatching table. cryptsetup itself recovers such a kill only when the volume is closed
- * and opened again, which a mounted root cannot do; offline, kill -9 and resume are proven.
+ * cryptsetup's helper devices are stacked under the mapping: either koffer's unit still runs
+ * cryptsetup (provision waits for it), or cryptsetup died inside a step — measured on the
+ * laptop VM (cryptsetup 2.6.1): a SIGKILL between loading a step's tables and writing its
+ * checksums leaves NAME-overlay mapping the hot zone with the NEW key over data still under
+ * the OLD key, behind the suspended NAME-hotzone-*; releasing that I/O corrupts silently, so
+ * koffer refuses any in-place recovery (the handler decides, with the unit's state).
  */
-export function onlineRefusalAdvice(device: string, helpers: readonly string[]): string {
-  const offline = `boot a rescue system with the volume closed and run koffer provision --root <mounted root> --disk ${device} --confirm-reencrypt (offline: interruptible and resumable without data loss)`;
-  return helpers.length === 0
-    ? offline
-    : `cryptsetup was killed inside an online step and left ${helpers.join(", ")}: do not resume or remove them by hand (the hot zone would be read and written with the wrong key); power the laptop off, then ${offline}`;
+export function onlineHelpersAdvice(name: string, helpers: readonly string[]): string {
+  return `helper devices ${helpers.join(", ")} present: if ${unitName(name)} still runs, provision waits for it; otherwise cryptsetup was killed inside a step and provision refuses (exit 2): power the laptop off, the next open (initrd) recovers the hot zone, then provision resumes`;
 }
 
 /** cryptsetup's helper devices of an online re-encryption still stacked on `device` (lsblk). */
@@ -256,9 +252,9 @@ function planVolume(ctx: PlanContext, volume: LuksVolume): Change[] {
   const reencrypt = planReencrypt(ctx, volume);
   // While a re-encryption is interrupted the header holds the old and the new keyslots side by
   // side: nothing else is planned on it until it is finished (the next run plans the rest).
-  // Opened (online), the re-encryption is refused and stays in the plan as what is left to do
-  // offline; the keyslot work waits for it too: removing the passphrase slot now (TPM2+PIN,
-  // escrowed recovery key) would leave the offline run needing the escrowed key.
+  // Opened (online), the re-encryption may run for hours in its own unit and outlive this run
+  // (kill -9, a dropped connection): the keyslot work waits for the next run, which plans it
+  // against the re-wrapped keyslots.
   if (
     reencrypt !== null &&
     (reencryptInterrupted(volume) ||
@@ -363,10 +359,43 @@ function planKeyslots(ctx: PlanContext, volume: LuksVolume, reencrypting: boolea
   return [...conversions, ...changes];
 }
 
+/**
+ * A volume whose header could not be read while cryptsetup's helper devices sit under its
+ * opened mapping: an online re-encryption is under way (cryptsetup holds the header's lock)
+ * or died inside a step. Planned as a resume, the handler waits for koffer's unit or refuses.
+ */
+function planBusyOnline(ctx: PlanContext, volume: LuksVolume): Change[] {
+  const devices = ctx.facts.disk.blockDevices;
+  const helpers = devices.available ? leftoverHelpers(devices.value, volume.device) : [];
+  const activeName = activeMapping(ctx, volume.device);
+  if (helpers.length === 0 || activeName === null) return [];
+  const label = volume.crypttabName ?? volume.device;
+  return [
+    {
+      kind: "luks-reencrypt",
+      device: volume.device,
+      activeName,
+      resume: true,
+      from: null,
+      to: { ...targetCipher },
+      dataBytes: null,
+      mibPerSecond: ctx.reencryptMiBPerSecond ?? conservativeReencryptMiBPerSecond,
+      estimateSeconds: null,
+      confirmation: "explicit",
+      resource,
+      controls: ["DISK-02"],
+      summary: `${label}: online re-encryption under way, header locked (online, mapping ${activeName}) — ${onlineHelpersAdvice(activeName, helpers)}`,
+    },
+  ];
+}
+
 export function planDisk(ctx: PlanContext): Change[] {
   // Unreadable or LUKS1 volumes are reported (DISK-01/02); conversion is a separate operation.
   const volumes = ctx.facts.disk.volumes.filter((v) => v.error === undefined && v.version === 2);
   return [
+    ...ctx.facts.disk.volumes
+      .filter((v) => v.error !== undefined)
+      .flatMap((v) => planBusyOnline(ctx, v)),
     ...volumes.flatMap((v) => planVolume(ctx, v)),
     ...planFirstBoot(
       ctx,
