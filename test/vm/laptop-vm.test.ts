@@ -32,7 +32,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEscrow } from "../../src/pki/escrow.js";
 import { readPkcs12 } from "../../src/pki/pkcs12.js";
-import { rootPassword, technicianPassphrase, vmDisk, vmProfilePath, type VmDisk } from "./image.js";
+import {
+  rootPassword,
+  technicianPassphrase,
+  vmDisk,
+  vmProfileOnLaptop,
+  vmProfilePath,
+  vmRelease,
+  type VmDisk,
+} from "./image.js";
 import { vmNet } from "./network.js";
 import { captureFrames, classifyFrame, startVmUplink, type VmUplink } from "./uplink.js";
 import { loadProfileOrThrow } from "../../src/profiles/loader.js";
@@ -66,7 +74,7 @@ const efiGlobal = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
 const ccidId = "08e6:4433";
 const storageId = "46f4:0001";
 
-const figures: Record<string, number | string> = { accel: accel() };
+const figures: Record<string, number | string> = { accel: accel(), release: vmRelease() };
 const log = (line: string) => process.stderr.write(`[vm] ${line}\n`);
 const seconds = (since: number) => Math.round((Date.now() - since) / 100) / 10;
 
@@ -86,7 +94,8 @@ const sshAddress = (await loadProfileOrThrow(vmProfilePath)).spec.network.sshLis
 async function localVerify(artifact: string) {
   const v = Date.now();
   const verify = await vm!.sh(
-    "koffer verify --profile /opt/koffer/profile/vm-laptop.yaml --format json --out /root/result.json --lang en; echo verify-exit=$?; " +
+    `koffer verify --profile ${vmProfileOnLaptop} --format json` +
+      " --out /root/result.json --lang en; echo verify-exit=$?; " +
       "/opt/koffer/bin/node -e 'for(const c of require(\"/root/result.json\").controls)console.log(c.id,c.status)'",
     1_200_000,
   );

@@ -29,6 +29,7 @@ import {
   rootPassword,
   technicianPassphrase,
   vmDisk,
+  vmProfileOnLaptop,
 } from "./image.js";
 import {
   accel,
@@ -72,7 +73,7 @@ async function must(command: string, timeoutMs = 300_000): Promise<string> {
 }
 
 const provisionCommand = (run: string) =>
-  `cd /run/kof && KOFFER_TEST_PBKDF=fast koffer provision --profile /opt/koffer/profile/vm-laptop.yaml ` +
+  `cd /run/kof && KOFFER_TEST_PBKDF=fast koffer provision --profile ${vmProfileOnLaptop} ` +
   `--disk "$(cat /run/kof/dev)" --yes --confirm-reencrypt --passphrase-file /run/kof/pass --lang en ` +
   `> /run/kof/${run}.out 2> /run/kof/${run}.err; echo $? > /run/kof/${run}.rc`;
 
@@ -194,7 +195,7 @@ describe.skipIf(skip !== null)(
 
       // Opened: the plan keeps the re-encryption as refused online, with the offline way.
       const plan = await must(
-        `koffer plan --profile /opt/koffer/profile/vm-laptop.yaml --disk "$(cat /run/kof/dev)" 2>&1; true`,
+        `koffer plan --profile ${vmProfileOnLaptop} --disk "$(cat /run/kof/dev)" 2>&1; true`,
         1_200_000,
       );
       await writeFile(join(artifactsDir, "vm-reencrypt-online-plan.txt"), plan);
