@@ -266,8 +266,13 @@ describe.skipIf(skip !== null)("laptop VM: Secure Boot, TPM2+PIN, USBGuard, veri
       // The kill switch, tunnel DOWN: strongSwan stopped (no SA, no IPsec policy: nothing but
       // koffer's nftables stands between the laptop and the uplink). The laptop tries to reach
       // outside and the town hall; the host side of the tap sees every frame the laptop sends.
+      // The uplink's address first: under TCG at a load of ~7 a udev worker stalled 134 s
+      // (soft lockup) and systemd-networkd, past its 3 min watchdog, was killed and restarted
+      // after the login (Debian 12 run of 2 Dec, console 353 s), so the address came late.
       const down = await vm.sh(
-        "systemctl stop strongswan.service; ip -4 addr show; ip xfrm state | grep -c '^src' ; ip xfrm policy | grep -c '^src'",
+        `for i in $(seq 300); do ip -4 -o addr show | grep -q 'inet ${vmNet.laptop}/' && break; sleep 1; done; ` +
+          "systemctl stop strongswan.service; ip -4 addr show; ip xfrm state | grep -c '^src' ; ip xfrm policy | grep -c '^src'",
+        420_000,
       );
       log(`tunnel down: ${down.out.trim().split("\n").slice(-2).join(" SAs, ")} policies`);
       expect(down.out.trim().split("\n").slice(-2)).toEqual(["0", "0"]);
