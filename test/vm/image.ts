@@ -5,13 +5,19 @@
  *
  * Two cached layers under ~/.cache/koffer, each with a manifest (recipe, sha256) and a lock:
  *
- * - `vm-12-<recipe>`: the plain Debian 12 root (src/demo/debian-root.ts) plus the kernel
- *   (linux-image-amd64: USB (xhci, usb-storage) and NVMe as modules, TPM tis/crb built in),
- *   shim-signed, grub-efi-amd64-signed, cryptsetup and cryptsetup-initramfs, installed by
- *   apt INSIDE the tree with systemd-nspawn (never the image's code on the host).
- * - `vm-disk-<key>.img`: the assembled raw disk after koffer provisioned it, keyed by the
- *   base tree's checksum, the profile, the koffer build and the build steps. A boot never
- *   writes it: every run boots a qcow2 overlay of its own (see qemu.ts).
+ * - `vm-<versionId>-<recipe>`: the plain Debian root of the release (src/demo/debian-root.ts)
+ *   plus the kernel (linux-image-amd64: USB (xhci, usb-storage) and NVMe as modules, TPM
+ *   tis/crb built in), shim-signed, grub-efi-amd64-signed, cryptsetup and
+ *   cryptsetup-initramfs, installed by apt INSIDE the tree with systemd-nspawn (never the
+ *   image's code on the host). The same names exist in Debian 12 and 13.
+ * - `vm-disk-<key>.img` (Debian 12) / `vm-disk-<versionId>-<key>.img`: the assembled raw disk
+ *   after koffer provisioned it, keyed by the base tree's checksum, the release, the profile,
+ *   the koffer build and the build steps. A boot never writes it: every run boots a qcow2
+ *   overlay of its own (see qemu.ts).
+ *
+ * The release is Debian 12 unless KOFFER_VM_RELEASE names another of src/platform/releases.ts
+ * (`npm run test:vm:13`); a release other than 12 gets its profile from
+ * test/vm/profile/vm-laptop-<versionId>.yaml.
  *
  * The disk is built without mounting anything and without device-mapper (the CI host has
  * neither to spare): partitions are files — the ESP by mkfs.vfat + mtools, /boot and the
@@ -37,7 +43,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import {
@@ -46,6 +52,7 @@ import {
   debianRoot,
   debianRootPath,
 } from "../../src/demo/debian-root.js";
+import { findRelease, releases, type PlatformId } from "../../src/platform/releases.js";
 import { loadProfileOrThrow } from "../../src/profiles/loader.js";
 import { runInSandbox } from "../../src/targets/sandbox.js";
 import { aptLayerScript, cachedLayer, nspawnRun } from "../rig/laptop-root.js";
@@ -54,7 +61,19 @@ import { writeUplinkConfig } from "./network.js";
 
 const cacheDir = join(homedir(), ".cache", "koffer");
 
-/** What the installer leaves on the laptop, on top of the plain Debian 12 root. */
+/** The release the VM is built from: KOFFER_VM_RELEASE (e.g. debian-13), default debian-12. */
+export function vmRelease(): PlatformId {
+  const wanted = process.env.KOFFER_VM_RELEASE;
+  if (wanted === undefined || wanted === "") return "debian-12";
+  const release = findRelease(wanted);
+  if (release === undefined)
+    throw new Error(
+      `KOFFER_VM_RELEASE=${wanted}: expected one of ${Object.keys(releases).join(", ")}`,
+    );
+  return release.platform;
+}
+
+/** What the installer leaves on the laptop, on top of the plain Debian root (12 and 13 alike). */
 export const vmBasePackages: readonly string[] = [
   "linux-image-amd64",
   "shim-signed",
@@ -78,18 +97,23 @@ printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\tkoffer-vm\\n::1\\tlocalhost ip6-loca
 `,
   );
 
-function baseRecipe() {
+function baseRecipe(release: PlatformId) {
   return {
-    base: debianRootPath(),
+    // The release enters the recipe through its base root's path (debian-12-… / debian-13-…),
+    // so the Debian 12 recipe and its cache name are the ones built before releases existed.
+    base: debianRootPath({ release }),
     packages: [...vmBasePackages].sort(),
     mirror: debianMirror(),
     script: baseScript(vmBasePackages),
   };
 }
 
-export function vmBasePath(): string {
-  const key = createHash("sha256").update(JSON.stringify(baseRecipe())).digest("hex").slice(0, 12);
-  return join(cacheDir, `vm-12-${key}`);
+export function vmBasePath(release: PlatformId = vmRelease()): string {
+  const key = createHash("sha256")
+    .update(JSON.stringify(baseRecipe(release)))
+    .digest("hex")
+    .slice(0, 12);
+  return join(cacheDir, `vm-${releases[release].versionId}-${key}`);
 }
 
 interface BaseManifest {
@@ -101,10 +125,16 @@ interface BaseManifest {
   treeSha256: string;
 }
 
-const aptArchives = join(cacheDir, "apt-archives");
+/** The release's .deb cache (Debian 12: apt-archives, shared with the rig and the demo). */
+const aptArchivesOf = (release: PlatformId) => join(cacheDir, releases[release].aptArchiveCache);
 
-/** Run a build script in `root` with the shared apt archive cache (held under its lock). */
-export async function aptInTree(root: string, script: string): Promise<void> {
+/** Run a build script in `root` with the release's apt archive cache (held under its lock). */
+export async function aptInTree(
+  root: string,
+  script: string,
+  release: PlatformId = vmRelease(),
+): Promise<void> {
+  const aptArchives = aptArchivesOf(release);
   await mkdir(join(aptArchives, "partial"), { recursive: true });
   const releaseArchives = await acquireCacheLock(join(aptArchives, ".koffer-lock"), 30 * 60_000);
   try {
@@ -119,22 +149,25 @@ export async function aptInTree(root: string, script: string): Promise<void> {
  * the plain Debian root (test/rig/laptop-root.ts: lock, manifest, tree checksum re-checked
  * on every use); returns its path.
  */
-export async function vmBaseRoot(log: (line: string) => void = () => {}): Promise<string> {
-  const finalPath = vmBasePath();
+export async function vmBaseRoot(
+  log: (line: string) => void = () => {},
+  release: PlatformId = vmRelease(),
+): Promise<string> {
+  const finalPath = vmBasePath(release);
   if (!existsSync(`${finalPath}.manifest.json`))
     log(`building the VM base root ${finalPath} (kernel, shim, GRUB, cryptsetup)`);
   return cachedLayer({
     finalPath,
-    base: () => debianRoot(),
+    base: () => debianRoot({ release }),
     script: baseScript(vmBasePackages),
-    archives: aptArchives,
+    archives: aptArchivesOf(release),
     what: "VM base root",
-    recipe: baseRecipe(),
+    recipe: baseRecipe(release),
   });
 }
 
-export async function vmBaseManifest(): Promise<BaseManifest> {
-  return JSON.parse(await readFile(`${vmBasePath()}.manifest.json`, "utf8")) as BaseManifest;
+export async function vmBaseManifest(release: PlatformId = vmRelease()): Promise<BaseManifest> {
+  return JSON.parse(await readFile(`${vmBasePath(release)}.manifest.json`, "utf8")) as BaseManifest;
 }
 
 /** UUIDs and sizes of the disk, fixed before anything is written so crypttab/fstab can name them. */
@@ -495,7 +528,23 @@ export async function fileSha256(path: string): Promise<string> {
 export const technicianPassphrase = "Techniker-VM-Passphrase-2026";
 
 const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-export const vmProfilePath = join(repo, "test", "vm", "profile", "vm-laptop.yaml");
+/**
+ * The VM's profile: vm-laptop.yaml on Debian 12; on another release vm-laptop-<versionId>.yaml,
+ * which extends it and only names its platform (koffer provisions and verifies the release
+ * the profile says).
+ */
+export const vmProfilePath = join(
+  repo,
+  "test",
+  "vm",
+  "profile",
+  vmRelease() === "debian-12"
+    ? "vm-laptop.yaml"
+    : `vm-laptop-${releases[vmRelease()].versionId}.yaml`,
+);
+
+/** The same profile as installed on the laptop (in /opt/koffer, for `koffer verify` there). */
+export const vmProfileOnLaptop = `/opt/koffer/profile/${basename(vmProfilePath)}`;
 
 /**
  * Until provisioning sets up the TPM2-capable initrd itself (issue 10 item 2, branch
@@ -605,8 +654,9 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const manifest = JSON.parse(await readFile(`${pinned}.manifest.json`, "utf8")) as DiskManifest;
     return { image: pinned, escrow: `${pinned}.escrow.cms`, manifest };
   }
-  const base = await vmBaseRoot(log);
-  const baseManifest = await vmBaseManifest();
+  const platform = vmRelease();
+  const base = await vmBaseRoot(log, platform);
+  const baseManifest = await vmBaseManifest(platform);
   const key = createHash("sha256")
     .update(
       JSON.stringify({
@@ -622,11 +672,18 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
           "test/vm/profile",
         ]),
         initrdStandIn,
+        // Debian 12's key material is what it was before releases (its disks stay cached).
+        ...(platform === "debian-12" ? {} : { release: platform }),
       }),
     )
     .digest("hex")
     .slice(0, 12);
-  const image = join(cacheDir, `vm-disk-${key}.img`);
+  const image = join(
+    cacheDir,
+    platform === "debian-12"
+      ? `vm-disk-${key}.img`
+      : `vm-disk-${releases[platform].versionId}-${key}.img`,
+  );
   const manifestPath = `${image}.manifest.json`;
   const cached = async (): Promise<VmDisk | null> => {
     if (!existsSync(manifestPath)) return null;
@@ -659,7 +716,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     await writeUplinkConfig(root, gatewayName);
     // The installer's "SSH server" task: the laptop is administered over ssh through the
     // tunnel (the profile's network.ssh; issue 12). Its host keys are made here, by the package.
-    await aptInTree(root, sshServerTask);
+    await aptInTree(root, sshServerTask, platform);
 
     log("koffer provision --root --disk (installs and configures in the image sandbox)");
     const provisionStarted = Date.now();
@@ -717,7 +774,7 @@ export async function vmDisk(log: (line: string) => void = () => {}): Promise<Vm
     const firstBootStandIn = await installFirstBootStandIn(root, layout);
     log("initrd (dracut + systemd-cryptsetup + tpm2-tss) in the image sandbox");
     const initrdByProvision = existsSync(join(root, "etc/dracut.conf.d/50-koffer-tpm2.conf"));
-    await aptInTree(root, initrdStandIn + probeTools);
+    await aptInTree(root, initrdStandIn + probeTools, platform);
     await installKoffer(root);
     // Under TCG on a busy host udev needs minutes for the ESP (measured: the default 90 s
     // device timeout sent the first boot to emergency mode), hence the longer device timeout;

@@ -354,7 +354,9 @@ export async function prepareShell(
     await vm.expect(/root@[\w-]+:~# /, 120_000);
   }
   vm.send(
-    "stty -echo cols 500; dmesg -n 1; export PS1='# ' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb",
+    // NO_COLOR: Debian 13's iproute2 colours `ip` on a terminal (its changelog: "Enable output
+    // with colors on terminals"), even with TERM=dumb; escapes split "inet 10.251.9.1/24".
+    "stty -echo cols 500; dmesg -n 1; export PS1='# ' SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb NO_COLOR=1",
   );
   await sleep(500);
   const probe = await vm.sh("echo ready");

@@ -28,6 +28,7 @@ import {
   rootPassword,
   technicianPassphrase,
   vmDisk,
+  vmProfileOnLaptop,
 } from "./image.js";
 import {
   accel,
@@ -76,7 +77,7 @@ async function must(command: string, timeoutMs = 300_000): Promise<string> {
 }
 
 const provisionCommand = (run: string) =>
-  `cd /run/kof && KOFFER_TEST_PBKDF=fast koffer provision --profile /opt/koffer/profile/vm-laptop.yaml ` +
+  `cd /run/kof && KOFFER_TEST_PBKDF=fast koffer provision --profile ${vmProfileOnLaptop} ` +
   `--disk "$(cat /run/kof/dev)" --yes --confirm-reencrypt --passphrase-file /run/kof/pass --lang en ` +
   `> /run/kof/${run}.out 2> /run/kof/${run}.err; echo $? > /run/kof/${run}.rc`;
 
