@@ -123,6 +123,15 @@ export async function stopUnit(target: Target, name: string): Promise<void> {
     );
 }
 
+/**
+ * The mapping a device-mapper name is a helper of: cryptsetup stacks NAME-overlay and
+ * NAME-hotzone-forward (or -backward) under NAME during an online step. Undefined for any
+ * other name. The one place that knows these names (the plan's lsblk view and dmsetup's).
+ */
+export function helperOwner(dmName: string): string | undefined {
+  return /^(.+)-(overlay|hotzone-forward|hotzone-backward)$/.exec(dmName)?.[1];
+}
+
 /** Helper devices cryptsetup stacks under NAME during an online step, with their state. */
 export interface HelperDevice {
   name: string;
@@ -134,15 +143,10 @@ export interface HelperDevice {
  * (NAME-overlay, NAME-hotzone-forward/-backward).
  */
 export function parseHelpers(text: string, name: string): HelperDevice[] {
-  const helpers = new Set([
-    `${name}-overlay`,
-    `${name}-hotzone-forward`,
-    `${name}-hotzone-backward`,
-  ]);
   return text
     .split("\n")
     .map((line) => line.trim().split(/\s+/))
-    .filter(([dm]) => dm !== undefined && helpers.has(dm))
+    .filter(([dm]) => dm !== undefined && helperOwner(dm) === name)
     .map(([dm, state]) => ({ name: dm!, suspended: state === "Suspended" }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

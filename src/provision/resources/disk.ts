@@ -16,7 +16,7 @@
 import { minArgonMemoryKiB } from "../../checks/disk-03.js";
 import type { BlockDevice, LuksVolume } from "../../facts/types.js";
 import { managedPath } from "../../facts/managed.js";
-import { unitName } from "../handlers/reencrypt-unit.js";
+import { helperOwner, unitName } from "../handlers/reencrypt-unit.js";
 import type { Change } from "../types.js";
 import { enableUnit, fileChange, header, renderTemplate, type PlanContext } from "./common.js";
 
@@ -100,11 +100,9 @@ export function openedMapping(device: BlockDevice): string | null {
     if (node.type === "crypt" && !crypt.includes(node.name)) crypt.push(node.name);
     stack.push(...node.children);
   }
-  const helperOf = (name: string) =>
-    /^(.+)-(overlay|hotzone-forward|hotzone-backward)$/.exec(name)?.[1];
   return (
     crypt.find((name) => {
-      const owner = helperOf(name);
+      const owner = helperOwner(name);
       return owner === undefined || !crypt.includes(owner);
     }) ?? null
   );
@@ -174,10 +172,7 @@ export function leftoverHelpers(devices: readonly BlockDevice[], device: string)
     const below = [...node.children];
     while (below.length > 0) {
       const child = below.shift()!;
-      if (
-        /-(overlay|hotzone-forward|hotzone-backward)$/.test(child.name) &&
-        !found.includes(child.name)
-      )
+      if (helperOwner(child.name) !== undefined && !found.includes(child.name))
         found.push(child.name);
       below.push(...child.children);
     }
